@@ -1,0 +1,124 @@
+"""GDB commands.  Each command's docstring is its `help` text.  Expected
+failures end as one `cgostack: ...` line (gdb.GdbError); `set cgostack-debug
+on` shows the Python traceback instead, for bug reports."""
+
+import json
+import traceback
+
+import gdb
+
+from . import backend, info_text, options, target
+
+_debug = False
+
+
+class _DebugParameter(gdb.Parameter):
+    """Show Python tracebacks from cgostack commands (for bug reports)."""
+
+    set_doc = "Set whether cgostack shows Python tracebacks on errors."
+    show_doc = "Show whether cgostack shows Python tracebacks on errors."
+
+    def __init__(self):
+        super().__init__("cgostack-debug", gdb.COMMAND_MAINTENANCE, gdb.PARAM_BOOLEAN)
+        self.value = False
+
+    def get_set_string(self):
+        global _debug
+        _debug = bool(self.value)
+        return ""
+
+
+def _run(fn):
+    """Error boundary: every cgostack command goes through here."""
+    try:
+        fn()
+    except gdb.GdbError:
+        raise
+    except options.UsageError as e:
+        raise gdb.GdbError("cgostack: %s" % e)
+    except (backend.BackendMissing, target.NoTarget) as e:
+        raise gdb.GdbError("cgostack: %s" % e)
+    except Exception as e:  # noqa: BLE001 - the boundary must catch everything
+        mod_error = getattr(_backend_module(), "Error", None)
+        if mod_error is not None and isinstance(e, mod_error):
+            raise gdb.GdbError("cgostack: %s" % e)
+        if _debug:
+            traceback.print_exc()
+        raise gdb.GdbError("cgostack: internal error: %s: %s (run `set cgostack-debug on` and "
+                           "repeat for a traceback)" % (type(e).__name__, e))
+
+
+def _backend_module():
+    try:
+        return backend.load()
+    except backend.BackendMissing:
+        return None
+
+
+class _Command(gdb.Command):
+    parser = None
+
+    def complete(self, text, word):
+        if word is not None and word.startswith("-"):
+            return [o for o in self.parser.option_names() if o.startswith(word)]
+        return gdb.COMPLETE_FILENAME if text.rstrip().endswith("--output") else []
+
+
+class CgoInfo(_Command):
+    """Summarise a Go process: Go version, goroutines, threads, Ms, Ps, cgo, GODEBUG.
+
+Usage: cgo-info [--json] [--output FILE]
+
+Works on a core (`gdb EXE CORE`) and on a live process (`gdb -p PID`).
+  --json          print one JSON object (schema: docs/json-schema.md)
+  --output FILE   write the result to FILE instead of the screen
+
+Example:
+  (gdb) cgo-info
+  (gdb) cgo-info --json --output /tmp/info.json"""
+
+    parser = options.Parser("cgo-info", "Summarise a Go process.")
+
+    def __init__(self):
+        super().__init__("cgo-info", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        def go():
+            args = self.parser.parse(arg)
+            data = json.loads(target.session().info_json())
+            options.emit(args, data, info_text.render, gdb.write)
+        _run(go)
+
+
+class CgostackPrefix(gdb.Command):
+    """cgostack: Go goroutines, OS threads and C frames for Go programs that use cgo.
+
+Commands:
+  cgo-info        Go version, goroutines, threads, Ms, Ps, cgo, GODEBUG
+
+Every command takes --json and --output FILE.  `set cgostack-debug on` shows
+Python tracebacks on internal errors."""
+
+    def __init__(self):
+        super().__init__("cgostack", gdb.COMMAND_SUPPORT, prefix=True)
+
+    def invoke(self, arg, from_tty):
+        gdb.write(self.__doc__ + "\n")
+
+
+_registered = False
+
+
+def register():
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    _DebugParameter()
+    CgostackPrefix()
+    CgoInfo()
+    # A live process keeps running between stops; drop cached state whenever
+    # it resumes or the target changes.
+    gdb.events.cont.connect(lambda _e: target.forget())
+    gdb.events.exited.connect(lambda _e: target.forget())
+    gdb.events.new_objfile.connect(lambda _e: target.forget())

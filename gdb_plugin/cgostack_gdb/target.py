@@ -1,0 +1,81 @@
+"""Which process GDB is looking at: executable, core file or live pid.  One
+backend Session per target is kept and reused, since opening one indexes the
+executable's DWARF."""
+
+import os
+
+import gdb
+
+from . import backend
+
+
+class NoTarget(Exception):
+    pass
+
+
+def _core_path():
+    # GDB 13's Python API has no way to ask for the core file's name (later
+    # releases add Progspace.core_filename); "info files" states it on a line
+    # of its own, so read just that line.
+    text = gdb.execute("info files", to_string=True)
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("Local core dump file:") and i + 1 < len(lines):
+            entry = lines[i + 1].strip()
+            if entry.startswith("`") and "'" in entry:
+                return entry[1:entry.rindex("'")]
+    return None
+
+
+def describe():
+    """Returns (kind, executable, core_or_pid) for the selected inferior."""
+    inferior = gdb.selected_inferior()
+    conn = inferior.connection
+    exe = gdb.current_progspace().filename
+    if conn is None or inferior.pid == 0:
+        raise NoTarget("no process or core: open one with `gdb EXE CORE`, `core-file CORE` "
+                       "or `attach PID`")
+    if not exe:
+        raise NoTarget("GDB has no executable for this target; load it with `file EXE`")
+    kind = conn.type
+    if kind == "core":
+        core = _core_path()
+        if not core:
+            raise NoTarget("cannot find the name of the core file GDB has open")
+        return ("core", exe, os.path.abspath(core))
+    if kind == "native":
+        return ("live", exe, inferior.pid)
+    raise NoTarget("target type %r is not supported yet (use a core file or a local process)"
+                   % kind)
+
+
+_cache = {}
+
+
+def session():
+    """The backend Session for the selected inferior, opened on first use."""
+    mod = backend.load()
+    kind, exe, where = describe()
+    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None)
+    s = _cache.get(key)
+    if s is None:
+        _cache.clear()
+        if kind == "core":
+            s = mod.Session.open_core(exe, where)
+        else:
+            s = mod.Session.open_live(exe, where)
+        _cache[key] = s
+    return s
+
+
+def _stamp(path):
+    try:
+        st = os.stat(path)
+        return (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return None
+
+
+def forget():
+    """Drops cached sessions (a live process has moved on, or the target changed)."""
+    _cache.clear()

@@ -1,0 +1,157 @@
+#include "go_runtime.h"
+
+#include <cctype>
+#include <unordered_set>
+
+#include "error.h"
+#include "format.h"
+
+namespace cgostack {
+
+namespace {
+
+// Upper bounds that keep a corrupt count or a looping list from hanging us.
+constexpr uint64_t kMaxGoroutines = 50'000'000;
+constexpr uint64_t kMaxMs = 1'000'000;
+constexpr uint64_t kMaxPs = 1'000'000;
+
+// Status constants are all lower case after the prefix ("runtime._Gwaiting");
+// this skips unrelated constants that share it ("runtime._GoidCacheBatch").
+bool IsStatusSuffix(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(std::islower(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+}  // namespace
+
+GoRuntime::GoRuntime(Target& target) : target_(target) {
+  dwarf_ = std::make_unique<DwarfIndex>(std::shared_ptr<ElfImage>(&target.exe(), [](ElfImage*) {}));
+  // "runtime._Gwaiting" -> "waiting": the runtime's gStatusStrings are these
+  // constant names lower-cased (runtime/traceback.go, every release).
+  for (const auto& [name, value] : dwarf_->ConstantsWithPrefix("runtime._G")) {
+    std::string suffix = name.substr(std::string("runtime._G").size());
+    if (suffix == "scan") {
+      g_scan_bit_ = static_cast<uint32_t>(value);
+    } else if (suffix.rfind("scan", 0) != 0 && IsStatusSuffix(suffix)) {
+      g_status_names_[value] = suffix;
+    }
+  }
+  if (g_status_names_.empty()) {
+    // Fallback when the DWARF has no constants: the values runtime2.go has
+    // used unchanged from Go 1.14 through 1.27 (documented in docs/).
+    g_status_names_ = {{0, "idle"},    {1, "runnable"}, {2, "running"},          {3, "syscall"},
+                       {4, "waiting"}, {5, "moribund_unused"}, {6, "dead"}, {7, "enqueue_unused"},
+                       {8, "copystack"}, {9, "preempted"}};
+  }
+  for (const auto& [value, name] : g_status_names_)
+    if (name == "dead") g_dead_ = static_cast<uint32_t>(value);
+  for (const auto& [name, value] : dwarf_->ConstantsWithPrefix("runtime._P")) {
+    std::string suffix = name.substr(std::string("runtime._P").size());
+    if (IsStatusSuffix(suffix)) p_status_names_[value] = suffix;
+  }
+  if (p_status_names_.empty())
+    p_status_names_ = {{0, "idle"}, {1, "running"}, {2, "syscall"}, {3, "gcstop"}, {4, "dead"}};
+}
+
+uint64_t GoRuntime::GlobalAddress(const std::string& name) {
+  auto g = dwarf_->Global(name);
+  if (!g) throw Error("this Go runtime's DWARF has no variable " + name);
+  return g->address + target_.load_bias();
+}
+
+uint64_t GoRuntime::ReadSized(uint64_t addr, uint64_t size) {
+  uint64_t v = 0;
+  if (size == 0 || size > 8) throw Error("unexpected field size " + std::to_string(size) + " at " + Hex(addr));
+  target_.memory().ReadExact(addr, &v, size);
+  return v;
+}
+
+std::optional<uint64_t> GoRuntime::ReadGlobal(const std::string& name) {
+  auto g = dwarf_->Global(name);
+  if (!g) return std::nullopt;
+  return ReadSized(g->address + target_.load_bias(), g->size);
+}
+
+std::optional<int64_t> GoRuntime::ReadGlobalField(const std::string& global, const std::string& field) {
+  auto g = dwarf_->Global(global);
+  auto f = dwarf_->GlobalField(global, field);
+  if (!g || !f || f->size == 0 || f->size > 8) return std::nullopt;
+  uint64_t raw = ReadSized(g->address + target_.load_bias() + f->offset, f->size);
+  // Sign-extend: GODEBUG knobs are int32.
+  int shift = 64 - static_cast<int>(f->size) * 8;
+  return shift ? static_cast<int64_t>(raw << shift) >> shift : static_cast<int64_t>(raw);
+}
+
+uint64_t GoRuntime::ReadField(const std::string& type, uint64_t base, const std::string& field) {
+  DwarfField f = dwarf_->RequireField(type, field);
+  return ReadSized(base + f.offset, f.size);
+}
+
+std::string GoRuntime::BuildVersion() {
+  return target_.memory().ReadGoString(GlobalAddress("runtime.buildVersion"), 256);
+}
+
+std::vector<uint64_t> GoRuntime::AllGs() {
+  uint64_t addr = GlobalAddress("runtime.allgs");
+  uint64_t hdr[2];
+  target_.memory().ReadExact(addr, hdr, sizeof hdr);
+  if (hdr[1] > kMaxGoroutines)
+    throw Error("runtime.allgs has implausible length " + std::to_string(hdr[1]) + " (corrupt memory?)");
+  std::vector<uint64_t> gs(hdr[1]);
+  if (!gs.empty()) target_.memory().ReadExact(hdr[0], gs.data(), gs.size() * 8);
+  return gs;
+}
+
+std::vector<uint64_t> GoRuntime::AllMs() {
+  std::vector<uint64_t> ms;
+  std::unordered_set<uint64_t> seen;
+  uint64_t link = dwarf_->RequireField("runtime.m", "alllink").offset;
+  uint64_t mp = target_.memory().ReadU64(GlobalAddress("runtime.allm"));
+  while (mp && ms.size() < kMaxMs && seen.insert(mp).second) {
+    ms.push_back(mp);
+    mp = target_.memory().ReadU64(mp + link);
+  }
+  return ms;
+}
+
+std::vector<uint64_t> GoRuntime::AllPs() {
+  uint64_t addr = GlobalAddress("runtime.allp");
+  uint64_t hdr[2];
+  target_.memory().ReadExact(addr, hdr, sizeof hdr);
+  if (hdr[1] > kMaxPs) throw Error("runtime.allp has implausible length " + std::to_string(hdr[1]));
+  std::vector<uint64_t> ps(hdr[1]);
+  if (!ps.empty()) target_.memory().ReadExact(hdr[0], ps.data(), ps.size() * 8);
+  return ps;
+}
+
+std::string GoRuntime::GStatusName(uint32_t status) const {
+  auto it = g_status_names_.find(status & ~g_scan_bit_);
+  return it != g_status_names_.end() ? it->second : "unknown(" + std::to_string(status) + ")";
+}
+
+bool GoRuntime::IsDead(uint32_t status) const { return (status & ~g_scan_bit_) == g_dead_; }
+
+std::string GoRuntime::PStatusName(uint32_t status) const {
+  auto it = p_status_names_.find(status);
+  return it != p_status_names_.end() ? it->second : "unknown(" + std::to_string(status) + ")";
+}
+
+std::vector<std::string> GoRuntime::Environment() {
+  std::vector<std::string> env;
+  auto g = dwarf_->Global("runtime.envs");
+  if (!g) return env;
+  uint64_t hdr[2];
+  if (!target_.memory().TryRead(g->address + target_.load_bias(), hdr, sizeof hdr) || hdr[1] > 100000)
+    return env;
+  for (uint64_t i = 0; i < hdr[1]; ++i) {
+    try {
+      env.push_back(target_.memory().ReadGoString(hdr[0] + i * 16, 1 << 16));
+    } catch (const Error&) {
+    }
+  }
+  return env;
+}
+
+}  // namespace cgostack

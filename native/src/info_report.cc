@@ -1,0 +1,110 @@
+#include "info_report.h"
+
+#include <map>
+
+#include "build_info.h"
+#include "error.h"
+#include "format.h"
+
+namespace cgostack {
+
+namespace {
+
+using nlohmann::json;
+
+// Value of NAME=value in the runtime's copy of the environment, or null.
+json EnvValue(const std::vector<std::string>& env, const std::string& name) {
+  for (const auto& e : env)
+    if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=')
+      return e.substr(name.size() + 1);
+  return nullptr;
+}
+
+}  // namespace
+
+json BuildInfoReport(GoRuntime& rt) {
+  Target& target = rt.target();
+  json out;
+  json warnings = json::array();
+  for (const auto& w : target.warnings()) warnings.push_back(w);
+
+  out["go_version"] = rt.BuildVersion();
+  out["target"] = {{"kind", target.is_core() ? "core" : "live"},
+                   {"executable", target.exe().path()},
+                   {"pid", target.pid()}};
+  if (target.is_core()) out["target"]["core"] = target.core_path();
+
+  // Goroutines: every g in allgs that is not dead, which is the set the
+  // runtime's own traceback prints (system goroutines included).
+  size_t live = 0;
+  std::map<std::string, size_t> by_status;
+  size_t unreadable = 0;
+  uint64_t status_off = rt.dwarf().RequireField("runtime.g", "atomicstatus").offset;
+  for (uint64_t gp : rt.AllGs()) {
+    uint32_t status;
+    if (!gp || !target.memory().TryRead(gp + status_off, &status, sizeof status)) {
+      ++unreadable;
+      continue;
+    }
+    if (rt.IsDead(status)) continue;
+    ++live;
+    ++by_status[rt.GStatusName(status)];
+  }
+  out["goroutines"] = live;
+  out["goroutines_by_status"] = by_status;
+  if (unreadable) warnings.push_back(std::to_string(unreadable) + " entries of runtime.allgs could not be read");
+
+  out["threads"] = target.threads().size();
+
+  std::vector<uint64_t> ms = rt.AllMs();
+  out["ms"] = ms.size();
+  std::map<uint64_t, int64_t> m_of_p;  // p address -> id of the M holding it
+  for (uint64_t mp : ms) {
+    try {
+      uint64_t p = rt.ReadField("runtime.m", mp, "p");
+      if (p) m_of_p[p] = static_cast<int64_t>(rt.ReadField("runtime.m", mp, "id"));
+    } catch (const Error& e) {
+      warnings.push_back("m at " + Hex(mp) + ": " + e.what());
+    }
+  }
+
+  json ps = json::array();
+  for (uint64_t pp : rt.AllPs()) {
+    json p;
+    try {
+      p["id"] = static_cast<int32_t>(rt.ReadField("runtime.p", pp, "id"));
+      p["status"] = rt.PStatusName(static_cast<uint32_t>(rt.ReadField("runtime.p", pp, "status")));
+      auto it = m_of_p.find(pp);
+      p["m"] = it == m_of_p.end() ? json(nullptr) : json(it->second);
+    } catch (const Error& e) {
+      p["error"] = e.what();
+    }
+    ps.push_back(p);
+  }
+  out["ps"] = ps;
+  out["gomaxprocs"] = rt.ReadGlobal("runtime.gomaxprocs").value_or(0);
+  if (auto ncpu = rt.ReadGlobal("runtime.ncpu")) out["ncpu"] = *ncpu;
+  out["cgo"] = rt.ReadGlobal("runtime.iscgo").value_or(0) != 0;
+
+  if (auto bi = ReadBuildInfo(target.exe())) {
+    json settings = json::object();
+    for (const auto& [k, v] : bi->settings) settings[k] = v;
+    out["build_info"] = {{"go_version", bi->go_version},
+                         {"path", bi->path},
+                         {"main_module", bi->main_module},
+                         {"settings", settings}};
+  } else {
+    out["build_info"] = nullptr;
+  }
+
+  std::vector<std::string> env = rt.Environment();
+  json godebug = {{"env", EnvValue(env, "GODEBUG")}};
+  for (const char* knob : {"asyncpreemptoff", "cgocheck", "invalidptr", "sbrk"})
+    if (auto v = rt.ReadGlobalField("runtime.debug", knob)) godebug[knob] = *v;
+  out["godebug"] = godebug;
+  out["gotraceback"] = EnvValue(env, "GOTRACEBACK");
+  out["warnings"] = warnings;
+  return out;
+}
+
+}  // namespace cgostack

@@ -1,0 +1,14 @@
+// The `cgo-info` model: a summary of the process (Go version, goroutines,
+// threads, Ms, Ps, GOMAXPROCS, cgo, build info, GODEBUG knobs that matter for
+// cgo debugging) as one JSON object (schema in docs/json-schema.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "go_runtime.h"
+
+namespace cgostack {
+
+nlohmann::json BuildInfoReport(GoRuntime& rt);
+
+}  // namespace cgostack

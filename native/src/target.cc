@@ -1,0 +1,155 @@
+#include "target.h"
+
+#include <dirent.h>
+#include <unistd.h>
+#include <elf.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "error.h"
+#include "format.h"
+
+namespace cgostack {
+
+namespace {
+
+std::shared_ptr<ElfImage> OpenExecutable(const std::string& path) {
+  std::shared_ptr<ElfImage> exe;
+  try {
+    exe = ElfImage::Open(path);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " (expected the Go executable)");
+  }
+  if (exe->type() == ET_CORE)
+    throw Error(path + " is a core file; give the executable first, then the core");
+  if (exe->type() != ET_EXEC && exe->type() != ET_DYN)
+    throw Error(path + " is not an executable");
+  if (exe->machine() != EM_X86_64) throw Error(path + ": only x86-64 executables are supported");
+  return exe;
+}
+
+std::string ReadTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Blocked-signal mask of a live thread: "SigBlk:\t0000000000000000" in status.
+std::optional<uint64_t> LiveBlockedSignals(int pid, int tid) {
+  std::istringstream status(
+      ReadTextFile("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigBlk:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::string& Target::core_path() const {
+  static const std::string none;
+  return core_ ? core_->path() : none;
+}
+
+std::unique_ptr<Target> Target::OpenCore(const std::string& exe_path, const std::string& core_path) {
+  std::unique_ptr<Target> t(new Target());
+  t->exe_ = OpenExecutable(exe_path);
+  t->core_ = CoreFile::Open(core_path);
+  if (!t->core_->truncation().empty()) t->warnings_.push_back(t->core_->truncation());
+  t->pid_ = t->core_->pid();
+  // Where the executable was loaded: the saved AT_ENTRY against e_entry.  A
+  // non-PIE executable must have been loaded at its link address.
+  uint64_t at_entry = t->core_->Auxv(AT_ENTRY);
+  if (at_entry) {
+    t->load_bias_ = at_entry - t->exe_->entry();
+    if (t->exe_->type() == ET_EXEC && t->load_bias_ != 0)
+      throw Error("core " + core_path + " was not produced by " + exe_path + " (its entry point " +
+                  Hex(at_entry) + " differs from the executable's " + Hex(t->exe_->entry()) + ")");
+  }
+  t->VerifyCoreMatchesExecutable();
+  auto layered = std::make_shared<LayeredMemory>();
+  layered->Add(t->core_->memory());
+  layered->Add(t->exe_->LoadedMemory(t->load_bias_));
+  t->memory_ = layered;
+  t->threads_ = t->core_->threads();
+  return t;
+}
+
+void Target::VerifyCoreMatchesExecutable() {
+  // The kernel dumps the first page of every ELF mapping, which holds the
+  // program headers and, in Go and gcc-linked executables, the build-id notes.
+  // Compare the executable's note segments with what the core holds there.
+  Elf* elf = exe_->elf();
+  size_t phnum = 0;
+  elf_getphdrnum(elf, &phnum);
+  bool compared = false;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (!gelf_getphdr(elf, static_cast<int>(i), &ph) || ph.p_type != PT_NOTE || ph.p_filesz == 0)
+      continue;
+    if (ph.p_offset > exe_->raw_size() || ph.p_filesz > exe_->raw_size() - ph.p_offset) continue;
+    std::string in_core(ph.p_filesz, '\0');
+    if (!core_->memory()->TryRead(ph.p_vaddr + load_bias_, in_core.data(), in_core.size())) continue;
+    compared = true;
+    if (std::memcmp(in_core.data(), exe_->raw() + ph.p_offset, ph.p_filesz) != 0) {
+      std::string mine = exe_->GnuBuildId();
+      std::string theirs =
+          FindGnuBuildIdInNotes(reinterpret_cast<const uint8_t*>(in_core.data()), in_core.size());
+      auto hex = [](const std::string& s) {
+        std::string out;
+        char b[3];
+        for (unsigned char c : s) {
+          std::snprintf(b, sizeof b, "%02x", c);
+          out += b;
+        }
+        return out.empty() ? std::string("none") : out;
+      };
+      throw Error("core " + core_->path() + " was not produced by " + exe_->path() +
+                  " (build-id " + hex(theirs) + " in the core, " + hex(mine) +
+                  " in the executable)");
+    }
+  }
+  if (!compared)
+    warnings_.push_back("cannot verify that the core belongs to " + exe_->path() +
+                        " (the core does not hold its build-id notes)");
+}
+
+std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
+  std::unique_ptr<Target> t(new Target());
+  std::string proc = "/proc/" + std::to_string(pid);
+  if (::access(proc.c_str(), F_OK) != 0) throw Error("no process with pid " + std::to_string(pid));
+  t->exe_ = OpenExecutable(exe_path.empty() ? proc + "/exe" : exe_path);
+  t->pid_ = pid;
+  std::string auxv = ReadTextFile(proc + "/auxv");
+  for (size_t i = 0; i + 16 <= auxv.size(); i += 16) {
+    uint64_t k, v;
+    std::memcpy(&k, auxv.data() + i, 8);
+    std::memcpy(&v, auxv.data() + i + 8, 8);
+    if (k == AT_ENTRY) t->load_bias_ = v - t->exe_->entry();
+  }
+  if (t->exe_->type() == ET_EXEC && t->load_bias_ != 0)
+    throw Error("process " + std::to_string(pid) + " is not running " + exe_path);
+  auto layered = std::make_shared<LayeredMemory>();
+  layered->Add(std::make_shared<ProcessMemory>(pid));
+  t->memory_ = layered;
+  if (DIR* d = ::opendir((proc + "/task").c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      ThreadState ts;
+      ts.lwp = std::atoi(e->d_name);
+      ts.blocked_signals = LiveBlockedSignals(pid, ts.lwp);
+      t->threads_.push_back(ts);
+    }
+    ::closedir(d);
+  }
+  std::sort(t->threads_.begin(), t->threads_.end(),
+            [](const ThreadState& a, const ThreadState& b) { return a.lwp < b.lwp; });
+  return t;
+}
+
+}  // namespace cgostack

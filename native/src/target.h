@@ -1,0 +1,48 @@
+// The thing being debugged: a Go executable plus either a core file or a live
+// process.  Everything above this layer sees only memory, threads and the
+// executable, so cores and live processes share all Go logic.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core_file.h"
+#include "elf_image.h"
+#include "memory.h"
+
+namespace cgostack {
+
+class Target {
+ public:
+  // Opens EXE + CORE.  Throws Error if either is unusable or if the core was
+  // not produced by this executable (entry point or build-id disagree).
+  static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core);
+  // Opens a live process.  `exe` may be empty: /proc/PID/exe is used.
+  static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid);
+
+  const MemorySource& memory() const { return *memory_; }
+  ElfImage& exe() { return *exe_; }
+  uint64_t load_bias() const { return load_bias_; }
+  bool is_core() const { return core_ != nullptr; }
+  int pid() const { return pid_; }
+  const std::string& core_path() const;
+  // Threads of the process: from the core's notes, or /proc/PID/task (no
+  // registers for a live process: GDB owns them and hands them over).
+  const std::vector<ThreadState>& threads() const { return threads_; }
+  // Problems that did not stop us (for example a truncated core).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  Target() = default;
+  void VerifyCoreMatchesExecutable();
+  std::shared_ptr<ElfImage> exe_;
+  std::unique_ptr<CoreFile> core_;
+  std::shared_ptr<const MemorySource> memory_;
+  uint64_t load_bias_ = 0;
+  int pid_ = 0;
+  std::vector<ThreadState> threads_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace cgostack
