@@ -27,6 +27,14 @@ bool IsStatusSuffix(const std::string& s) {
 }  // namespace
 
 GoRuntime::GoRuntime(Target& target) : target_(target) {
+  ElfImage& exe = target.exe();
+  // Every Go executable has a .gopclntab (the runtime's own symbol table) and,
+  // since Go 1.13, a .go.buildinfo; a stripped one keeps both.
+  if (!exe.HasSection(".gopclntab") && !exe.HasSection(".go.buildinfo"))
+    throw Error(exe.path() + " is not a Go program (no .gopclntab or .go.buildinfo section)");
+  if (!exe.HasSection(".debug_info"))
+    throw Error(exe.path() + " is a Go program without DWARF debug info (built with -ldflags=-w or "
+                "stripped); rebuild it without -w/-s, or use the unstripped copy");
   dwarf_ = std::make_unique<DwarfIndex>(std::shared_ptr<ElfImage>(&target.exe(), [](ElfImage*) {}));
   // "runtime._Gwaiting" -> "waiting": the runtime's gStatusStrings are these
   // constant names lower-cased (runtime/traceback.go, every release).

@@ -1,0 +1,51 @@
+"""Shared helpers for the end-to-end tests: run GDB in batch mode with the
+cgostack plugin loaded, and reach the fixture harness."""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+SOURCE_DIR = os.environ.get("CGOSTACK_SOURCE_DIR") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLUGIN = os.path.join(SOURCE_DIR, "gdb_plugin", "cgostack.py")
+sys.path.insert(0, os.path.join(SOURCE_DIR, "fixtures"))
+
+import harness  # noqa: E402,F401  (re-exported for the tests)
+
+
+def go_version_from_argv():
+    """Takes `--go VERSION` off sys.argv (the rest goes to unittest)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--go", default=os.environ.get("CGOSTACK_TEST_GO", "1.27"))
+    args, rest = p.parse_known_args()
+    sys.argv[1:] = rest
+    return args.go
+
+
+def gdb(commands, *target, timeout=600):
+    """Runs `gdb -nx -batch` with the plugin and `commands` on `target`
+    (EXE CORE, or ("-p", PID)); returns (rc, stdout, stderr)."""
+    argv = ["gdb", "-nx", "-batch", "-iex", "set auto-load no", "-iex", "set pagination off",
+            "-ex", "source " + PLUGIN]
+    for c in commands:
+        argv += ["-ex", c]
+    argv += [str(t) for t in target]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def gdb_json(command, *target):
+    """Runs one cgostack command with --json --output and returns the parsed
+    object; fails with GDB's output if the file was not written."""
+    import json
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out.json")
+        rc, stdout, stderr = gdb([command + " --json --output " + out], *target)
+        if not os.path.exists(out):
+            raise AssertionError("%s wrote nothing (rc=%d)\nstdout:\n%s\nstderr:\n%s"
+                                 % (command, rc, stdout, stderr))
+        with open(out) as f:
+            return json.load(f)
