@@ -28,7 +28,10 @@ PYBIND11_MODULE(_cgostack, m) {
                   py::call_guard<py::gil_scoped_release>(),
                   "Open a live process (GDB must already be attached).")
       .def("info_json", &cgostack::Session::InfoJson, py::call_guard<py::gil_scoped_release>(),
-           "cgo-info as a JSON string.");
+           "cgo-info as a JSON string.")
+      .def("goroutines_json", &cgostack::Session::GoroutinesJson, py::arg("with_frames") = true,
+           py::arg("max_frames") = 1024, py::call_guard<py::gil_scoped_release>(),
+           "cgo-goroutines as a JSON string: every live goroutine, with Go frames.");
 
   m.attr("__version__") = "0.1.0";
 }

@@ -63,6 +63,19 @@ GoRuntime::GoRuntime(Target& target) : target_(target) {
     p_status_names_ = {{0, "idle"}, {1, "running"}, {2, "syscall"}, {3, "gcstop"}, {4, "dead"}};
 }
 
+const GoPclntab& GoRuntime::Pclntab() {
+  if (!pclntab_) {
+    GoPclntabSource source;
+    std::string error;
+    if (!FindGoPclntabInElf(target_.exe().elf(), &source, &error))
+      throw Error(target_.exe().path() + ": cannot find the Go pc table: " + error);
+    source.load_bias = target_.load_bias();
+    pclntab_ = GoPclntab::Load(source, &error);
+    if (!pclntab_) throw Error(target_.exe().path() + ": unreadable Go pc table: " + error);
+  }
+  return *pclntab_;
+}
+
 uint64_t GoRuntime::GlobalAddress(const std::string& name) {
   auto g = dwarf_->Global(name);
   if (!g) throw Error("this Go runtime's DWARF has no variable " + name);

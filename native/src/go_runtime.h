@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dwarf_index.h"
+#include "gopclntab.h"
 #include "target.h"
 
 namespace cgostack {
@@ -23,6 +24,9 @@ class GoRuntime {
 
   Target& target() { return target_; }
   DwarfIndex& dwarf() { return *dwarf_; }
+
+  // The runtime's pc tables (.gopclntab), loaded on first use.
+  const GoPclntab& Pclntab();
 
   // runtime.buildVersion, e.g. "go1.27.3".
   std::string BuildVersion();
@@ -56,6 +60,7 @@ class GoRuntime {
   uint64_t ReadSized(uint64_t addr, uint64_t size);
   Target& target_;
   std::unique_ptr<DwarfIndex> dwarf_;
+  std::unique_ptr<GoPclntab> pclntab_;
   std::map<int64_t, std::string> g_status_names_;
   std::map<int64_t, std::string> p_status_names_;
   uint32_t g_scan_bit_ = 0x1000;

@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include "goroutines_report.h"
 #include "info_report.h"
 
 namespace cgostack {
@@ -16,5 +17,16 @@ std::unique_ptr<Session> Session::OpenLive(const std::string& exe, int pid) {
 }
 
 std::string Session::InfoJson() { return BuildInfoReport(*runtime_).dump(); }
+
+}  // namespace cgostack
+
+namespace cgostack {
+
+std::string Session::GoroutinesJson(bool with_frames, size_t max_frames) {
+  GoroutineOptions opts;
+  opts.with_frames = with_frames;
+  opts.max_frames = max_frames;
+  return GoroutinesReport(*runtime_, opts).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace cgostack

@@ -20,6 +20,8 @@ class Session {
 
   // `cgo-info` as a JSON string.
   std::string InfoJson();
+  // `cgo-goroutines` as a JSON string; frames only when `with_frames`.
+  std::string GoroutinesJson(bool with_frames, size_t max_frames);
 
  private:
   explicit Session(std::unique_ptr<Target> target);

@@ -1,0 +1,197 @@
+#include "goroutines.h"
+
+#include <cstring>
+
+#include "error.h"
+#include "format.h"
+
+namespace cgostack {
+
+namespace {
+
+std::string FuncNameAt(const GoPclntab& tab, uint64_t pc) {
+  auto f = tab.FindFunc(pc);
+  return f ? std::string(tab.FuncName(*f)) : std::string();
+}
+
+// runtime/traceback.go isSystemGoroutine (1.19-1.27), from the start function:
+// runtime.main, handleAsyncEvent and corostart run user code; gcBgMarkWorker
+// is always internal; otherwise any runtime.* start is internal.  (runfinq
+// counts as user code while it runs finalizers; that state is not read here.)
+bool IsSystemStart(const GoPclntab& tab, uint64_t startpc) {
+  auto f = tab.FindFunc(startpc);
+  if (!f) return false;
+  switch (tab.Kind(*f)) {
+    case GoFuncKind::kRuntimeMain:
+    case GoFuncKind::kHandleAsyncEvent:
+    case GoFuncKind::kCorostart:
+      return false;
+    case GoFuncKind::kGcBgMarkWorker:
+      return true;
+    default:
+      break;
+  }
+  return tab.FuncName(*f).substr(0, 8) == "runtime.";
+}
+
+}  // namespace
+
+GoroutineReader::GoroutineReader(GoRuntime& rt) : rt_(rt), tab_(rt.Pclntab()) {
+  DwarfIndex& dw = rt.dwarf();
+  g_size_ = dw.TypeSize("runtime.g").value_or(0);
+  if (g_size_ == 0 || g_size_ > 65536) throw Error("runtime.g has no usable size in DWARF");
+  goid_ = dw.RequireField("runtime.g", "goid");
+  status_ = dw.RequireField("runtime.g", "atomicstatus");
+  waitreason_ = dw.RequireField("runtime.g", "waitreason");
+  waitsince_ = dw.RequireField("runtime.g", "waitsince");
+  m_ = dw.RequireField("runtime.g", "m");
+  lockedm_ = dw.RequireField("runtime.g", "lockedm");
+  sched_pc_ = dw.RequireField("runtime.g", "sched.pc");
+  sched_sp_ = dw.RequireField("runtime.g", "sched.sp");
+  syscallsp_ = dw.RequireField("runtime.g", "syscallsp");
+  syscallpc_ = dw.RequireField("runtime.g", "syscallpc");
+  stack_lo_ = dw.RequireField("runtime.g", "stack.lo");
+  stack_hi_ = dw.RequireField("runtime.g", "stack.hi");
+  gopc_ = dw.RequireField("runtime.g", "gopc");
+  startpc_ = dw.RequireField("runtime.g", "startpc");
+  parent_goid_ = dw.Field("runtime.g", "parentGoid");  // Go 1.21+
+  m_id_ = dw.RequireField("runtime.m", "id");
+  m_procid_ = dw.RequireField("runtime.m", "procid");
+  LoadWaitReasons();
+}
+
+void GoroutineReader::LoadWaitReasons() {
+  // The strings the runtime prints, indexed by g.waitreason.  Their order
+  // changes between releases, so they are read from this process.
+  try {
+    auto g = rt_.dwarf().Global("runtime.waitReasonStrings");
+    if (!g) throw Error("this Go runtime has no runtime.waitReasonStrings");
+    uint64_t n = rt_.dwarf().ArrayCount(g->type).value_or(0);
+    if (n == 0 || n > 1024) throw Error("runtime.waitReasonStrings has no usable length");
+    uint64_t base = g->address + rt_.target().load_bias();
+    for (uint64_t i = 0; i < n; ++i) wait_reasons_.push_back(rt_.target().memory().ReadGoString(base + 16 * i, 256));
+  } catch (const Error& e) {
+    wait_reasons_error_ = e.what();
+  }
+}
+
+uint64_t GoroutineReader::Get(const std::vector<uint8_t>& buf, const DwarfField& f) const {
+  uint64_t v = 0;
+  size_t n = f.size ? std::min<uint64_t>(f.size, 8) : 8;
+  if (f.offset + n <= buf.size()) std::memcpy(&v, buf.data() + f.offset, n);
+  return v;
+}
+
+std::optional<GoroutineReader::MInfo> GoroutineReader::ReadM(uint64_t mp) {
+  if (!mp) return std::nullopt;
+  auto it = m_cache_.find(mp);
+  if (it != m_cache_.end()) return it->second;
+  MInfo info{};
+  int64_t id;
+  uint64_t procid;
+  const MemorySource& mem = rt_.target().memory();
+  if (!mem.TryRead(mp + m_id_.offset, &id, sizeof id)) return std::nullopt;
+  info.id = id;
+  // m.procid is the thread id, set by minit on the thread itself.
+  if (mem.TryRead(mp + m_procid_.offset, &procid, sizeof procid) && procid) info.lwp = static_cast<int64_t>(procid);
+  m_cache_[mp] = info;
+  return info;
+}
+
+std::vector<Goroutine> GoroutineReader::ReadAll(const GoroutineOptions& opts) {
+  std::vector<Goroutine> out;
+  std::vector<uint64_t> gs = rt_.AllGs();
+  out.reserve(gs.size());
+  std::vector<uint8_t> buf(g_size_);
+  const MemorySource& mem = rt_.target().memory();
+  for (uint64_t gp : gs) {
+    if (!gp) continue;
+    if (!mem.TryRead(gp, buf.data(), buf.size())) {
+      Goroutine g;
+      g.address = gp;
+      g.status = "unknown";
+      g.error = "cannot read the g at " + Hex(gp);
+      out.push_back(std::move(g));
+      continue;
+    }
+    uint32_t status = static_cast<uint32_t>(Get(buf, status_));
+    if (rt_.IsDead(status)) continue;
+    Goroutine g;
+    ReadOne(gp, buf, opts, &g);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, const GoroutineOptions& opts,
+                              Goroutine* g) {
+  g->address = gp;
+  g->goid = Get(buf, goid_);
+  g->raw_status = static_cast<uint32_t>(Get(buf, status_));
+  g->status = rt_.GStatusName(g->raw_status);
+  uint64_t reason = Get(buf, waitreason_);
+  if (reason != 0) {
+    if (reason < wait_reasons_.size())
+      g->wait_reason = wait_reasons_[reason];
+    else
+      g->wait_reason = "waitReason(" + std::to_string(reason) + ")";
+  }
+  g->wait_since_ns = static_cast<int64_t>(Get(buf, waitsince_));
+  if (auto m = ReadM(Get(buf, m_))) {
+    g->m = m->id;
+    g->lwp = m->lwp;
+  }
+  if (uint64_t lm = Get(buf, lockedm_)) {
+    // "locked to thread" in the runtime's traceback is exactly g.lockedm != 0.
+    auto m = ReadM(lm);
+    g->locked_m = m ? std::optional<int64_t>(m->id) : std::nullopt;
+    g->locked_lwp = m ? m->lwp : std::nullopt;
+    if (!m) g->locked_m = -1;
+  }
+  uint64_t gopc = Get(buf, gopc_);
+  if (auto f = tab_.FindFunc(gopc)) {
+    g->created_by = std::string(tab_.FuncName(*f));
+    std::string_view file;
+    int32_t line = 0;
+    // printcreatedby: the line of the go statement, i.e. of gopc-1.
+    if (tab_.FileLine(*f, GoPclntab::LookupPC(*f, gopc, true), &file, &line)) {
+      g->created_by_file = std::string(file);
+      g->created_by_line = line;
+    }
+  }
+  if (parent_goid_) g->parent_goid = Get(buf, *parent_goid_);
+  uint64_t startpc = Get(buf, startpc_);
+  g->start = FuncNameAt(tab_, startpc);
+  g->system = IsSystemStart(tab_, startpc);
+  if (opts.with_frames) Unwind(buf, g, opts.max_frames);
+}
+
+void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames) {
+  UnwindStart start;
+  // runtime/traceback.go traceback1 (1.19-1.27): a goroutine in a syscall or
+  // cgo call is traced from g.syscallpc/syscallsp, saved by entersyscall;
+  // any other stopped goroutine from g.sched.
+  uint64_t syscallsp = Get(buf, syscallsp_);
+  if (syscallsp != 0) {
+    start.pc = Get(buf, syscallpc_);
+    start.sp = syscallsp;
+  } else {
+    start.pc = Get(buf, sched_pc_);
+    start.sp = Get(buf, sched_sp_);
+  }
+  if (g->status == "running") {
+    g->frames_error = "goroutine is running on its thread; its stack starts in the thread's registers";
+    return;
+  }
+  if (start.pc == 0) {
+    g->frames_error = "no saved pc";
+    return;
+  }
+  UnwindResult r = UnwindGoStack(tab_, rt_.target().memory(), start, Get(buf, stack_lo_), Get(buf, stack_hi_),
+                                 max_frames);
+  g->frames = std::move(r.frames);
+  if (!r.error.empty()) g->frames_error = r.error;
+  else if (r.truncated) g->frames_error = "stopped after " + std::to_string(max_frames) + " frames";
+}
+
+}  // namespace cgostack

@@ -1,0 +1,77 @@
+// Every goroutine the runtime knows (runtime.allgs, dead ones skipped) as the
+// runtime itself would describe it: goid, status and wait reason (the
+// runtime's own strings), its M and that M's OS thread, lock-to-thread state,
+// creator and start function, and its Go stack.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "go_runtime.h"
+#include "go_unwind.h"
+
+namespace cgostack {
+
+struct Goroutine {
+  uint64_t address = 0;  // the g
+  uint64_t goid = 0;
+  uint32_t raw_status = 0;
+  std::string status;        // "waiting", "syscall", ...
+  std::string wait_reason;   // runtime.waitReasonStrings[g.waitreason]; "" if none
+  int64_t wait_since_ns = 0;
+  std::optional<int64_t> m;  // id of g.m
+  std::optional<int64_t> lwp;
+  std::optional<int64_t> locked_m;
+  std::optional<int64_t> locked_lwp;
+  std::string created_by;    // function containing g.gopc
+  std::string created_by_file;
+  int32_t created_by_line = 0;
+  std::optional<uint64_t> parent_goid;  // Go 1.21+
+  std::string start;         // function at g.startpc
+  bool system = false;       // runtime-internal (runtime isSystemGoroutine)
+  std::vector<GoFrame> frames;
+  std::string frames_error;  // why the stack is missing or incomplete
+  std::string error;         // why the g itself could not be read
+};
+
+struct GoroutineOptions {
+  bool with_frames = true;
+  size_t max_frames = 1024;
+};
+
+class GoroutineReader {
+ public:
+  explicit GoroutineReader(GoRuntime& rt);
+  // All live goroutines, in allgs order.  One unreadable g is reported in its
+  // entry and never stops the others.
+  std::vector<Goroutine> ReadAll(const GoroutineOptions& opts);
+  // Why wait reasons could not be read (they are then shown as numbers).
+  const std::string& wait_reasons_error() const { return wait_reasons_error_; }
+
+ private:
+  struct MInfo {
+    int64_t id;
+    std::optional<int64_t> lwp;
+  };
+  void ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, const GoroutineOptions& opts, Goroutine* g);
+  void Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames);
+  std::optional<MInfo> ReadM(uint64_t mp);
+  uint64_t Get(const std::vector<uint8_t>& buf, const DwarfField& f) const;
+  void LoadWaitReasons();
+
+  GoRuntime& rt_;
+  const GoPclntab& tab_;
+  uint64_t g_size_;
+  DwarfField goid_, status_, waitreason_, waitsince_, m_, lockedm_, sched_pc_, sched_sp_,
+      syscallsp_, syscallpc_, stack_lo_, stack_hi_, gopc_, startpc_;
+  std::optional<DwarfField> parent_goid_;
+  DwarfField m_id_, m_procid_;
+  std::vector<std::string> wait_reasons_;
+  std::string wait_reasons_error_;
+  std::map<uint64_t, MInfo> m_cache_;
+};
+
+}  // namespace cgostack
