@@ -1,0 +1,56 @@
+"""Compares cgo-goroutines JSON with the Go runtime's own traceback of the same
+process (the oracle parsed by fixtures/harness.py).  Returns readable
+mismatch lines; an empty list means agreement on everything compared."""
+
+
+def expected_state(g):
+    """The bracket text the runtime prints: the wait reason while waiting
+    (runtime/traceback.go goroutineheader), else the status name."""
+    if g["status"] == "waiting" and g["wait_reason"]:
+        return g["wait_reason"]
+    return g["status"]
+
+
+def physical_functions(frames):
+    """Non-inlined function names, innermost first."""
+    return [f["function"] for f in frames if not f.get("inlined")]
+
+
+def oracle_goroutines(oracle):
+    """User-visible goroutines of the oracle (goroutine 0 entries are the
+    g0/gsignal stacks of threads, not goroutines)."""
+    return {g["goid"]: g for g in oracle["goroutines"] if g["goid"] > 0}
+
+
+def compare(ours, oracle, check_m=True, check_frames=True):
+    problems = []
+    mine = {g["goid"]: g for g in ours["goroutines"]}
+    theirs = oracle_goroutines(oracle)
+    if set(mine) != set(theirs):
+        problems.append("goroutine sets differ: only ours %s, only the runtime's %s"
+                        % (sorted(set(mine) - set(theirs)), sorted(set(theirs) - set(mine))))
+    for goid in sorted(set(mine) & set(theirs)):
+        g, o = mine[goid], theirs[goid]
+        where = "goroutine %d" % goid
+        if expected_state(g) != o["state"]:
+            problems.append("%s: state %r, runtime says %r" % (where, expected_state(g), o["state"]))
+        if g["locked_to_thread"] != o["locked_to_thread"]:
+            problems.append("%s: locked_to_thread %s, runtime says %s"
+                            % (where, g["locked_to_thread"], o["locked_to_thread"]))
+        # The runtime prints m=N in the header from Go 1.21 on (m=nil: none).
+        if check_m and "m" in o and o.get("header", "").find(" m=") >= 0:
+            if g["m"] != o["m"]:
+                problems.append("%s: m %s, runtime says %s" % (where, g["m"], o["m"]))
+        if check_frames and o["frames"]:
+            got, want = physical_functions(g["frames"]), physical_functions(o["frames"])
+            if got[:len(want)] != want:
+                problems.append("%s: frames %s (%s), runtime says %s"
+                                % (where, got, g.get("frames_error"), want))
+            else:
+                # Each physical frame's pc is what the runtime printed as pc=.
+                ours_pcs = [f["pc"] for f in g["frames"] if not f.get("inlined")]
+                for f, pc in zip([f for f in o["frames"] if not f.get("inlined")], ours_pcs):
+                    if f.get("pc") and int(f["pc"], 16) != pc:
+                        problems.append("%s: %s pc %#x, runtime says %s"
+                                        % (where, f["function"], pc, f["pc"]))
+    return problems

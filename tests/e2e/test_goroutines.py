@@ -1,0 +1,79 @@
+"""cgo-goroutines --json agrees with the Go runtime's own traceback of the same
+process: the set of goroutines, each one's state (wait reason or status),
+"locked to thread", the M the runtime prints, and the order and pcs of the
+non-inlined Go frames; on every fixture, for one Go release (--go)."""
+
+import os
+import signal
+import time
+import unittest
+
+import gdbrun
+from gdbrun import harness
+from oracle_compare import compare, oracle_goroutines
+
+GO = gdbrun.go_version_from_argv()
+FIXTURES = ("deadlock", "gcwhilelocked", "lockedthread", "condwait", "cthread", "errorcheck")
+
+
+class KernelCoreTest(unittest.TestCase):
+    def check_fixture(self, fixture, args=()):
+        core = harness.kernel_core(fixture, GO, args=args)
+        oracle = harness.load_oracle(core)
+        ours = gdbrun.gdb_json("cgo-goroutines", core["binary"], core["core"])
+        self.assertEqual(ours["go_version"], core["go_version"])
+        problems = compare(ours, oracle)
+        self.assertEqual(problems, [], "\n".join(problems))
+        return ours, oracle
+
+    def test_fixtures(self):
+        for fixture in FIXTURES:
+            with self.subTest(fixture=fixture):
+                self.check_fixture(fixture)
+
+    def test_many_goroutines(self):
+        ours, oracle = self.check_fixture("many", args=("-n", "3000"))
+        self.assertGreaterEqual(len(ours["goroutines"]), 3000)
+
+    def test_wait_reasons_come_from_the_binary(self):
+        ours, _ = self.check_fixture("deadlock")
+        reasons = {g["wait_reason"] for g in ours["goroutines"]}
+        # sync.Mutex waits are "semacquire" before Go 1.20 and
+        # "sync.Mutex.Lock" after; both come from runtime.waitReasonStrings.
+        self.assertTrue(reasons & {"semacquire", "sync.Mutex.Lock"}, reasons)
+
+    def test_cgo_call_shows_m_and_lwp(self):
+        ours, _ = self.check_fixture("deadlock")
+        in_c = [g for g in ours["goroutines"] if g["status"] == "syscall"]
+        self.assertTrue(in_c)
+        for g in in_c:
+            self.assertIsNotNone(g["m"], g)
+            self.assertIsNotNone(g["lwp"], g)
+            self.assertIn("runtime.cgocall", [f["function"] for f in g["frames"]])
+
+
+class GcoreAndLiveTest(unittest.TestCase):
+    def test_live_attach_matches_the_same_process_traceback(self):
+        with harness.live("deadlock", GO, env={"GOTRACEBACK": "crash"}) as p:
+            ours = gdbrun.gdb_json("cgo-goroutines", "-p", p.pid)
+            os.kill(p.pid, signal.SIGQUIT)
+            deadline = time.time() + 30
+            while time.time() < deadline and p.proc.poll() is None:
+                time.sleep(0.05)
+            with open(p.stderr_path) as f:
+                oracle = harness.parse_traceback(f.read())
+        problems = compare(ours, oracle)
+        self.assertEqual(problems, [], "\n".join(problems))
+
+    def test_gcore_lists_the_fixture_goroutines_with_stacks(self):
+        c = harness.gcore("deadlock", GO)
+        ours = gdbrun.gdb_json("cgo-goroutines", c["binary"], c["core"])
+        mains = [g for g in ours["goroutines"] if g["start"].startswith("main.")]
+        self.assertGreaterEqual(len(mains), 5)
+        for g in mains:
+            self.assertTrue(g["frames"], g)
+            self.assertIsNone(g["frames_error"], g)
+
+
+if __name__ == "__main__":
+    unittest.main()
