@@ -95,6 +95,8 @@ class CgostackPrefix(gdb.Command):
 
 Commands:
   cgo-info        Go version, goroutines, threads, Ms, Ps, cgo, GODEBUG
+  cgo-goroutines  list goroutines (filters, --group for identical stacks)
+  cgo-goroutine   one goroutine in full
 
 Every command takes --json and --output FILE.  `set cgostack-debug on` shows
 Python tracebacks on internal errors."""
@@ -122,3 +124,5 @@ def register():
     gdb.events.cont.connect(lambda _e: target.forget())
     gdb.events.exited.connect(lambda _e: target.forget())
     gdb.events.new_objfile.connect(lambda _e: target.forget())
+    from . import goroutines_cmd  # imported here: its commands build on this module's classes
+    goroutines_cmd.register()
