@@ -19,19 +19,42 @@ bool HiddenByDefault(std::string_view name, GoFuncKind kind) {
   return rest.empty() || !std::isupper(static_cast<unsigned char>(rest[0]));
 }
 
-UnwindResult UnwindGoStack(const GoPclntab& tab, const MemorySource& mem, UnwindStart start,
-                           uint64_t stack_lo, uint64_t stack_hi, size_t max_frames) {
+const GoUnwinder::PcInfo& GoUnwinder::Lookup(uint64_t pc, bool is_return) {
+  uint64_t key = (pc << 1) | (is_return ? 1 : 0);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  PcInfo info;
+  if (auto f = tab_.FindFunc(pc)) {
+    info.in_go = true;
+    info.top_frame = tab_.IsTopFrame(*f);
+    info.kind = tab_.Kind(*f);
+    info.name = tab_.FuncName(*f);
+    if (auto d = tab_.SpDelta(*f, pc)) info.sp_delta = *d;
+    tab_.Symbolize(*f, GoPclntab::LookupPC(*f, pc, is_return), &scratch_);
+    for (const auto& loc : scratch_) {
+      GoFrame fr;
+      fr.function = loc.function;
+      fr.file = loc.file;
+      fr.line = loc.line;
+      fr.inlined = loc.inlined;
+      fr.hidden_by_default = HiddenByDefault(loc.function, loc.kind);
+      info.frames.push_back(fr);
+    }
+  }
+  return cache_.emplace(key, std::move(info)).first->second;
+}
+
+UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames) {
   UnwindResult r;
   uint64_t pc = start.pc, sp = start.sp;
   bool is_return = start.pc_is_return_address;
-  std::vector<GoPclntab::Location> locs;
   while (true) {
     if (r.frames.size() >= max_frames) {
       r.truncated = true;
       break;
     }
-    auto f = tab.FindFunc(pc);
-    if (!f) {
+    const PcInfo& info = Lookup(pc, is_return);
+    if (!info.in_go) {
       r.error = "pc " + Hex(pc) + " is not in Go code";
       break;
     }
@@ -40,36 +63,27 @@ UnwindResult UnwindGoStack(const GoPclntab& tab, const MemorySource& mem, Unwind
                 Hex(stack_hi) + ")";
       break;
     }
-    tab.Symbolize(*f, GoPclntab::LookupPC(*f, pc, is_return), &locs);
-    for (const auto& loc : locs) {
-      GoFrame fr;
+    for (GoFrame fr : info.frames) {
       fr.pc = pc;
       fr.sp = sp;
-      fr.function = loc.function;
-      fr.file = loc.file;
-      fr.line = loc.line;
-      fr.inlined = loc.inlined;
-      fr.hidden_by_default = HiddenByDefault(loc.function, loc.kind);
       r.frames.push_back(fr);
     }
     // goexit, mstart, rt0_go: the bottom of every goroutine stack.
-    if (tab.IsTopFrame(*f)) break;
-    GoFuncKind kind = tab.Kind(*f);
-    auto delta = tab.SpDelta(*f, pc);
-    if (!delta || *delta < 0) {
-      r.error = "no frame size for " + std::string(tab.FuncName(*f)) + " at " + Hex(pc);
+    if (info.top_frame) break;
+    if (info.sp_delta < 0) {
+      r.error = "no frame size for " + std::string(info.name) + " at " + Hex(pc);
       break;
     }
-    uint64_t fp = sp + static_cast<uint64_t>(*delta) + 8;
+    uint64_t fp = sp + static_cast<uint64_t>(info.sp_delta) + 8;
     uint64_t ret;
-    if (!mem.TryRead(fp - 8, &ret, sizeof ret)) {
+    if (!mem_.TryRead(fp - 8, &ret, sizeof ret)) {
       r.error = "cannot read the return address at " + Hex(fp - 8);
       break;
     }
     if (ret == 0) break;
     // A frame "called" by sigpanic or asyncPreempt was interrupted at `ret`
     // itself, not at a call (runtime/traceback.go, unwinder.next).
-    is_return = !(kind == GoFuncKind::kSigpanic || kind == GoFuncKind::kAsyncPreempt);
+    is_return = !(info.kind == GoFuncKind::kSigpanic || info.kind == GoFuncKind::kAsyncPreempt);
     pc = ret;
     sp = fp;
   }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gopclntab.h"
@@ -39,12 +40,34 @@ struct UnwindResult {
   bool truncated = false;  // stopped at max_frames
 };
 
-// `stack_lo`/`stack_hi` bound every SP; a frame outside them ends the walk with
-// an error (a corrupt or reused stack must not send us through the heap).
-UnwindResult UnwindGoStack(const GoPclntab& tab, const MemorySource& mem, UnwindStart start,
-                           uint64_t stack_lo, uint64_t stack_hi, size_t max_frames);
-
 // The GOTRACEBACK=all rule for hiding a frame, from the function's name.
 bool HiddenByDefault(std::string_view function, GoFuncKind kind);
+
+class GoUnwinder {
+ public:
+  GoUnwinder(const GoPclntab& tab, const MemorySource& mem) : tab_(tab), mem_(mem) {}
+
+  // `stack_lo`/`stack_hi` bound every SP; a frame outside them ends the walk
+  // with an error (a corrupt or reused stack must not send us through the heap).
+  UnwindResult Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames);
+
+ private:
+  // Everything the tables say about one pc; goroutines blocked in the same
+  // place share pcs, so 100,000 stacks decode only a few hundred of them.
+  struct PcInfo {
+    bool in_go = false;
+    bool top_frame = false;
+    GoFuncKind kind = GoFuncKind::kNormal;
+    int32_t sp_delta = -1;  // -1: unknown
+    std::string_view name;
+    std::vector<GoFrame> frames;  // symbolized, innermost first; pc/sp unset
+  };
+  const PcInfo& Lookup(uint64_t pc, bool is_return);
+
+  const GoPclntab& tab_;
+  const MemorySource& mem_;
+  std::unordered_map<uint64_t, PcInfo> cache_;
+  std::vector<GoPclntab::Location> scratch_;
+};
 
 }  // namespace cgostack

@@ -36,7 +36,8 @@ bool IsSystemStart(const GoPclntab& tab, uint64_t startpc) {
 
 }  // namespace
 
-GoroutineReader::GoroutineReader(GoRuntime& rt) : rt_(rt), tab_(rt.Pclntab()) {
+GoroutineReader::GoroutineReader(GoRuntime& rt)
+    : rt_(rt), tab_(rt.Pclntab()), unwinder_(tab_, rt.target().memory()) {
   DwarfIndex& dw = rt.dwarf();
   g_size_ = dw.TypeSize("runtime.g").value_or(0);
   if (g_size_ == 0 || g_size_ > 65536) throw Error("runtime.g has no usable size in DWARF");
@@ -187,8 +188,7 @@ void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size
     g->frames_error = "no saved pc";
     return;
   }
-  UnwindResult r = UnwindGoStack(tab_, rt_.target().memory(), start, Get(buf, stack_lo_), Get(buf, stack_hi_),
-                                 max_frames);
+  UnwindResult r = unwinder_.Unwind(start, Get(buf, stack_lo_), Get(buf, stack_hi_), max_frames);
   g->frames = std::move(r.frames);
   if (!r.error.empty()) g->frames_error = r.error;
   else if (r.truncated) g->frames_error = "stopped after " + std::to_string(max_frames) + " frames";

@@ -64,6 +64,7 @@ class GoroutineReader {
 
   GoRuntime& rt_;
   const GoPclntab& tab_;
+  GoUnwinder unwinder_;
   uint64_t g_size_;
   DwarfField goid_, status_, waitreason_, waitsince_, m_, lockedm_, sched_pc_, sched_sp_,
       syscallsp_, syscallpc_, stack_lo_, stack_hi_, gopc_, startpc_;

@@ -4,67 +4,112 @@ namespace cgostack {
 
 namespace {
 
-using nlohmann::json;
-
 template <typename T>
-json OrNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
+void OptField(JsonWriter& w, std::string_view key, const std::optional<T>& v) {
+  w.Key(key);
+  if (v) w.Value(*v);
+  else w.Null();
 }
 
-json StrOrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+void StrOrNull(JsonWriter& w, std::string_view key, const std::string& s) {
+  w.Key(key);
+  if (s.empty()) w.Null();
+  else w.String(s);
+}
+
+std::optional<int64_t> GdbThread(const GoroutineQuery& q, const std::optional<int64_t>& lwp) {
+  if (!lwp) return std::nullopt;
+  auto it = q.gdb_threads.find(*lwp);
+  return it == q.gdb_threads.end() ? std::nullopt : std::optional<int64_t>(it->second);
+}
+
+void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, JsonWriter& w) {
+  w.BeginObject();
+  w.Field("goid", g.goid).Field("address", g.address).Field("status", g.status);
+  w.Field("wait_reason", g.wait_reason).Field("wait_since_ns", g.wait_since_ns);
+  OptField(w, "m", g.m);
+  OptField(w, "lwp", g.lwp);
+  OptField(w, "gdb_thread", GdbThread(q, g.lwp));
+  w.Field("locked_to_thread", g.locked_m.has_value());
+  OptField(w, "locked_m", g.locked_m);
+  OptField(w, "locked_lwp", g.locked_lwp);
+  w.Field("created_by", g.created_by).Field("created_by_file", g.created_by_file);
+  w.Field("created_by_line", g.created_by_line);
+  OptField(w, "parent_goid", g.parent_goid);
+  w.Field("start", g.start);
+  w.Key("labels").BeginObject().EndObject();
+  w.Field("system", g.system);
+  if (q.with_frames) {
+    w.Key("frames");
+    WriteGoFrames(g.frames, q.max_frames, w);
+    w.Field("frames_total", static_cast<uint64_t>(g.frames.size()));
+  }
+  StrOrNull(w, "frames_error", g.frames_error);
+  StrOrNull(w, "error", g.error);
+  w.EndObject();
+}
 
 }  // namespace
 
-json GoFramesJson(const std::vector<GoFrame>& frames) {
-  json out = json::array();
+void WriteGoFrames(const std::vector<GoFrame>& frames, size_t max_frames, JsonWriter& w) {
+  w.BeginArray();
+  size_t n = 0;
   for (const auto& f : frames) {
-    out.push_back({{"lang", "go"},
-                   {"function", f.function},
-                   {"file", f.file},
-                   {"line", f.line},
-                   {"pc", f.pc},
-                   {"sp", f.sp},
-                   {"inlined", f.inlined},
-                   {"runtime", f.hidden_by_default}});
+    if (n++ >= max_frames) break;
+    w.BeginObject();
+    w.Field("lang", "go").Field("function", f.function).Field("file", f.file).Field("line", f.line);
+    w.Field("pc", f.pc).Field("inlined", f.inlined).Field("runtime", f.hidden_by_default);
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
 }
 
-json GoroutinesReport(GoRuntime& rt, const GoroutineOptions& opts) {
-  json out;
-  json warnings = json::array();
-  for (const auto& w : rt.target().warnings()) warnings.push_back(w);
-  out["go_version"] = rt.BuildVersion();
+void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w) {
   GoroutineReader reader(rt);
-  json list = json::array();
-  for (const Goroutine& g : reader.ReadAll(opts)) {
-    json j = {{"goid", g.goid},
-              {"address", g.address},
-              {"status", g.status},
-              {"wait_reason", g.wait_reason},
-              {"wait_since_ns", g.wait_since_ns},
-              {"m", OrNull(g.m)},
-              {"lwp", OrNull(g.lwp)},
-              {"locked_to_thread", g.locked_m.has_value()},
-              {"locked_m", OrNull(g.locked_m)},
-              {"locked_lwp", OrNull(g.locked_lwp)},
-              {"created_by", g.created_by},
-              {"created_by_file", g.created_by_file},
-              {"created_by_line", g.created_by_line},
-              {"parent_goid", OrNull(g.parent_goid)},
-              {"start", g.start},
-              {"labels", json::object()},
-              {"system", g.system},
-              {"frames", GoFramesJson(g.frames)},
-              {"frames_error", StrOrNull(g.frames_error)},
-              {"error", StrOrNull(g.error)}};
-    list.push_back(std::move(j));
+  GoroutineOptions opts;
+  // Filtering by function or grouping needs the stacks even when they are
+  // not written.
+  opts.with_frames = q.with_frames || !q.functions.empty() || q.group;
+  std::vector<Goroutine> all = reader.ReadAll(opts);
+  std::vector<const Goroutine*> matched;
+  size_t system = 0;
+  for (const Goroutine& g : all) {
+    system += g.system;
+    if (Matches(q, g)) matched.push_back(&g);
   }
-  out["goroutines"] = std::move(list);
-  if (!reader.wait_reasons_error().empty())
-    warnings.push_back("wait reasons unavailable: " + reader.wait_reasons_error());
-  out["warnings"] = warnings;
-  return out;
+  w.BeginObject();
+  w.Field("go_version", rt.BuildVersion());
+  w.Field("total", static_cast<uint64_t>(all.size()));
+  w.Field("system", static_cast<uint64_t>(system));
+  w.Field("matched", static_cast<uint64_t>(matched.size()));
+  if (q.group) {
+    w.Key("groups").BeginArray();
+    for (const GoroutineGroup& grp : GroupByStack(matched)) {
+      const Goroutine& first = *grp.members.front();
+      w.BeginObject();
+      w.Field("count", static_cast<uint64_t>(grp.members.size()));
+      w.Key("goids").BeginArray();
+      for (const Goroutine* g : grp.members) w.Uint(g->goid);
+      w.EndArray();
+      w.Field("status", first.status).Field("wait_reason", first.wait_reason);
+      w.Field("system", first.system);
+      w.Key("frames");
+      WriteGoFrames(first.frames, q.max_frames, w);
+      w.Field("frames_total", static_cast<uint64_t>(first.frames.size()));
+      StrOrNull(w, "frames_error", first.frames_error);
+      w.EndObject();
+    }
+    w.EndArray();
+  } else {
+    w.Key("goroutines").BeginArray();
+    for (const Goroutine* g : matched) WriteGoroutine(*g, q, w);
+    w.EndArray();
+  }
+  w.Key("warnings").BeginArray();
+  for (const auto& warning : rt.target().warnings()) w.String(warning);
+  if (!reader.wait_reasons_error().empty()) w.String("wait reasons unavailable: " + reader.wait_reasons_error());
+  w.EndArray();
+  w.EndObject();
 }
 
 }  // namespace cgostack

@@ -1,13 +1,19 @@
-// The `cgo-goroutines` model as JSON (schema in docs/json-schema.md).
+// The `cgo-goroutines` model as JSON (schema in docs/json-schema.md), written
+// with the streaming JsonWriter.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
-#include "goroutines.h"
+#include "goroutine_query.h"
+#include "json_writer.h"
 
 namespace cgostack {
 
-nlohmann::json GoroutinesReport(GoRuntime& rt, const GoroutineOptions& opts);
-nlohmann::json GoFramesJson(const std::vector<GoFrame>& frames);
+// Writes {"go_version", "total", "matched", "goroutines"|"groups", "warnings"}.
+void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w);
+
+// One frame list (shared by goroutine entries and groups).
+void WriteGoFrames(const std::vector<GoFrame>& frames, size_t max_frames, JsonWriter& w);
 
 }  // namespace cgostack

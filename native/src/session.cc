@@ -1,6 +1,12 @@
 #include "session.h"
 
 #include "goroutines_report.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "error.h"
 #include "info_report.h"
 
 namespace cgostack {
@@ -22,11 +28,23 @@ std::string Session::InfoJson() { return BuildInfoReport(*runtime_).dump(); }
 
 namespace cgostack {
 
-std::string Session::GoroutinesJson(bool with_frames, size_t max_frames) {
-  GoroutineOptions opts;
-  opts.with_frames = with_frames;
-  opts.max_frames = max_frames;
-  return GoroutinesReport(*runtime_, opts).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::string& output_path) {
+  std::string out;
+  if (output_path.empty()) {
+    JsonWriter w(&out);
+    WriteGoroutinesReport(*runtime_, query, w);
+    return out;
+  }
+  std::FILE* f = std::fopen(output_path.c_str(), "w");
+  if (!f) throw Error("cannot write " + output_path + ": " + std::strerror(errno));
+  {
+    JsonWriter w(&out, f);
+    WriteGoroutinesReport(*runtime_, query, w);
+    w.Flush();
+  }
+  bool failed = std::ferror(f) != 0;
+  if (std::fclose(f) != 0 || failed) throw Error("cannot write " + output_path + ": " + std::strerror(errno));
+  return "";
 }
 
 }  // namespace cgostack

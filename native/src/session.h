@@ -6,6 +6,7 @@
 #include <string>
 
 #include "go_runtime.h"
+#include "goroutine_query.h"
 #include "target.h"
 
 namespace cgostack {
@@ -20,8 +21,9 @@ class Session {
 
   // `cgo-info` as a JSON string.
   std::string InfoJson();
-  // `cgo-goroutines` as a JSON string; frames only when `with_frames`.
-  std::string GoroutinesJson(bool with_frames, size_t max_frames);
+  // `cgo-goroutines` as JSON.  With `output_path` the JSON goes straight to
+  // that file (100,000 stacks are hundreds of megabytes) and "" is returned.
+  std::string GoroutinesJson(const GoroutineQuery& query, const std::string& output_path);
 
  private:
   explicit Session(std::unique_ptr<Target> target);
