@@ -339,9 +339,21 @@ class _CoreTests:
         cgo = find(o, "main.cgoWorker")
         self.assertEqual(len(cgo), 4)
         self.assertEqual({g["state"] for g in cgo}, {"syscall"})
-        states = {g["state"] for g in workers}
-        for s in ("chan receive", "chan send", "select", "sleep", "sync.Cond.Wait"):
-            self.assertIn(s, states)
+        v = _key(self.GO)
+        expected = {
+            "main.blockChanRecv": "chan receive",
+            "main.blockChanSend": "chan send",
+            "main.blockMutex": "sync.Mutex.Lock" if v >= (1, 21) else "semacquire",
+            "main.blockSelect": "select",
+            "main.blockSleep": "sleep",
+            "main.blockWaitGroup": "sync.WaitGroup.Wait" if v >= (1, 24) else "semacquire",
+            "main.blockCond": "sync.Cond.Wait",
+            "main.blockRLock": "sync.RWMutex.RLock" if v >= (1, 21) else "semacquire",
+        }
+        for fn, state in expected.items():
+            gs = find(o, fn)
+            self.assertEqual(len(gs), 250, fn)
+            self.assertEqual({g["state"] for g in gs}, {state}, fn)
 
 
 # One TestCase class per Go release, named e.g. CoreGo1_19.
