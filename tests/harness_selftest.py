@@ -28,6 +28,10 @@ import harness  # noqa: E402
 
 FRESH = os.environ.get("CGOSTACK_SELFTEST_FRESH") == "1"
 
+# Wait reasons of a parked goroutine, which has no M.
+PARKED = {"chan receive", "chan send", "select", "sleep", "semacquire", "sync.Mutex.Lock",
+          "sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.WaitGroup.Wait", "sync.Cond.Wait"}
+
 
 def _key(v):
     return tuple(int(x) for x in v.split("."))
@@ -208,6 +212,67 @@ class ParserTest(unittest.TestCase):
         self.assertEqual((t["goroutines"][0]["gp"], t["goroutines"][0]["mp"]), ("0x57b400", "0x57c080"))
 
 
+class ParserCurgTest(unittest.TestCase):
+    """SIGQUIT caught on g0 (systemstack) of a thread running a goroutine:
+    the first section prints g0, then that goroutine, then the others."""
+
+    TEXT = "\n".join([
+        "SIGQUIT: quit",
+        "PC=0x474283 m=6 sigcode=0",
+        "",
+        "goroutine 0 gp=0xc00011a8c0 m=6 mp=0xc000122008 [idle]:",
+        "runtime.systemstack(0x800000)",
+        "\t/go/src/runtime/asm_amd64.s:514 +0x4a fp=0x1 sp=0x2 pc=0x3",
+        "",
+        "goroutine 6 gp=0xc00008e000 m=6 mp=0xc000122008 [running]:",
+        "runtime.systemstack_switch()",
+        "\t/go/src/runtime/asm_amd64.s:479 +0x8 fp=0x1 sp=0x2 pc=0x3",
+        "main.gcLoop(0xf4240)",
+        "\t/src/main.go:51 +0x18 fp=0x1 sp=0x2 pc=0x3",
+        "runtime.goexit({})",
+        "\t/go/src/runtime/asm_amd64.s:1700 +0x1 fp=0x1 sp=0x2 pc=0x3",
+        "created by main.main in goroutine 1",
+        "\t/src/main.go:82 +0x25",
+        "",
+        "goroutine 7 gp=0xc00008e1c0 m=2 mp=0xc000100008 [running]:",
+        "\tgoroutine running on other thread; stack unavailable",
+        "created by main.main in goroutine 1",
+        "\t/src/main.go:83 +0x25",
+        "",
+        "rip    0x474283",
+        "",
+        "-----",
+        "",
+        "SIGQUIT: quit",
+        "PC=0x474281 m=2 sigcode=0",
+        "",
+        "goroutine 0 gp=0xc0000061c0 m=2 mp=0xc000100008 [idle]:",
+        "runtime.morestack()",
+        "\t/go/src/runtime/asm_amd64.s:600 +0x4 fp=0x1 sp=0x2 pc=0x3",
+        "",
+        "goroutine 7 gp=0xc00008e1c0 m=2 mp=0xc000100008 [running]:",
+        "main.allocator()",
+        "\t/src/main.go:60 +0x18 fp=0x1 sp=0x2 pc=0x3",
+        "runtime.goexit({})",
+        "\t/go/src/runtime/asm_amd64.s:1700 +0x1 fp=0x1 sp=0x2 pc=0x3",
+        "created by main.main in goroutine 1",
+        "\t/src/main.go:83 +0x25",
+        "rip    0x474281",
+        "",
+    ])
+
+    def test_curg_after_g0(self):
+        o = harness.parse_traceback(self.TEXT)
+        self.assertEqual(o["unparsed"], [])
+        gs = {g["goid"]: g for g in o["goroutines"]}
+        self.assertEqual(sorted(gs), [6, 7])
+        self.assertEqual((gs[6]["m"], gs[6]["thread_m"]), (6, 6))
+        self.assertEqual([b["goid"] for b in o["threads"][0]["goroutines"]], [0, 6])
+        self.assertEqual((gs[7]["thread_m"], gs[7]["frames_source"]), (2, "thread"))
+        self.assertEqual(gs[7]["start_function"], "main.allocator")
+        self.assertEqual([b["goid"] for b in o["threads"][1]["goroutines"]], [0, 7])
+
+
 class _CoreTests:
     """Mixed into one TestCase class per Go release (see below)."""
 
@@ -245,7 +310,9 @@ class _CoreTests:
                 if g["state"] in ("syscall", "running"):
                     self.assertIsNotNone(g["m"], g["header"])
                     self.assertEqual(g["m"], g["thread_m"], g["header"])
-                elif g["state"] not in ("runnable",):
+                elif not g["system"] and g["state"] in PARKED:
+                    # (a runtime goroutine can be "waiting" while its M
+                    # runs it on the system stack, e.g. "GC worker (active)")
                     self.assertIsNone(g["m"], g["header"])
             else:
                 self.assertIsNone(g["gp"])
@@ -354,6 +421,60 @@ class _CoreTests:
             gs = find(o, fn)
             self.assertEqual(len(gs), 250, fn)
             self.assertEqual({g["state"] for g in gs}, {state}, fn)
+
+    def expect(self, o, function, state, locked=None):
+        g = one(self, o, function)
+        self.assertEqual(g["state"], state, function)
+        if locked is not None:
+            self.assertEqual(g["locked_to_thread"], locked, function)
+        return g
+
+    def test_other_fixtures(self):
+        mutex = "sync.Mutex.Lock" if self.named_mutex_wait else "semacquire"
+
+        _, o = self.core("gcwhilelocked")
+        self.check_common(o)
+        self.expect(o, "main.holder", "syscall")
+        self.expect(o, "main.waiter", "syscall")
+        one(self, o, "main.gcLoop")
+
+        _, o = self.core("lockedthread")
+        self.check_common(o)
+        self.expect(o, "main.lockedChan", "chan receive", True)
+        self.expect(o, "main.lockedCgo", "syscall", True)
+        self.expect(o, "main.lockedTwice", mutex, True)
+        self.expect(o, "main.lockedSyscall", "syscall", True)
+        self.expect(o, "main.orphanWaiter", "syscall", False)
+        self.assertTrue([g for g in o["goroutines"] if g["goid"] == 1][0]["locked_to_thread"])
+        self.assertEqual(find(o, "main.orphaner"), [])
+
+        _, o = self.core("condwait")
+        self.check_common(o)
+        self.expect(o, "main.maskedWaiter", "syscall")
+        self.expect(o, "main.plainWaiter", "syscall")
+
+        _, o = self.core("cthread")
+        self.check_common(o)
+        g = self.expect(o, "main.callbackWait", "chan receive", True)
+        self.assertEqual(g["frames"][-2]["function"], "runtime.cgocallback")
+        self.assertIsNone(g["created_by"])
+        self.assertFalse(g["system"])
+        g = self.expect(o, "main.nested", "syscall", True)
+        self.assertEqual(sum(f["function"] == "main._Cfunc_c_outer" for f in g["frames"]), 2)
+
+        _, o = self.core("errorcheck")
+        self.check_common(o)
+        for fn in ("main.errchkOwner", "main.errchkWaiter", "main.recursiveWaiter", "main.rwReader",
+                   "main.rwWriter", "main.joiner"):
+            self.expect(o, fn, "syscall")
+        self.expect(o, "main.rwOwner", "chan receive", True)
+
+        _, o = self.core("initwait")
+        self.check_common(o)
+        g = self.expect(o, "main.init.0", "chan receive", True)
+        self.assertEqual(g["goid"], 1)
+        g = self.expect(o, "runtime.cgocallbackg1", "chan receive", True)
+        self.assertFalse(any(f["function"].startswith("main.") for f in g["frames"]))
 
 
 # One TestCase class per Go release, named e.g. CoreGo1_19.
