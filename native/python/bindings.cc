@@ -29,6 +29,8 @@ PYBIND11_MODULE(_cgostack, m) {
                   "Open a live process (GDB must already be attached).")
       .def("info_json", &cgostack::Session::InfoJson, py::call_guard<py::gil_scoped_release>(),
            "cgo-info as a JSON string.")
+      .def("threads_json", &cgostack::Session::ThreadsJson, py::call_guard<py::gil_scoped_release>(),
+           "OS threads with their M and Go signal frames, as a JSON string.")
       .def(
           "goroutines_json",
           [](cgostack::Session& s, std::vector<uint64_t> goids, std::vector<std::string> states,

@@ -1,5 +1,6 @@
 #include "go_runtime.h"
 
+#include <algorithm>
 #include <cctype>
 #include <unordered_set>
 
@@ -36,25 +37,7 @@ GoRuntime::GoRuntime(Target& target) : target_(target) {
     throw Error(exe.path() + " is a Go program without DWARF debug info (built with -ldflags=-w or "
                 "stripped); rebuild it without -w/-s, or use the unstripped copy");
   dwarf_ = std::make_unique<DwarfIndex>(std::shared_ptr<ElfImage>(&target.exe(), [](ElfImage*) {}));
-  // "runtime._Gwaiting" -> "waiting": the runtime's gStatusStrings are these
-  // constant names lower-cased (runtime/traceback.go, every release).
-  for (const auto& [name, value] : dwarf_->ConstantsWithPrefix("runtime._G")) {
-    std::string suffix = name.substr(std::string("runtime._G").size());
-    if (suffix == "scan") {
-      g_scan_bit_ = static_cast<uint32_t>(value);
-    } else if (suffix.rfind("scan", 0) != 0 && IsStatusSuffix(suffix)) {
-      g_status_names_[value] = suffix;
-    }
-  }
-  if (g_status_names_.empty()) {
-    // Fallback when the DWARF has no constants: the values runtime2.go has
-    // used unchanged from Go 1.14 through 1.27 (documented in docs/).
-    g_status_names_ = {{0, "idle"},    {1, "runnable"}, {2, "running"},          {3, "syscall"},
-                       {4, "waiting"}, {5, "moribund_unused"}, {6, "dead"}, {7, "enqueue_unused"},
-                       {8, "copystack"}, {9, "preempted"}};
-  }
-  for (const auto& [value, name] : g_status_names_)
-    if (name == "dead") g_dead_ = static_cast<uint32_t>(value);
+  LoadGStatuses();
   for (const auto& [name, value] : dwarf_->ConstantsWithPrefix("runtime._P")) {
     std::string suffix = name.substr(std::string("runtime._P").size());
     if (IsStatusSuffix(suffix)) p_status_names_[value] = suffix;
@@ -74,6 +57,47 @@ const GoPclntab& GoRuntime::Pclntab() {
     if (!pclntab_) throw Error(target_.exe().path() + ": unreadable Go pc table: " + error);
   }
   return *pclntab_;
+}
+
+void GoRuntime::LoadGStatuses() {
+  // Status values by name from the runtime's constants ("runtime._Gwaiting").
+  for (const auto& [name, value] : dwarf_->ConstantsWithPrefix("runtime._G")) {
+    std::string suffix = name.substr(std::string("runtime._G").size());
+    if (suffix == "scan") g_scan_bit_ = static_cast<uint32_t>(value);
+    else if (suffix.rfind("scan", 0) != 0 && IsStatusSuffix(suffix)) g_status_values_[suffix] = value;
+  }
+  if (g_status_values_.empty()) {
+    // Fallback when the DWARF has no constants: the values runtime2.go has
+    // used unchanged from Go 1.14 through 1.27 (docs/go-runtime-facts.md).
+    g_status_values_ = {{"idle", 0},    {"runnable", 1}, {"running", 2},   {"syscall", 3},
+                        {"waiting", 4}, {"dead", 6},     {"copystack", 8}, {"preempted", 9}};
+  }
+  for (const auto& [name, value] : g_status_values_) g_status_names_[value] = name;
+  // The words the runtime prints are runtime.gStatusStrings; they are the
+  // constant names except where a release says otherwise (Go 1.26 prints
+  // _Gdeadextra as "waiting for cgo callback").
+  if (auto g = dwarf_->Global("runtime.gStatusStrings")) {
+    uint64_t n = dwarf_->ArrayCount(g->type).value_or(0);
+    for (uint64_t i = 0; i < n && i < 64; ++i) {
+      try {
+        std::string s = target_.memory().ReadGoString(g->address + target_.load_bias() + 16 * i, 128);
+        if (!s.empty()) g_status_names_[static_cast<int64_t>(i)] = s;
+      } catch (const Error&) {
+      }
+    }
+  }
+  // tracebackothers skips _Gdead and (Go 1.26+) _Gdeadextra: an extra M's
+  // parked goroutine is not a goroutine the user has.
+  for (const char* dead : {"dead", "deadextra"}) {
+    auto it = g_status_values_.find(dead);
+    if (it != g_status_values_.end()) g_dead_.push_back(static_cast<uint32_t>(it->second));
+  }
+  if (auto it = g_status_values_.find("running"); it != g_status_values_.end())
+    running_ = static_cast<uint32_t>(it->second);
+  for (const char* waiting : {"waiting", "leaked"}) {
+    auto it = g_status_values_.find(waiting);
+    if (it != g_status_values_.end()) g_waiting_.push_back(static_cast<uint32_t>(it->second));
+  }
 }
 
 uint64_t GoRuntime::GlobalAddress(const std::string& name) {
@@ -152,7 +176,15 @@ std::string GoRuntime::GStatusName(uint32_t status) const {
   return it != g_status_names_.end() ? it->second : "unknown(" + std::to_string(status) + ")";
 }
 
-bool GoRuntime::IsDead(uint32_t status) const { return (status & ~g_scan_bit_) == g_dead_; }
+bool GoRuntime::IsDead(uint32_t status) const {
+  status &= ~g_scan_bit_;
+  return std::find(g_dead_.begin(), g_dead_.end(), status) != g_dead_.end();
+}
+
+bool GoRuntime::HasWaitReason(uint32_t status) const {
+  status &= ~g_scan_bit_;
+  return std::find(g_waiting_.begin(), g_waiting_.end(), status) != g_waiting_.end();
+}
 
 std::string GoRuntime::PStatusName(uint32_t status) const {
   auto it = p_status_names_.find(status);

@@ -51,6 +51,10 @@ class GoRuntime {
   // with the scan bit stripped; "unknown(N)" for values the DWARF does not name.
   std::string GStatusName(uint32_t status) const;
   bool IsDead(uint32_t status) const;
+  // Whether g.waitreason means something in this status (the runtime prints
+  // it instead of the status only then; otherwise it is stale).
+  bool HasWaitReason(uint32_t status) const;
+  bool IsRunning(uint32_t status) const { return (status & ~g_scan_bit_) == running_; }
   std::string PStatusName(uint32_t status) const;
 
   // runtime.envs: the process environment as the runtime saw it at start.
@@ -61,10 +65,13 @@ class GoRuntime {
   Target& target_;
   std::unique_ptr<DwarfIndex> dwarf_;
   std::unique_ptr<GoPclntab> pclntab_;
-  std::map<int64_t, std::string> g_status_names_;
+  void LoadGStatuses();
+  std::map<std::string, int64_t> g_status_values_;  // "waiting" -> 4
+  std::map<int64_t, std::string> g_status_names_;   // what the runtime prints
+  std::vector<uint32_t> g_dead_, g_waiting_;
+  uint32_t running_ = 2;
   std::map<int64_t, std::string> p_status_names_;
   uint32_t g_scan_bit_ = 0x1000;
-  uint32_t g_dead_ = 6;
 };
 
 }  // namespace cgostack

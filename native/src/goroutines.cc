@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "format.h"
+#include "signal_frame.h"
 
 namespace cgostack {
 
@@ -131,7 +132,7 @@ void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, cons
   g->raw_status = static_cast<uint32_t>(Get(buf, status_));
   g->status = rt_.GStatusName(g->raw_status);
   uint64_t reason = Get(buf, waitreason_);
-  if (reason != 0) {
+  if (reason != 0 && rt_.HasWaitReason(g->raw_status)) {
     if (reason < wait_reasons_.size())
       g->wait_reason = wait_reasons_[reason];
     else
@@ -167,6 +168,41 @@ void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, cons
   if (opts.with_frames) Unwind(buf, g, opts.max_frames);
 }
 
+bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
+  // On the system stack (systemstack saved g.sched and clears sched.sp when
+  // it returns; runtime/asm_amd64.s, 1.19-1.27) the goroutine's own frames
+  // start at g.sched, as the runtime's traceback does.
+  uint64_t sched_sp = Get(buf, sched_sp_);
+  if (sched_sp != 0 && tab_.FindFunc(Get(buf, sched_pc_))) {
+    start->pc = Get(buf, sched_pc_);
+    start->sp = sched_sp;
+    return true;
+  }
+  // Otherwise its frames start in its thread's registers, below any Go
+  // signal handler the thread is in.
+  const ThreadState* thread = nullptr;
+  for (const auto& t : rt_.target().threads())
+    if (g->lwp && t.lwp == *g->lwp && t.has_registers) thread = &t;
+  if (!thread) {
+    g->frames_error = g->lwp ? "running on LWP " + std::to_string(*g->lwp) + ", whose registers are unknown"
+                             : "running, but its M has no thread id";
+    return false;
+  }
+  Registers regs = thread->regs;
+  auto handlers = CrossGoSignalFrames(tab_, rt_.target().memory(), regs);
+  if (!handlers.empty()) regs = handlers.back().interrupted;
+  uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_);
+  if (regs.rsp < lo || regs.rsp > hi) {
+    g->frames_error = "running on LWP " + std::to_string(thread->lwp) + ", which is not on the goroutine's stack (pc " +
+                      Hex(regs.rip) + ")";
+    return false;
+  }
+  start->pc = regs.rip;
+  start->sp = regs.rsp;
+  start->pc_is_return_address = false;  // an interrupted instruction
+  return true;
+}
+
 void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames) {
   UnwindStart start;
   // runtime/traceback.go traceback1 (1.19-1.27): a goroutine in a syscall or
@@ -180,10 +216,7 @@ void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size
     start.pc = Get(buf, sched_pc_);
     start.sp = Get(buf, sched_sp_);
   }
-  if (g->status == "running") {
-    g->frames_error = "goroutine is running on its thread; its stack starts in the thread's registers";
-    return;
-  }
+  if (rt_.IsRunning(g->raw_status) && !StartOfRunning(buf, g, &start)) return;
   if (start.pc == 0) {
     g->frames_error = "no saved pc";
     return;

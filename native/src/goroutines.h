@@ -58,6 +58,8 @@ class GoroutineReader {
   };
   void ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, const GoroutineOptions& opts, Goroutine* g);
   void Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames);
+  // Where a running goroutine's frames start; false (with g->frames_error) if unknown.
+  bool StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start);
   std::optional<MInfo> ReadM(uint64_t mp);
   uint64_t Get(const std::vector<uint8_t>& buf, const DwarfField& f) const;
   void LoadWaitReasons();

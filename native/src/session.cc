@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "info_report.h"
+#include "threads_report.h"
 
 namespace cgostack {
 
@@ -45,6 +46,13 @@ std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::stri
   bool failed = std::ferror(f) != 0;
   if (std::fclose(f) != 0 || failed) throw Error("cannot write " + output_path + ": " + std::strerror(errno));
   return "";
+}
+
+std::string Session::ThreadsJson() {
+  std::string out;
+  JsonWriter w(&out);
+  WriteThreadsReport(*runtime_, w);
+  return out;
 }
 
 }  // namespace cgostack

@@ -24,6 +24,8 @@ class Session {
   // `cgo-goroutines` as JSON.  With `output_path` the JSON goes straight to
   // that file (100,000 stacks are hundreds of megabytes) and "" is returned.
   std::string GoroutinesJson(const GoroutineQuery& query, const std::string& output_path);
+  // OS threads, their Ms and any Go signal frames they are in, as JSON.
+  std::string ThreadsJson();
 
  private:
   explicit Session(std::unique_ptr<Target> target);
