@@ -48,22 +48,42 @@ def _parse(parser, arg):
     return args
 
 
+def _gdb_threads():
+    """GDB's thread number for each LWP of the selected inferior."""
+    return {t.ptid[1]: t.num for t in gdb.selected_inferior().threads()}
+
+
 def _report(with_frames=True):
-    """The backend's goroutine report with `gdb_thread` (GDB's number for
-    the goroutine's LWP) and `locked_gdb_thread` (for locked_lwp) added to
-    each goroutine; null when GDB has no thread with that LWP.  Without
-    frames the backend skips unwinding every stack."""
+    """The backend's goroutine report, each goroutine with `gdb_thread` and
+    `locked_gdb_thread` (GDB's numbers for its LWPs, null when GDB has no
+    such thread) and its `frames`.  The backend ships each distinct stack
+    once (a stack table), which keeps 100,000 goroutines cheap to parse;
+    goroutines sharing a stack share one frame list here, so renderers must
+    not modify frame lists.  Without frames the backend skips unwinding."""
     session = target.session()
-    fetch = getattr(session, "goroutines_json", None)
-    if fetch is None:
-        raise gdb.GdbError("cgostack: this build of the backend cannot list goroutines "
-                           "(no Session.goroutines_json); rebuild it: cmake --build build")
-    data = json.loads(fetch() if with_frames else fetch(with_frames=False))
-    numbers = {t.ptid[1]: t.num for t in gdb.selected_inferior().threads()}
+    data = json.loads(session.goroutines_json(with_frames=with_frames, stack_table=True,
+                                              gdb_threads=_gdb_threads()))
+    stacks = data.pop("stacks", None) or []
     for g in data.get("goroutines") or ():
-        g["gdb_thread"] = numbers.get(g.get("lwp"))
-        g["locked_gdb_thread"] = numbers.get(g.get("locked_lwp"))
+        if "stack" in g:
+            g["frames"] = stacks[g.pop("stack")]
+        else:
+            g.setdefault("frames", [])
     return data
+
+
+def _write_all_json(args, frame_limit):
+    """cgo-goroutines --json with no filter and no grouping: every goroutine
+    exactly as the backend has it, serialised by the backend straight to the
+    screen or to --output (100,000 stacks are hundreds of megabytes; a
+    round trip through Python objects would take many seconds)."""
+    out = target.session().goroutines_json(
+        with_frames=frame_limit != 0, max_frames=-1 if frame_limit is None else frame_limit,
+        gdb_threads=_gdb_threads(), output=args.output or "")
+    if args.output:
+        gdb.write("cgostack: wrote %s\n" % args.output)
+    else:
+        gdb.write(out + "\n")
 
 
 def _show_one(args, data, goid):
@@ -186,6 +206,8 @@ Examples:
             return _show_one(args, _report(), args.goids[0])
         text_limit = _limit(args.frames, goroutines_text.LIST_FRAMES)
         json_limit = _limit(args.frames, None)
+        if args.json and not (args.goids or args.state or args.function or args.group):
+            return _write_all_json(args, json_limit)
         data = _report(with_frames=not (json_limit == 0 and not args.function
                                         and not args.group))
         # Like runtime frames, system goroutines are hidden in text only:

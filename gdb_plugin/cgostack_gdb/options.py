@@ -38,7 +38,12 @@ class Parser(argparse.ArgumentParser):
 
 def emit(args, data, text_formatter, write):
     """Renders `data` as JSON or text and sends it to the screen or --output."""
-    out = json.dumps(data, indent=1) + "\n" if args.json else text_formatter(data)
+    # Indented JSON for people reading the screen; compact JSON in files
+    # (json.dumps with indent bypasses the C encoder: 4x slower on big reports).
+    if args.json:
+        out = json.dumps(data, indent=None if args.output else 1) + "\n"
+    else:
+        out = text_formatter(data)
     if args.output:
         with open(args.output, "w") as f:
             f.write(out)

@@ -33,24 +33,17 @@ PYBIND11_MODULE(_cgostack, m) {
            "OS threads with their M and Go signal frames, as a JSON string.")
       .def(
           "goroutines_json",
-          [](cgostack::Session& s, std::vector<uint64_t> goids, std::vector<std::string> states,
-             std::vector<std::string> functions, bool include_system, bool group, bool with_frames,
-             int64_t max_frames, std::map<int64_t, int64_t> gdb_threads, const std::string& output) {
+          [](cgostack::Session& s, bool with_frames, int64_t max_frames, bool stack_table,
+             std::map<int64_t, int64_t> gdb_threads, const std::string& output) {
             cgostack::GoroutineQuery q;
-            q.goids = std::move(goids);
-            q.states = std::move(states);
-            q.functions = std::move(functions);
-            q.include_system = include_system;
-            q.group = group;
             q.with_frames = with_frames;
             q.max_frames = max_frames < 0 ? SIZE_MAX : static_cast<size_t>(max_frames);
+            q.stack_table = stack_table;
             q.gdb_threads = std::move(gdb_threads);
             py::gil_scoped_release release;
             return s.GoroutinesJson(q, output);
           },
-          py::arg("goids") = std::vector<uint64_t>{}, py::arg("states") = std::vector<std::string>{},
-          py::arg("functions") = std::vector<std::string>{}, py::arg("include_system") = true,
-          py::arg("group") = false, py::arg("with_frames") = true, py::arg("max_frames") = -1,
+          py::arg("with_frames") = true, py::arg("max_frames") = -1, py::arg("stack_table") = false,
           py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
           "cgo-goroutines as a JSON string (or written to `output`, returning \"\").");
 

@@ -1,5 +1,8 @@
 #include "goroutines_report.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 namespace cgostack {
 
 namespace {
@@ -23,7 +26,7 @@ std::optional<int64_t> GdbThread(const GoroutineQuery& q, const std::optional<in
   return it == q.gdb_threads.end() ? std::nullopt : std::optional<int64_t>(it->second);
 }
 
-void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, JsonWriter& w) {
+void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, size_t stack, JsonWriter& w) {
   w.BeginObject();
   w.Field("goid", g.goid).Field("address", g.address).Field("status", g.status);
   w.Field("wait_reason", g.wait_reason).Field("wait_since_ns", g.wait_since_ns);
@@ -33,6 +36,7 @@ void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, JsonWriter& w) 
   w.Field("locked_to_thread", g.locked_m.has_value());
   OptField(w, "locked_m", g.locked_m);
   OptField(w, "locked_lwp", g.locked_lwp);
+  OptField(w, "locked_gdb_thread", GdbThread(q, g.locked_lwp));
   w.Field("created_by", g.created_by).Field("created_by_file", g.created_by_file);
   w.Field("created_by_line", g.created_by_line);
   OptField(w, "parent_goid", g.parent_goid);
@@ -40,9 +44,13 @@ void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, JsonWriter& w) 
   w.Key("labels").BeginObject().EndObject();
   w.Field("system", g.system);
   if (q.with_frames) {
-    w.Key("frames");
-    WriteGoFrames(g.frames, q.max_frames, w);
-    w.Field("frames_total", static_cast<uint64_t>(g.frames.size()));
+    if (stack != SIZE_MAX) {
+      w.Field("stack", static_cast<uint64_t>(stack));
+    } else {
+      w.Key("frames");
+      WriteGoFrames(g.frames, q.max_frames, w);
+    }
+    if (g.frames.size() > q.max_frames) w.Field("frames_omitted", static_cast<uint64_t>(g.frames.size() - q.max_frames));
   }
   StrOrNull(w, "frames_error", g.frames_error);
   StrOrNull(w, "error", g.error);
@@ -64,47 +72,49 @@ void WriteGoFrames(const std::vector<GoFrame>& frames, size_t max_frames, JsonWr
   w.EndArray();
 }
 
+namespace {
+
+// Identity of a stack for the stack table: frames come from pcs, so equal pc
+// sequences (and line numbers, which also cover the innermost frame's
+// return-address-or-not lookup) give equal frame lists.
+std::string StackKey(const std::vector<GoFrame>& frames, size_t max_frames) {
+  std::string key;
+  size_t n = std::min(frames.size(), max_frames);
+  key.reserve(n * 12);
+  for (size_t i = 0; i < n; ++i) {
+    key.append(reinterpret_cast<const char*>(&frames[i].pc), sizeof frames[i].pc);
+    key.append(reinterpret_cast<const char*>(&frames[i].line), sizeof frames[i].line);
+  }
+  return key;
+}
+
+}  // namespace
+
 void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w) {
   GoroutineReader reader(rt);
   GoroutineOptions opts;
-  // Filtering by function or grouping needs the stacks even when they are
-  // not written.
-  opts.with_frames = q.with_frames || !q.functions.empty() || q.group;
+  opts.with_frames = q.with_frames;
   std::vector<Goroutine> all = reader.ReadAll(opts);
-  std::vector<const Goroutine*> matched;
-  size_t system = 0;
-  for (const Goroutine& g : all) {
-    system += g.system;
-    if (Matches(q, g)) matched.push_back(&g);
-  }
   w.BeginObject();
   w.Field("go_version", rt.BuildVersion());
   w.Field("total", static_cast<uint64_t>(all.size()));
-  w.Field("system", static_cast<uint64_t>(system));
-  w.Field("matched", static_cast<uint64_t>(matched.size()));
-  if (q.group) {
-    w.Key("groups").BeginArray();
-    for (const GoroutineGroup& grp : GroupByStack(matched)) {
-      const Goroutine& first = *grp.members.front();
-      w.BeginObject();
-      w.Field("count", static_cast<uint64_t>(grp.members.size()));
-      w.Key("goids").BeginArray();
-      for (const Goroutine* g : grp.members) w.Uint(g->goid);
-      w.EndArray();
-      w.Field("status", first.status).Field("wait_reason", first.wait_reason);
-      w.Field("system", first.system);
-      w.Key("frames");
-      WriteGoFrames(first.frames, q.max_frames, w);
-      w.Field("frames_total", static_cast<uint64_t>(first.frames.size()));
-      StrOrNull(w, "frames_error", first.frames_error);
-      w.EndObject();
+  std::vector<size_t> stack_of;
+  if (q.stack_table && q.with_frames) {
+    std::unordered_map<std::string, size_t> index;
+    std::vector<const Goroutine*> firsts;
+    stack_of.reserve(all.size());
+    for (const Goroutine& g : all) {
+      auto [it, fresh] = index.emplace(StackKey(g.frames, q.max_frames), firsts.size());
+      if (fresh) firsts.push_back(&g);
+      stack_of.push_back(it->second);
     }
-    w.EndArray();
-  } else {
-    w.Key("goroutines").BeginArray();
-    for (const Goroutine* g : matched) WriteGoroutine(*g, q, w);
+    w.Key("stacks").BeginArray();
+    for (const Goroutine* g : firsts) WriteGoFrames(g->frames, q.max_frames, w);
     w.EndArray();
   }
+  w.Key("goroutines").BeginArray();
+  for (size_t i = 0; i < all.size(); ++i) WriteGoroutine(all[i], q, stack_of.empty() ? SIZE_MAX : stack_of[i], w);
+  w.EndArray();
   w.Key("warnings").BeginArray();
   for (const auto& warning : rt.target().warnings()) w.String(warning);
   if (!reader.wait_reasons_error().empty()) w.String("wait reasons unavailable: " + reader.wait_reasons_error());

@@ -6,11 +6,12 @@
 #include <vector>
 
 #include "goroutine_query.h"
+#include "goroutines.h"
 #include "json_writer.h"
 
 namespace cgostack {
 
-// Writes {"go_version", "total", "matched", "goroutines"|"groups", "warnings"}.
+// Writes {"go_version", "total", ["stacks"], "goroutines", "warnings"}.
 void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w);
 
 // One frame list (shared by goroutine entries and groups).
