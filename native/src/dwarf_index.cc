@@ -29,7 +29,8 @@ DwarfIndex::DwarfIndex(std::shared_ptr<ElfImage> exe) : exe_(std::move(exe)) {
     throw Error("cannot read DWARF of " + exe_->path() + ": " + dwarf_errmsg(-1));
   BuildIndex();
   if (types_.find("runtime.g") == types_.end())
-    throw Error(exe_->path() + " is not a Go program (its DWARF has no runtime.g)");
+    throw Error(exe_->path() + " has DWARF only for its C code: a Go program without DWARF debug info "
+                "(built with -ldflags=-w or stripped); rebuild it without -w/-s, or use the unstripped copy");
 }
 
 DwarfIndex::~DwarfIndex() {
