@@ -14,7 +14,6 @@ installed is skipped with a message.  Cores are cached by the harness under
 build/cores/ (CGOSTACK_SELFTEST_FRESH=1 takes new ones).
 """
 
-import json
 import os
 import subprocess
 import sys
