@@ -4,12 +4,17 @@
 # debug programs built by each of them, because the Go runtime's data
 # structures change from release to release).
 #
-# Usage: scripts/setup.sh [--no-go] [--go "1.19 1.27"] [--reinstall-go]
+# Usage: scripts/setup.sh [--no-go] [--go "1.19 1.27"] [--reinstall-go] [--delve]
 #
 #   --no-go          skip the Go toolchains (Debian packages only)
 #   --go LIST        install only these Go releases (space separated)
 #   --reinstall-go   download and verify the chosen Go releases again even if
 #                    they are already installed
+#   --delve          also install Delve (Debian's delve package from sid) into
+#                    $CGOSTACK_TOOLCHAINS/delve/usr/bin/dlv, for the benchmark
+#                    in bench/ that compares against it; not installed by
+#                    default and never put on PATH (delete
+#                    delve/cgostack.stamp to force a reinstall)
 #
 # Environment:
 #   CGOSTACK_GO_VERSIONS  Go releases to install when --go is not given
@@ -79,6 +84,7 @@ run_logged() {
 
 go_versions=${CGOSTACK_GO_VERSIONS:-$ALL_GO_VERSIONS}
 reinstall_go=0
+want_delve=0
 while [ $# -gt 0 ]; do
     case $1 in
         --no-go) go_versions="" ;;
@@ -86,6 +92,7 @@ while [ $# -gt 0 ]; do
               go_versions=$2; shift ;;
         --go=*) go_versions=${1#--go=} ;;
         --reinstall-go) reinstall_go=1 ;;
+        --delve) want_delve=1 ;;
         -h|--help) sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -331,13 +338,12 @@ install_go() {
     "${TC_SUDO[@]}" rm -rf -- "$stage"
 }
 
-install_go_toolchains() {
-    local missing=() v
-    for v in $go_versions; do
-        if [ "$reinstall_go" = 1 ] || ! go_installed "$v"; then missing+=("$v"); fi
-    done
-    if [ ${#missing[@]} -eq 0 ]; then return 0; fi
-
+# lock_toolchains: make $TOOLCHAINS writable (TC_SUDO) and hold its lock
+# until the script exits. Called before anything is written there; a second
+# call is a no-op.
+TOOLCHAINS_LOCKED=0
+lock_toolchains() {
+    if [ "$TOOLCHAINS_LOCKED" = 1 ]; then return 0; fi
     # Write the toolchains as the current user where possible (e.g. a
     # CGOSTACK_TOOLCHAINS in $HOME); otherwise through sudo.
     TC_SUDO=()
@@ -351,6 +357,26 @@ install_go_toolchains() {
     "${TC_SUDO[@]}" touch "$TOOLCHAINS/.lock"
     exec 9<"$TOOLCHAINS/.lock"
     flock 9
+    TOOLCHAINS_LOCKED=1
+}
+
+# The private lists are refreshed at most once per run, and only when
+# something is actually downloaded.
+APT_UPDATED=0
+private_apt_update_once() {
+    if [ "$APT_UPDATED" = 1 ]; then return 0; fi
+    private_apt_update
+    APT_UPDATED=1
+}
+
+install_go_toolchains() {
+    local missing=() v
+    for v in $go_versions; do
+        if [ "$reinstall_go" = 1 ] || ! go_installed "$v"; then missing+=("$v"); fi
+    done
+    if [ ${#missing[@]} -eq 0 ]; then return 0; fi
+
+    lock_toolchains
 
     # Another run may have installed some while we waited for the lock.
     local todo=()
@@ -359,12 +385,69 @@ install_go_toolchains() {
     done
     if [ ${#todo[@]} -eq 0 ]; then return 0; fi
 
-    private_apt_update
+    private_apt_update_once
     for v in "${todo[@]}"; do
         install_go "$v"
     done
 }
 
+# ------------------------------------------------------------------- Delve
+
+# Delve is only a point of comparison for bench/goroutines.py; sid carries
+# the release that supports the newest Go we test (Delve supports a rolling
+# window of three Go releases).
+readonly DELVE_SUITE=sid
+DELVE_DIR=$TOOLCHAINS/delve
+delve_stamp() { echo "$DELVE_DIR/cgostack.stamp"; }
+
+delve_installed() {
+    [ -f "$(delve_stamp)" ] && [ -x "$DELVE_DIR/usr/bin/dlv" ] &&
+        grep -qx "stamp_format=$STAMP_FORMAT" "$(delve_stamp)"
+}
+
+install_delve() {
+    if [ "$want_delve" != 1 ] || delve_installed; then return 0; fi
+    lock_toolchains
+    if delve_installed; then return 0; fi
+    private_apt_update_once
+
+    local pick ver suite
+    pick=$(pick_version delve "$DELVE_SUITE")
+    [ -n "$pick" ] || die "no suite in bookworm/bookworm-backports/trixie/sid carries delve"
+    read -r ver suite <<<"$pick"
+    echo "setup: installing Delve (delve $ver from $suite)"
+    local stage="$TOOLCHAINS/.stage-delve"
+    "${TC_SUDO[@]}" rm -rf -- "$stage"
+    "${TC_SUDO[@]}" mkdir -p "$stage/debs" "$stage/tree"
+    run_logged "downloading delve $ver" download_into "$stage/debs" "delve=$ver"
+    local deb
+    for deb in "$stage"/debs/*.deb; do
+        run_logged "unpacking $deb" "${TC_SUDO[@]}" dpkg-deb -x "$deb" "$stage/tree"
+    done
+    "${TC_SUDO[@]}" rm -rf -- "$DELVE_DIR"
+    "${TC_SUDO[@]}" mv -- "$stage/tree" "$DELVE_DIR"
+
+    # The package depends on libc6 only; check that the binary runs.
+    local out
+    out=$(env -i PATH=/usr/bin:/bin "HOME=${HOME:-/}" "$DELVE_DIR/usr/bin/dlv" version 2>&1) ||
+        die "Delve: '$DELVE_DIR/usr/bin/dlv version' failed: $out"
+    local dlv_version
+    dlv_version=$(sed -n 's/^Version: //p' <<<"$out" | head -n 1)
+    [ -n "$dlv_version" ] || die "Delve: unexpected 'dlv version' output: $(tr '\n' ' ' <<<"$out")"
+    {
+        echo "# Written by scripts/setup.sh after checking that dlv runs; delete it to force a reinstall."
+        echo "stamp_format=$STAMP_FORMAT"
+        echo "dlv=$DELVE_DIR/usr/bin/dlv"
+        echo "dlv_version=$dlv_version"
+        echo "suite=$suite"
+        # shellcheck disable=SC2016 # dpkg's format fields, not shell
+        dpkg-deb -W --showformat='${Package}=${Version}\n' "$stage"/debs/*.deb
+        echo "installed=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    } | "${TC_SUDO[@]}" tee "$(delve_stamp)" >/dev/null
+    "${TC_SUDO[@]}" rm -rf -- "$stage"
+}
+
 TC_SUDO=()
 install_debian_packages
 install_go_toolchains
+install_delve
