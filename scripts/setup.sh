@@ -427,9 +427,12 @@ install_delve() {
     "${TC_SUDO[@]}" rm -rf -- "$DELVE_DIR"
     "${TC_SUDO[@]}" mv -- "$stage/tree" "$DELVE_DIR"
 
-    # The package depends on libc6 only; check that the binary runs.
+    # The package depends on libc6 only; check that the binary runs. Any
+    # dlv run writes a default config.yml under $XDG_CONFIG_HOME/dlv (or
+    # ~/.config/dlv), so point both at the temporary directory.
     local out
-    out=$(env -i PATH=/usr/bin:/bin "HOME=${HOME:-/}" "$DELVE_DIR/usr/bin/dlv" version 2>&1) ||
+    tmpdir
+    out=$(env -i PATH=/usr/bin:/bin "HOME=$TMP" "XDG_CONFIG_HOME=$TMP" "$DELVE_DIR/usr/bin/dlv" version 2>&1) ||
         die "Delve: '$DELVE_DIR/usr/bin/dlv version' failed: $out"
     local dlv_version
     dlv_version=$(sed -n 's/^Version: //p' <<<"$out" | head -n 1)
