@@ -57,6 +57,13 @@ GoroutineReader::GoroutineReader(GoRuntime& rt)
   gopc_ = dw.RequireField("runtime.g", "gopc");
   startpc_ = dw.RequireField("runtime.g", "startpc");
   parent_goid_ = dw.Field("runtime.g", "parentGoid");  // Go 1.21+
+  labels_ = dw.Field("runtime.g", "labels");
+  // g.labels points at a runtime/pprof.labelMap.  From Go 1.24 that is a
+  // struct around a sorted []label{key, value string} ("LabelSet.list"; Go
+  // 1.26 moved it to internal/runtime/pprof/label: "Set.List"); before, a
+  // Go map, which is not decoded here.
+  for (const char* path : {"LabelSet.list", "Set.List"})
+    if (auto f = dw.Field("runtime/pprof.labelMap", path)) label_list_offset_ = f->offset;
   m_id_ = dw.RequireField("runtime.m", "id");
   m_procid_ = dw.RequireField("runtime.m", "procid");
   LoadWaitReasons();
@@ -165,7 +172,29 @@ void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, cons
   uint64_t startpc = Get(buf, startpc_);
   g->start = FuncNameAt(tab_, startpc);
   g->system = IsSystemStart(tab_, startpc);
+  if (labels_) ReadLabels(Get(buf, *labels_), g);
   if (opts.with_frames) Unwind(buf, g, opts.max_frames);
+}
+
+void GoroutineReader::ReadLabels(uint64_t labels, Goroutine* g) {
+  if (!labels) return;
+  if (!label_list_offset_) {
+    g->labels_error = "pprof labels are set but their layout is unknown (a Go map before Go 1.24)";
+    return;
+  }
+  constexpr uint64_t kMaxLabels = 256;
+  const MemorySource& mem = rt_.target().memory();
+  uint64_t hdr[2];
+  if (!mem.TryRead(labels + *label_list_offset_, hdr, sizeof hdr) || hdr[1] > kMaxLabels) {
+    g->labels_error = "cannot read the pprof labels at " + Hex(labels);
+    return;
+  }
+  try {
+    for (uint64_t i = 0; i < hdr[1]; ++i)
+      g->labels.emplace_back(mem.ReadGoString(hdr[0] + 32 * i, 4096), mem.ReadGoString(hdr[0] + 32 * i + 16, 4096));
+  } catch (const Error& e) {
+    g->labels_error = std::string("cannot read the pprof labels: ") + e.what();
+  }
 }
 
 bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {

@@ -31,6 +31,8 @@ struct Goroutine {
   int32_t created_by_line = 0;
   std::optional<uint64_t> parent_goid;  // Go 1.21+
   std::string start;         // function at g.startpc
+  std::vector<std::pair<std::string, std::string>> labels;  // pprof labels
+  std::string labels_error;  // set when g.labels is set but cannot be decoded
   bool system = false;       // runtime-internal (runtime isSystemGoroutine)
   std::vector<GoFrame> frames;
   std::string frames_error;  // why the stack is missing or incomplete
@@ -63,6 +65,7 @@ class GoroutineReader {
   std::optional<MInfo> ReadM(uint64_t mp);
   uint64_t Get(const std::vector<uint8_t>& buf, const DwarfField& f) const;
   void LoadWaitReasons();
+  void ReadLabels(uint64_t labels, Goroutine* g);
 
   GoRuntime& rt_;
   const GoPclntab& tab_;
@@ -71,6 +74,8 @@ class GoroutineReader {
   DwarfField goid_, status_, waitreason_, waitsince_, m_, lockedm_, sched_pc_, sched_sp_,
       syscallsp_, syscallpc_, stack_lo_, stack_hi_, gopc_, startpc_;
   std::optional<DwarfField> parent_goid_;
+  std::optional<DwarfField> labels_;
+  std::optional<uint64_t> label_list_offset_;  // of the []label in runtime/pprof.labelMap
   DwarfField m_id_, m_procid_;
   std::vector<std::string> wait_reasons_;
   std::string wait_reasons_error_;

@@ -41,7 +41,10 @@ void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, size_t stack, J
   w.Field("created_by_line", g.created_by_line);
   OptField(w, "parent_goid", g.parent_goid);
   w.Field("start", g.start);
-  w.Key("labels").BeginObject().EndObject();
+  w.Key("labels").BeginObject();
+  for (const auto& [k, v] : g.labels) w.Field(k, v);
+  w.EndObject();
+  if (!g.labels_error.empty()) w.Field("labels_error", g.labels_error);
   w.Field("system", g.system);
   if (q.with_frames) {
     if (stack != SIZE_MAX) {

@@ -42,6 +42,19 @@ class KernelCoreTest(unittest.TestCase):
         # "sync.Mutex.Lock" after; both come from runtime.waitReasonStrings.
         self.assertTrue(reasons & {"semacquire", "sync.Mutex.Lock"}, reasons)
 
+    def test_pprof_labels(self):
+        ours, _ = self.check_fixture("deadlock")
+        sleeper = [g for g in ours["goroutines"] if any(f["function"] == "main.sleeper" for f in g["frames"])]
+        self.assertEqual(len(sleeper), 1)
+        others = [g for g in ours["goroutines"] if g is not sleeper[0]]
+        self.assertTrue(all(g["labels"] == {} for g in others))
+        if tuple(map(int, GO.split("."))) >= (1, 24):
+            self.assertEqual(sleeper[0]["labels"], {"job": "sleeper", "kind": "timer"})
+        else:
+            # Before Go 1.24 labels are a Go map, which is not decoded: say so.
+            self.assertEqual(sleeper[0]["labels"], {})
+            self.assertIn("Go map", sleeper[0]["labels_error"])
+
     def test_cgo_call_shows_m_and_lwp(self):
         ours, _ = self.check_fixture("deadlock")
         in_c = [g for g in ours["goroutines"] if g["status"] == "syscall"]
