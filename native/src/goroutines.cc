@@ -158,7 +158,10 @@ void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, cons
     if (!m) g->locked_m = -1;
   }
   uint64_t gopc = Get(buf, gopc_);
-  if (auto f = tab_.FindFunc(gopc)) {
+  // printcreatedby (runtime/traceback.go) names no creator for goroutine 1,
+  // which runtime start-up creates, and no parent goroutine 0.
+  auto creator = g->goid == 1 ? std::nullopt : tab_.FindFunc(gopc);
+  if (auto f = creator) {
     g->created_by = std::string(tab_.FuncName(*f));
     std::string_view file;
     int32_t line = 0;
@@ -168,7 +171,7 @@ void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, cons
       g->created_by_line = line;
     }
   }
-  if (parent_goid_) g->parent_goid = Get(buf, *parent_goid_);
+  if (parent_goid_ && Get(buf, *parent_goid_) != 0) g->parent_goid = Get(buf, *parent_goid_);
   uint64_t startpc = Get(buf, startpc_);
   g->start = FuncNameAt(tab_, startpc);
   g->system = IsSystemStart(tab_, startpc);

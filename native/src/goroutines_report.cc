@@ -101,6 +101,8 @@ void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
   w.BeginObject();
   w.Field("go_version", rt.BuildVersion());
   w.Field("total", static_cast<uint64_t>(all.size()));
+  // With g.wait_since_ns, how long each goroutine has waited (live only).
+  OptField(w, "now_ns", rt.target().MonotonicNow());
   std::vector<size_t> stack_of;
   if (q.stack_table && q.with_frames) {
     std::unordered_map<std::string, size_t> index;

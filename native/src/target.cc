@@ -5,6 +5,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <ctime>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -50,6 +51,13 @@ std::optional<uint64_t> LiveBlockedSignals(int pid, int tid) {
 }
 
 }  // namespace
+
+std::optional<int64_t> Target::MonotonicNow() const {
+  if (core_) return std::nullopt;
+  timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return std::nullopt;
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 const std::string& Target::core_path() const {
   static const std::string none;

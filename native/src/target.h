@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ class Target {
   // Threads of the process: from the core's notes, or /proc/PID/task (no
   // registers for a live process: GDB owns them and hands them over).
   const std::vector<ThreadState>& threads() const { return threads_; }
+  // The target's runtime.nanotime() now (CLOCK_MONOTONIC): known for a live
+  // process on this machine; a core does not record when it was written in
+  // that clock.
+  std::optional<int64_t> MonotonicNow() const;
   // Problems that did not stop us (for example a truncated core).
   const std::vector<std::string>& warnings() const { return warnings_; }
 

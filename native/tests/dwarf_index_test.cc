@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ostream>
 
 #include "build_info.h"
 #include "dwarf_index.h"
@@ -17,6 +18,9 @@ struct Expected {
   uint64_t g_size, goid, atomicstatus, waitreason, lockedm, syscallsp;
   uint64_t m_procid, m_curg;
 };
+
+// Names the parameter in test listings ("Go 1.19"), not as raw bytes.
+void PrintTo(const Expected& e, std::ostream* os) { *os << "Go " << e.go; }
 
 class DwarfIndexTest : public ::testing::TestWithParam<Expected> {};
 
