@@ -64,8 +64,31 @@ def session():
             s = mod.Session.open_core(exe, where)
         else:
             s = mod.Session.open_live(exe, where)
+            _hand_over_registers(s)
         _cache[key] = s
     return s
+
+
+def _hand_over_registers(session):
+    """A live thread's registers belong to GDB (it is the tracer); give the
+    backend each thread's pc, sp and frame pointer, so running goroutines
+    can be unwound.  Restores the user's selected thread and frame."""
+    thread = gdb.selected_thread()
+    try:
+        frame = gdb.selected_frame()
+    except gdb.error:
+        frame = None
+    try:
+        for t in gdb.selected_inferior().threads():
+            t.switch()
+            f = gdb.newest_frame()
+            regs = [int(f.read_register(r)) & 0xFFFFFFFFFFFFFFFF for r in ("rip", "rsp", "rbp")]
+            session.set_thread_registers(t.ptid[1], *regs)
+    finally:
+        if thread is not None and thread.is_valid():
+            thread.switch()
+        if frame is not None and frame.is_valid():
+            frame.select()
 
 
 def _stamp(path):

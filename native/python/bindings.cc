@@ -29,6 +29,17 @@ PYBIND11_MODULE(_cgostack, m) {
                   "Open a live process (GDB must already be attached).")
       .def("info_json", &cgostack::Session::InfoJson, py::call_guard<py::gil_scoped_release>(),
            "cgo-info as a JSON string.")
+      .def(
+          "set_thread_registers",
+          [](cgostack::Session& s, int lwp, uint64_t rip, uint64_t rsp, uint64_t rbp) {
+            cgostack::Registers r{};
+            r.rip = rip;
+            r.rsp = rsp;
+            r.rbp = rbp;
+            s.target().SetThreadRegisters(lwp, r);
+          },
+          py::arg("lwp"), py::arg("rip"), py::arg("rsp"), py::arg("rbp"),
+          "Registers of a live thread as GDB sees them (cores carry their own).")
       .def("threads_json", &cgostack::Session::ThreadsJson, py::call_guard<py::gil_scoped_release>(),
            "OS threads with their M and Go signal frames, as a JSON string.")
       .def(

@@ -52,6 +52,15 @@ std::optional<uint64_t> LiveBlockedSignals(int pid, int tid) {
 
 }  // namespace
 
+void Target::SetThreadRegisters(int lwp, const Registers& regs) {
+  for (auto& t : threads_) {
+    if (t.lwp == lwp) {
+      t.regs = regs;
+      t.has_registers = true;
+    }
+  }
+}
+
 std::optional<int64_t> Target::MonotonicNow() const {
   if (core_) return std::nullopt;
   timespec ts;

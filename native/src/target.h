@@ -35,6 +35,8 @@ class Target {
   // process on this machine; a core does not record when it was written in
   // that clock.
   std::optional<int64_t> MonotonicNow() const;
+  // Registers of a live thread, handed over by GDB (which owns them).
+  void SetThreadRegisters(int lwp, const Registers& regs);
   // Problems that did not stop us (for example a truncated core).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
