@@ -13,7 +13,8 @@ from gdbrun import harness
 from oracle_compare import compare, oracle_goroutines
 
 GO = gdbrun.go_version_from_argv()
-FIXTURES = ("deadlock", "gcwhilelocked", "lockedthread", "condwait", "cthread", "errorcheck")
+FIXTURES = ("deadlock", "gcwhilelocked", "lockedthread", "condwait", "cthread", "errorcheck",
+            "initwait", "running")
 
 
 class KernelCoreTest(unittest.TestCase):
@@ -77,6 +78,22 @@ class GcoreAndLiveTest(unittest.TestCase):
                 oracle = harness.parse_traceback(f.read())
         problems = compare(ours, oracle)
         self.assertEqual(problems, [], "\n".join(problems))
+
+    def test_running_goroutines_unwind_from_gdbs_registers(self):
+        with harness.live("running", GO) as p:
+            ours = gdbrun.gdb_json("cgo-goroutines", "-p", p.pid)
+        spinners = [g for g in ours["goroutines"] if g["start"] in ("main.spinner", "main.lockedSpinner")]
+        self.assertEqual(len(spinners), 2, ours["goroutines"])
+        for g in spinners:
+            self.assertEqual(g["status"], "running", g)
+            self.assertIsNone(g["frames_error"], g)
+            names = [f["function"] for f in g["frames"]]
+            self.assertEqual(names[0], "main.spinLoop", names)
+            self.assertEqual(names[1], g["start"], names)
+            self.assertIsNotNone(g["gdb_thread"], g)
+        locked = [g for g in spinners if g["start"] == "main.lockedSpinner"]
+        self.assertTrue(locked[0]["locked_to_thread"])
+        self.assertEqual(locked[0]["locked_lwp"], locked[0]["lwp"])
 
     def test_gcore_lists_the_fixture_goroutines_with_stacks(self):
         c = harness.gcore("deadlock", GO)
