@@ -103,6 +103,39 @@ std::string_view GoFuncKindName(GoFuncKind kind) {
   return "unknown";
 }
 
+std::string GoFuncNameForPrint(std::string_view name) {
+  // The rules of funcNamePiecesForPrint (runtime/traceback.go, 1.21-1.27):
+  // from the first '[' to the last ']'; if the interior has no '[' that is
+  // one "[...]"; if it is "X]sep[Y" (depth returns to 0 once, then a new
+  // '[' opens) it is "[...]sep[...]"; anything else is returned whole.
+  const size_t i = name.find('[');
+  const size_t j = name.rfind(']');
+  if (i == std::string_view::npos || j == std::string_view::npos || j <= i) return std::string(name);
+  const std::string_view interior = name.substr(i + 1, j - i - 1);
+  const std::string head(name.substr(0, i)), tail(name.substr(j + 1));
+  if (interior.find('[') == std::string_view::npos) return head + "[...]" + tail;
+  int depth = 1;
+  size_t rbr = std::string_view::npos, lbr = std::string_view::npos;
+  for (size_t k = 0; k < interior.size(); k++) {
+    char c = interior[k];
+    if (c == '[') {
+      if (++depth != 1) continue;
+      lbr = k;
+      break;
+    }
+    if (c == ']') {
+      if (--depth < 0) break;
+      if (depth == 0) rbr = k;
+    }
+  }
+  if (depth == 1) {
+    if (rbr != std::string_view::npos && lbr != std::string_view::npos && lbr > rbr)
+      return head + "[...]" + std::string(interior.substr(rbr + 1, lbr - rbr - 1)) + "[...]" + tail;
+    if (rbr == std::string_view::npos && lbr == std::string_view::npos) return head + "[...]" + tail;
+  }
+  return std::string(name);
+}
+
 std::unique_ptr<GoPclntab> GoPclntab::Load(const uint8_t* data, size_t size, uint64_t load_bias,
                                            std::string* error) {
   GoPclntabSource source;
@@ -335,7 +368,7 @@ std::optional<int32_t> GoPclntab::PcValue(const Func& f, uint32_t off, uint64_t 
     uint32_t uvdelta, pcdelta;
     if (!uvarint(&uvdelta) || !uvarint(&pcdelta)) return std::nullopt;
     first = false;
-    val += int32_t(-(uvdelta & 1) ^ (uvdelta >> 1));
+    val = int32_t(uint32_t(val) + (-(uvdelta & 1) ^ (uvdelta >> 1)));  // wraps like Go's int32
     pc += uint64_t(pcdelta) * quantum_;
     if (target < pc) return val;
   }

@@ -105,6 +105,14 @@ enum class GoFuncKind : uint8_t {
 // "goexit", "rt0_go", "wrapper", ... (the FuncID_ suffix in the Go sources).
 std::string_view GoFuncKindName(GoFuncKind kind);
 
+// A function name as the runtime prints it in tracebacks (funcNameForPrint,
+// runtime/traceback.go, Go 1.21+): the type arguments of a generic function
+// become "[...]", e.g. "main.Map[go.shape.int]" -> "main.Map[...]"; for a
+// generic method of a generic type both brackets are shortened; malformed
+// names come back whole.  Go 1.19's linker already wrote names shortened
+// this way into the pclntab, where this changes nothing.
+std::string GoFuncNameForPrint(std::string_view name);
+
 class GoPclntab {
  public:
   // Layout generation, from pcHeader.magic.
