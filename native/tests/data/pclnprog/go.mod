@@ -1,0 +1,3 @@
+module pclnprog
+
+go 1.19
