@@ -2,7 +2,9 @@
 failures end as one `cgostack: ...` line (gdb.GdbError); `set cgostack-debug
 on` shows the Python traceback instead, for bug reports."""
 
+import glob
 import json
+import os
 import traceback
 
 import gdb
@@ -56,12 +58,41 @@ def _backend_module():
 
 
 class _Command(gdb.Command):
+    """A cgostack command: `parser` holds its options, `_go(arg)` does the
+    work inside the error boundary."""
+
     parser = None
 
     def complete(self, text, word):
-        if word is not None and word.startswith("-"):
-            return [o for o in self.parser.option_names() if o.startswith(word)]
-        return gdb.COMPLETE_FILENAME if text.rstrip().endswith("--output") else []
+        return complete_options(self.parser, text, word)
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        _run(lambda: self._go(arg))
+
+    def _go(self, arg):
+        raise NotImplementedError
+
+
+def complete_options(parser, text, word):
+    """Option names, or file names after --output.  GDB breaks words at
+    `-`, so for `--fr` the word is `fr`: match the whole token and answer
+    with the part from `word` on.  File names are listed here because
+    returning gdb.COMPLETE_FILENAME after `--output ` completes nothing in
+    GDB 13; returning it in the first call (word None) only makes GDB split
+    words as it does for file names."""
+    words = text.split()
+    token = "" if not words or text.endswith(" ") else words[-1]
+    before = words[-1] if token == "" and words else (words[-2] if len(words) > 1 else None)
+    if before == "--output":
+        if word is None:
+            return gdb.COMPLETE_FILENAME
+        return [p + "/" if os.path.isdir(p) else p
+                for p in sorted(glob.glob(glob.escape(os.path.expanduser(word)) + "*"))]
+    if word is None or not token.startswith("-"):
+        return []
+    cut = len(token) - len(word)
+    return [o[cut:] for o in parser.option_names() if o.startswith(token)]
 
 
 class CgoInfo(_Command):
@@ -82,12 +113,10 @@ Example:
     def __init__(self):
         super().__init__("cgo-info", gdb.COMMAND_STATUS)
 
-    def invoke(self, arg, from_tty):
-        def go():
-            args = self.parser.parse(arg)
-            data = json.loads(target.session().info_json())
-            options.emit(args, data, info_text.render, gdb.write)
-        _run(go)
+    def _go(self, arg):
+        args = self.parser.parse(arg)
+        data = json.loads(target.session().info_json())
+        options.emit(args, data, info_text.render, gdb.write)
 
 
 class CgostackPrefix(gdb.Command):

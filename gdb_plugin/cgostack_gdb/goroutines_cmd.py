@@ -3,9 +3,7 @@ goroutines_json(), with GDB's thread numbers added, filtered and formatted
 by goroutine_filter and goroutines_text."""
 
 import argparse
-import glob
 import json
-import os
 import shlex
 
 import gdb
@@ -100,27 +98,6 @@ def _show_one(args, data, goid):
     options.emit(args, out, lambda g: goroutines_text.render_full(data, g, limit), gdb.write)
 
 
-def complete_options(parser, text, word):
-    """Option names, or file names after --output.  GDB breaks words at
-    `-`, so for `--fr` the word is `fr`: match the whole token and answer
-    with the part from `word` on.  File names are listed here because
-    returning gdb.COMPLETE_FILENAME after `--output ` completes nothing in
-    GDB 13; returning it in the first call (word None) only makes GDB split
-    words as it does for file names."""
-    words = text.split()
-    token = "" if not words or text.endswith(" ") else words[-1]
-    before = words[-1] if token == "" and words else (words[-2] if len(words) > 1 else None)
-    if before == "--output":
-        if word is None:
-            return gdb.COMPLETE_FILENAME
-        return [p + "/" if os.path.isdir(p) else p
-                for p in sorted(glob.glob(glob.escape(os.path.expanduser(word)) + "*"))]
-    if word is None or not token.startswith("-"):
-        return []
-    cut = len(token) - len(word)
-    return [o[cut:] for o in parser.option_names() if o.startswith(token)]
-
-
 class CgoGoroutines(commands._Command):
     """List goroutines: state, wait reason, M/LWP/GDB thread, stack, creator.
 
@@ -193,13 +170,6 @@ Examples:
     def __init__(self):
         super().__init__("cgo-goroutines", gdb.COMMAND_STACK)
 
-    def complete(self, text, word):
-        return complete_options(self.parser, text, word)
-
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
-        commands._run(lambda: self._go(arg))
-
     def _go(self, arg):
         args = _parse(self.parser, arg)
         if len(args.goids) == 1 and not args.group:
@@ -260,13 +230,6 @@ Examples:
     def __init__(self):
         super().__init__("cgo-goroutine", gdb.COMMAND_STACK)
 
-    def complete(self, text, word):
-        return complete_options(self.parser, text, word)
-
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
-        commands._run(lambda: self._go(arg))
-
     def _go(self, arg):
         args = _parse(self.parser, arg)
         if len(args.goids) != 1:
@@ -275,13 +238,7 @@ Examples:
         _show_one(args, _report(), args.goids[0])
 
 
-_registered = False
-
-
 def register():
-    global _registered
-    if _registered:
-        return
-    _registered = True
+    """Called once, by commands.register()."""
     CgoGoroutines()
     CgoGoroutine()

@@ -8,10 +8,6 @@
 
 namespace cgostack {
 
-namespace {
-size_t Align4(size_t v) { return (v + 3) & ~size_t{3}; }
-}  // namespace
-
 std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
   std::unique_ptr<CoreFile> core(new CoreFile());
   try {
@@ -59,15 +55,7 @@ uint64_t CoreFile::Auxv(uint64_t type) const {
 }
 
 void CoreFile::ParseNotes(const uint8_t* p, size_t size) {
-  size_t off = 0;
-  while (off + 12 <= size) {
-    uint32_t namesz, descsz, type;
-    std::memcpy(&namesz, p + off, 4);
-    std::memcpy(&descsz, p + off + 4, 4);
-    std::memcpy(&type, p + off + 8, 4);
-    size_t desc_off = off + 12 + Align4(namesz);
-    if (desc_off > size || descsz > size - desc_off) break;
-    const uint8_t* desc = p + desc_off;
+  ForEachNote(p, size, [&](uint32_t type, std::string_view, const uint8_t* desc, size_t descsz) {
     if (type == NT_PRSTATUS && descsz >= sizeof(elf_prstatus)) {
       elf_prstatus st;
       std::memcpy(&st, desc, sizeof st);
@@ -108,8 +96,7 @@ void CoreFile::ParseNotes(const uint8_t* p, size_t size) {
         names += len + 1;
       }
     }
-    off = desc_off + Align4(descsz);
-  }
+  });
   if (pid_ == 0 && !threads_.empty()) pid_ = threads_.front().lwp;
 }
 

@@ -19,25 +19,16 @@ void InitLibelf() {
   if (!done) throw Error("libelf is out of date");
 }
 
-size_t Align4(size_t v) { return (v + 3) & ~size_t{3}; }
-
 }  // namespace
 
 std::string FindGnuBuildIdInNotes(const uint8_t* p, size_t size) {
-  size_t off = 0;
-  while (off + 12 <= size) {
-    uint32_t namesz, descsz, type;
-    std::memcpy(&namesz, p + off, 4);
-    std::memcpy(&descsz, p + off + 4, 4);
-    std::memcpy(&type, p + off + 8, 4);
-    size_t name_off = off + 12;
-    size_t desc_off = name_off + Align4(namesz);
-    if (desc_off > size || descsz > size - desc_off) break;
-    if (type == NT_GNU_BUILD_ID && namesz == 4 && std::memcmp(p + name_off, "GNU", 4) == 0)
-      return std::string(reinterpret_cast<const char*>(p + desc_off), descsz);
-    off = desc_off + Align4(descsz);
-  }
-  return {};
+  std::string id;
+  ForEachNote(p, size, [&](uint32_t type, std::string_view name, const uint8_t* desc, size_t n) {
+    // The name is "GNU\0" (namesz 4).
+    if (id.empty() && type == NT_GNU_BUILD_ID && name == std::string_view("GNU", 4))
+      id.assign(reinterpret_cast<const char*>(desc), n);
+  });
+  return id;
 }
 
 std::shared_ptr<ElfImage> ElfImage::Open(const std::string& path) {

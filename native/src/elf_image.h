@@ -7,6 +7,7 @@
 #include <libelf.h>
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,6 +65,26 @@ class ElfImage {
   bool symbols_indexed_ = false;
   std::map<std::string, uint64_t, std::less<>> symbols_;
 };
+
+// Calls fn(type, name, desc, desc_size) for each ELF note in a block of note
+// bytes (a PT_NOTE segment), stopping at the first malformed one.
+template <typename Fn>
+void ForEachNote(const uint8_t* p, size_t size, Fn fn) {
+  auto align4 = [](size_t v) { return (v + 3) & ~size_t{3}; };
+  size_t off = 0;
+  while (off + 12 <= size) {
+    uint32_t namesz, descsz, type;
+    std::memcpy(&namesz, p + off, 4);
+    std::memcpy(&descsz, p + off + 4, 4);
+    std::memcpy(&type, p + off + 8, 4);
+    size_t name_off = off + 12;
+    size_t desc_off = name_off + align4(namesz);
+    if (desc_off > size || descsz > size - desc_off) return;
+    fn(type, std::string_view(reinterpret_cast<const char*>(p + name_off), namesz), p + desc_off,
+       static_cast<size_t>(descsz));
+    off = desc_off + align4(descsz);
+  }
+}
 
 // Finds a GNU build-id note inside a block of note bytes (a PT_NOTE segment).
 std::string FindGnuBuildIdInNotes(const uint8_t* notes, size_t size);

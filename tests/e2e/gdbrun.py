@@ -49,3 +49,17 @@ def gdb_json(command, *target):
                                  % (command, rc, stdout, stderr))
         with open(out) as f:
             return json.load(f)
+
+
+def runtime_traceback(live, timeout=30):
+    """Asks a live fixture started with GOTRACEBACK=crash for the runtime's
+    own traceback (SIGQUIT), waits for it to die, and returns the parsed
+    oracle: the same process, examined after GDB detached."""
+    import signal
+    import time
+    os.kill(live.pid, signal.SIGQUIT)
+    deadline = time.time() + timeout
+    while time.time() < deadline and live.proc.poll() is None:
+        time.sleep(0.05)
+    with open(live.stderr_path) as f:
+        return harness.parse_traceback(f.read())

@@ -3,9 +3,6 @@ process: the set of goroutines, each one's state (wait reason or status),
 "locked to thread", the M the runtime prints, and the order and pcs of the
 non-inlined Go frames; on every fixture, for one Go release (--go)."""
 
-import os
-import signal
-import time
 import unittest
 
 import gdbrun
@@ -70,12 +67,8 @@ class GcoreAndLiveTest(unittest.TestCase):
     def test_live_attach_matches_the_same_process_traceback(self):
         with harness.live("deadlock", GO, env={"GOTRACEBACK": "crash"}) as p:
             ours = gdbrun.gdb_json("cgo-goroutines", "-p", p.pid)
-            os.kill(p.pid, signal.SIGQUIT)
-            deadline = time.time() + 30
-            while time.time() < deadline and p.proc.poll() is None:
-                time.sleep(0.05)
-            with open(p.stderr_path) as f:
-                oracle = harness.parse_traceback(f.read())
+            # GDB has detached; the process is still hung.  Ask the runtime.
+            oracle = gdbrun.runtime_traceback(p)
         problems = compare(ours, oracle)
         self.assertEqual(problems, [], "\n".join(problems))
 
