@@ -28,10 +28,24 @@ JsonWriter& JsonWriter::Close(char c) {
 }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
+  // Keys are identifiers written in this code base: no escaping needed.
+  Separate();
+  out_->push_back('"');
+  out_->append(key);
+  out_->append("\":", 2);
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::DataKey(std::string_view key) {
   String(key);
   out_->push_back(':');
   after_key_ = true;
   return *this;
+}
+
+void JsonWriter::Reserve(size_t bytes) {
+  if (!file_ && out_->capacity() < out_->size() + bytes) out_->reserve(out_->size() + bytes);
 }
 
 namespace {

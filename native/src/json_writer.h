@@ -23,7 +23,12 @@ class JsonWriter {
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }
   JsonWriter& EndArray() { return Close(']'); }
+  // `key` must be a plain identifier (it is written unescaped).
   JsonWriter& Key(std::string_view key);
+  // A key that comes from the target (pprof label names): escaped.
+  JsonWriter& DataKey(std::string_view key);
+  // Grows the in-memory buffer once up front (no effect when streaming to a file).
+  void Reserve(size_t bytes);
   JsonWriter& String(std::string_view s);
   JsonWriter& Int(int64_t v);
   JsonWriter& Uint(uint64_t v);
