@@ -336,13 +336,41 @@ void GoPclntab::BuildKindMap() const {
 
 GoFuncKind GoPclntab::Kind(const Func& f) const { return KindOf(f.func_id, FuncName(f)); }
 
-std::optional<int32_t> GoPclntab::PcValue(const Func& f, uint32_t off, uint64_t target) const {
+GoPclntab::PcValueCache::PcValueCache(size_t entries) {
+  size_t n = 16;
+  while (n < entries && n < (size_t(1) << 24)) n <<= 1;
+  entries_.resize(n);
+}
+
+void GoPclntab::PcValueCache::Clear() { std::fill(entries_.begin(), entries_.end(), Entry()); }
+
+std::optional<int32_t> GoPclntab::PcValue(const Func& f, uint32_t off, uint64_t target,
+                                          PcValueCache* cache) const {
+  if (off == 0) return std::nullopt;
+  PcValueCache::Entry* slot = nullptr;
+  if (cache != nullptr) {
+    if (cache->owner_ != this) {
+      cache->Clear();
+      cache->owner_ = this;
+    }
+    uint64_t h = (target ^ (uint64_t(off) << 20)) * 0x9e3779b97f4a7c15ull;
+    slot = &cache->entries_[(h >> 40) & (cache->entries_.size() - 1)];
+    if (slot->off == off && slot->pc == target) {
+      if (!slot->ok) return std::nullopt;
+      return slot->val;
+    }
+  }
+  std::optional<int32_t> v = DecodePcValue(f, off, target);
+  if (slot != nullptr) *slot = {target, off, v.value_or(0), v.has_value()};
+  return v;
+}
+
+std::optional<int32_t> GoPclntab::DecodePcValue(const Func& f, uint32_t off, uint64_t target) const {
   // runtime.pcvalue/step: a sequence of (value delta, pc delta) pairs of
   // uvarints; value deltas are zigzag-encoded, pc deltas are multiplied by
   // the pc quantum; a 0 value delta after the first pair ends the table.
   // The value starts at -1 and the pc at the entry; the value applies to
   // [previous pc, new pc).
-  if (off == 0) return std::nullopt;
   uint64_t pos = pctab_.begin + uint64_t(off);
   const uint64_t end = pctab_.end;
   if (pos >= end || target < f.entry) return std::nullopt;
@@ -374,17 +402,18 @@ std::optional<int32_t> GoPclntab::PcValue(const Func& f, uint32_t off, uint64_t 
   }
 }
 
-std::optional<int32_t> GoPclntab::SpDelta(const Func& f, uint64_t pc) const {
-  return PcValue(f, f.pcsp, pc);
+std::optional<int32_t> GoPclntab::SpDelta(const Func& f, uint64_t pc, PcValueCache* cache) const {
+  return PcValue(f, f.pcsp, pc, cache);
 }
 
-std::optional<int32_t> GoPclntab::PcData(const Func& f, uint32_t table, uint64_t pc) const {
+std::optional<int32_t> GoPclntab::PcData(const Func& f, uint32_t table, uint64_t pc,
+                                          PcValueCache* cache) const {
   if (table >= f.npcdata) return -1;
   uint32_t off;
   if (!ReadU32(pclntable_.begin + uint64_t(f.off) + func_header_size_ + 4ull * table, &off))
     return std::nullopt;
   if (off == 0) return -1;  // the runtime's pcvalue returns -1 for a missing table
-  return PcValue(f, off, pc);
+  return PcValue(f, off, pc, cache);
 }
 
 std::optional<uint32_t> GoPclntab::FuncDataOffset(const Func& f, uint32_t index) const {
@@ -410,12 +439,13 @@ std::string_view GoPclntab::FileName(const Func& f, int32_t fileno) const {
   return CString(filetab_, fileoff);
 }
 
-bool GoPclntab::FileLine(const Func& f, uint64_t pc, std::string_view* file, int32_t* line) const {
+bool GoPclntab::FileLine(const Func& f, uint64_t pc, std::string_view* file, int32_t* line,
+                         PcValueCache* cache) const {
   *file = "?";
   *line = 0;
-  std::optional<int32_t> fileno = PcValue(f, f.pcfile, pc);
+  std::optional<int32_t> fileno = PcValue(f, f.pcfile, pc, cache);
   if (!fileno || *fileno < 0) return false;
-  std::optional<int32_t> ln = PcValue(f, f.pcln, pc);
+  std::optional<int32_t> ln = PcValue(f, f.pcln, pc, cache);
   if (!ln || *ln < 0) return false;
   std::string_view name = FileName(f, *fileno);
   if (name.empty()) return false;
@@ -446,13 +476,13 @@ bool GoPclntab::InlinedCall(uint32_t tree, int32_t ix, uint8_t* func_id, int32_t
   return true;
 }
 
-std::vector<GoPclntab::Location> GoPclntab::Symbolize(const Func& f, uint64_t pc) const {
+std::vector<GoPclntab::Location> GoPclntab::Symbolize(const Func& f, uint64_t pc, PcValueCache* cache) const {
   std::vector<Location> out;
-  Symbolize(f, pc, &out);
+  Symbolize(f, pc, &out, cache);
   return out;
 }
 
-void GoPclntab::Symbolize(const Func& f, uint64_t pc, std::vector<Location>* out) const {
+void GoPclntab::Symbolize(const Func& f, uint64_t pc, std::vector<Location>* out, PcValueCache* cache) const {
   out->clear();
   // The runtime's inline unwinder (traceback.go in 1.19, symtabinl.go since
   // 1.21): the InlTreeIndex at pc names the innermost inlined call (or -1
@@ -464,7 +494,7 @@ void GoPclntab::Symbolize(const Func& f, uint64_t pc, std::vector<Location>* out
   if (tree) {
     // A damaged tree could loop; an inline depth beyond this is not real.
     for (int depth = 0; depth < 256; depth++) {
-      std::optional<int32_t> ix = PcData(f, kPcdataInlTreeIndex, at);
+      std::optional<int32_t> ix = PcData(f, kPcdataInlTreeIndex, at, cache);
       if (!ix || *ix < 0) break;
       uint8_t func_id;
       int32_t name_off, parent_pc;
@@ -473,7 +503,7 @@ void GoPclntab::Symbolize(const Func& f, uint64_t pc, std::vector<Location>* out
       loc.function = name_off >= 0 ? CString(funcnametab_, uint64_t(name_off)) : std::string_view();
       loc.inlined = true;
       loc.kind = KindOf(func_id, loc.function);
-      FileLine(f, at, &loc.file, &loc.line);
+      FileLine(f, at, &loc.file, &loc.line, cache);
       out->push_back(loc);
       at = f.entry + uint64_t(uint32_t(parent_pc));
     }
@@ -481,7 +511,7 @@ void GoPclntab::Symbolize(const Func& f, uint64_t pc, std::vector<Location>* out
   Location loc;
   loc.function = FuncName(f);
   loc.kind = Kind(f);
-  FileLine(f, at, &loc.file, &loc.line);
+  FileLine(f, at, &loc.file, &loc.line, cache);
   out->push_back(loc);
 }
 
