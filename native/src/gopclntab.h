@@ -60,7 +60,7 @@ struct GoPclntabSource {
 };
 
 // abi.FuncFlag bits, the same in every supported release
-// (runtime/symtab.go in 1.19, internal/abi/symtab.go since 1.20).
+// (runtime/symtab.go in 1.19, internal/abi/symtab.go since 1.21).
 enum GoFuncFlag : uint8_t {
   kGoFuncFlagTopFrame = 1 << 0,  // top of a stack: goexit, mstart, rt0_go...
   kGoFuncFlagSPWrite = 1 << 1,   // writes SP arbitrarily: cannot unwind past
@@ -109,8 +109,8 @@ std::string_view GoFuncKindName(GoFuncKind kind);
 // runtime/traceback.go, Go 1.21+): the type arguments of a generic function
 // become "[...]", e.g. "main.Map[go.shape.int]" -> "main.Map[...]"; for a
 // generic method of a generic type both brackets are shortened; malformed
-// names come back whole.  Go 1.19's linker already wrote names shortened
-// this way into the pclntab, where this changes nothing.
+// names come back whole.  The Go 1.18-1.19 linker already wrote names
+// shortened this way into the pclntab, where this changes nothing.
 std::string GoFuncNameForPrint(std::string_view name);
 
 class GoPclntab {
@@ -125,7 +125,8 @@ class GoPclntab {
   // decoded (cheap: a few loads).  Valid only with the GoPclntab it came from.
   struct Func {
     uint64_t entry = 0;  // run-time address of the first instruction
-    uint64_t end = 0;    // entry of the next function in the functab (exclusive)
+    uint64_t end = 0;    // entry of the next function (exclusive); includes the
+                         // alignment padding, which the pc-value tables do not cover
     uint32_t index = 0;  // index in the functab
     uint32_t off = 0;    // offset of the _func from the start of pclntable
     int32_t name_off = 0;
@@ -169,7 +170,8 @@ class GoPclntab {
   // See GoFuncKind.  The first call (from any thread) makes one pass over
   // the _func headers to learn the raw numbering; later calls are cheap.
   GoFuncKind Kind(const Func& f) const;
-  // FuncName(f) == name; for callers that prefer matching names themselves.
+  // FuncName(f) == name.  To recognise the runtime's special functions
+  // prefer Kind: an ABI wrapper carries the name of the function it wraps.
   bool IsFunction(const Func& f, std::string_view name) const { return FuncName(f) == name; }
   uint8_t FuncFlags(const Func& f) const { return f.flag; }
   bool IsTopFrame(const Func& f) const { return f.flag & kGoFuncFlagTopFrame; }
@@ -187,6 +189,10 @@ class GoPclntab {
   // "called" by an injected call (the frame below sigpanic, asyncPreempt or
   // debugCallV2), whose pc is the faulting or preempted instruction.
   // `is_return_address` says which case applies; returns pc or pc-1.
+  // FindFunc takes the frame's pc itself, as the runtime's findfunc does:
+  // the compiler puts a NOP after a call that ends a function
+  // (cmd/compile/internal/ssagen/ssa.go), so a return address is inside
+  // the caller.  Only the per-pc lookups below take LookupPC's result.
   static uint64_t LookupPC(const Func& f, uint64_t pc, bool is_return_address) {
     return (is_return_address && pc > f.entry) ? pc - 1 : pc;
   }
