@@ -90,7 +90,7 @@ def _mem():
     out = {}
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith(("VmHWM:", "VmRSS:")):
+            if line.startswith(("VmHWM:", "VmRSS:", "RssAnon:", "RssFile:")):
                 key, val = line.split(":", 1)
                 out[key] = int(val.split()[0])
     return out
@@ -117,7 +117,8 @@ try:
         dt = time.perf_counter() - t0
         m = _mem()
         rec = {"name": step["name"], "command": step["command"], "seconds": dt,
-               "rss_kb": m.get("VmRSS"), "hwm_kb": m.get("VmHWM"), "error": err}
+               "rss_kb": m.get("VmRSS"), "hwm_kb": m.get("VmHWM"), "anon_kb": m.get("RssAnon"),
+               "file_kb": m.get("RssFile"), "error": err}
         rec.update(_summarise(out, step.get("count")))
         _res["steps"].append(rec)
         if err and step.get("required", True):
@@ -188,7 +189,12 @@ def log(msg):
 
 def run_measured(argv, stdout, stderr, env=None, timeout=3600):
     """Runs argv; returns (exit status, wall seconds, peak RSS in kB of the
-    process tree from wait4, peak RSS in kB from /usr/bin/time or None)."""
+    process tree from wait4, peak RSS in kB from /usr/bin/time or None).
+
+    Prefer the /usr/bin/time figure: subprocess starts children with vfork,
+    and Linux carries the high-water mark of the memory a process had
+    before exec into its ru_maxrss, so the wait4 figure is never below this
+    script's own peak (kept small: nothing big is read into memory here)."""
     time_file = None
     if os.access("/usr/bin/time", os.X_OK):
         fd, time_file = tempfile.mkstemp(prefix="cgostack-bench-time.")
@@ -301,18 +307,44 @@ def gdb_run(tmp, binary, core, sources, steps, checks, env_extra=None, driver_te
     return res
 
 
+def count_in_file(path, patterns, chunk=1 << 22):
+    """Occurrences of each byte string in the file, read in chunks (the
+    100,000-goroutine JSON is over 300 MB; see run_measured for why this
+    process must stay small).  Returns (counts, size, first 4 kB)."""
+    counts = dict.fromkeys(patterns, 0)
+    keep = max(len(p) for p in patterns) - 1
+    carry = b""
+    size = 0
+    head = b""
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk)
+            if not block:
+                break
+            if not head:
+                head = block[:4096]
+            size += len(block)
+            buf = carry + block
+            for p in patterns:
+                # Start where an occurrence could end inside the new block:
+                # one lying wholly in the carried bytes was counted already.
+                counts[p] += buf.count(p, max(0, len(carry) - (len(p) - 1)))
+            carry = buf[-keep:] if keep else b""
+    return counts, size, head
+
+
 def check_json_file(path):
     """Cheap checks of cgo-goroutines --json output without parsing hundreds
     of megabytes: the "total" at its head, the number of goroutine objects,
     goroutines with an error or a stack error."""
-    with open(path, "rb") as f:
-        data = f.read()
-    m = re.search(rb'"total":(\d+)', data[:4096])
-    return {"bytes": len(data), "total": int(m.group(1)) if m else None,
-            "goroutines": data.count(b'"goid":'),
-            "frames": data.count(b'"function":'),
-            "errors": data.count(b'"error":"') + data.count(b'"error": "'),
-            "frames_errors": data.count(b'"frames_error":"') + data.count(b'"frames_error": "')}
+    pats = [b'"goid":', b'"function":', b'"error":"', b'"error": "', b'"frames_error":"',
+            b'"frames_error": "']
+    c, size, head = count_in_file(path, pats)
+    m = re.search(rb'"total":(\d+)', head)
+    return {"bytes": size, "total": int(m.group(1)) if m else None,
+            "goroutines": c[b'"goid":'], "frames": c[b'"function":'],
+            "errors": c[b'"error":"'] + c[b'"error": "'],
+            "frames_errors": c[b'"frames_error":"'] + c[b'"frames_error": "']}
 
 
 def run_cgostack(tmp, core, plugin, build_dir, n):
@@ -461,8 +493,11 @@ def summarise(size_results):
                 prev = steps[i - 1]["hwm_kb"] if i else r.get("hwm_kb_before")
                 return (steps[i]["hwm_kb"] - prev) / 1024 if prev is not None else None
             s["cg_hwm_rise_" + name] = median([rise(r) for r in cg])
-            s["cg_hwm_" + name] = median([next(st["hwm_kb"] for st in r["steps"] if st["name"] == name)
-                                          for r in cg]) / 1024
+            for key in ("hwm", "anon", "file"):
+                s["cg_%s_%s" % (key, name)] = median([
+                    next(st.get(key + "_kb") for st in r["steps"] if st["name"] == name) for r in cg])
+                if s["cg_%s_%s" % (key, name)] is not None:
+                    s["cg_%s_%s" % (key, name)] /= 1024
         s["cg_goroutines"] = cg[0]["json_check"]["total"]
         s["cg_json_mb"] = cg[0]["json_check"]["bytes"] / 1e6
         s["cg_stack_errors"] = cg[0]["json_check"]["frames_errors"]
@@ -640,9 +675,11 @@ def report(meta, sizes, results):
         rows = []
         for name, cmd in CGOSTACK_STEPS:
             rows.append(["`%s`" % cmd.format(json="FILE"), fmt_s(sb.get("cg_" + name)),
-                         fmt_mb(sb.get("cg_hwm_" + name)), fmt_mb(sb.get("cg_hwm_rise_" + name))])
+                         fmt_mb(sb.get("cg_hwm_" + name)), fmt_mb(sb.get("cg_hwm_rise_" + name)),
+                         "%s / %s" % (fmt_mb(sb.get("cg_anon_" + name)), fmt_mb(sb.get("cg_file_" + name)))])
         L += table(["command", "seconds", "GDB high-water mark after it, MB",
-                    "rise of the high-water mark, MB"], rows)
+                    "rise of the high-water mark, MB",
+                    "resident after it: anonymous / file-backed (GDB, its libraries, the mapped core), MB"], rows)
         if sb.get("cg_hwm_before") is not None:
             L.append("")
             L.append("GDB's high-water mark before the first command (GDB, the core and the plugin "
@@ -852,7 +889,7 @@ def main(argv=None):
                         x = run_delve(tmp, dlv, cores[n], init[kind], n, kind)
                         r.setdefault("delve_" + kind, []).append(x)
                         log("  -n %d run %d dlv %s: %.3f s, %.0f MB%s" % (
-                            n, i + 1, kind, x["wall"], x["wait4_maxrss_kb"] / 1024,
+                            n, i + 1, kind, x["wall"], (x["time_maxrss_kb"] or x["wait4_maxrss_kb"]) / 1024,
                             "  PROBLEM: " + "; ".join(x["problems"]) if x["problems"] else ""))
         if "cgostack" in tools and not args.no_profile:
             log("profile: cgostack under cProfile at -n %d" % sizes[-1])
