@@ -51,22 +51,39 @@ def _gdb_threads():
     return {t.ptid[1]: t.num for t in gdb.selected_inferior().threads()}
 
 
+def _fetch_rows(with_frames, fields=()):
+    """The backend's goroutine report in its compact form: goroutines as
+    rows of values named by "columns" (only `fields`, if given), each
+    distinct stack once in "stacks" (goroutines refer to it by index).
+    Decoding 100,000 rows costs a quarter of decoding 100,000 objects."""
+    return json.loads(target.session().goroutines_json(
+        with_frames=with_frames, stack_table=True, rows=True, fields=list(fields),
+        gdb_threads=_gdb_threads()))
+
+
 def _report(with_frames=True):
-    """The backend's goroutine report, each goroutine with `gdb_thread` and
-    `locked_gdb_thread` (GDB's numbers for its LWPs, null when GDB has no
-    such thread) and its `frames`.  The backend ships each distinct stack
-    once (a stack table), which keeps 100,000 goroutines cheap to parse;
-    goroutines sharing a stack share one frame list here, so renderers must
-    not modify frame lists.  Without frames the backend skips unwinding."""
-    session = target.session()
-    data = json.loads(session.goroutines_json(with_frames=with_frames, stack_table=True,
-                                              gdb_threads=_gdb_threads()))
+    """The backend's goroutine report as dicts, each goroutine with
+    `gdb_thread` and `locked_gdb_thread` (GDB's numbers for its LWPs, null
+    when GDB has no such thread) and its `frames`.  Goroutines sharing a
+    stack share one frame list, so renderers must not modify frame lists.
+    Without frames the backend skips unwinding."""
+    data = _fetch_rows(with_frames)
+    columns = data.pop("columns", None) or []
     stacks = data.pop("stacks", None) or []
-    for g in data.get("goroutines") or ():
-        if "stack" in g:
-            g["frames"] = stacks[g.pop("stack")]
-        else:
-            g.setdefault("frames", [])
+    goroutines = []
+    for row in data.pop("rows", None) or ():
+        g = dict(zip(columns, row))
+        stack = g.pop("stack", None)
+        g["frames"] = stacks[stack] if stack is not None else []
+        # Rows carry every field; the object form leaves these out when unset,
+        # and rows say null for no labels.
+        for optional in ("labels_error", "frames_omitted"):
+            if g.get(optional) is None:
+                g.pop(optional, None)
+        if g.get("labels") is None:
+            g["labels"] = {}
+        goroutines.append(g)
+    data["goroutines"] = goroutines
     return data
 
 
@@ -176,8 +193,13 @@ Examples:
             return _show_one(args, _report(), args.goids[0])
         text_limit = _limit(args.frames, goroutines_text.LIST_FRAMES)
         json_limit = _limit(args.frames, None)
-        if args.json and not (args.goids or args.state or args.function or args.group):
+        unfiltered = not (args.goids or args.state or args.function or args.group)
+        if args.json and unfiltered:
             return _write_all_json(args, json_limit)
+        if unfiltered and text_limit == 0:
+            data = _fetch_rows(False, goroutines_text.HEADER_FIELDS)
+            return options.emit(args, data, lambda d: goroutines_text.render_header_rows(
+                d, d.get("columns") or [], d.get("rows") or [], args.system), gdb.write)
         data = _report(with_frames=not (json_limit == 0 and not args.function
                                         and not args.group))
         # Like runtime frames, system goroutines are hidden in text only:

@@ -17,7 +17,7 @@ goroutines must render in well under a second.
 import json
 from operator import itemgetter
 
-from .goroutine_filter import label
+from .goroutine_filter import Selection, label
 
 INDENT = "    "
 LIST_FRAMES = 20      # default frame limit of the list and grouped views
@@ -283,6 +283,41 @@ def _tail(add, data, sel, groups, runtime_hidden):
 _LIST_FIELDS = itemgetter("goid", "status", "wait_reason", "m", "lwp", "locked_to_thread", "labels",
                           "system", "wait_since_ns", "error", "frames", "frames_error",
                           "created_by", "parent_goid", "created_by_file", "created_by_line")
+
+
+# Every field header() and render_header_rows() read.
+HEADER_FIELDS = ("goid", "status", "wait_reason", "wait_since_ns", "m", "lwp", "gdb_thread",
+                 "locked_to_thread", "locked_m", "locked_lwp", "locked_gdb_thread", "labels",
+                 "system", "error")
+
+
+def render_header_rows(data, columns, rows, system=False):
+    """`cgo-goroutines --frames 0` with no filter, straight from the
+    backend's rows (values in `columns` order) without making a dict per
+    goroutine: 100,000 goroutines in a fraction of a second.  The text is
+    what render_list(data, select(...), 0) gives for the same goroutines."""
+    col = {c: i for i, c in enumerate(columns)}
+    goid_i, status_i, reason_i, m_i, lwp_i, locked_i, labels_i, system_i, since_i, err_i = (
+        col[k] for k in ("goid", "status", "wait_reason", "m", "lwp", "locked_to_thread",
+                         "labels", "system", "wait_since_ns", "error"))
+    shown = rows if system else [r for r in rows if not r[system_i]]
+    shown = sorted(shown, key=itemgetter(goid_i))
+    now = data.get("now_ns")
+    out = []
+    add = out.append
+    for r in shown:
+        if (r[m_i] is None and r[lwp_i] is None and not r[locked_i] and not r[labels_i]
+                and not r[system_i] and (not r[since_i] or not now)):
+            status, reason = r[status_i], r[reason_i]
+            add("goroutine %d [%s]:" % (r[goid_i], reason if reason and status == "waiting"
+                                          else status or "?"))
+        else:
+            add(header(dict(zip(columns, r)), now))
+        if r[err_i]:
+            add(INDENT + "error: " + r[err_i])
+    sel = Selection(shown, len(rows), len(rows) - len(shown), 0, [])
+    _tail(add, data, sel, None, False)
+    return "\n".join(out) + "\n"
 
 
 def render_list(data, sel, frame_limit=LIST_FRAMES, runtime_frames=False):

@@ -44,18 +44,20 @@ PYBIND11_MODULE(_cgostack, m) {
            "OS threads with their M and Go signal frames, as a JSON string.")
       .def(
           "goroutines_json",
-          [](cgostack::Session& s, bool with_frames, int64_t max_frames, bool stack_table,
-             std::map<int64_t, int64_t> gdb_threads, const std::string& output) {
+          [](cgostack::Session& s, bool with_frames, int64_t max_frames, bool stack_table, bool rows,
+             std::vector<std::string> fields, std::map<int64_t, int64_t> gdb_threads, const std::string& output) {
             cgostack::GoroutineQuery q;
             q.with_frames = with_frames;
             q.max_frames = max_frames < 0 ? SIZE_MAX : static_cast<size_t>(max_frames);
             q.stack_table = stack_table;
+            q.rows = rows;
+            q.fields = std::move(fields);
             q.gdb_threads = std::move(gdb_threads);
             py::gil_scoped_release release;
             return s.GoroutinesJson(q, output);
           },
           py::arg("with_frames") = true, py::arg("max_frames") = -1, py::arg("stack_table") = false,
-          py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
+          py::arg("rows") = false, py::arg("fields") = std::vector<std::string>{}, py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
           "cgo-goroutines as a JSON string (or written to `output`, returning \"\").");
 
   m.attr("__version__") = "0.1.0";

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace cgostack {
 
@@ -15,6 +17,12 @@ struct GoroutineQuery {
   // "stack" index instead of "frames".  For the plugin: 100,000 goroutines
   // blocked in a few dozen places then cost a few dozen frame lists.
   bool stack_table = false;
+  // Write goroutines as "rows" of values with their names once in
+  // "columns", instead of one object each (see goroutines_report.cc).
+  bool rows = false;
+  // Only these goroutine fields (all when empty): a one-line-per-goroutine
+  // list needs a dozen of them, and file paths are most of the bytes.
+  std::vector<std::string> fields;
   // GDB's thread number per LWP, so the JSON can name the thread to select.
   std::map<int64_t, int64_t> gdb_threads;
 };

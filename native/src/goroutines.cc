@@ -10,11 +10,6 @@ namespace cgostack {
 
 namespace {
 
-std::string FuncNameAt(const GoPclntab& tab, uint64_t pc) {
-  auto f = tab.FindFunc(pc);
-  return f ? std::string(tab.FuncName(*f)) : std::string();
-}
-
 // runtime/traceback.go isSystemGoroutine (1.19-1.27), from the start function:
 // runtime.main, handleAsyncEvent and corostart run user code; gcBgMarkWorker
 // is always internal; otherwise any runtime.* start is internal.  (runfinq
@@ -157,26 +152,46 @@ void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, cons
     g->locked_lwp = m ? m->lwp : std::nullopt;
     if (!m) g->locked_m = -1;
   }
-  uint64_t gopc = Get(buf, gopc_);
   // printcreatedby (runtime/traceback.go) names no creator for goroutine 1,
   // which runtime start-up creates, and no parent goroutine 0.
-  auto creator = g->goid == 1 ? std::nullopt : tab_.FindFunc(gopc);
-  if (auto f = creator) {
-    g->created_by = std::string(tab_.FuncName(*f));
-    std::string_view file;
-    int32_t line = 0;
-    // printcreatedby: the line of the go statement, i.e. of gopc-1.
-    if (tab_.FileLine(*f, GoPclntab::LookupPC(*f, gopc, true), &file, &line)) {
-      g->created_by_file = std::string(file);
-      g->created_by_line = line;
-    }
+  if (g->goid != 1) {
+    const Creator& c = CreatorAt(Get(buf, gopc_));
+    g->created_by = c.function;
+    g->created_by_file = c.file;
+    g->created_by_line = c.line;
   }
   if (parent_goid_ && Get(buf, *parent_goid_) != 0) g->parent_goid = Get(buf, *parent_goid_);
-  uint64_t startpc = Get(buf, startpc_);
-  g->start = FuncNameAt(tab_, startpc);
-  g->system = IsSystemStart(tab_, startpc);
+  const Start& start = StartAt(Get(buf, startpc_));
+  g->start = start.function;
+  g->system = start.system;
   if (labels_) ReadLabels(Get(buf, *labels_), g);
   if (opts.with_frames) Unwind(buf, g, opts.max_frames);
+}
+
+const GoroutineReader::Creator& GoroutineReader::CreatorAt(uint64_t gopc) {
+  auto [it, fresh] = creators_.try_emplace(gopc);
+  if (fresh) {
+    if (auto f = tab_.FindFunc(gopc)) {
+      it->second.function = tab_.FuncName(*f);
+      // printcreatedby: the line of the go statement, i.e. of gopc-1.
+      std::string_view file;
+      int32_t line = 0;
+      if (tab_.FileLine(*f, GoPclntab::LookupPC(*f, gopc, true), &file, &line)) {
+        it->second.file = file;
+        it->second.line = line;
+      }
+    }
+  }
+  return it->second;
+}
+
+const GoroutineReader::Start& GoroutineReader::StartAt(uint64_t startpc) {
+  auto [it, fresh] = starts_.try_emplace(startpc);
+  if (fresh) {
+    if (auto f = tab_.FindFunc(startpc)) it->second.function = tab_.FuncName(*f);
+    it->second.system = IsSystemStart(tab_, startpc);
+  }
+  return it->second;
 }
 
 void GoroutineReader::ReadLabels(uint64_t labels, Goroutine* g) {

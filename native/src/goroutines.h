@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,11 +28,12 @@ struct Goroutine {
   std::optional<int64_t> lwp;
   std::optional<int64_t> locked_m;
   std::optional<int64_t> locked_lwp;
-  std::string created_by;    // function containing g.gopc
-  std::string created_by_file;
+  // Names below point into the executable's pc table (alive with GoRuntime).
+  std::string_view created_by;    // function containing g.gopc
+  std::string_view created_by_file;
   int32_t created_by_line = 0;
   std::optional<uint64_t> parent_goid;  // Go 1.21+
-  std::string start;         // function at g.startpc
+  std::string_view start;         // function at g.startpc
   std::vector<std::pair<std::string, std::string>> labels;  // pprof labels
   std::string labels_error;  // set when g.labels is set but cannot be decoded
   bool system = false;       // runtime-internal (runtime isSystemGoroutine)
@@ -66,6 +69,18 @@ class GoroutineReader {
   uint64_t Get(const std::vector<uint8_t>& buf, const DwarfField& f) const;
   void LoadWaitReasons();
   void ReadLabels(uint64_t labels, Goroutine* g);
+  // Where a go statement is and what a start pc means, decoded once per pc:
+  // 100,000 goroutines are usually created by a handful of go statements.
+  struct Creator {
+    std::string_view function, file;
+    int32_t line = 0;
+  };
+  struct Start {
+    std::string_view function;
+    bool system = false;
+  };
+  const Creator& CreatorAt(uint64_t gopc);
+  const Start& StartAt(uint64_t startpc);
 
   GoRuntime& rt_;
   const GoPclntab& tab_;
@@ -80,6 +95,8 @@ class GoroutineReader {
   std::vector<std::string> wait_reasons_;
   std::string wait_reasons_error_;
   std::map<uint64_t, MInfo> m_cache_;
+  std::unordered_map<uint64_t, Creator> creators_;
+  std::unordered_map<uint64_t, Start> starts_;
 };
 
 }  // namespace cgostack

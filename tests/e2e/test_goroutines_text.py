@@ -366,6 +366,14 @@ class ListTextTest(unittest.TestCase):
                                                  sel.filtered_out, sel.not_found))
         self.assertEqual(fast, slow)
 
+    def test_header_rows_match_the_list_view(self):
+        data = report(now_ns=3 * MINUTE)
+        columns = sorted(data["goroutines"][0])
+        rows = [[g.get(c) for c in columns] for g in reversed(data["goroutines"])]
+        for system in (False, True):
+            want = gt.render_list(data, gf.select(data["goroutines"], system=system), 0)
+            self.assertEqual(gt.render_header_rows(data, columns, rows, system), want)
+
     def test_stack_cache_keeps_distinct_stacks_apart(self):
         gs = [goroutine(1, frames=[frame("main.a", "/a.go", 1, 0x10)]),
               goroutine(2, frames=[frame("main.b", "/b.go", 2, 0x20)]),
@@ -525,9 +533,10 @@ STUB = r"""
 import json, os
 import cgostack_gdb.target as t
 class _Stub:
-    # Session.goroutines_json's signature; frames stay inline (no stack table).
-    def goroutines_json(self, with_frames=True, max_frames=-1, stack_table=False,
-                        gdb_threads=None, output=""):
+    # Session.goroutines_json's signature and shapes: objects, or rows with
+    # "columns" and a stack table.
+    def goroutines_json(self, with_frames=True, max_frames=-1, stack_table=False, rows=False,
+                        fields=(), gdb_threads=None, output=""):
         with open(os.environ["CGOSTACK_TEST_REPORT"]) as f:
             data = json.load(f)
         data["total"] = len(data["goroutines"])
@@ -536,6 +545,15 @@ class _Stub:
                 del g["frames"]
             elif max_frames >= 0:
                 g["frames"] = g["frames"][:max_frames]
+        if rows:
+            gs = data.pop("goroutines")
+            if with_frames:
+                data["stacks"] = [g.pop("frames") for g in gs]
+                for i, g in enumerate(gs):
+                    g["stack"] = i
+            data["columns"] = [c for c in (sorted(set().union(*gs)) if gs else [])
+                               if not fields or c in fields]
+            data["rows"] = [[g.get(c) for c in data["columns"]] for g in gs]
         if output:
             with open(output, "w") as f:
                 json.dump(data, f)
