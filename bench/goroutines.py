@@ -838,6 +838,17 @@ def main(argv=None):
     meta["gdb"] = gdb_v[0].split()[-1] if gdb_v else "?"
     log("load average at start: %s" % meta["load_start"])
 
+    tmp = tempfile.mkdtemp(prefix="cgostack-bench.")
+    try:
+        return measure(args, sizes, tools, meta, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure(args, sizes, tools, meta, tmp):
+    """Takes the cores, runs the tools, prints and writes the report; every
+    scratch file (JSON output, dlv's config and output) lives in tmp.
+    Returns the exit status: 1 if any run's output showed it was broken."""
     goroot = subprocess.run([os.path.join(REPO, "scripts", "goroot.sh"), args.go],
                             stdout=subprocess.PIPE, text=True).stdout.strip()
     if "runtime-gdb" in tools and not (goroot and os.path.exists(
@@ -853,50 +864,46 @@ def main(argv=None):
             tools.remove("delve")
         else:
             out = subprocess.run([dlv, "version"], stdout=subprocess.PIPE, text=True,
-                                 env=dict(os.environ, XDG_CONFIG_HOME=tempfile.gettempdir())).stdout
+                                 env=dict(os.environ, XDG_CONFIG_HOME=os.path.join(tmp, "dlv-config"))).stdout
             m = re.search(r"Version: (\S+)", out)
             meta["delve"] = m.group(1) if m else "?"
 
-    tmp = tempfile.mkdtemp(prefix="cgostack-bench.")
     results = {}
-    try:
-        if "cgostack" in tools:
-            plugin, build_dir, meta["backend"] = snapshot_plugin(tmp)
-        else:
-            plugin, build_dir, meta["backend"] = None, None, []
-        cores = {n: take_core(args.go, n) for n in sizes}
-        meta["go_version"] = cores[sizes[0]].get("go_version", args.go)
-        init = {"startup": "", "list": "goroutines\n", "stacks": "goroutines -t %d\n" % args.delve_depth}
-        for n in sizes:
-            r = results[str(n)] = {"core": cores[n]}
-            r["load_before"] = load()
-            log("load average before -n %d: %s" % (n, r["load_before"]))
-            for i in range(args.repeat):
-                if "cgostack" in tools:
-                    x = run_cgostack(tmp, cores[n], plugin, build_dir, n)
-                    r.setdefault("cgostack", []).append(x)
-                    log("  -n %d run %d cgostack: %s%s" % (n, i + 1, "  ".join(
-                        "%s %.3f" % (st["name"], st["seconds"]) for st in x["steps"]),
+    if "cgostack" in tools:
+        plugin, build_dir, meta["backend"] = snapshot_plugin(tmp)
+    else:
+        plugin, build_dir, meta["backend"] = None, None, []
+    cores = {n: take_core(args.go, n) for n in sizes}
+    meta["go_version"] = cores[sizes[0]].get("go_version", args.go)
+    init = {"startup": "", "list": "goroutines\n", "stacks": "goroutines -t %d\n" % args.delve_depth}
+    for n in sizes:
+        r = results[str(n)] = {"core": cores[n]}
+        r["load_before"] = load()
+        log("load average before -n %d: %s" % (n, r["load_before"]))
+        for i in range(args.repeat):
+            if "cgostack" in tools:
+                x = run_cgostack(tmp, cores[n], plugin, build_dir, n)
+                r.setdefault("cgostack", []).append(x)
+                log("  -n %d run %d cgostack: %s%s" % (n, i + 1, "  ".join(
+                    "%s %.3f" % (st["name"], st["seconds"]) for st in x["steps"]),
+                    "  PROBLEM: " + "; ".join(x["problems"]) if x["problems"] else ""))
+            if "runtime-gdb" in tools:
+                x = run_runtime_gdb(tmp, cores[n], goroot, n)
+                r.setdefault("runtime_gdb", []).append(x)
+                log("  -n %d run %d runtime-gdb.py: info goroutines %.3f%s" % (
+                    n, i + 1, x["steps"][0]["seconds"] if x["steps"] else float("nan"),
+                    "  PROBLEM: " + "; ".join(x["problems"]) if x["problems"] else ""))
+            if "delve" in tools:
+                for kind in ("startup", "list", "stacks"):
+                    x = run_delve(tmp, dlv, cores[n], init[kind], n, kind)
+                    r.setdefault("delve_" + kind, []).append(x)
+                    log("  -n %d run %d dlv %s: %.3f s, %.0f MB%s" % (
+                        n, i + 1, kind, x["wall"], (x["time_maxrss_kb"] or x["wait4_maxrss_kb"]) / 1024,
                         "  PROBLEM: " + "; ".join(x["problems"]) if x["problems"] else ""))
-                if "runtime-gdb" in tools:
-                    x = run_runtime_gdb(tmp, cores[n], goroot, n)
-                    r.setdefault("runtime_gdb", []).append(x)
-                    log("  -n %d run %d runtime-gdb.py: info goroutines %.3f%s" % (
-                        n, i + 1, x["steps"][0]["seconds"] if x["steps"] else float("nan"),
-                        "  PROBLEM: " + "; ".join(x["problems"]) if x["problems"] else ""))
-                if "delve" in tools:
-                    for kind in ("startup", "list", "stacks"):
-                        x = run_delve(tmp, dlv, cores[n], init[kind], n, kind)
-                        r.setdefault("delve_" + kind, []).append(x)
-                        log("  -n %d run %d dlv %s: %.3f s, %.0f MB%s" % (
-                            n, i + 1, kind, x["wall"], (x["time_maxrss_kb"] or x["wait4_maxrss_kb"]) / 1024,
-                            "  PROBLEM: " + "; ".join(x["problems"]) if x["problems"] else ""))
-        if "cgostack" in tools and not args.no_profile:
-            log("profile: cgostack under cProfile at -n %d" % sizes[-1])
-            results[str(sizes[-1])]["profile"] = run_profile(tmp, cores[sizes[-1]], plugin, build_dir)
-        meta["load_end"] = load()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    if "cgostack" in tools and not args.no_profile:
+        log("profile: cgostack under cProfile at -n %d" % sizes[-1])
+        results[str(sizes[-1])]["profile"] = run_profile(tmp, cores[sizes[-1]], plugin, build_dir)
+    meta["load_end"] = load()
 
     generated, sums = report(meta, sizes, results)
     print()
