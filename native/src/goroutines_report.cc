@@ -65,7 +65,10 @@ class FieldOut {
   const std::unordered_set<std::string_view>* only_;
 };
 
-void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, size_t stack, FieldOut& out) {
+// `stack`: the goroutine's index in the stack table; `stack_json`: each
+// table entry serialised (then written in place of a table index).
+void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, size_t stack,
+                    const std::vector<std::string>& stack_json, FieldOut& out) {
   JsonWriter& w = out.writer();
   out.Put("goid", g.goid);
   out.Put("address", g.address);
@@ -94,10 +97,10 @@ void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, size_t stack, F
   out.PutIf("labels_error", !g.labels_error.empty(), [&] { w.String(g.labels_error); });
   out.Put("system", g.system);
   if (q.with_frames) {
-    if (stack != SIZE_MAX) {
+    if (q.stack_table) {
       out.Put("stack", static_cast<uint64_t>(stack));
     } else {
-      out.PutIf("frames", true, [&] { WriteGoFrames(g.frames, q.max_frames, w); });
+      out.PutIf("frames", true, [&] { w.Raw(stack_json[stack]); });
     }
     bool cut = g.frames.size() > q.max_frames;
     out.PutIf("frames_omitted", cut, [&] { w.Uint(g.frames.size() - q.max_frames); });
@@ -151,19 +154,26 @@ void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
   w.Field("total", static_cast<uint64_t>(all.size()));
   // With g.wait_since_ns, how long each goroutine has waited (live only).
   FieldOut(w, false, nullptr).Put("now_ns", rt.target().MonotonicNow());
-  std::vector<size_t> stack_of;
-  if (q.stack_table && q.with_frames) {
+  // Each distinct stack is serialised once: 100,000 goroutines blocked in a
+  // few hundred places repeat the same frames over and over.
+  std::vector<size_t> stack_of(all.size(), 0);
+  std::vector<std::string> stack_json;
+  if (q.with_frames) {
     std::unordered_map<std::string, size_t> index;
-    std::vector<const Goroutine*> firsts;
-    stack_of.reserve(all.size());
-    for (const Goroutine& g : all) {
-      auto [it, fresh] = index.emplace(StackKey(g.frames, q.max_frames), firsts.size());
-      if (fresh) firsts.push_back(&g);
-      stack_of.push_back(it->second);
+    for (size_t i = 0; i < all.size(); ++i) {
+      auto [it, fresh] = index.emplace(StackKey(all[i].frames, q.max_frames), stack_json.size());
+      if (fresh) {
+        stack_json.emplace_back();
+        JsonWriter sw(&stack_json.back());
+        WriteGoFrames(all[i].frames, q.max_frames, sw);
+      }
+      stack_of[i] = it->second;
     }
-    w.Key("stacks").BeginArray();
-    for (const Goroutine* g : firsts) WriteGoFrames(g->frames, q.max_frames, w);
-    w.EndArray();
+    if (q.stack_table) {
+      w.Key("stacks").BeginArray();
+      for (const auto& json : stack_json) w.Raw(json);
+      w.EndArray();
+    }
   }
   std::vector<std::string_view> columns;
   std::unordered_set<std::string_view> only(q.fields.begin(), q.fields.end());
@@ -172,7 +182,7 @@ void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
     FieldOut out(w, q.rows, q.rows && i == 0 ? &columns : nullptr, &only);
     if (q.rows) w.BeginArray();
     else w.BeginObject();
-    WriteGoroutine(all[i], q, stack_of.empty() ? SIZE_MAX : stack_of[i], out);
+    WriteGoroutine(all[i], q, stack_of[i], stack_json, out);
     if (q.rows) w.EndArray();
     else w.EndObject();
   }
