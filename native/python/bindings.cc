@@ -4,10 +4,96 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <string_view>
+#include <unordered_set>
+
 #include "error.h"
+#include "goroutine_fields.h"
+#include "goroutines_report.h"
 #include "session.h"
 
 namespace py = pybind11;
+
+namespace {
+
+// Goroutine fields straight into Python rows (no JSON in between): the
+// plugin's one-line-per-goroutine list of 100,000 goroutines spends most of
+// its time decoding otherwise.  Same field list as the JSON report.
+class PyRowSink {
+ public:
+  explicit PyRowSink(const std::vector<std::string>& only) : only_(only.begin(), only.end()) {}
+  void Begin() { row_ = py::list(); }
+  py::list& row() { return row_; }
+  py::list& columns() { return columns_; }
+  void EndFirstRow() { first_ = false; }
+
+  template <typename T>
+  void Put(std::string_view key, const T& v) {
+    if (Want(key)) row_.append(py::cast(v));
+  }
+  template <typename T>
+  void Put(std::string_view key, const std::optional<T>& v) {
+    if (Want(key)) row_.append(v ? py::cast(*v) : py::none());
+  }
+  void Text(std::string_view key, const std::string& s) {
+    if (Want(key)) row_.append(s.empty() ? py::none() : py::cast(s));
+  }
+  void RareText(std::string_view key, const std::string& s) { Text(key, s); }
+  void RareCount(std::string_view key, uint64_t n) {
+    if (Want(key)) row_.append(n ? py::cast(n) : py::none());
+  }
+  void Labels(std::string_view key, const std::vector<std::pair<std::string, std::string>>& labels) {
+    if (!Want(key)) return;
+    if (labels.empty()) {
+      row_.append(py::none());
+      return;
+    }
+    py::dict d;
+    for (const auto& [k, v] : labels) d[py::str(k)] = py::str(v);
+    row_.append(d);
+  }
+  void Frames(std::string_view, size_t) {}  // rows carry no frames
+
+ private:
+  bool Want(std::string_view key) {
+    if (!only_.empty() && !only_.count(key)) return false;
+    if (first_) columns_.append(py::str(key.data(), key.size()));
+    return true;
+  }
+  std::unordered_set<std::string_view> only_;
+  py::list row_, columns_;
+  bool first_ = true;
+};
+
+py::dict GoroutineRows(cgostack::Session& s, const std::vector<std::string>& fields,
+                       std::map<int64_t, int64_t> gdb_threads) {
+  cgostack::GoroutineSnapshot snap;
+  {
+    py::gil_scoped_release release;
+    snap = cgostack::ReadGoroutines(s.runtime(), false);
+  }
+  cgostack::GoroutineQuery q;
+  q.with_frames = false;
+  q.gdb_threads = std::move(gdb_threads);
+  PyRowSink sink(fields);
+  py::list rows;
+  for (const auto& g : snap.goroutines) {
+    sink.Begin();
+    cgostack::VisitGoroutineFields(g, q, 0, sink);
+    rows.append(sink.row());
+    sink.EndFirstRow();
+  }
+  py::dict out;
+  out["go_version"] = snap.go_version;
+  out["total"] = snap.goroutines.size();
+  out["now_ns"] = snap.now_ns ? py::cast(*snap.now_ns) : py::none();
+  out["warnings"] = snap.warnings;
+  out["columns"] = sink.columns();
+  out["rows"] = rows;
+  return out;
+}
+
+}  // namespace
 
 PYBIND11_MODULE(_cgostack, m) {
   m.doc() = "cgostack backend: Go runtime structures from cores and live processes";
@@ -40,24 +126,27 @@ PYBIND11_MODULE(_cgostack, m) {
           },
           py::arg("lwp"), py::arg("rip"), py::arg("rsp"), py::arg("rbp"),
           "Registers of a live thread as GDB sees them (cores carry their own).")
+      .def("goroutine_rows", &GoroutineRows, py::arg("fields") = std::vector<std::string>{},
+           py::arg("gdb_threads") = std::map<int64_t, int64_t>{},
+           "Goroutines without stacks as Python rows: {go_version, total, now_ns, warnings, "
+           "columns, rows}; only `fields` when given.")
       .def("threads_json", &cgostack::Session::ThreadsJson, py::call_guard<py::gil_scoped_release>(),
            "OS threads with their M and Go signal frames, as a JSON string.")
       .def(
           "goroutines_json",
           [](cgostack::Session& s, bool with_frames, int64_t max_frames, bool stack_table, bool rows,
-             std::vector<std::string> fields, std::map<int64_t, int64_t> gdb_threads, const std::string& output) {
+             std::map<int64_t, int64_t> gdb_threads, const std::string& output) {
             cgostack::GoroutineQuery q;
             q.with_frames = with_frames;
             q.max_frames = max_frames < 0 ? SIZE_MAX : static_cast<size_t>(max_frames);
             q.stack_table = stack_table;
             q.rows = rows;
-            q.fields = std::move(fields);
             q.gdb_threads = std::move(gdb_threads);
             py::gil_scoped_release release;
             return s.GoroutinesJson(q, output);
           },
           py::arg("with_frames") = true, py::arg("max_frames") = -1, py::arg("stack_table") = false,
-          py::arg("rows") = false, py::arg("fields") = std::vector<std::string>{}, py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
+          py::arg("rows") = false, py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
           "cgo-goroutines as a JSON string (or written to `output`, returning \"\").");
 
   m.attr("__version__") = "0.1.0";

@@ -62,9 +62,11 @@ void CoreFile::ParseNotes(const uint8_t* p, size_t size) {
       ThreadState t;
       t.lwp = st.pr_pid;
       t.current_signal = st.pr_cursig;
-      // The kernel fills pr_sighold with the thread's blocked mask; GDB's
-      // gcore leaves it zero, which would read as "nothing blocked", so only a
-      // kernel core (pr_fpvalid is set there too) is trusted for it.
+      // The kernel fills pr_sighold with the thread's blocked mask (inside a
+      // signal handler: the handler's mask; the interrupted code's mask is
+      // the ucontext's, see signal_frame.h).  GDB's gcore leaves it zero,
+      // which would read as "nothing blocked", so only a kernel core
+      // (pr_fpvalid is set there too) is trusted for it.
       if (st.pr_fpvalid) t.blocked_signals = st.pr_sighold;
       std::memcpy(&t.regs, &st.pr_reg, sizeof t.regs);
       t.has_registers = true;

@@ -20,9 +20,6 @@ struct GoroutineQuery {
   // Write goroutines as "rows" of values with their names once in
   // "columns", instead of one object each (see goroutines_report.cc).
   bool rows = false;
-  // Only these goroutine fields (all when empty): a one-line-per-goroutine
-  // list needs a dozen of them, and file paths are most of the bytes.
-  std::vector<std::string> fields;
   // GDB's thread number per LWP, so the JSON can name the thread to select.
   std::map<int64_t, int64_t> gdb_threads;
 };

@@ -147,10 +147,11 @@ void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, cons
   }
   if (uint64_t lm = Get(buf, lockedm_)) {
     // "locked to thread" in the runtime's traceback is exactly g.lockedm != 0.
-    auto m = ReadM(lm);
-    g->locked_m = m ? std::optional<int64_t>(m->id) : std::nullopt;
-    g->locked_lwp = m ? m->lwp : std::nullopt;
-    if (!m) g->locked_m = -1;
+    g->locked_to_thread = true;
+    if (auto m = ReadM(lm)) {
+      g->locked_m = m->id;
+      g->locked_lwp = m->lwp;
+    }
   }
   // printcreatedby (runtime/traceback.go) names no creator for goroutine 1,
   // which runtime start-up creates, and no parent goroutine 0.

@@ -26,7 +26,8 @@ struct Goroutine {
   int64_t wait_since_ns = 0;
   std::optional<int64_t> m;  // id of g.m
   std::optional<int64_t> lwp;
-  std::optional<int64_t> locked_m;
+  bool locked_to_thread = false;       // g.lockedm != 0
+  std::optional<int64_t> locked_m;     // null if that M cannot be read
   std::optional<int64_t> locked_lwp;
   // Names below point into the executable's pc table (alive with GoRuntime).
   std::string_view created_by;    // function containing g.gopc

@@ -1,29 +1,24 @@
 #include "goroutines_report.h"
 
+#include "goroutine_fields.h"
+
 #include <algorithm>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace cgostack {
 
 namespace {
 
-std::optional<int64_t> GdbThread(const GoroutineQuery& q, const std::optional<int64_t>& lwp) {
-  if (!lwp) return std::nullopt;
-  auto it = q.gdb_threads.find(*lwp);
-  return it == q.gdb_threads.end() ? std::nullopt : std::optional<int64_t>(it->second);
-}
-
 // Writes a goroutine's fields either as a JSON object or as a row of values
 // (the plugin's compact form: decoding 100,000 objects costs Python four
 // times what decoding rows does).  In rows every field is present, as null
 // when the object form would leave it out; the first row records the names.
+// The field list itself is VisitGoroutineFields (goroutine_fields.h).
 class FieldOut {
  public:
-  // `only`: write just these fields (all when null or empty).
   FieldOut(JsonWriter& w, bool row, std::vector<std::string_view>* names,
-           const std::unordered_set<std::string_view>* only = nullptr)
-      : w_(w), row_(row), names_(names), only_(only && !only->empty() ? only : nullptr) {}
+           const std::vector<std::string>* stack_json = nullptr)
+      : w_(w), row_(row), names_(names), stack_json_(stack_json) {}
   template <typename T>
   void Put(std::string_view key, const T& v) {
     if (!Name(key)) return;
@@ -35,26 +30,41 @@ class FieldOut {
     if (v) w_.Value(*v);
     else w_.Null();
   }
-  // A string that is null when empty.
-  void PutText(std::string_view key, const std::string& s) {
+  void Text(std::string_view key, const std::string& s) {
     if (!Name(key)) return;
     if (s.empty()) w_.Null();
     else w_.String(s);
   }
-  // A field the object form writes only when `present`.
-  template <typename Fn>
-  void PutIf(std::string_view key, bool present, Fn write) {
-    if (!present && !row_) return;
+  void RareText(std::string_view key, const std::string& s) {
+    if (s.empty() && !row_) return;
+    Text(key, s);
+  }
+  void RareCount(std::string_view key, uint64_t n) {
+    if (n == 0 && !row_) return;
     if (!Name(key)) return;
-    if (present) write();
+    if (n) w_.Uint(n);
     else w_.Null();
   }
-  JsonWriter& writer() { return w_; }
+  void Labels(std::string_view key, const std::vector<std::pair<std::string, std::string>>& labels) {
+    if (!Name(key)) return;
+    // Rows say null for no labels: an empty object per row is a dict per
+    // goroutine for the plugin to build.
+    if (row_ && labels.empty()) {
+      w_.Null();
+      return;
+    }
+    w_.BeginObject();
+    for (const auto& [k, v] : labels) w_.DataKey(k).String(v);
+    w_.EndObject();
+  }
+  void Frames(std::string_view key, size_t stack) {
+    if (!Name(key)) return;
+    w_.Raw((*stack_json_)[stack]);
+  }
 
  private:
-  // Starts a field; false if it is not wanted.
+  // Starts a field (always wanted; the signature matches the other sinks).
   bool Name(std::string_view key) {
-    if (only_ && !only_->count(key)) return false;
     if (!row_) w_.Key(key);
     if (names_) names_->push_back(key);
     return true;
@@ -62,52 +72,8 @@ class FieldOut {
   JsonWriter& w_;
   bool row_;
   std::vector<std::string_view>* names_;
-  const std::unordered_set<std::string_view>* only_;
+  const std::vector<std::string>* stack_json_;
 };
-
-// `stack`: the goroutine's index in the stack table; `stack_json`: each
-// table entry serialised (then written in place of a table index).
-void WriteGoroutine(const Goroutine& g, const GoroutineQuery& q, size_t stack,
-                    const std::vector<std::string>& stack_json, FieldOut& out) {
-  JsonWriter& w = out.writer();
-  out.Put("goid", g.goid);
-  out.Put("address", g.address);
-  out.Put("status", g.status);
-  out.Put("wait_reason", g.wait_reason);
-  out.Put("wait_since_ns", g.wait_since_ns);
-  out.Put("m", g.m);
-  out.Put("lwp", g.lwp);
-  out.Put("gdb_thread", GdbThread(q, g.lwp));
-  out.Put("locked_to_thread", g.locked_m.has_value());
-  out.Put("locked_m", g.locked_m);
-  out.Put("locked_lwp", g.locked_lwp);
-  out.Put("locked_gdb_thread", GdbThread(q, g.locked_lwp));
-  out.Put("created_by", g.created_by);
-  out.Put("created_by_file", g.created_by_file);
-  out.Put("created_by_line", g.created_by_line);
-  out.Put("parent_goid", g.parent_goid);
-  out.Put("start", g.start);
-  // Rows say null for no labels: an empty object per row is a dict per
-  // goroutine for the plugin to build.
-  out.PutIf("labels", !q.rows || !g.labels.empty(), [&] {
-    w.BeginObject();
-    for (const auto& [k, v] : g.labels) w.DataKey(k).String(v);
-    w.EndObject();
-  });
-  out.PutIf("labels_error", !g.labels_error.empty(), [&] { w.String(g.labels_error); });
-  out.Put("system", g.system);
-  if (q.with_frames) {
-    if (q.stack_table) {
-      out.Put("stack", static_cast<uint64_t>(stack));
-    } else {
-      out.PutIf("frames", true, [&] { w.Raw(stack_json[stack]); });
-    }
-    bool cut = g.frames.size() > q.max_frames;
-    out.PutIf("frames_omitted", cut, [&] { w.Uint(g.frames.size() - q.max_frames); });
-  }
-  out.PutText("frames_error", g.frames_error);
-  out.PutText("error", g.error);
-}
 
 }  // namespace
 
@@ -142,18 +108,30 @@ std::string StackKey(const std::vector<GoFrame>& frames, size_t max_frames) {
 
 }  // namespace
 
-void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w) {
+GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames) {
+  GoroutineSnapshot snap;
+  snap.go_version = rt.BuildVersion();
   GoroutineReader reader(rt);
   GoroutineOptions opts;
-  opts.with_frames = q.with_frames;
-  std::vector<Goroutine> all = reader.ReadAll(opts);
+  opts.with_frames = with_frames;
+  snap.goroutines = reader.ReadAll(opts);
+  snap.now_ns = rt.target().MonotonicNow();
+  snap.warnings = rt.target().warnings();
+  if (!reader.wait_reasons_error().empty())
+    snap.warnings.push_back("wait reasons unavailable: " + reader.wait_reasons_error());
+  return snap;
+}
+
+void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w) {
+  GoroutineSnapshot snap = ReadGoroutines(rt, q.with_frames);
+  const std::vector<Goroutine>& all = snap.goroutines;
   // Measured sizes: ~350 bytes per goroutine without frames, ~150 per frame.
   w.Reserve(all.size() * (q.with_frames && !q.stack_table ? 2400 : 400));
   w.BeginObject();
-  w.Field("go_version", rt.BuildVersion());
+  w.Field("go_version", snap.go_version);
   w.Field("total", static_cast<uint64_t>(all.size()));
   // With g.wait_since_ns, how long each goroutine has waited (live only).
-  FieldOut(w, false, nullptr).Put("now_ns", rt.target().MonotonicNow());
+  FieldOut(w, false, nullptr).Put("now_ns", snap.now_ns);
   // Each distinct stack is serialised once: 100,000 goroutines blocked in a
   // few hundred places repeat the same frames over and over.
   std::vector<size_t> stack_of(all.size(), 0);
@@ -176,13 +154,12 @@ void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
     }
   }
   std::vector<std::string_view> columns;
-  std::unordered_set<std::string_view> only(q.fields.begin(), q.fields.end());
   w.Key(q.rows ? "rows" : "goroutines").BeginArray();
   for (size_t i = 0; i < all.size(); ++i) {
-    FieldOut out(w, q.rows, q.rows && i == 0 ? &columns : nullptr, &only);
+    FieldOut out(w, q.rows, q.rows && i == 0 ? &columns : nullptr, &stack_json);
     if (q.rows) w.BeginArray();
     else w.BeginObject();
-    WriteGoroutine(all[i], q, stack_of[i], stack_json, out);
+    VisitGoroutineFields(all[i], q, stack_of[i], out);
     if (q.rows) w.EndArray();
     else w.EndObject();
   }
@@ -193,8 +170,7 @@ void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
     w.EndArray();
   }
   w.Key("warnings").BeginArray();
-  for (const auto& warning : rt.target().warnings()) w.String(warning);
-  if (!reader.wait_reasons_error().empty()) w.String("wait reasons unavailable: " + reader.wait_reasons_error());
+  for (const auto& warning : snap.warnings) w.String(warning);
   w.EndArray();
   w.EndObject();
 }

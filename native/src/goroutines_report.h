@@ -2,6 +2,7 @@
 // with the streaming JsonWriter.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,15 @@
 #include "json_writer.h"
 
 namespace cgostack {
+
+// Every live goroutine with what a report says around them.
+struct GoroutineSnapshot {
+  std::string go_version;
+  std::vector<Goroutine> goroutines;
+  std::optional<int64_t> now_ns;  // live processes only
+  std::vector<std::string> warnings;
+};
+GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames);
 
 // Writes {"go_version", "total", ["stacks"], "goroutines", "warnings"}.
 void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w);

@@ -536,7 +536,7 @@ class _Stub:
     # Session.goroutines_json's signature and shapes: objects, or rows with
     # "columns" and a stack table.
     def goroutines_json(self, with_frames=True, max_frames=-1, stack_table=False, rows=False,
-                        fields=(), gdb_threads=None, output=""):
+                        gdb_threads=None, output="", fields=()):
         with open(os.environ["CGOSTACK_TEST_REPORT"]) as f:
             data = json.load(f)
         data["total"] = len(data["goroutines"])
@@ -559,6 +559,14 @@ class _Stub:
                 json.dump(data, f)
             return ""
         return json.dumps(data)
+    # Session.goroutine_rows: the rows form, only `fields`, null for no labels.
+    def goroutine_rows(self, fields=(), gdb_threads=None):
+        data = json.loads(self.goroutines_json(with_frames=False, rows=True, fields=fields))
+        for row in data["rows"]:
+            for i, c in enumerate(data["columns"]):
+                if c == "labels" and not row[i]:
+                    row[i] = None
+        return data
 t.session = lambda: _Stub()
 """
 
