@@ -115,6 +115,9 @@ GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames) {
   GoroutineOptions opts;
   opts.with_frames = with_frames;
   snap.goroutines = reader.ReadAll(opts);
+  // allgs order is creation order only until dead g's are reused.
+  std::stable_sort(snap.goroutines.begin(), snap.goroutines.end(),
+                   [](const Goroutine& a, const Goroutine& b) { return a.goid < b.goid; });
   snap.now_ns = rt.target().MonotonicNow();
   snap.warnings = rt.target().warnings();
   if (!reader.wait_reasons_error().empty())
