@@ -101,7 +101,8 @@ JsonWriter& JsonWriter::String(std::string_view s) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Int(int64_t v) {
+template <typename T>
+JsonWriter& JsonWriter::Number(T v) {
   Separate();
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -109,13 +110,8 @@ JsonWriter& JsonWriter::Int(int64_t v) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Uint(uint64_t v) {
-  Separate();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_->append(buf, r.ptr);
-  return *this;
-}
+JsonWriter& JsonWriter::Int(int64_t v) { return Number(v); }
+JsonWriter& JsonWriter::Uint(uint64_t v) { return Number(v); }
 
 JsonWriter& JsonWriter::Bool(bool v) {
   Separate();

@@ -58,6 +58,8 @@ class JsonWriter {
   JsonWriter& Open(char c);
   JsonWriter& Close(char c);
   void Separate();
+  template <typename T>
+  JsonWriter& Number(T v);
   void MaybeFlush() {
     if (file_ && out_->size() > (4u << 20)) Flush();
   }
