@@ -36,7 +36,7 @@ GoRuntime::GoRuntime(Target& target) : target_(target) {
   if (!exe.HasSection(".debug_info"))
     throw Error(exe.path() + " is a Go program without DWARF debug info (built with -ldflags=-w or "
                 "stripped); rebuild it without -w/-s, or use the unstripped copy");
-  dwarf_ = std::make_unique<DwarfIndex>(std::shared_ptr<ElfImage>(&target.exe(), [](ElfImage*) {}));
+  dwarf_ = std::make_unique<DwarfIndex>(target.exe_image());
   LoadGStatuses();
   for (const auto& [name, value] : dwarf_->ConstantsWithPrefix("runtime._P")) {
     std::string suffix = name.substr(std::string("runtime._P").size());

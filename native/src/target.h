@@ -24,6 +24,7 @@ class Target {
 
   const MemorySource& memory() const { return *memory_; }
   ElfImage& exe() { return *exe_; }
+  const std::shared_ptr<ElfImage>& exe_image() const { return exe_; }
   uint64_t load_bias() const { return load_bias_; }
   bool is_core() const { return core_ != nullptr; }
   int pid() const { return pid_; }
