@@ -83,7 +83,9 @@ json BuildInfoReport(GoRuntime& rt) {
   }
   out["ps"] = ps;
   out["gomaxprocs"] = rt.ReadGlobal("runtime.gomaxprocs").value_or(0);
-  if (auto ncpu = rt.ReadGlobal("runtime.ncpu")) out["ncpu"] = *ncpu;
+  // runtime.ncpu became runtime.numCPUStartup in Go 1.25.
+  for (const char* name : {"runtime.ncpu", "runtime.numCPUStartup"})
+    if (auto ncpu = rt.ReadGlobal(name)) out["ncpu"] = *ncpu;
   out["cgo"] = rt.ReadGlobal("runtime.iscgo").value_or(0) != 0;
 
   if (auto bi = ReadBuildInfo(target.exe())) {

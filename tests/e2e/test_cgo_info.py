@@ -46,6 +46,7 @@ class KernelCoreTest(unittest.TestCase):
     def test_cgo_and_gomaxprocs(self):
         self.assertTrue(self.info["cgo"])
         self.assertEqual(self.info["gomaxprocs"], os.cpu_count())
+        self.assertEqual(self.info["ncpu"], os.cpu_count())
         self.assertEqual(len(self.info["ps"]), self.info["gomaxprocs"])
         self.assertEqual(self.info["target"]["kind"], "core")
         self.assertEqual(self.info["gotraceback"], "crash")
