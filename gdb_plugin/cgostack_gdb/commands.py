@@ -9,7 +9,7 @@ import traceback
 
 import gdb
 
-from . import backend, info_text, options, target
+from . import backend, info_text, options, target, unwinder
 
 _debug = False
 
@@ -126,6 +126,7 @@ Commands:
   cgo-info        Go version, goroutines, threads, Ms, Ps, cgo, GODEBUG
   cgo-goroutines  list goroutines (filters, --group for identical stacks)
   cgo-goroutine   one goroutine in full
+  cgo-threads     every OS thread: M, P, goroutine, activity, signals, C+Go stack
 
 Every command takes --json and --output FILE.  `set cgostack-debug on` shows
 Python tracebacks on internal errors."""
@@ -150,8 +151,15 @@ def register():
     CgoInfo()
     # A live process keeps running between stops; drop cached state whenever
     # it resumes or the target changes.
-    gdb.events.cont.connect(lambda _e: target.forget())
-    gdb.events.exited.connect(lambda _e: target.forget())
-    gdb.events.new_objfile.connect(lambda _e: target.forget())
-    from . import goroutines_cmd  # imported here: its commands build on this module's classes
+    for event in (gdb.events.cont, gdb.events.exited, gdb.events.new_objfile):
+        event.connect(_forget)
+    # GDB's own `bt` crosses Go's stack switches from now on.
+    unwinder.install()
+    from . import goroutines_cmd, threads_cmd  # imported here: their commands build on this module's classes
     goroutines_cmd.register()
+    threads_cmd.register()
+
+
+def _forget(_event):
+    target.forget()
+    unwinder.forget()

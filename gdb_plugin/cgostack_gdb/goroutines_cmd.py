@@ -8,7 +8,7 @@ import shlex
 
 import gdb
 
-from . import commands, goroutine_filter, goroutines_text, options, target
+from . import commands, goroutine_filter, goroutines_text, native_frames, options, target
 
 
 def _frame_limit(text):
@@ -51,12 +51,22 @@ def _gdb_threads():
     return {t.ptid[1]: t.num for t in gdb.selected_inferior().threads()}
 
 
+def _session(with_frames):
+    """The backend session; with frames, every thread's native frames are
+    handed over first, so goroutines in cgo calls and callbacks get their C
+    frames stitched in."""
+    s = target.session()
+    if with_frames:
+        native_frames.hand_over(s)
+    return s
+
+
 def _fetch_rows(with_frames):
     """The backend's goroutine report in its compact form: goroutines as
     rows of values named by "columns", each distinct stack once in
     "stacks" (goroutines refer to it by index).  Decoding 100,000 rows costs
     a quarter of decoding 100,000 objects."""
-    return json.loads(target.session().goroutines_json(
+    return json.loads(_session(with_frames).goroutines_json(
         with_frames=with_frames, stack_table=True, rows=True, gdb_threads=_gdb_threads()))
 
 
@@ -91,7 +101,7 @@ def _write_all_json(args, frame_limit):
     exactly as the backend has it, serialised by the backend straight to the
     screen or to --output (100,000 stacks are hundreds of megabytes; a
     round trip through Python objects would take many seconds)."""
-    out = target.session().goroutines_json(
+    out = _session(frame_limit != 0).goroutines_json(
         with_frames=frame_limit != 0, max_frames=-1 if frame_limit is None else frame_limit,
         gdb_threads=_gdb_threads(), output=args.output or "")
     if args.output:

@@ -114,10 +114,32 @@ def _tags(f):
     tags = ""
     if f.get("inlined"):
         tags += " (inlined)"
-    lang = f.get("lang")
-    if lang and lang != "go":
-        tags += " [%s]" % lang
+    if f.get("lang") == "c":
+        obj = f.get("object") or ""
+        tags += " [C %s]" % obj.rsplit("/", 1)[-1] if obj else " [C]"
     return tags
+
+
+# What each stack switch means, for the line that marks it.
+_BOUNDARIES = {
+    "cgocall": "C code called from Go (runtime.cgocall -> asmcgocall, system stack above)",
+    "callback": "Go called back from C (crosscall2 -> runtime.cgocallback, C below)",
+    "mcall": "scheduler on the system stack (runtime.mcall) above; the goroutine locked to this thread below",
+    "systemstack": "runtime.systemstack: system stack above, the goroutine's stack below",
+}
+
+
+def boundary_line(f):
+    """The text of a boundary marker frame."""
+    kind = f.get("kind")
+    if kind == "signal":
+        text = "in the Go signal handler for %s" % (f.get("signal") or "a signal")
+        if f.get("hidden_frames"):
+            text += " (%d handler frames hidden; --signal-frames shows them)" % f["hidden_frames"]
+        text += "; the interrupted code below"
+    else:
+        text = _BOUNDARIES.get(kind, kind or "stack switch")
+    return "%s---- %s ----" % (INDENT, text)
 
 
 _FRAME_FIELDS = itemgetter("function", "file", "line", "inlined", "lang")
@@ -144,12 +166,16 @@ def _add_frames(add, frames, limit, lines=None):
             last = k
     shown = runs if limit is None else runs[:limit]
     if shown:
-        width = min(max(len(keys[i][0] or "??") for i, _ in shown), FUNC_WIDTH_MAX)
+        width = min(max(len(keys[i][0] or "??") if keys[i][4] != "boundary" else 0 for i, _ in shown),
+                    FUNC_WIDTH_MAX)
         if lines is None:
             lines = {}
         for i, n in shown:
             k = keys[i]
             function, file, line, inlined, lang = k
+            if lang == "boundary":
+                add(boundary_line(frames[i]))
+                continue
             if file and not inlined and n == 1 and lang == "go":   # the common frame
                 text = lines.get((k, width))
                 if text is None:
@@ -181,7 +207,7 @@ def _created_by(g):
 _PC = itemgetter("pc")
 
 
-def _frame_block(frames, limit, runtime_frames, line_cache=None):
+def frame_block(frames, limit, runtime_frames, line_cache=None):
     """The frame lines of one stack plus the notes about frames left out;
     returns (lines, whether runtime frames were hidden)."""
     lines = []
@@ -224,7 +250,7 @@ class _StackRenderer:
             key = None
         block = self.cache.get(key)  # None-holding keys are never stored
         if block is None:
-            block = _frame_block(frames, self.limit, self.runtime_frames, self.lines)
+            block = frame_block(frames, self.limit, self.runtime_frames, self.lines)
             if key is not None and None not in key:
                 self.cache[key] = block
         if block[1]:

@@ -50,23 +50,47 @@ def describe():
 
 
 _cache = {}
+_registers_given = False   # a live session has the threads' registers
+_unwinder_failed = False   # the target is not one the backend can open
 
 
-def session():
-    """The backend Session for the selected inferior, opened on first use."""
+def session(registers=True):
+    """The backend Session for the selected inferior, opened on first use.
+    A live process's thread registers are handed over unless `registers`
+    is false (the frame unwinder may not switch threads)."""
+    global _registers_given
     mod = backend.load()
     kind, exe, where = describe()
     key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None)
     s = _cache.get(key)
     if s is None:
         _cache.clear()
+        _registers_given = False
         if kind == "core":
             s = mod.Session.open_core(exe, where)
         else:
             s = mod.Session.open_live(exe, where)
-            _hand_over_registers(s)
         _cache[key] = s
+    if kind == "live" and registers and not _registers_given:
+        _hand_over_registers(s)
+        _registers_given = True
     return s
+
+
+def unwinder_session():
+    """The session for GDB's frame unwinder, or None when there is none to
+    be had (not a Go program, no target): the unwinder then stays out of
+    the way.  Never raises."""
+    global _unwinder_failed
+    if _cache:
+        return next(iter(_cache.values()))
+    if _unwinder_failed:
+        return None
+    try:
+        return session(registers=False)
+    except Exception:  # noqa: BLE001 - any failure means "not for us"
+        _unwinder_failed = True
+        return None
 
 
 def _hand_over_registers(session):
@@ -101,4 +125,7 @@ def _stamp(path):
 
 def forget():
     """Drops cached sessions (a live process has moved on, or the target changed)."""
+    global _registers_given, _unwinder_failed
     _cache.clear()
+    _registers_given = False
+    _unwinder_failed = False

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <string_view>
+#include <tuple>
 #include <unordered_set>
 
 #include "error.h"
@@ -93,6 +94,63 @@ py::dict GoroutineRows(cgostack::Session& s, const std::vector<std::string>& fie
   return out;
 }
 
+py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t rip, uint64_t rsp, uint64_t rbp, bool return_address) {
+  cgostack::Registers frame{};
+  frame.rip = rip;
+  frame.rsp = rsp;
+  frame.rbp = rbp;
+  std::optional<cgostack::FrameStep> step;
+  {
+    py::gil_scoped_release release;
+    step = s.stacks().switcher().Step(lwp, frame, return_address);
+  }
+  if (!step) return py::none();
+  py::dict out;
+  out["entry"] = step->entry;
+  out["cfa"] = step->cfa;
+  out["outermost"] = step->outermost;
+  out["error"] = step->error;
+  out["switch"] = std::string(step->switch_kind);
+  py::dict regs;
+  if (!step->outermost) {
+    const cgostack::Registers& r = step->caller;
+    regs["rip"] = r.rip;
+    regs["rsp"] = r.rsp;
+    regs["rbp"] = r.rbp;
+    if (step->callee_saved || step->all) {
+      regs["rbx"] = r.rbx;
+      regs["r12"] = r.r12;
+      regs["r13"] = r.r13;
+      regs["r14"] = r.r14;
+      regs["r15"] = r.r15;
+    }
+    if (step->all) {
+      regs["rax"] = r.rax;
+      regs["rcx"] = r.rcx;
+      regs["rdx"] = r.rdx;
+      regs["rsi"] = r.rsi;
+      regs["rdi"] = r.rdi;
+      regs["r8"] = r.r8;
+      regs["r9"] = r.r9;
+      regs["r10"] = r.r10;
+      regs["r11"] = r.r11;
+      regs["eflags"] = r.eflags;
+    }
+  }
+  out["registers"] = regs;
+  return out;
+}
+
+using NativeTuple = std::tuple<uint64_t, uint64_t, std::string, std::string, int32_t, std::string, bool>;
+
+void SetNativeChain(cgostack::Session& s, int lwp, const std::vector<NativeTuple>& frames, const std::string& error) {
+  cgostack::NativeChain chain;
+  chain.error = error;
+  for (const auto& [pc, sp, function, file, line, object, inlined] : frames)
+    chain.frames.push_back(cgostack::NativeFrame{pc, sp, function, file, line, object, inlined});
+  s.stacks().SetChain(lwp, std::move(chain));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cgostack, m) {
@@ -130,8 +188,34 @@ PYBIND11_MODULE(_cgostack, m) {
            py::arg("gdb_threads") = std::map<int64_t, int64_t>{},
            "Goroutines without stacks as Python rows: {go_version, total, now_ns, warnings, "
            "columns, rows}; only `fields` when given.")
-      .def("threads_json", &cgostack::Session::ThreadsJson, py::call_guard<py::gil_scoped_release>(),
-           "OS threads with their M and Go signal frames, as a JSON string.")
+      .def(
+          "threads_json",
+          [](cgostack::Session& s, bool with_frames, bool signal_frames, std::map<int64_t, int64_t> gdb_threads,
+             const std::string& output) {
+            cgostack::ThreadsQuery q;
+            q.with_frames = with_frames;
+            q.signal_frames = signal_frames;
+            q.gdb_threads = std::move(gdb_threads);
+            py::gil_scoped_release release;
+            return s.ThreadsJson(q, output);
+          },
+          py::arg("with_frames") = true, py::arg("signal_frames") = false,
+          py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
+          "cgo-threads as a JSON string (or written to `output`, returning \"\").")
+      .def(
+          "is_go_pc", [](cgostack::Session& s, uint64_t pc, bool return_address) {
+            return s.stacks().switcher().IsGo(pc, return_address);
+          },
+          py::arg("pc"), py::arg("return_address") = false, "Whether pc is in a Go function.")
+      .def("go_frame_step", &GoFrameStep, py::arg("lwp"), py::arg("rip"), py::arg("rsp"), py::arg("rbp"),
+           py::arg("return_address"),
+           "The caller of a Go frame on thread `lwp`, across stack switches: None if rip is not Go, else "
+           "{entry, cfa, outermost, error, switch, registers: {name: value}}.")
+      .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
+           "A thread's frames as the native unwinder found them, innermost first: tuples "
+           "(pc, sp, function, file, line, object, inlined).")
+      .def("reset_threads", &cgostack::Session::ResetThreads,
+           "Forget thread state and native frames (a live process has run).")
       .def(
           "goroutines_json",
           [](cgostack::Session& s, bool with_frames, int64_t max_frames, bool stack_table, bool rows,

@@ -32,7 +32,7 @@ const GoUnwinder::PcInfo& GoUnwinder::Lookup(uint64_t pc, bool is_return) {
     if (auto d = tab_.SpDelta(*f, pc)) info.sp_delta = *d;
     tab_.Symbolize(*f, GoPclntab::LookupPC(*f, pc, is_return), &scratch_);
     for (const auto& loc : scratch_) {
-      GoFrame fr;
+      StackFrame fr;
       fr.function = loc.function;
       fr.file = loc.file;
       fr.line = loc.line;
@@ -63,7 +63,7 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
                 Hex(stack_hi) + ")";
       break;
     }
-    for (GoFrame fr : info.frames) {
+    for (StackFrame fr : info.frames) {
       fr.pc = pc;
       fr.sp = sp;
       r.frames.push_back(fr);

@@ -14,9 +14,16 @@
 
 namespace cgostack {
 
-struct GoFrame {
+// One frame of a stack: a Go frame, a native (C) frame, or a marker where
+// the stack switches between the two (see stitch.h).
+enum class FrameLang : uint8_t { kGo, kC, kBoundary };
+
+struct StackFrame {
   uint64_t pc = 0;       // the frame's pc (a return address except innermost)
   uint64_t sp = 0;
+  // Names point into the executable's pc table (Go) or into the native
+  // frames the session holds (C); a boundary's function is its kind
+  // ("cgocall", "callback", "signal", ...) and its file a description.
   std::string_view function;
   std::string_view file;
   int32_t line = 0;
@@ -25,6 +32,8 @@ struct GoFrame {
   // (runtime/traceback.go showfuncinfo: unexported runtime.* functions,
   // functions with no package, wrappers).
   bool hidden_by_default = false;
+  FrameLang lang = FrameLang::kGo;
+  std::string_view object;  // C frames: the shared object or executable
 };
 
 struct UnwindStart {
@@ -35,7 +44,7 @@ struct UnwindStart {
 };
 
 struct UnwindResult {
-  std::vector<GoFrame> frames;
+  std::vector<StackFrame> frames;
   std::string error;  // why unwinding stopped early; empty if it reached the top
   bool truncated = false;  // stopped at max_frames
 };
@@ -60,7 +69,7 @@ class GoUnwinder {
     GoFuncKind kind = GoFuncKind::kNormal;
     int32_t sp_delta = -1;  // -1: unknown
     std::string_view name;
-    std::vector<GoFrame> frames;  // symbolized, innermost first; pc/sp unset
+    std::vector<StackFrame> frames;  // symbolized, innermost first; pc/sp unset
   };
   const PcInfo& Lookup(uint64_t pc, bool is_return);
 

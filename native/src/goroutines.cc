@@ -127,6 +127,19 @@ std::vector<Goroutine> GoroutineReader::ReadAll(const GoroutineOptions& opts) {
   return out;
 }
 
+Goroutine GoroutineReader::Read(uint64_t gp, const GoroutineOptions& opts) {
+  Goroutine g;
+  std::vector<uint8_t> buf(g_size_);
+  if (!rt_.target().memory().TryRead(gp, buf.data(), buf.size())) {
+    g.address = gp;
+    g.status = "unknown";
+    g.error = "cannot read the g at " + Hex(gp);
+    return g;
+  }
+  ReadOne(gp, buf, opts, &g);
+  return g;
+}
+
 void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, const GoroutineOptions& opts,
                               Goroutine* g) {
   g->address = gp;

@@ -38,7 +38,7 @@ struct Goroutine {
   std::vector<std::pair<std::string, std::string>> labels;  // pprof labels
   std::string labels_error;  // set when g.labels is set but cannot be decoded
   bool system = false;       // runtime-internal (runtime isSystemGoroutine)
-  std::vector<GoFrame> frames;
+  std::vector<StackFrame> frames;
   std::string frames_error;  // why the stack is missing or incomplete
   std::string error;         // why the g itself could not be read
 };
@@ -54,6 +54,8 @@ class GoroutineReader {
   // All live goroutines, in allgs order.  One unreadable g is reported in its
   // entry and never stops the others.
   std::vector<Goroutine> ReadAll(const GoroutineOptions& opts);
+  // One goroutine by the address of its g (g->error says why if unreadable).
+  Goroutine Read(uint64_t gp, const GoroutineOptions& opts);
   // Why wait reasons could not be read (they are then shown as numbers).
   const std::string& wait_reasons_error() const { return wait_reasons_error_; }
 

@@ -77,14 +77,32 @@ class FieldOut {
 
 }  // namespace
 
-void WriteGoFrames(const std::vector<GoFrame>& frames, size_t max_frames, JsonWriter& w) {
+void WriteFrames(const std::vector<StackFrame>& frames, size_t max_frames, JsonWriter& w) {
   w.BeginArray();
   size_t n = 0;
   for (const auto& f : frames) {
     if (n++ >= max_frames) break;
     w.BeginObject();
-    w.Field("lang", "go").Field("function", f.function).Field("file", f.file).Field("line", f.line);
-    w.Field("pc", f.pc).Field("inlined", f.inlined).Field("runtime", f.hidden_by_default);
+    switch (f.lang) {
+      case FrameLang::kGo:
+        w.Field("lang", "go").Field("function", f.function).Field("file", f.file).Field("line", f.line);
+        w.Field("pc", f.pc).Field("inlined", f.inlined).Field("runtime", f.hidden_by_default);
+        break;
+      case FrameLang::kC:
+        w.Field("lang", "c").Field("function", f.function);
+        w.Key("file");
+        if (f.file.empty()) w.Null();
+        else w.String(f.file);
+        w.Field("line", f.line).Field("object", f.object).Field("pc", f.pc).Field("inlined", f.inlined);
+        break;
+      case FrameLang::kBoundary:
+        // function holds the kind; file the signal's name; line the
+        // number of signal-handler frames folded into it.
+        w.Field("lang", "boundary").Field("kind", f.function);
+        if (!f.file.empty()) w.Field("signal", f.file);
+        if (f.line) w.Field("hidden_frames", f.line);
+        break;
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -95,26 +113,30 @@ namespace {
 // Identity of a stack for the stack table: frames come from pcs, so equal pc
 // sequences (and line numbers, which also cover the innermost frame's
 // return-address-or-not lookup) give equal frame lists.
-std::string StackKey(const std::vector<GoFrame>& frames, size_t max_frames) {
+std::string StackKey(const std::vector<StackFrame>& frames, size_t max_frames) {
   std::string key;
   size_t n = std::min(frames.size(), max_frames);
   key.reserve(n * 12);
   for (size_t i = 0; i < n; ++i) {
     key.append(reinterpret_cast<const char*>(&frames[i].pc), sizeof frames[i].pc);
     key.append(reinterpret_cast<const char*>(&frames[i].line), sizeof frames[i].line);
+    key.push_back(static_cast<char>(frames[i].lang));
+    if (frames[i].lang == FrameLang::kBoundary) key.append(frames[i].function);
   }
   return key;
 }
 
 }  // namespace
 
-GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames) {
+GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch) {
   GoroutineSnapshot snap;
   snap.go_version = rt.BuildVersion();
   GoroutineReader reader(rt);
   GoroutineOptions opts;
   opts.with_frames = with_frames;
   snap.goroutines = reader.ReadAll(opts);
+  if (with_frames && stitch)
+    for (Goroutine& g : snap.goroutines) stitch(&g);
   // allgs order is creation order only until dead g's are reused.
   std::stable_sort(snap.goroutines.begin(), snap.goroutines.end(),
                    [](const Goroutine& a, const Goroutine& b) { return a.goid < b.goid; });
@@ -125,8 +147,8 @@ GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames) {
   return snap;
 }
 
-void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w) {
-  GoroutineSnapshot snap = ReadGoroutines(rt, q.with_frames);
+void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w, const StitchFn& stitch) {
+  GoroutineSnapshot snap = ReadGoroutines(rt, q.with_frames, stitch);
   const std::vector<Goroutine>& all = snap.goroutines;
   // Measured sizes: ~350 bytes per goroutine without frames, ~150 per frame.
   w.Reserve(all.size() * (q.with_frames && !q.stack_table ? 2400 : 400));
@@ -146,7 +168,7 @@ void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
       if (fresh) {
         stack_json.emplace_back();
         JsonWriter sw(&stack_json.back());
-        WriteGoFrames(all[i].frames, q.max_frames, sw);
+        WriteFrames(all[i].frames, q.max_frames, sw);
       }
       stack_of[i] = it->second;
     }

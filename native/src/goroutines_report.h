@@ -2,6 +2,7 @@
 // with the streaming JsonWriter.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,12 +20,16 @@ struct GoroutineSnapshot {
   std::optional<int64_t> now_ns;  // live processes only
   std::vector<std::string> warnings;
 };
-GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames);
+// `stitch`, when given, completes each goroutine's frames (cross-language
+// stacks, thread_stacks.h).
+using StitchFn = std::function<void(Goroutine*)>;
+GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch = nullptr);
 
 // Writes {"go_version", "total", ["stacks"], "goroutines", "warnings"}.
-void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w);
+void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w, const StitchFn& stitch = nullptr);
 
-// One frame list (shared by goroutine entries and groups).
-void WriteGoFrames(const std::vector<GoFrame>& frames, size_t max_frames, JsonWriter& w);
+// One frame list (goroutines and threads): Go frames, C frames and the
+// boundaries between them (schema in docs/json-schema.md).
+void WriteFrames(const std::vector<StackFrame>& frames, size_t max_frames, JsonWriter& w);
 
 }  // namespace cgostack

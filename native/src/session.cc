@@ -29,18 +29,22 @@ std::string Session::InfoJson() { return BuildInfoReport(*runtime_).dump(); }
 
 namespace cgostack {
 
-std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::string& output_path) {
+namespace {
+
+// Runs `write` into a string, or streams it to `output_path` and returns "".
+template <typename Write>
+std::string JsonTo(const std::string& output_path, Write write) {
   std::string out;
   if (output_path.empty()) {
     JsonWriter w(&out);
-    WriteGoroutinesReport(*runtime_, query, w);
+    write(w);
     return out;
   }
   std::FILE* f = std::fopen(output_path.c_str(), "w");
   if (!f) throw Error("cannot write " + output_path + ": " + std::strerror(errno));
   {
     JsonWriter w(&out, f);
-    WriteGoroutinesReport(*runtime_, query, w);
+    write(w);
     w.Flush();
   }
   bool failed = std::ferror(f) != 0;
@@ -48,11 +52,21 @@ std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::stri
   return "";
 }
 
-std::string Session::ThreadsJson() {
-  std::string out;
-  JsonWriter w(&out);
-  WriteThreadsReport(*runtime_, w);
-  return out;
+}  // namespace
+
+ThreadStacks& Session::stacks() {
+  if (!stacks_) stacks_ = std::make_unique<ThreadStacks>(*runtime_);
+  return *stacks_;
+}
+
+std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::string& output_path) {
+  StitchFn stitch;
+  if (stacks_ && stacks_->has_chains()) stitch = [this](Goroutine* g) { stacks_->StitchGoroutine(g); };
+  return JsonTo(output_path, [&](JsonWriter& w) { WriteGoroutinesReport(*runtime_, query, w, stitch); });
+}
+
+std::string Session::ThreadsJson(const ThreadsQuery& query, const std::string& output_path) {
+  return JsonTo(output_path, [&](JsonWriter& w) { WriteThreadsReport(*runtime_, stacks(), query, w); });
 }
 
 }  // namespace cgostack

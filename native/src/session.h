@@ -8,6 +8,8 @@
 #include "go_runtime.h"
 #include "goroutine_query.h"
 #include "target.h"
+#include "thread_stacks.h"
+#include "threads_report.h"
 
 namespace cgostack {
 
@@ -24,13 +26,19 @@ class Session {
   // `cgo-goroutines` as JSON.  With `output_path` the JSON goes straight to
   // that file (100,000 stacks are hundreds of megabytes) and "" is returned.
   std::string GoroutinesJson(const GoroutineQuery& query, const std::string& output_path);
-  // OS threads, their Ms and any Go signal frames they are in, as JSON.
-  std::string ThreadsJson();
+  // `cgo-threads` as JSON (to `output_path` as for GoroutinesJson).
+  std::string ThreadsJson(const ThreadsQuery& query, const std::string& output_path);
+
+  // The threads' stack state (built on first use).  ResetThreads drops it:
+  // a live process that ran has new stacks, Ms and native frames.
+  ThreadStacks& stacks();
+  void ResetThreads() { stacks_.reset(); }
 
  private:
   explicit Session(std::unique_ptr<Target> target);
   std::unique_ptr<Target> target_;
   std::unique_ptr<GoRuntime> runtime_;
+  std::unique_ptr<ThreadStacks> stacks_;
 };
 
 }  // namespace cgostack

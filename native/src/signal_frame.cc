@@ -12,6 +12,9 @@ namespace {
 // uc_sigmask follows the 256-byte sigcontext.
 constexpr uint64_t kMcontextOffset = 40;
 constexpr uint64_t kSigmaskOffset = kMcontextOffset + 256;
+// struct rt_sigframe puts the siginfo right after the 304-byte ucontext
+// (the kernel's sigset_t is one word); si_signo is its first int.
+constexpr uint64_t kSiginfoOffset = kSigmaskOffset + 8;
 enum SigcontextReg { R8, R9, R10, R11, R12, R13, R14, R15, RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP, RIP, EFLAGS, kSigcontextRegs };
 
 constexpr size_t kMaxHandlerFrames = 64;
@@ -42,6 +45,22 @@ uint64_t FindUcontext(const GoPclntab& tab, const MemorySource& mem, const Regis
 
 }  // namespace
 
+std::optional<SignalFrame> ReadSignalFrame(const MemorySource& mem, uint64_t uc, const Registers& base) {
+  uint64_t g[kSigcontextRegs];
+  if (!mem.TryRead(uc + kMcontextOffset, g, sizeof g)) return std::nullopt;
+  SignalFrame sf;
+  sf.ucontext = uc;
+  Registers& r = sf.interrupted;
+  r = base;
+  r.r8 = g[R8]; r.r9 = g[R9]; r.r10 = g[R10]; r.r11 = g[R11]; r.r12 = g[R12]; r.r13 = g[R13];
+  r.r14 = g[R14]; r.r15 = g[R15]; r.rdi = g[RDI]; r.rsi = g[RSI]; r.rbp = g[RBP]; r.rbx = g[RBX];
+  r.rdx = g[RDX]; r.rax = g[RAX]; r.rcx = g[RCX]; r.rsp = g[RSP]; r.rip = g[RIP]; r.eflags = g[EFLAGS];
+  mem.TryRead(uc + kSigmaskOffset, &sf.blocked_signals, sizeof sf.blocked_signals);
+  int32_t signo = 0;
+  if (mem.TryRead(uc + kSiginfoOffset, &signo, sizeof signo) && signo > 0 && signo < 65) sf.signal = signo;
+  return sf;
+}
+
 std::vector<SignalFrame> CrossGoSignalFrames(const GoPclntab& tab, const MemorySource& mem,
                                              const Registers& regs) {
   std::vector<SignalFrame> out;
@@ -49,18 +68,10 @@ std::vector<SignalFrame> CrossGoSignalFrames(const GoPclntab& tab, const MemoryS
   while (out.size() < kMaxNesting) {
     uint64_t uc = FindUcontext(tab, mem, cur);
     if (!uc) break;
-    uint64_t g[kSigcontextRegs];
-    if (!mem.TryRead(uc + kMcontextOffset, g, sizeof g)) break;
-    SignalFrame sf;
-    sf.ucontext = uc;
-    Registers& r = sf.interrupted;
-    r = cur;
-    r.r8 = g[R8]; r.r9 = g[R9]; r.r10 = g[R10]; r.r11 = g[R11]; r.r12 = g[R12]; r.r13 = g[R13];
-    r.r14 = g[R14]; r.r15 = g[R15]; r.rdi = g[RDI]; r.rsi = g[RSI]; r.rbp = g[RBP]; r.rbx = g[RBX];
-    r.rdx = g[RDX]; r.rax = g[RAX]; r.rcx = g[RCX]; r.rsp = g[RSP]; r.rip = g[RIP]; r.eflags = g[EFLAGS];
-    mem.TryRead(uc + kSigmaskOffset, &sf.blocked_signals, sizeof sf.blocked_signals);
-    out.push_back(sf);
-    cur = r;
+    auto sf = ReadSignalFrame(mem, uc, cur);
+    if (!sf) break;
+    out.push_back(*sf);
+    cur = sf->interrupted;
   }
   return out;
 }

@@ -19,7 +19,13 @@ struct SignalFrame {
   uint64_t ucontext = 0;     // address of the kernel's struct ucontext
   Registers interrupted{};   // uc_mcontext, in user_regs_struct order
   uint64_t blocked_signals = 0;  // uc_sigmask: the interrupted code's mask
+  int signal = 0;                // siginfo.si_signo of the signal being handled
 };
+
+// Reads the kernel's signal frame whose struct ucontext is at `ucontext`
+// (runtime.sigtramp's caller SP); registers the frame does not hold are
+// taken from `base`.  nullopt if unreadable.
+std::optional<SignalFrame> ReadSignalFrame(const MemorySource& mem, uint64_t ucontext, const Registers& base);
 
 // Follows the Go frames from `regs` down to runtime.sigtramp and reads the
 // interrupted context; repeats while that context is itself inside the

@@ -1,58 +1,154 @@
 #include "threads_report.h"
 
-#include <map>
+#include <algorithm>
 
 #include "error.h"
+#include "goroutines_report.h"
 #include "signal_frame.h"
 
 namespace cgostack {
 
 namespace {
 
-void WriteRegs(JsonWriter& w, const Registers& r) {
+// What the thread is doing, from its M's state and where its registers are.
+// (A core's Go signal-handler frames are how the core was taken; the
+// context the signal interrupted decides.)
+std::string_view Activity(GoRuntime& rt, ThreadStacks& stacks, const ThreadContext& t,
+                          std::optional<uint64_t> pc, bool in_handler) {
+  if (in_handler && !rt.target().is_core()) return "signal_handler";
+  bool in_go = pc && stacks.switcher().IsGo(*pc, false);
+  if (!t.m) return "in_c";
+  if (t.curg.address) {
+    if (t.incgo) return "cgo_call";
+    if (rt.GStatusName(t.curg.status) == "syscall") return "syscall";
+    return stacks.switcher().CallbackFrames(t.curg.address).empty() ? "running_go" : "go_callback";
+  }
+  if (pc && !in_go) return "in_c";  // an extra M kept by a C thread (Go 1.21+), or C code on g0
+  return "idle";
+}
+
+std::string_view Kind(const ThreadContext& t) {
+  if (!t.m) return "c";
+  // Before Go 1.21 (no m.isextra) an extra M is told by its g0: needm never
+  // runs mstart, which is what records g0.sched.pc on Go-created threads.
+  bool extra = t.extra_m ? *t.extra_m : t.g0.sched_pc == 0;
+  return extra ? "c_extra_m" : "go";
+}
+
+void WriteP(GoRuntime& rt, const ThreadContext& t, JsonWriter& w) {
+  uint64_t pp = t.p ? t.p : t.oldp;
+  w.Key("p");
+  if (!pp) {
+    w.Null();
+    return;
+  }
   w.BeginObject();
-  w.Field("rip", r.rip).Field("rsp", r.rsp).Field("rbp", r.rbp);
+  try {
+    w.Field("id", static_cast<int64_t>(rt.ReadField("runtime.p", pp, "id")));
+    w.Field("status", rt.PStatusName(static_cast<uint32_t>(rt.ReadField("runtime.p", pp, "status"))));
+  } catch (const Error& e) {
+    w.Field("error", e.what());
+  }
+  // m.oldp: the P a thread gave up entering a syscall or cgo call, which it
+  // will try to take back (proc.go reentersyscall / exitsyscall).
+  w.Field("held_as", t.p ? "p" : "oldp");
   w.EndObject();
+}
+
+void WriteGoid(const GView& g, JsonWriter& w) {
+  if (g.address) w.Uint(g.goid);
+  else w.Null();
+}
+
+void WriteSignals(const SignalTable& sigs, std::optional<uint64_t> mask, JsonWriter& w) {
+  w.Key("signals_blocked");
+  if (!mask) {
+    w.Null();  // a gcore core records no mask: unknown, not "none"
+  } else {
+    w.BeginArray();
+    for (int sig = 1; sig <= 64; ++sig)
+      if ((*mask >> (sig - 1)) & 1) w.String(sigs.Name(sig));
+    w.EndArray();
+  }
+  w.Key("runtime_signals_blocked");
+  if (!mask) {
+    w.Null();
+  } else {
+    w.BeginArray();
+    for (const auto& name : sigs.NeededAndBlocked(*mask)) w.String(name);
+    w.EndArray();
+  }
 }
 
 }  // namespace
 
-void WriteThreadsReport(GoRuntime& rt, JsonWriter& w) {
-  // m.procid is the thread id the M runs on (set by minit on the thread).
-  std::map<int64_t, int64_t> m_of_lwp;
-  for (uint64_t mp : rt.AllMs()) {
-    try {
-      uint64_t lwp = rt.ReadField("runtime.m", mp, "procid");
-      if (lwp) m_of_lwp[static_cast<int64_t>(lwp)] = static_cast<int64_t>(rt.ReadField("runtime.m", mp, "id"));
-    } catch (const Error&) {
-    }
-  }
+void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w) {
   w.BeginObject();
   w.Field("go_version", rt.BuildVersion());
   w.Key("threads").BeginArray();
-  for (const ThreadState& t : rt.target().threads()) {
+  for (const ThreadState& ts : rt.target().threads()) {
+    const ThreadContext& t = stacks.contexts().Of(ts.lwp);
+    std::vector<SignalFrame> handlers;
+    std::optional<uint64_t> pc;
+    if (ts.has_registers) {
+      handlers = CrossGoSignalFrames(rt.Pclntab(), rt.target().memory(), ts.regs);
+      pc = handlers.empty() ? ts.regs.rip : handlers.back().interrupted.rip;
+    }
     w.BeginObject();
-    w.Field("lwp", static_cast<int64_t>(t.lwp));
-    auto m = m_of_lwp.find(t.lwp);
+    w.Field("lwp", static_cast<int64_t>(ts.lwp));
+    w.Key("gdb_thread");
+    auto gt = q.gdb_threads.find(ts.lwp);
+    if (gt != q.gdb_threads.end()) w.Int(gt->second);
+    else w.Null();
     w.Key("m");
-    if (m != m_of_lwp.end()) w.Int(m->second);
+    if (t.m) w.Int(t.m_id);
     else w.Null();
-    w.Key("registers");
-    if (t.has_registers) WriteRegs(w, t.regs);
+    w.Field("kind", Kind(t));
+    w.Field("activity", Activity(rt, stacks, t, pc, !handlers.empty()));
+    w.Key("goroutine");
+    WriteGoid(t.curg, w);
+    w.Key("locked_goroutine");
+    WriteGoid(t.lockedg, w);
+    bool in_callback = false;
+    for (const GView* g : {&t.curg, &t.lockedg})
+      if (g->address && !stacks.switcher().CallbackFrames(g->address).empty()) in_callback = true;
+    w.Field("in_callback", in_callback);
+    w.Field("cgo_calls", static_cast<int64_t>(t.ncgo));
+    WriteP(rt, t, w);
+    w.Key("signal");
+    if (!handlers.empty() && handlers.front().signal) w.String(stacks.signals().Name(handlers.front().signal));
     else w.Null();
+    // Each Go signal handler the thread is in, innermost first, with the
+    // context it interrupted (the kernel's ucontext).
     w.Key("signal_frames").BeginArray();
-    if (t.has_registers) {
-      for (const SignalFrame& sf : CrossGoSignalFrames(rt.Pclntab(), rt.target().memory(), t.regs)) {
-        w.BeginObject();
-        w.Field("ucontext", sf.ucontext).Field("blocked_signals", sf.blocked_signals);
-        w.Key("interrupted");
-        WriteRegs(w, sf.interrupted);
-        w.EndObject();
-      }
+    for (const SignalFrame& sf : handlers) {
+      w.BeginObject();
+      w.Field("signal", stacks.signals().Name(sf.signal)).Field("ucontext", sf.ucontext);
+      w.Key("interrupted").BeginObject();
+      w.Field("rip", sf.interrupted.rip).Field("rsp", sf.interrupted.rsp).Field("rbp", sf.interrupted.rbp);
+      w.EndObject();
+      w.EndObject();
     }
     w.EndArray();
+    // The mask that matters is the thread's own: inside the Go handler the
+    // kernel's mask is the handler's, the interrupted one is in the ucontext.
+    std::optional<uint64_t> mask = handlers.empty() ? ts.blocked_signals : handlers.back().blocked_signals;
+    WriteSignals(stacks.signals(), mask, w);
+    if (q.with_frames) {
+      const NativeChain* chain = stacks.Chain(ts.lwp);
+      w.Key("frames");
+      if (chain) WriteFrames(stacks.stitcher().ThreadStack(ts.lwp, *chain, q.signal_frames), SIZE_MAX, w);
+      else w.Null();
+      std::string error = chain ? chain->error : "no native frames were collected for this thread";
+      w.Key("frames_error");
+      if (error.empty()) w.Null();
+      else w.String(error);
+    }
     w.EndObject();
   }
+  w.EndArray();
+  w.Key("warnings").BeginArray();
+  for (const auto& warning : rt.target().warnings()) w.String(warning);
   w.EndArray();
   w.EndObject();
 }

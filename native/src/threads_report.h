@@ -1,13 +1,24 @@
-// OS threads of the process with their M and, for threads inside the Go
-// signal handler, the context the signal interrupted.  The start of
-// `cgo-threads` (stitched stacks come with the cross-language work).
+// `cgo-threads`: every OS thread of the process (Go's Ms, C threads with an
+// extra M, C threads Go never saw) with its M, P, goroutines, what it is
+// doing, its blocked signals and its stitched stack.  Schema in
+// docs/json-schema.md.
 #pragma once
+
+#include <cstdint>
+#include <map>
 
 #include "go_runtime.h"
 #include "json_writer.h"
+#include "thread_stacks.h"
 
 namespace cgostack {
 
-void WriteThreadsReport(GoRuntime& rt, JsonWriter& w);
+struct ThreadsQuery {
+  bool with_frames = true;
+  bool signal_frames = false;  // show the Go signal handler's frames
+  std::map<int64_t, int64_t> gdb_threads;  // GDB's thread number per LWP
+};
+
+void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w);
 
 }  // namespace cgostack

@@ -1,0 +1,86 @@
+"""Every thread's frames as GDB unwinds them (with the Go unwinder of
+unwinder.py crossing the stack switches), handed to the backend, which
+stitches them with the Go runtime's view (native/src/stitch.cc).  Read
+through GDB's Python frame API, never by parsing `bt` output; the user's
+selected thread and frame are restored."""
+
+import gdb
+
+from . import unwinder
+
+MAX_FRAMES = 512
+
+
+def _object(pc):
+    name = gdb.solib_name(pc)
+    if name:
+        return name
+    return gdb.current_progspace().filename or ""
+
+
+def _c_frame(frame, pc, sp, inlined):
+    function = frame.name() or ""
+    file, line = "", 0
+    try:
+        sal = frame.find_sal()
+        if sal.symtab is not None:
+            file, line = sal.symtab.filename, sal.line
+    except gdb.error:
+        pass
+    return (pc, sp, function, file, line, _object(pc), inlined)
+
+
+def _chain(session):
+    frames = []
+    error = ""
+    frame = gdb.newest_frame()
+    last = frame
+    while frame is not None and len(frames) < MAX_FRAMES:
+        pc = frame.pc()
+        if pc == 0 and frames:
+            break  # how the Go unwinder marks the outermost frame (unwinder.py)
+        last = frame
+        sp = int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
+        inlined = frame.type() == gdb.INLINE_FRAME
+        # Go frames are symbolized by the backend from the pc table; only
+        # C frames need GDB's symbols and line tables.
+        if session.is_go_pc(pc, bool(frames)):
+            frames.append((pc, sp, "", "", 0, "", inlined))
+        else:
+            frames.append(_c_frame(frame, pc, sp, inlined))
+        try:
+            frame = frame.older()
+        except gdb.error as e:
+            error = str(e)
+            break
+    if len(frames) >= MAX_FRAMES:
+        error = "stopped after %d frames" % MAX_FRAMES
+    elif not error and frame is None and last is not None:
+        reason = last.unwind_stop_reason()
+        if reason not in (gdb.FRAME_UNWIND_NO_REASON, gdb.FRAME_UNWIND_OUTERMOST):
+            error = gdb.frame_stop_reason_string(reason)
+    return frames, error
+
+
+def hand_over(session):
+    """Collects and hands over the native frame chain of every thread."""
+    unwinder.install()
+    session.reset_threads()
+    thread = gdb.selected_thread()
+    try:
+        frame = gdb.selected_frame()
+    except gdb.error:
+        frame = None
+    try:
+        for t in gdb.selected_inferior().threads():
+            t.switch()
+            try:
+                frames, error = _chain(session)
+            except gdb.error as e:
+                frames, error = [], "GDB cannot unwind this thread: %s" % e
+            session.set_native_chain(t.ptid[1], frames, error)
+    finally:
+        if thread is not None and thread.is_valid():
+            thread.switch()
+        if frame is not None and frame.is_valid():
+            frame.select()

@@ -1,0 +1,116 @@
+"""A GDB frame unwinder for Go frames, so that GDB's own `bt` (and `frame`,
+`up`, `info locals` in C frames) crosses the places where the Go runtime
+switches stacks: from C frames of a cgo call into the goroutine that made
+it, from a Go callback back into the C code that called it, out of the Go
+signal handler into the interrupted code, and from the scheduler into a
+goroutine locked to the thread.  The rules are the backend's
+(native/src/stack_switch.cc); this file only speaks GDB.
+
+GDB stops a backtrace whose frames go "inward" (a caller's frame address
+below its callee's, as when returning from the system stack to a goroutine
+stack, which lives lower in memory).  Frames this unwinder produces get
+frame ids whose stack address never goes below the previous frame's: the
+real address where possible, else the previous one with the real address
+as the id's `special` part, so frames stay distinct."""
+
+import gdb
+from gdb.unwinder import Unwinder
+
+from . import target
+
+# Registers GDB accepts from a Python unwinder here (eflags has a flags
+# type that plain integers do not convert to).
+_REGISTERS = ("rip", "rsp", "rbp", "rbx", "r12", "r13", "r14", "r15", "rax", "rcx", "rdx", "rsi",
+              "rdi", "r8", "r9", "r10", "r11")
+
+
+def _address(v):
+    # GDB 13 takes frame-id parts only as gdb.Value.
+    return gdb.Value(v & 0xFFFFFFFFFFFFFFFF).cast(gdb.lookup_type("unsigned long"))
+
+
+class _FrameId:
+    def __init__(self, sp, pc, special=None):
+        self.sp = _address(sp)
+        self.pc = _address(pc)
+        if special is not None:
+            self.special = _address(special)
+
+
+class GoFrameUnwinder(Unwinder):
+    def __init__(self):
+        super().__init__("cgostack-go")
+        # (lwp, pc, sp) of frames this unwinder produced a caller for ->
+        # (lowest stack address the caller's id may have, whether its pc is
+        # exact: the context a signal interrupted, not a return address).
+        self._callers = {}
+        self._types = {}
+        self.errors = 0
+
+    def forget(self):
+        self._callers.clear()
+
+    def __call__(self, pending_frame):
+        try:
+            return self._unwind(pending_frame)
+        except Exception:  # noqa: BLE001 - an unwinder must never break GDB's backtrace
+            self.errors += 1
+            return None
+
+    def _value(self, pending_frame, name, v):
+        t = self._types.get(name)
+        if t is None:
+            t = self._types[name] = pending_frame.read_register(name).type
+        return _address(v).cast(t)
+
+    def _unwind(self, pending_frame):
+        session = target.unwinder_session()
+        if session is None:
+            return None
+        pc = int(pending_frame.read_register("rip")) & 0xFFFFFFFFFFFFFFFF
+        sp = int(pending_frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
+        thread = gdb.selected_thread()
+        if thread is None:
+            return None
+        lwp = thread.ptid[1]
+        floor, exact = self._callers.get((lwp, pc, sp), (0, False))
+        return_address = pending_frame.level() > 0 and not exact
+        if not session.is_go_pc(pc, return_address):
+            return None
+        bp = int(pending_frame.read_register("rbp")) & 0xFFFFFFFFFFFFFFFF
+        step = session.go_frame_step(lwp, pc, sp, bp, return_address)
+        if step is None:
+            return None
+        cfa = step["cfa"] or sp
+        id_sp = max(cfa, sp, floor)
+        frame_id = _FrameId(id_sp, step["entry"], special=cfa if id_sp != cfa else None)
+        info = pending_frame.create_unwind_info(frame_id)
+        regs = step["registers"]
+        if step["outermost"]:
+            # A caller at pc 0 is how GDB's backtrace ends quietly (a frame
+            # without a saved pc ends it with an error).
+            regs = {"rip": 0, "rsp": cfa}
+        for name in _REGISTERS:
+            if name in regs:
+                info.add_saved_register(name, self._value(pending_frame, name, regs[name]))
+        if "rip" in regs:
+            self._callers[(lwp, regs["rip"], regs["rsp"])] = (id_sp, step["switch"] == "signal")
+        return info
+
+
+_unwinder = None
+
+
+def install():
+    """Registers the unwinder once, for every objfile (GDB asks it first,
+    and it answers only for pcs in Go functions)."""
+    global _unwinder
+    if _unwinder is None:
+        _unwinder = GoFrameUnwinder()
+        gdb.unwinder.register_unwinder(None, _unwinder, replace=True)
+    return _unwinder
+
+
+def forget():
+    if _unwinder is not None:
+        _unwinder.forget()
