@@ -505,7 +505,12 @@ def render_full(data, g, frame_limit=None):
         pw = max(len("%x" % f["pc"]) if f.get("pc") is not None else 1 for f in shown)
         names = [f.get("function") or "??" for f in shown]
         fw = min(max(map(len, names)), FUNC_WIDTH_MAX)
-        for i, (name, f) in enumerate(zip(names, shown)):
+        i = -1
+        for name, f in zip(names, shown):
+            if f.get("lang") == "boundary":
+                add(boundary_line(f))
+                continue
+            i += 1
             pc = f.get("pc")
             pcs = "0x%0*x" % (pw, pc) if pc is not None else "?".ljust(pw + 2)
             tags = []
@@ -513,9 +518,9 @@ def render_full(data, g, frame_limit=None):
                 tags.append("inlined")
             if f.get("runtime"):
                 tags.append("runtime")
-            lang = f.get("lang")
-            if lang and lang != "go":
-                tags.append(lang)
+            if f.get("lang") == "c":
+                obj = f.get("object") or ""
+                tags.append("C " + obj.rsplit("/", 1)[-1] if obj else "C")
             add("    #%-*d  %s  %-*s  %s%s" % (nw, i, pcs, fw, name, _where(f),
                                                "  [%s]" % ", ".join(tags) if tags else ""))
     ferr = g.get("frames_error")

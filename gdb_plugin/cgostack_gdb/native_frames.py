@@ -18,19 +18,28 @@ def _object(pc):
     return gdb.current_progspace().filename or ""
 
 
-def _c_frame(frame, pc, sp, inlined):
+def _c_frame(frame, pc, sp, inlined, exact):
     function = frame.name() or ""
     file, line = "", 0
     try:
-        sal = frame.find_sal()
+        # GDB symbolizes pc-1 for every frame below a Python-unwound one; a
+        # frame a signal interrupted must be looked up at the pc itself.
+        sal = gdb.find_pc_line(pc) if exact else frame.find_sal()
+        if exact:
+            block = gdb.block_for_pc(pc)
+            while block is not None and block.function is None:
+                block = block.superblock
+            if block is not None:
+                function = block.function.print_name
         if sal.symtab is not None:
             file, line = sal.symtab.filename, sal.line
-    except gdb.error:
+    except (gdb.error, RuntimeError):
         pass
     return (pc, sp, function, file, line, _object(pc), inlined)
 
 
-def _chain(session):
+def _chain(session, lwp):
+    go_unwinder = unwinder.install()
     frames = []
     error = ""
     frame = gdb.newest_frame()
@@ -47,7 +56,7 @@ def _chain(session):
         if session.is_go_pc(pc, bool(frames)):
             frames.append((pc, sp, "", "", 0, "", inlined))
         else:
-            frames.append(_c_frame(frame, pc, sp, inlined))
+            frames.append(_c_frame(frame, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp)))
         try:
             frame = frame.older()
         except gdb.error as e:
@@ -75,7 +84,7 @@ def hand_over(session):
         for t in gdb.selected_inferior().threads():
             t.switch()
             try:
-                frames, error = _chain(session)
+                frames, error = _chain(session, t.ptid[1])
             except gdb.error as e:
                 frames, error = [], "GDB cannot unwind this thread: %s" % e
             session.set_native_chain(t.ptid[1], frames, error)

@@ -87,15 +87,22 @@ class GoFrameUnwinder(Unwinder):
         info = pending_frame.create_unwind_info(frame_id)
         regs = step["registers"]
         if step["outermost"]:
-            # A caller at pc 0 is how GDB's backtrace ends quietly (a frame
-            # without a saved pc ends it with an error).
-            regs = {"rip": 0, "rsp": cfa}
+            # A caller at pc 0 ends GDB's backtrace quietly (a frame without
+            # a saved pc ends it with an error); its SP keeps ids outward.
+            regs = {"rip": 0, "rsp": id_sp + 8}
         for name in _REGISTERS:
             if name in regs:
                 info.add_saved_register(name, self._value(pending_frame, name, regs[name]))
         if "rip" in regs:
             self._callers[(lwp, regs["rip"], regs["rsp"])] = (id_sp, step["switch"] == "signal")
         return info
+
+    def interrupted(self, lwp, pc, sp):
+        """Whether the frame at (pc, sp) is the context a signal interrupted:
+        its pc is the faulting instruction, not a return address (GDB looks
+        up pc-1 for it, as it cannot tell: a Python unwinder makes only
+        normal frames)."""
+        return self._callers.get((lwp, pc, sp), (0, False))[1]
 
 
 _unwinder = None
