@@ -126,6 +126,7 @@ _BOUNDARIES = {
     "callback": "Go called back from C (crosscall2 -> runtime.cgocallback, C below)",
     "mcall": "scheduler on the system stack (runtime.mcall) above; the goroutine locked to this thread below",
     "systemstack": "runtime.systemstack: system stack above, the goroutine's stack below",
+    "sigpanic": "a fault turned into a call of runtime.sigpanic above; the faulting code below",
 }
 
 

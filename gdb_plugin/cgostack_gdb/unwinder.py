@@ -94,7 +94,7 @@ class GoFrameUnwinder(Unwinder):
             if name in regs:
                 info.add_saved_register(name, self._value(pending_frame, name, regs[name]))
         if "rip" in regs:
-            self._callers[(lwp, regs["rip"], regs["rsp"])] = (id_sp, step["switch"] == "signal")
+            self._callers[(lwp, regs["rip"], regs["rsp"])] = (id_sp, step["switch"] in ("signal", "sigpanic"))
         return info
 
     def interrupted(self, lwp, pc, sp):

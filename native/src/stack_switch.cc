@@ -207,6 +207,12 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
       break;
   }
   if (!PlainStep(frame.rip, frame.rsp, *f, &out)) return out;
+  if (kind == GoFuncKind::kSigpanic) {
+    // The signal handler made the faulting code "call" runtime.sigpanic
+    // (signal_amd64.go preparePanic, Go 1.19-1.27): the return address it
+    // pushed is the faulting instruction itself.
+    out.switch_kind = "sigpanic";
+  }
   if (name == "crosscall2") {
     // C called Go through crosscall2: give C back its callee-saved registers.
     uint64_t save[6];

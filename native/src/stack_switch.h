@@ -33,7 +33,8 @@ struct FrameStep {
   bool callee_saved = false;
   bool all = false;
   // The stack switch taken, "" for an ordinary call: "signal", "cgocall",
-  // "cgocallback", "callback" (crosscall2 into C), "mcall", "systemstack".
+  // "cgocallback", "callback" (crosscall2 into C), "mcall", "systemstack",
+  // "sigpanic" (the caller's pc is a faulting instruction, as for "signal").
   std::string_view switch_kind;
   int signal = 0;  // "signal": the signal being handled (siginfo.si_signo)
 };

@@ -67,7 +67,7 @@ std::vector<Stitcher::Item> Stitcher::Classify(int lwp, const NativeChain& chain
         it.signal = step->signal;
       }
     }
-    after_signal = it.switch_kind == "signal";
+    after_signal = it.switch_kind == "signal" || it.switch_kind == "sigpanic";
     items.push_back(it);
   }
   return items;
@@ -129,7 +129,8 @@ std::vector<StackFrame> Stitcher::ThreadStack(int lwp, const NativeChain& chain,
       continue;
     }
     AppendGo(it, &out);
-    if (it.switch_kind == "mcall" || it.switch_kind == "systemstack") out.push_back(Boundary(it.switch_kind));
+    if (it.switch_kind == "mcall" || it.switch_kind == "systemstack" || it.switch_kind == "sigpanic")
+      out.push_back(Boundary(it.switch_kind));
   }
   return out;
 }
@@ -138,10 +139,12 @@ void Stitcher::StitchGoroutine(int lwp, const NativeChain& chain, Goroutine* g) 
   std::vector<Item> items = Classify(lwp, chain);
   std::vector<StackFrame> top;  // signal boundaries, then the C frames of a cgo call
   size_t i = 0;
-  // The Go signal handler's frames (GOTRACEBACK=crash cores, crashes).
+  // The Go signal handler's frames (GOTRACEBACK=crash cores, crashes), and
+  // a runtime.sigpanic the handler injected for a fault in C (before Go
+  // 1.21 the crash report runs from there).
   for (size_t j = 0; j < items.size() && items[j].go; ++j)
-    if (items[j].switch_kind == "signal") {
-      top.push_back(Boundary("signal", items[j].signal));
+    if (items[j].switch_kind == "signal" || items[j].switch_kind == "sigpanic") {
+      top.push_back(Boundary(items[j].switch_kind, items[j].signal));
       i = j + 1;
     }
   size_t c_start = i;
@@ -172,9 +175,15 @@ void Stitcher::StitchGoroutine(int lwp, const NativeChain& chain, Goroutine* g) 
     if (f.inlined || f.function != "runtime.cgocallback") continue;
     auto c = below_callback.find(++seen);
     if (c == below_callback.end()) continue;
+    // On a thread C created, the callback is the bottom of the goroutine:
+    // cgocallback's "return address" is the runtime.goexit an extra M's
+    // goroutine is given (proc.go oneNewExtraM).  It stays with the Go
+    // frames (the runtime's traceback shows it); the C frames go below.
+    bool bottom = k + 1 < g->frames.size() && g->frames[k + 1].function == "runtime.goexit";
+    if (bottom) out.push_back(g->frames[++k]);
     out.push_back(Boundary("callback"));
     out.insert(out.end(), c->second.begin(), c->second.end());
-    if (k + 1 < g->frames.size()) out.push_back(Boundary("cgocall"));
+    if (!bottom && k + 1 < g->frames.size()) out.push_back(Boundary("cgocall"));
   }
   g->frames = std::move(out);
 }
