@@ -42,7 +42,7 @@ class KernelCoreTest(unittest.TestCase):
 
     def test_pprof_labels(self):
         ours, _ = self.check_fixture("deadlock")
-        sleeper = [g for g in ours["goroutines"] if any(f["function"] == "main.sleeper" for f in g["frames"])]
+        sleeper = [g for g in ours["goroutines"] if any(f.get("function") == "main.sleeper" for f in g["frames"])]
         self.assertEqual(len(sleeper), 1)
         others = [g for g in ours["goroutines"] if g is not sleeper[0]]
         self.assertTrue(all(g["labels"] == {} for g in others))
@@ -60,7 +60,7 @@ class KernelCoreTest(unittest.TestCase):
         for g in in_c:
             self.assertIsNotNone(g["m"], g)
             self.assertIsNotNone(g["lwp"], g)
-            self.assertIn("runtime.cgocall", [f["function"] for f in g["frames"]])
+            self.assertIn("runtime.cgocall", [f.get("function") for f in g["frames"]])
 
 
 class GcoreAndLiveTest(unittest.TestCase):
@@ -80,7 +80,7 @@ class GcoreAndLiveTest(unittest.TestCase):
         for g in spinners:
             self.assertEqual(g["status"], "running", g)
             self.assertIsNone(g["frames_error"], g)
-            names = [f["function"] for f in g["frames"]]
+            names = [f.get("function") for f in g["frames"]]
             self.assertEqual(names[0], "main.spinLoop", names)
             self.assertEqual(names[1], g["start"], names)
             self.assertIsNotNone(g["gdb_thread"], g)

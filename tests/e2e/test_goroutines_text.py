@@ -384,7 +384,7 @@ class ListTextTest(unittest.TestCase):
         self.assertEqual([l for l in text.splitlines() if l.startswith("    main.")
                           or l.startswith("    c_")],
                          ["    main.a  /a.go:1", "    main.b  /b.go:2", "    main.a  /a.go:1",
-                          "    c_fn  ? [c]", "    c_other  ? [c]"])
+                          "    c_fn  ? [C]", "    c_other  ? [C]"])
 
     def test_long_function_names_are_capped(self):
         long = "main.(*aVeryLongTypeNameThatGoesOnAndOn).SomeMethodNameThatIsLong.func1"
@@ -534,7 +534,13 @@ import json, os
 import cgostack_gdb.target as t
 class _Stub:
     # Session.goroutines_json's signature and shapes: objects, or rows with
-    # "columns" and a stack table.
+    # "columns" and a stack table.  No process: no native frames to take.
+    def reset_threads(self):
+        pass
+
+    def set_native_chain(self, lwp, frames, error=""):
+        raise AssertionError("the stub has no threads")
+
     def goroutines_json(self, with_frames=True, max_frames=-1, stack_table=False, rows=False,
                         gdb_threads=None, output="", fields=()):
         with open(os.environ["CGOSTACK_TEST_REPORT"]) as f:
