@@ -6,7 +6,7 @@ selected thread and frame are restored."""
 
 import gdb
 
-from . import unwinder
+from . import target, unwinder
 
 MAX_FRAMES = 512
 
@@ -75,21 +75,9 @@ def hand_over(session):
     """Collects and hands over the native frame chain of every thread."""
     unwinder.install()
     session.reset_threads()
-    thread = gdb.selected_thread()
-    try:
-        frame = gdb.selected_frame()
-    except gdb.error:
-        frame = None
-    try:
-        for t in gdb.selected_inferior().threads():
-            t.switch()
-            try:
-                frames, error = _chain(session, t.ptid[1])
-            except gdb.error as e:
-                frames, error = [], "GDB cannot unwind this thread: %s" % e
-            session.set_native_chain(t.ptid[1], frames, error)
-    finally:
-        if thread is not None and thread.is_valid():
-            thread.switch()
-        if frame is not None and frame.is_valid():
-            frame.select()
+    for t in target.each_thread():
+        try:
+            frames, error = _chain(session, t.ptid[1])
+        except gdb.error as e:
+            frames, error = [], "GDB cannot unwind this thread: %s" % e
+        session.set_native_chain(t.ptid[1], frames, error)

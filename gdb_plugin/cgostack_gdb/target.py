@@ -93,10 +93,9 @@ def unwinder_session():
         return None
 
 
-def _hand_over_registers(session):
-    """A live thread's registers belong to GDB (it is the tracer); give the
-    backend each thread's pc, sp and frame pointer, so running goroutines
-    can be unwound.  Restores the user's selected thread and frame."""
+def each_thread():
+    """Switches to every thread of the selected inferior in turn (yielding
+    it), then restores the user's selected thread and frame."""
     thread = gdb.selected_thread()
     try:
         frame = gdb.selected_frame()
@@ -105,14 +104,22 @@ def _hand_over_registers(session):
     try:
         for t in gdb.selected_inferior().threads():
             t.switch()
-            f = gdb.newest_frame()
-            regs = [int(f.read_register(r)) & 0xFFFFFFFFFFFFFFFF for r in ("rip", "rsp", "rbp")]
-            session.set_thread_registers(t.ptid[1], *regs)
+            yield t
     finally:
         if thread is not None and thread.is_valid():
             thread.switch()
         if frame is not None and frame.is_valid():
             frame.select()
+
+
+def _hand_over_registers(session):
+    """A live thread's registers belong to GDB (it is the tracer); give the
+    backend each thread's pc, sp and frame pointer, so running goroutines
+    can be unwound."""
+    for t in each_thread():
+        f = gdb.newest_frame()
+        regs = [int(f.read_register(r)) & 0xFFFFFFFFFFFFFFFF for r in ("rip", "rsp", "rbp")]
+        session.set_thread_registers(t.ptid[1], *regs)
 
 
 def _stamp(path):
