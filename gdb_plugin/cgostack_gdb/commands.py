@@ -127,6 +127,7 @@ Commands:
   cgo-goroutines  list goroutines (filters, --group for identical stacks)
   cgo-goroutine   one goroutine in full
   cgo-threads     every OS thread: M, P, goroutine, activity, signals, C+Go stack
+  cgo-lockgraph   who waits for what across C and Go; deadlock cycles and their causes
 
 Every command takes --json and --output FILE.  `set cgostack-debug on` shows
 Python tracebacks on internal errors."""
@@ -155,9 +156,10 @@ def register():
         event.connect(_forget)
     # GDB's own `bt` crosses Go's stack switches from now on.
     unwinder.install()
-    from . import goroutines_cmd, threads_cmd  # imported here: their commands build on this module's classes
+    from . import goroutines_cmd, lockgraph_cmd, threads_cmd  # they build on this module's classes
     goroutines_cmd.register()
     threads_cmd.register()
+    lockgraph_cmd.register()
 
 
 def _forget(_event):

@@ -214,6 +214,9 @@ PYBIND11_MODULE(_cgostack, m) {
       .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
            "A thread's frames as the native unwinder found them, innermost first: tuples "
            "(pc, sp, function, file, line, object, inlined).")
+      .def("lockgraph_json", &cgostack::Session::LockGraphJson, py::arg("output") = "",
+           py::call_guard<py::gil_scoped_release>(),
+           "cgo-lockgraph as a JSON string (or written to `output`, returning \"\").")
       .def("reset_threads", &cgostack::Session::ResetThreads,
            "Forget thread state and native frames (a live process has run).")
       .def(

@@ -1,5 +1,7 @@
 #include "elf_image.h"
 
+#include <algorithm>
+
 #include <elf.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -142,10 +144,25 @@ void ElfImage::IndexSymbols() {
       GElf_Sym sym;
       if (!gelf_getsym(data, static_cast<int>(i), &sym) || sym.st_shndx == SHN_UNDEF) continue;
       const char* name = elf_strptr(elf_, sh.sh_link, sym.st_name);
-      if (name && *name) symbols_.emplace(name, sym.st_value);
+      if (!name || !*name) continue;
+      auto [it, fresh] = symbols_.emplace(name, sym.st_value);
+      int type = GELF_ST_TYPE(sym.st_info);
+      if (fresh && sym.st_size && (type == STT_OBJECT || type == STT_FUNC || type == STT_TLS))
+        extents_.push_back(Extent{sym.st_value, sym.st_size, it->first});
     }
     if (!symbols_.empty()) break;
   }
+  std::sort(extents_.begin(), extents_.end(), [](const Extent& a, const Extent& b) { return a.start < b.start; });
+}
+
+std::optional<ElfImage::SymbolHit> ElfImage::SymbolAt(uint64_t addr) {
+  if (!symbols_indexed_) IndexSymbols();
+  auto it = std::upper_bound(extents_.begin(), extents_.end(), addr,
+                             [](uint64_t a, const Extent& e) { return a < e.start; });
+  if (it == extents_.begin()) return std::nullopt;
+  --it;
+  if (addr - it->start >= it->size) return std::nullopt;
+  return SymbolHit{it->name, addr - it->start};
 }
 
 uint64_t ElfImage::SymbolAddress(const std::string& name) {

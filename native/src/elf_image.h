@@ -51,6 +51,13 @@ class ElfImage {
 
   // Symbol-table lookup (.symtab, else .dynsym), link-time value; 0 if absent.
   uint64_t SymbolAddress(const std::string& name);
+  // The data or function symbol whose extent holds link-time address
+  // `addr` ("mtxA", "main.muB"), with addr's offset into it; nullopt if none.
+  struct SymbolHit {
+    std::string_view name;
+    uint64_t offset = 0;
+  };
+  std::optional<SymbolHit> SymbolAt(uint64_t addr);
 
  private:
   ElfImage() = default;
@@ -64,6 +71,11 @@ class ElfImage {
   std::map<std::string, Elf_Scn*> sections_;
   bool symbols_indexed_ = false;
   std::map<std::string, uint64_t, std::less<>> symbols_;
+  struct Extent {
+    uint64_t start, size;
+    std::string_view name;  // points into symbols_' keys
+  };
+  std::vector<Extent> extents_;  // sorted by start
 };
 
 // Calls fn(type, name, desc, desc_size) for each ELF note in a block of note

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "info_report.h"
+#include "lock_graph.h"
 #include "threads_report.h"
 
 namespace cgostack {
@@ -63,6 +64,11 @@ std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::stri
   StitchFn stitch;
   if (stacks_ && stacks_->has_chains()) stitch = [this](Goroutine* g) { stacks_->StitchGoroutine(g); };
   return JsonTo(output_path, [&](JsonWriter& w) { WriteGoroutinesReport(*runtime_, query, w, stitch); });
+}
+
+std::string Session::LockGraphJson(const std::string& output_path) {
+  LockGraph graph = BuildLockGraph(*runtime_, stacks());
+  return JsonTo(output_path, [&](JsonWriter& w) { WriteLockGraph(graph, w); });
 }
 
 std::string Session::ThreadsJson(const ThreadsQuery& query, const std::string& output_path) {

@@ -29,6 +29,9 @@ class Session {
   // `cgo-threads` as JSON (to `output_path` as for GoroutinesJson).
   std::string ThreadsJson(const ThreadsQuery& query, const std::string& output_path);
 
+  // `cgo-lockgraph` as JSON (to `output_path` as for GoroutinesJson).
+  std::string LockGraphJson(const std::string& output_path);
+
   // The threads' stack state (built on first use).  ResetThreads drops it:
   // a live process that ran has new stacks, Ms and native frames.
   ThreadStacks& stacks();

@@ -8,13 +8,11 @@
 
 namespace cgostack {
 
-namespace {
-
 // What the thread is doing, from its M's state and where its registers are.
 // (A core's Go signal-handler frames are how the core was taken; the
 // context the signal interrupted decides.)
-std::string_view Activity(GoRuntime& rt, ThreadStacks& stacks, const ThreadContext& t,
-                          std::optional<uint64_t> pc, bool in_handler) {
+std::string_view ThreadActivity(GoRuntime& rt, ThreadStacks& stacks, const ThreadContext& t,
+                                std::optional<uint64_t> pc, bool in_handler) {
   if (in_handler && !rt.target().is_core()) return "signal_handler";
   bool in_go = pc && stacks.switcher().IsGo(*pc, false);
   if (!t.m) return "in_c";
@@ -26,6 +24,23 @@ std::string_view Activity(GoRuntime& rt, ThreadStacks& stacks, const ThreadConte
   if (pc && !in_go) return "in_c";  // an extra M kept by a C thread (Go 1.21+), or C code on g0
   return "idle";
 }
+
+bool ThreadInCallback(ThreadStacks& stacks, const ThreadContext& t) {
+  for (const GView* g : {&t.curg, &t.lockedg})
+    if (g->address && !stacks.switcher().CallbackFrames(g->address).empty()) return true;
+  return false;
+}
+
+ThreadRegisters RegistersOf(GoRuntime& rt, const ThreadState& ts) {
+  ThreadRegisters out;
+  if (!ts.has_registers) return out;
+  out.handlers = CrossGoSignalFrames(rt.Pclntab(), rt.target().memory(), ts.regs);
+  out.regs = out.handlers.empty() ? ts.regs : out.handlers.back().interrupted;
+  out.known = true;
+  return out;
+}
+
+namespace {
 
 std::string_view Kind(const ThreadContext& t) {
   if (!t.m) return "c";
@@ -88,12 +103,10 @@ void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery&
   w.Key("threads").BeginArray();
   for (const ThreadState& ts : rt.target().threads()) {
     const ThreadContext& t = stacks.contexts().Of(ts.lwp);
-    std::vector<SignalFrame> handlers;
+    ThreadRegisters tr = RegistersOf(rt, ts);
+    const std::vector<SignalFrame>& handlers = tr.handlers;
     std::optional<uint64_t> pc;
-    if (ts.has_registers) {
-      handlers = CrossGoSignalFrames(rt.Pclntab(), rt.target().memory(), ts.regs);
-      pc = handlers.empty() ? ts.regs.rip : handlers.back().interrupted.rip;
-    }
+    if (tr.known) pc = tr.regs.rip;
     w.BeginObject();
     w.Field("lwp", static_cast<int64_t>(ts.lwp));
     w.Key("gdb_thread");
@@ -104,15 +117,12 @@ void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery&
     if (t.m) w.Int(t.m_id);
     else w.Null();
     w.Field("kind", Kind(t));
-    w.Field("activity", Activity(rt, stacks, t, pc, !handlers.empty()));
+    w.Field("activity", ThreadActivity(rt, stacks, t, pc, !handlers.empty()));
     w.Key("goroutine");
     WriteGoid(t.curg, w);
     w.Key("locked_goroutine");
     WriteGoid(t.lockedg, w);
-    bool in_callback = false;
-    for (const GView* g : {&t.curg, &t.lockedg})
-      if (g->address && !stacks.switcher().CallbackFrames(g->address).empty()) in_callback = true;
-    w.Field("in_callback", in_callback);
+    w.Field("in_callback", ThreadInCallback(stacks, t));
     w.Field("cgo_calls", static_cast<int64_t>(t.ncgo));
     WriteP(rt, t, w);
     w.Key("signal");

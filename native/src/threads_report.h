@@ -9,6 +9,7 @@
 
 #include "go_runtime.h"
 #include "json_writer.h"
+#include "signal_frame.h"
 #include "thread_stacks.h"
 
 namespace cgostack {
@@ -20,5 +21,21 @@ struct ThreadsQuery {
 };
 
 void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w);
+
+// A thread's registers where its own code was: below any Go signal handler
+// it is in (the handlers, innermost first, alongside).
+struct ThreadRegisters {
+  bool known = false;
+  Registers regs{};
+  std::vector<SignalFrame> handlers;
+};
+ThreadRegisters RegistersOf(GoRuntime& rt, const ThreadState& ts);
+
+// "running_go", "cgo_call", "go_callback", "idle", "syscall", "in_c",
+// "signal_handler" (schema: docs/json-schema.md, cgo-threads).
+std::string_view ThreadActivity(GoRuntime& rt, ThreadStacks& stacks, const ThreadContext& t,
+                                std::optional<uint64_t> pc, bool in_handler);
+// Whether its current or locked goroutine is inside a callback from C.
+bool ThreadInCallback(ThreadStacks& stacks, const ThreadContext& t);
 
 }  // namespace cgostack

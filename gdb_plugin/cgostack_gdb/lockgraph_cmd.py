@@ -1,0 +1,73 @@
+"""cgo-lockgraph: the cross-language wait-for graph (backend: lockgraph_json)."""
+
+import json
+import shutil
+import subprocess
+
+import gdb
+
+from . import commands, native_frames, options, target, lockgraph_text
+
+
+class CgoLockgraph(commands._Command):
+    """Who waits for what, who holds it, and why nothing moves: across C and Go.
+
+Usage: cgo-lockgraph [--dot FILE] [--json] [--output FILE]
+
+Nodes are goroutines, OS threads and locks: pthread mutexes (owner from
+glibc's __owner), rwlocks (the writer; readers are counted only), condition
+variables, pthread_join, semaphores, sync.Mutex/RWMutex/WaitGroup (from the
+runtime's semaphore table), channels (from g.waiting), package
+initialization and runtime locks.  Edges are "waits_for", "held_by" (exact,
+or inferred with the evidence: Go records no mutex owner) and "runs" (a
+goroutine's cgo call on its thread, a thread's C frames below a callback).
+Every cycle is found; diagnoses name the cause:
+  deadlock_cycle  self_deadlock  owner_exited  lock_leaked
+  held_across_callback  waits_for_package_init  signals_blocked  all_blocked
+
+  --dot FILE      also write the graph for Graphviz (and FILE.svg when `dot` is installed)
+  --json          one JSON object (schema: docs/json-schema.md)
+  --output FILE   write the result to FILE instead of the screen
+
+Works without libc debug symbols (glibc's object layouts are ABI).
+
+Examples:
+  (gdb) cgo-lockgraph
+  (gdb) cgo-lockgraph --dot /tmp/locks.dot
+  (gdb) cgo-lockgraph --json --output /tmp/locks.json"""
+
+    parser = options.Parser("cgo-lockgraph", "The cross-language wait-for graph.")
+    parser.add_argument("--dot", metavar="FILE", help="write Graphviz source (and SVG when dot is installed)")
+
+    def __init__(self):
+        super().__init__("cgo-lockgraph", gdb.COMMAND_STATUS)
+
+    def _go(self, arg):
+        args = self.parser.parse(arg)
+        session = target.session()
+        native_frames.hand_over(session)
+        data = json.loads(session.lockgraph_json())
+        if args.dot:
+            _write_dot(args.dot, lockgraph_text.dot(data))
+        options.emit(args, data, lockgraph_text.render, gdb.write)
+
+
+def _write_dot(path, source):
+    with open(path, "w") as f:
+        f.write(source)
+    gdb.write("cgostack: wrote %s\n" % path)
+    if shutil.which("dot"):
+        svg = path + ".svg"
+        p = subprocess.run(["dot", "-Tsvg", "-o", svg, path], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+        if p.returncode == 0:
+            gdb.write("cgostack: wrote %s\n" % svg)
+        else:
+            gdb.write("cgostack: dot failed: %s\n" % p.stderr.strip().splitlines()[-1:])
+    else:
+        gdb.write("cgostack: Graphviz `dot` is not installed; no SVG written (apt install graphviz)\n")
+
+
+def register():
+    """Called once, by commands.register()."""
+    CgoLockgraph()
