@@ -38,9 +38,14 @@ GoWaits::GoWaits(GoRuntime& rt) : rt_(rt) {
   hchan_closed_ = dw.Field("runtime.hchan", "closed");
   hchan_recvq_ = dw.Field("runtime.hchan", "recvq.first");
   hchan_sendq_ = dw.Field("runtime.hchan", "sendq.first");
-  try {
-    init_done_ = rt.target().memory().ReadU64(rt.GlobalAddress("runtime.main_init_done"));
-  } catch (const Error&) {
+  // Closed when package initialization is done (runtime/proc.go): named
+  // main_init_done before Go 1.21, mainInitDoneChan after.
+  for (const char* name : {"runtime.mainInitDoneChan", "runtime.main_init_done"}) {
+    try {
+      init_done_ = rt.target().memory().ReadU64(rt.GlobalAddress(name));
+      break;
+    } catch (const Error&) {
+    }
   }
   try {
     WalkSemtable();
@@ -160,6 +165,12 @@ std::vector<ChannelInfo> GoWaits::ChannelsOf(const Goroutine& g, const std::map<
   for (; s && seen.size() < 4096 && seen.insert(s).second; s = ReadPtrField(s, sudog_waitlink_)) {
     uint64_t c = ReadPtrField(s, sudog_c_);
     if (!c) continue;
+    // Thousands of goroutines may wait on one channel: read it once.
+    auto cached = channels_.find(c);
+    if (cached != channels_.end()) {
+      out.push_back(cached->second);
+      continue;
+    }
     ChannelInfo ch;
     ch.address = c;
     auto rd = [&](const std::optional<DwarfField>& f) {
@@ -173,6 +184,7 @@ std::vector<ChannelInfo> GoWaits::ChannelsOf(const Goroutine& g, const std::map<
     ch.closed = rd(hchan_closed_) != 0;
     queue(rd(hchan_recvq_), &ch.receivers);
     queue(rd(hchan_sendq_), &ch.senders);
+    channels_[c] = ch;
     out.push_back(std::move(ch));
   }
   return out;

@@ -38,7 +38,8 @@ class GoWaits {
   SyncObject SyncObjectOf(uint64_t sema, const Goroutine& g);
   // The channels g waits on (one for a send or receive, several for select).
   std::vector<ChannelInfo> ChannelsOf(const Goroutine& g, const std::map<uint64_t, uint64_t>& goid_of_g);
-  // runtime.main_init_done's channel (closed when package init finishes).
+  // The channel closed when package init finishes (runtime.mainInitDoneChan,
+  // runtime.main_init_done before Go 1.21).
   uint64_t InitDoneChannel() const { return init_done_; }
   const std::string& error() const { return error_; }
 
@@ -50,6 +51,7 @@ class GoWaits {
   std::map<uint64_t, uint64_t> sema_of_g_;
   std::optional<DwarfField> sudog_g_, sudog_next_, sudog_prev_, sudog_elem_, sudog_waitlink_, sudog_c_, g_waiting_;
   std::optional<DwarfField> hchan_qcount_, hchan_dataqsiz_, hchan_elemsize_, hchan_closed_, hchan_recvq_, hchan_sendq_;
+  std::map<uint64_t, ChannelInfo> channels_;
   uint64_t init_done_ = 0;
   std::string error_;
 };

@@ -30,6 +30,8 @@ bool IsUnlockName(std::string_view n) {
 HolderInference::HolderInference(GoRuntime& rt) : rt_(rt), tab_(rt.Pclntab()) {}
 
 std::optional<uint64_t> HolderInference::LockedBefore(uint64_t pc, uint64_t mutex) {
+  auto [memo, fresh_pc] = locked_before_.try_emplace({pc, mutex});
+  if (!fresh_pc) return memo->second;
   auto f = tab_.FindFunc(pc - 1);
   if (!f || f->end <= f->entry || f->end - f->entry > kMaxFunctionBytes) return std::nullopt;
   auto [it, fresh] = code_.try_emplace(f->entry);
@@ -58,7 +60,7 @@ std::optional<uint64_t> HolderInference::LockedBefore(uint64_t pc, uint64_t mute
     }
     return Op::kNone;
   };
-  std::optional<uint64_t> locked_at;
+  std::optional<uint64_t>& locked_at = memo->second;
   for (size_t i = 0; i + 7 <= limit; ++i) {
     // LEA r64, [rip + disp32]: REX.W (0x48/0x4c), 0x8d, ModRM mod=00 rm=101.
     if ((u8(i) != 0x48 && u8(i) != 0x4c) || u8(i + 1) != 0x8d || (u8(i + 2) & 0xc7) != 0x05) continue;

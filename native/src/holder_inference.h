@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -39,6 +40,8 @@ class HolderInference {
   GoRuntime& rt_;
   const GoPclntab& tab_;
   std::unordered_map<uint64_t, std::string> code_;  // function entry -> its bytes
+  // (pc, mutex) -> LockedBefore: 100,000 goroutines stop at a few hundred pcs.
+  std::map<std::pair<uint64_t, uint64_t>, std::optional<uint64_t>> locked_before_;
 };
 
 }  // namespace cgostack

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "format.h"
 #include "go_waits.h"
@@ -68,6 +69,7 @@ class Builder {
   bool HasNode(const std::string& id) const { return index_.count(id); }
 
   void Edge(const std::string& from, const std::string& to, std::string kind, bool exact, std::string evidence) {
+    if (!edge_keys_.insert(from + "\n" + to + "\n" + kind).second) return;  // e.g. two waiters, one writer
     graph_.edges.push_back(GraphEdge{from, to, std::move(kind), exact, std::move(evidence)});
   }
 
@@ -81,7 +83,8 @@ class Builder {
     GraphNode& n = Node(GoroutineId(g.goid));
     if (n.kind.empty()) {
       n.kind = "goroutine";
-      n.label = "goroutine " + std::to_string(g.goid) + " (" + std::string(UserFunction(g)) + ")";
+      std::string_view fn = UserFunction(g);
+      n.label = "goroutine " + std::to_string(g.goid) + " (" + (fn.empty() ? std::string("callback from C") : std::string(fn)) + ")";
       n.details.emplace_back("state", g.wait_reason.empty() ? g.status : g.wait_reason);
     }
     return n;
@@ -222,9 +225,9 @@ class Builder {
     if (n.kind.empty()) {
       n.kind = "lock";
       n.lock_kind = "package_init";
-      n.label = "package initialization (runtime.main_init_done)";
       n.address = waits_.InitDoneChannel();
-      n.symbol = "runtime.main_init_done";
+      n.symbol = Symbol(n.address);
+      n.label = "package initialization (" + (n.symbol.empty() ? "runtime.mainInitDoneChan" : n.symbol) + ")";
       // runtime.main closes main_init_done after running every package's
       // init; goroutine 1 runs them (runtime.doInit in its stack).
       auto g1 = by_goid_.find(1);
@@ -267,7 +270,8 @@ class Builder {
       GoroutineNode(g);
       if (ch.address == waits_.InitDoneChannel()) {
         Edge(GoroutineId(g.goid), PackageInitNode().id, "waits_for", true,
-             "receives from runtime.main_init_done (a callback from C before package initialization finished)");
+             "receives from the channel runtime.main closes when package initialization is done (a callback "
+             "from C came before that)");
         continue;
       }
       GraphNode& l = LockNode(ch.address, "chan", "channel");
@@ -387,6 +391,7 @@ class Builder {
   std::set<int> live_lwps_;
   std::vector<std::string> locked_mutexes_;
   std::map<std::string, std::set<uint64_t>> waiters_of_;
+  std::unordered_set<std::string> edge_keys_;
 };
 
 void Builder::Diagnose() {
