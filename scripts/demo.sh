@@ -16,7 +16,7 @@ bin=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["binary"])' <<<"$p
 core=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["core"])' <<<"$paths")
 echo "== $bin"
 echo "== $core"
-commands=(cgo-info "cgo-goroutines --state syscall" "cgo-goroutines --group --frames 8" "cgo-threads")
+commands=(cgo-info "cgo-goroutines --state syscall" "cgo-goroutines --group --frames 8" "cgo-threads" cgo-lockgraph)
 args=()
 for c in "${commands[@]}"; do
     args+=(-ex "echo \n(gdb) $c\n" -ex "$c")
