@@ -150,8 +150,9 @@ SyncObject GoWaits::SyncObjectOf(uint64_t sema, const Goroutine& g) {
   return o;
 }
 
-std::vector<ChannelInfo> GoWaits::ChannelsOf(const Goroutine& g, const std::map<uint64_t, uint64_t>& goid_of_g) {
-  std::vector<ChannelInfo> out;
+std::vector<const ChannelInfo*> GoWaits::ChannelsOf(const Goroutine& g,
+                                                    const std::map<uint64_t, uint64_t>& goid_of_g) {
+  std::vector<const ChannelInfo*> out;
   const MemorySource& mem = rt_.target().memory();
   uint64_t s = ReadPtrField(g.address, g_waiting_);
   std::set<uint64_t> seen;
@@ -165,13 +166,12 @@ std::vector<ChannelInfo> GoWaits::ChannelsOf(const Goroutine& g, const std::map<
   for (; s && seen.size() < 4096 && seen.insert(s).second; s = ReadPtrField(s, sudog_waitlink_)) {
     uint64_t c = ReadPtrField(s, sudog_c_);
     if (!c) continue;
-    // Thousands of goroutines may wait on one channel: read it once.
     auto cached = channels_.find(c);
     if (cached != channels_.end()) {
-      out.push_back(cached->second);
+      out.push_back(&cached->second);
       continue;
     }
-    ChannelInfo ch;
+    ChannelInfo& ch = channels_[c];
     ch.address = c;
     auto rd = [&](const std::optional<DwarfField>& f) {
       uint64_t v = 0;
@@ -184,8 +184,7 @@ std::vector<ChannelInfo> GoWaits::ChannelsOf(const Goroutine& g, const std::map<
     ch.closed = rd(hchan_closed_) != 0;
     queue(rd(hchan_recvq_), &ch.receivers);
     queue(rd(hchan_sendq_), &ch.senders);
-    channels_[c] = ch;
-    out.push_back(std::move(ch));
+    out.push_back(&ch);
   }
   return out;
 }

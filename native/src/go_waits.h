@@ -36,8 +36,9 @@ class GoWaits {
   std::optional<uint64_t> SemaOf(uint64_t g) const;
   // What that semaphore belongs to, from the sleeper's frames.
   SyncObject SyncObjectOf(uint64_t sema, const Goroutine& g);
-  // The channels g waits on (one for a send or receive, several for select).
-  std::vector<ChannelInfo> ChannelsOf(const Goroutine& g, const std::map<uint64_t, uint64_t>& goid_of_g);
+  // The channels g waits on (one for a send or receive, several for select),
+  // read once each (thousands of goroutines wait on one channel).
+  std::vector<const ChannelInfo*> ChannelsOf(const Goroutine& g, const std::map<uint64_t, uint64_t>& goid_of_g);
   // The channel closed when package init finishes (runtime.mainInitDoneChan,
   // runtime.main_init_done before Go 1.21).
   uint64_t InitDoneChannel() const { return init_done_; }

@@ -138,8 +138,9 @@ GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn
   if (with_frames && stitch)
     for (Goroutine& g : snap.goroutines) stitch(&g);
   // allgs order is creation order only until dead g's are reused.
-  std::stable_sort(snap.goroutines.begin(), snap.goroutines.end(),
-                   [](const Goroutine& a, const Goroutine& b) { return a.goid < b.goid; });
+  auto by_goid = [](const Goroutine& a, const Goroutine& b) { return a.goid < b.goid; };
+  if (!std::is_sorted(snap.goroutines.begin(), snap.goroutines.end(), by_goid))
+    std::stable_sort(snap.goroutines.begin(), snap.goroutines.end(), by_goid);
   snap.now_ns = rt.target().MonotonicNow();
   snap.warnings = rt.target().warnings();
   if (!reader.wait_reasons_error().empty())

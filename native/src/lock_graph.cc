@@ -266,7 +266,8 @@ class Builder {
       return;
     }
     if (g.wait_reason.find("chan") == std::string::npos && g.wait_reason.find("select") == std::string::npos) return;
-    for (const ChannelInfo& ch : waits_.ChannelsOf(g, goid_of_g_)) {
+    for (const ChannelInfo* chp : waits_.ChannelsOf(g, goid_of_g_)) {
+      const ChannelInfo& ch = *chp;
       GoroutineNode(g);
       if (ch.address == waits_.InitDoneChannel()) {
         Edge(GoroutineId(g.goid), PackageInitNode().id, "waits_for", true,
