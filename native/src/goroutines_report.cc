@@ -147,7 +147,7 @@ GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn
   return snap;
 }
 
-void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w, const StitchFn& stitch) {
+bool WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w, const StitchFn& stitch) {
   GoroutineSnapshot snap = ReadGoroutines(rt, q.with_frames, stitch);
   const std::vector<Goroutine>& all = snap.goroutines;
   // Measured sizes: ~350 bytes per goroutine without frames, ~150 per frame.
@@ -198,6 +198,9 @@ void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
   for (const auto& warning : snap.warnings) w.String(warning);
   w.EndArray();
   w.EndObject();
+  bool partial = !snap.warnings.empty();
+  for (const Goroutine& g : all) partial = partial || !g.error.empty() || (q.with_frames && !g.frames_error.empty());
+  return partial;
 }
 
 }  // namespace cgostack

@@ -26,7 +26,9 @@ using StitchFn = std::function<void(Goroutine*)>;
 GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch = nullptr);
 
 // Writes {"go_version", "total", ["stacks"], "goroutines", "warnings"}.
-void WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w, const StitchFn& stitch = nullptr);
+// Returns whether the report is partial: a warning, or a goroutine (or,
+// with frames, its stack) that could not be read.
+bool WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w, const StitchFn& stitch = nullptr);
 
 // One frame list (goroutines and threads): Go frames, C frames and the
 // boundaries between them (schema in docs/json-schema.md).

@@ -62,11 +62,11 @@ ThreadStacks& Session::stacks() {
 std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::string& output_path) {
   StitchFn stitch;
   if (stacks_ && stacks_->has_chains()) stitch = [this](Goroutine* g) { stacks_->StitchGoroutine(g); };
-  return JsonTo(output_path, [&](JsonWriter& w) { WriteGoroutinesReport(*runtime_, query, w, stitch); });
+  return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
 }
 
 std::string Session::ThreadsJson(const ThreadsQuery& query, const std::string& output_path) {
-  return JsonTo(output_path, [&](JsonWriter& w) { WriteThreadsReport(*runtime_, stacks(), query, w); });
+  return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteThreadsReport(*runtime_, stacks(), query, w); });
 }
 
 }  // namespace cgostack

@@ -29,6 +29,10 @@ class Session {
   // `cgo-threads` as JSON (to `output_path` as for GoroutinesJson).
   std::string ThreadsJson(const ThreadsQuery& query, const std::string& output_path);
 
+  // Whether the last GoroutinesJson or ThreadsJson was partial (warnings,
+  // unreadable goroutines or stacks): the CLI's exit status 2.
+  bool last_report_partial() const { return last_report_partial_; }
+
   // The threads' stack state (built on first use).  ResetThreads drops it:
   // a live process that ran has new stacks, Ms and native frames.
   ThreadStacks& stacks();
@@ -39,6 +43,7 @@ class Session {
   std::unique_ptr<Target> target_;
   std::unique_ptr<GoRuntime> runtime_;
   std::unique_ptr<ThreadStacks> stacks_;
+  bool last_report_partial_ = false;
 };
 
 }  // namespace cgostack
