@@ -18,8 +18,9 @@ EXIT_USAGE = 64
 
 
 def _run(command, argv, stdin, write):
-    prog = "cgostack " + command
-    hint = prog + " --help"
+    # Messages read "cgostack: goroutines: ...", as the CLI's own.
+    prog = command
+    hint = "cgostack %s --help" % command
     if command == "info":
         args = views.info_parser(prog, hint).parse_args(argv)
         views.show_info(args, json.load(stdin), write)

@@ -12,6 +12,8 @@
 // Exit status: 0 full success; 2 partial results (warnings, unreadable
 // goroutines, threads or stacks); 1 failure (one `cgostack:` line on
 // stderr); 64 usage error.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -60,6 +62,13 @@ void Emit(const Args& a, const std::string& text) {
   if (!ok) throw Error("cannot write " + (out.empty() ? std::string("to standard output") : out));
 }
 
+// Where the backend streams JSON: --output, or "-" for standard output (a
+// 300 MB report is never held in memory as one string).
+std::string OutputPath(const Args& a) {
+  std::string out = a.Last("--output");
+  return out.empty() ? "-" : out;
+}
+
 Outcome Info(Context& c) {
   Outcome o;
   std::string json = c.session.InfoJson();
@@ -100,8 +109,7 @@ Outcome Goroutines(Context& c) {
     // Every goroutine, written by the backend straight to the file or the
     // screen: the same bytes as `cgo-goroutines --json` (gdb_thread null).
     q.max_frames = frames;
-    std::string out = c.session.GoroutinesJson(q, a.Last("--output"));
-    if (a.Last("--output").empty()) Emit(a, out);
+    c.session.GoroutinesJson(q, OutputPath(a));
     o.written = true;
   } else {
     q.stack_table = true;
@@ -120,8 +128,7 @@ Outcome Threads(Context& c) {
   if (q.with_frames) c.unwind();
   Outcome o;
   if (a.Has("--json") && a.filters.empty()) {
-    std::string out = c.session.ThreadsJson(q, a.Last("--output"));
-    if (a.Last("--output").empty()) Emit(a, out);
+    c.session.ThreadsJson(q, OutputPath(a));
     o.written = true;
   } else {
     o.report = c.session.ThreadsJson(q, "");
@@ -262,7 +269,13 @@ int Run(int argc, char** argv) {
   std::unique_ptr<Session> session;
   if (args.pid) {
     stopped = std::make_unique<StoppedProcess>(args.pid);
-    session = Session::OpenLive("", args.pid);
+    // The executable by its real path (not /proc/PID/exe), as GDB names it.
+    std::string proc_exe = "/proc/" + std::to_string(args.pid) + "/exe";
+    char exe[4096];
+    ssize_t n = ::readlink(proc_exe.c_str(), exe, sizeof exe - 1);
+    std::string path = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "";
+    if (path.empty() || ::access(path.c_str(), R_OK) != 0) path = proc_exe;  // deleted or replaced since
+    session = Session::OpenLive(path, args.pid);
     for (const auto& [lwp, regs] : stopped->registers()) session->target().SetThreadRegisters(lwp, regs);
   } else {
     session = Session::OpenCore(args.exe, args.core);

@@ -31,7 +31,8 @@ namespace cgostack {
 
 namespace {
 
-// Runs `write` into a string, or streams it to `output_path` and returns "".
+// Runs `write` into a string, or streams it to `output_path` ("-" is
+// standard output, for the CLI) and returns "".
 template <typename Write>
 std::string JsonTo(const std::string& output_path, Write write) {
   std::string out;
@@ -39,6 +40,16 @@ std::string JsonTo(const std::string& output_path, Write write) {
     JsonWriter w(&out);
     write(w);
     return out;
+  }
+  if (output_path == "-") {
+    {
+      JsonWriter w(&out, stdout);
+      write(w);
+      w.Flush();
+    }
+    std::fputc('\n', stdout);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw Error(std::string("cannot write to standard output: ") + std::strerror(errno));
+    return "";
   }
   std::FILE* f = std::fopen(output_path.c_str(), "w");
   if (!f) throw Error("cannot write " + output_path + ": " + std::strerror(errno));

@@ -24,7 +24,8 @@ class Session {
   // `cgo-info` as a JSON string.
   std::string InfoJson();
   // `cgo-goroutines` as JSON.  With `output_path` the JSON goes straight to
-  // that file (100,000 stacks are hundreds of megabytes) and "" is returned.
+  // that file (100,000 stacks are hundreds of megabytes; "-" is standard
+  // output) and "" is returned.
   std::string GoroutinesJson(const GoroutineQuery& query, const std::string& output_path);
   // `cgo-threads` as JSON (to `output_path` as for GoroutinesJson).
   std::string ThreadsJson(const ThreadsQuery& query, const std::string& output_path);
