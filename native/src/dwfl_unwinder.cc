@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "format.h"
 
 namespace cgostack {
 
@@ -79,6 +80,41 @@ std::string AttrString(Dwarf_Die* die, unsigned attr_name) {
 std::string FunctionName(Dwarf_Die* die) {
   std::string linkage = AttrString(die, DW_AT_linkage_name);
   return linkage.empty() ? AttrString(die, DW_AT_name) : linkage;
+}
+
+// The ELF symbol GDB shows for a function without DWARF: of the symbols at
+// the same address, GDB sorts its minimal symbols by name and takes the
+// last one with a size (minsyms.c), e.g. clone3 rather than __clone3; and
+// without the @VERSION suffix.
+std::string GdbSymbolName(Dwfl_Module* mod, GElf_Addr addr, const char* found) {
+  std::string best = found;
+  bool best_sized = true;
+  int n = dwfl_module_getsymtab(mod);
+  for (int i = 0; i < n; ++i) {
+    GElf_Sym sym;
+    GElf_Addr value = 0;
+    const char* name = dwfl_module_getsym_info(mod, i, &sym, &value, nullptr, nullptr, nullptr);
+    if (!name || !*name || value != addr || GELF_ST_TYPE(sym.st_info) != STT_FUNC) continue;
+    bool sized = sym.st_size > 0;
+    if ((sized && !best_sized) || (sized == best_sized && std::strcmp(name, best.c_str()) > 0)) {
+      best = name;
+      best_sized = sized;
+    }
+  }
+  return best.substr(0, best.find('@'));
+}
+
+// Of several DWARF functions covering the same code, GDB's block lookup
+// ends at the last one: the assembler emits one per alias (__clone3,
+// __GI___clone3, clone3) and GDB shows clone3.
+Dwarf_Die LastAlias(Dwarf_Die die) {
+  Dwarf_Addr low = 0, other = 0;
+  if (dwarf_tag(&die) != DW_TAG_subprogram || dwarf_lowpc(&die, &low) != 0) return die;
+  Dwarf_Die best = die, next = die;
+  while (dwarf_siblingof(&next, &next) == 0 && dwarf_tag(&next) == DW_TAG_subprogram &&
+         dwarf_lowpc(&next, &other) == 0 && other == low)
+    best = next;
+  return best;
 }
 
 // One frame of a libdwfl walk, as the walk's callback saw it.
@@ -169,6 +205,7 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   base.sp = sp;
   Dwfl_Module* mod = dwfl_addrmodule(dwfl_, lookup);
   if (!mod) {
+    base.object = target_.exe().path();  // as the plugin: not in a library, so the program
     out->push_back(base);
     return;
   }
@@ -182,8 +219,7 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   GElf_Off offset = 0;
   GElf_Sym sym;
   const char* symbol = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr);
-  // Without DWARF, the ELF symbol as GDB prints it: no @VERSION suffix.
-  if (symbol) base.function = std::string(symbol, std::strcspn(symbol, "@"));
+  if (symbol) base.function = GdbSymbolName(mod, lookup - offset, symbol);
   if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
     int lineno = 0;
     if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) base.file = file;
@@ -224,8 +260,10 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
       }
   }
   if (funcs.size() <= 1) {
-    if (!funcs.empty())
-      if (std::string n = FunctionName(funcs[0]); !n.empty()) base.function = n;
+    if (!funcs.empty()) {
+      Dwarf_Die f = LastAlias(*funcs[0]);
+      if (std::string n = FunctionName(&f); !n.empty()) base.function = n;
+    }
     out->push_back(base);
     std::free(scopes);
     std::free(parents);
@@ -242,7 +280,8 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
     f.inlined = inlined;
     // GDB names frames by their DWARF function (___pthread_mutex_lock, not
     // the ELF symbol __pthread_mutex_lock@GLIBC_2.2.5).
-    std::string dwarf_name = FunctionName(funcs[k]);
+    Dwarf_Die named = LastAlias(*funcs[k]);
+    std::string dwarf_name = FunctionName(&named);
     if (!dwarf_name.empty() || inlined) f.function = dwarf_name;
     f.file = file;
     f.line = line;
@@ -279,7 +318,11 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
       Symbolize(f.pc, f.exact, f.sp, &chain.frames);
     }
     if (!w.stopped_at_go) {
-      if (rc == -1 && chain.error.empty()) chain.error = "libdwfl: " + DwflError();
+      if (rc == -1 && chain.error.empty()) {
+        std::string why = dwfl_errno() ? DwflError() : "no unwind information";
+        chain.error = "cannot unwind past pc " + Hex(chain.frames.empty() ? regs.rip : chain.frames.back().pc) +
+                      " (libdwfl: " + why + ")";
+      }
       break;
     }
     // Go frames: recorded by pc and sp only (the backend symbolizes them
