@@ -716,24 +716,7 @@ def report(meta, sizes, results):
              "consecutive sizes ((t2 - t1) / (n2 - n1)); linear growth keeps the marginal cost "
              "flat.")
     L.append("")
-    rows = []
-    prev = None
-    for n in sizes:
-        s = sums[n]
-        row = ["%d" % n]
-        for k in ("cg_list", "cg_json", "cg_group", "cg_text"):
-            t = s.get(k)
-            per = "–" if t is None else "%.1f" % (t / n * 1e6)
-            marg = "–"
-            if prev is not None and t is not None and sums[prev].get(k) is not None:
-                marg = "%.1f" % ((t - sums[prev][k]) / (n - prev) * 1e6)
-            row.append("%s / %s" % (per, marg))
-        mem = "–"
-        if prev is not None and s.get("cg_maxrss_mb") is not None and sums[prev].get("cg_maxrss_mb"):
-            mem = "%.2f" % ((s["cg_maxrss_mb"] - sums[prev]["cg_maxrss_mb"]) * 1024 / (n - prev))
-        row.append(mem)
-        rows.append(row)
-        prev = n
+    rows = growth_rows(sizes, sums, ("cg_list", "cg_json", "cg_group", "cg_text"), "cg_maxrss_mb")
     L += table(["`-n`", "list µs/g (marginal)", "JSON µs/g (marginal)", "group µs/g (marginal)",
                 "text µs/g (marginal)", "GDB peak memory, marginal kB per goroutine"], rows)
     L.append("")
@@ -815,6 +798,30 @@ is rewritten by the script; notes outside them are kept.
 """
 
 
+def growth_rows(sizes, sums, time_keys, mem_key):
+    """Per size: "µs per goroutine / marginal µs per goroutine" for each of
+    time_keys, then the marginal peak memory (kB per goroutine) of mem_key."""
+    rows = []
+    prev = None
+    for n in sizes:
+        s = sums[n]
+        row = ["%d" % n]
+        for k in time_keys:
+            t = s.get(k)
+            per = "–" if t is None else "%.1f" % (t / n * 1e6)
+            marg = "–"
+            if prev is not None and t is not None and sums[prev].get(k) is not None:
+                marg = "%.1f" % ((t - sums[prev][k]) / (n - prev) * 1e6)
+            row.append("%s / %s" % (per, marg))
+        mem = "–"
+        if prev is not None and s.get(mem_key) is not None and sums[prev].get(mem_key):
+            mem = "%.2f" % ((s[mem_key] - sums[prev][mem_key]) * 1024 / (n - prev))
+        row.append(mem)
+        rows.append(row)
+        prev = n
+    return rows
+
+
 def cli_report(meta, sizes, sums):
     """The standalone tool next to the GDB commands and Delve (issue 6)."""
     L = []
@@ -874,24 +881,7 @@ def cli_report(meta, sizes, sums):
     L.append("Growth of the CLI: µs per goroutine (marginal µs per goroutine between consecutive "
              "sizes), and marginal peak memory in kB per goroutine:")
     L.append("")
-    rows = []
-    prev = None
-    for n in sizes:
-        s = sums[n]
-        row = ["%d" % n]
-        for k in ("cli_list", "cli_json", "cli_group"):
-            t = s.get(k)
-            per = "–" if t is None else "%.1f" % (t / n * 1e6)
-            marg = "–"
-            if prev is not None and t is not None and sums[prev].get(k) is not None:
-                marg = "%.1f" % ((t - sums[prev][k]) / (n - prev) * 1e6)
-            row.append("%s (%s)" % (per, marg))
-        mem = "–"
-        if prev is not None and s.get("cli_json_mb") is not None and sums[prev].get("cli_json_mb"):
-            mem = "%.2f" % ((s["cli_json_mb"] - sums[prev]["cli_json_mb"]) * 1024 / (n - prev))
-        row.append(mem)
-        rows.append(row)
-        prev = n
+    rows = growth_rows(sizes, sums, ("cli_list", "cli_json", "cli_group"), "cli_json_mb")
     L += table(["`-n`", "list µs/g (marginal)", "JSON µs/g (marginal)", "group µs/g (marginal)",
                 "JSON peak memory, marginal kB/g"], rows)
     L.append("")
