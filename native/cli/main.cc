@@ -278,7 +278,13 @@ int Run(int argc, char** argv) {
     session = Session::OpenLive(path, args.pid);
     for (const auto& [lwp, regs] : stopped->registers()) session->target().SetThreadRegisters(lwp, regs);
   } else {
-    session = Session::OpenCore(args.exe, args.core);
+    // Absolute paths, as GDB has them (the JSON names them).
+    auto absolute = [](const std::string& p) {
+      if (p.empty() || p[0] == '/') return p;
+      char cwd[4096];
+      return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
+    };
+    session = Session::OpenCore(absolute(args.exe), absolute(args.core));
   }
   std::unique_ptr<DwflUnwinder> unwinder;
   Context c{args, *session, [&] {

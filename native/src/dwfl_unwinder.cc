@@ -118,9 +118,9 @@ Dwarf_Die LastAlias(Dwarf_Die die) {
 }
 
 // One frame of a libdwfl walk, as the walk's callback saw it.
-struct RawFrame {
-  uint64_t pc = 0;
-  bool exact = false;  // an activation: the pc itself, not a return address
+struct RawFrame : DwflUnwinder::RawFrameView {
+  RawFrame() = default;
+  RawFrame(uint64_t pc_, bool exact_, uint64_t sp_, uint64_t rbp_) : RawFrameView{pc_, exact_}, sp(sp_), rbp(rbp_) {}
   uint64_t sp = 0, rbp = 0;
 };
 
@@ -154,7 +154,7 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
 
 }  // namespace
 
-DwflUnwinder::DwflUnwinder(Target& target) : target_(target) {
+DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullptr) {
   // Separate debug info: next to the file, .debug/, and /usr/lib/debug
   // (by build-id too), as GDB looks by default.
   debuginfo_path_ = strdup(":.debug:/usr/lib/debug");
@@ -182,6 +182,7 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target) {
   dwfl_report_end(dwfl_, nullptr, nullptr);
   if (!dwfl_attach_state(dwfl_, core_elf_, target.pid(), &kThreadCallbacks, this))
     throw Error("libdwfl cannot unwind this target: " + DwflError());
+  tail_calls_ = TailCalls(dwfl_);
 }
 
 DwflUnwinder::~DwflUnwinder() {
@@ -195,6 +196,15 @@ bool DwflUnwinder::HasThread(int lwp) const {
   for (const ThreadState& t : target_.threads())
     if (t.lwp == lwp) return true;
   return false;
+}
+
+uint64_t DwflUnwinder::FunctionEntry(const RawFrameView& f) {
+  uint64_t lookup = f.exact || f.pc == 0 ? f.pc : f.pc - 1;
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, lookup);
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  if (!mod || !dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr)) return 0;
+  return lookup - offset;
 }
 
 void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out) {
@@ -315,6 +325,12 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
     for (size_t i = 0; i < w.frames.size(); ++i) {
       const RawFrame& f = w.frames[i];
       if (w.stopped_at_go && i + 1 == w.frames.size()) break;  // recorded below, as Go
+      if (i > 0) {
+        // Functions the caller reached through tail calls on the way to
+        // the callee: frames GDB shows too.
+        const RawFrame& callee = w.frames[i - 1];
+        for (uint64_t pc : tail_calls_.Between(f.pc, FunctionEntry(callee))) Symbolize(pc, false, f.sp, &chain.frames);
+      }
       Symbolize(f.pc, f.exact, f.sp, &chain.frames);
     }
     if (!w.stopped_at_go) {

@@ -17,6 +17,7 @@
 
 #include "memory.h"
 #include "stitch.h"
+#include "tail_calls.h"
 #include "target.h"
 #include "thread_stacks.h"
 
@@ -46,15 +47,21 @@ class DwflUnwinder {
   const Start& start() const { return start_; }
   const MemorySource& memory() const { return target_.memory(); }
   bool HasThread(int lwp) const;
+  struct RawFrameView {
+    uint64_t pc = 0;
+    bool exact = false;  // an activation: the pc itself, not a return address
+  };
 
  private:
   void Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out);
+  uint64_t FunctionEntry(const RawFrameView& f);
   Target& target_;
   std::unique_ptr<Dwfl_Callbacks> callbacks_;  // libdwfl keeps a pointer
   Dwfl* dwfl_ = nullptr;
   int core_fd_ = -1;
   Elf* core_elf_ = nullptr;
   Start start_;  // where the next libdwfl walk starts (set_initial_registers)
+  TailCalls tail_calls_;
   char* debuginfo_path_ = nullptr;
 };
 
