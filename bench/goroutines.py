@@ -5,8 +5,8 @@ side on the same cores.  A benchmark, not a test: it measures and reports,
 and fails only when a tool's output shows that a run was broken.
 
 Usage: bench/goroutines.py [--sizes 1000,10000,100000] [--go 1.27]
-                           [--repeat 3] [--tools cgostack,runtime-gdb,delve]
-                           [--dlv PATH] [--delve-depth 50]
+                           [--repeat 3] [--tools cgostack,cli,runtime-gdb,delve]
+                           [--dlv PATH] [--delve-depth 50] [--cores-from BUILD_DIR]
                            [--doc docs/performance.md | --no-doc] [--json FILE]
 
 What is timed (each tool is run --repeat times per core, interleaved, and
@@ -22,12 +22,20 @@ the median is reported; peak memory is the largest of the runs):
     json   `cgo-goroutines --json --output FILE` (every goroutine, all stacks)
     group  `cgo-goroutines --group --output /dev/null`
     text   `cgo-goroutines --output /dev/null` (stacks, 20 frames each)
+    lockgraph  `cgo-lockgraph --output /dev/null`, once the plugin has the
+           command (reported "n/a" until then)
   then, untimed, `cgo-goroutines --frames 0 --system` to check the count.
   Peak memory: getrusage(RUSAGE_SELF).ru_maxrss inside GDB after the timed
   commands, and the whole GDB process's (wait4, and /usr/bin/time -f %M when
   present).  The plugin and the backend module are copied once into a
   temporary directory, so a rebuild of build/ during the run cannot mix two
   builds.
+- cli: the standalone tool build/cgostack, one process per command, timed
+  whole (start-up, opening the core, unwinding C frames with libdwfl,
+  writing), peak memory from /usr/bin/time (or wait4):
+    list   `cgostack goroutines --frames 0 --output /dev/null EXE CORE`
+    json   `cgostack goroutines --json --output FILE EXE CORE` (all stacks)
+    group  `cgostack goroutines --group --output /dev/null EXE CORE`
 - runtime-gdb.py: GOROOT/src/runtime/runtime-gdb.py of the same Go release,
   sourced into GDB; `info goroutines` timed inside GDB the same way, then
   `goroutine 1 bt` tried (its failure on a core is recorded).
@@ -40,7 +48,8 @@ the median is reported; peak memory is the largest of the runs):
 
 Cores come from fixtures/harness.py (`core --no-oracle --go V --fixture many
 -- -n N`), which caches them under build/cores; the first 100,000-goroutine
-core takes minutes.  Delve is installed by `scripts/setup.sh --delve`.
+core takes minutes.  --cores-from DIR lets the harness use (and fill) the
+core cache of another build directory, e.g. the main checkout's.  Delve is installed by `scripts/setup.sh --delve`.
 
 The results go to the terminal, to docs/performance.md between the
 generated-section markers (text outside them is kept), and with --json to a
@@ -64,10 +73,19 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN = "<!-- BEGIN bench/goroutines.py: generated, rewritten on every run -->"
 END = "<!-- END bench/goroutines.py -->"
 
-TARGETS = {"list": 0.5, "json": 2.0, "gdb_peak_mb": 1024}
-TOOLS = ("cgostack", "runtime-gdb", "delve")
+TARGETS = {"list": 0.5, "json": 2.0, "gdb_peak_mb": 1024,
+           # issue 6, on the 100,000-goroutine core
+           "cli_json": 1.0, "cli_peak_mb": 500, "gdb_list": 1.0, "delve_list_ratio": 10,
+           "delve_stacks_ratio": 20}
+TOOLS = ("cgostack", "cli", "runtime-gdb", "delve")
 # Keys of the per-core results that hold lists of runs.
-RUN_KINDS = ("cgostack", "runtime_gdb", "delve_startup", "delve_list", "delve_stacks")
+RUN_KINDS = ("cgostack", "cli", "runtime_gdb", "delve_startup", "delve_list", "delve_stacks")
+CLI_STEPS = [
+    ("list", ["goroutines", "--frames", "0", "--output", "/dev/null"]),
+    ("json", ["goroutines", "--json", "--output", "{json}"]),
+    ("group", ["goroutines", "--group", "--output", "/dev/null"]),
+]
+LOCKGRAPH_STEP = ("lockgraph", "cgo-lockgraph --output /dev/null")
 CGOSTACK_STEPS = [
     ("open", "cgo-info --output /dev/null"),
     ("list", "cgo-goroutines --frames 0 --output /dev/null"),
@@ -225,12 +243,13 @@ def run_measured(argv, stdout, stderr, env=None, timeout=3600):
     return proc.returncode, wall, usage.ru_maxrss, time_kb
 
 
-def take_core(go, n):
+def take_core(go, n, cores_from=None):
     argv = [sys.executable, os.path.join(REPO, "fixtures", "harness.py"), "core", "--no-oracle",
             "--go", go, "--fixture", "many", "--", "-n", str(n)]
     log("core: many -n %d with Go %s (cached, or minutes for a new 100k core) ..." % (n, go))
     t0 = time.monotonic()
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    env = dict(os.environ, CGOSTACK_BUILD_DIR=cores_from) if cores_from else None
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
     if p.returncode != 0:
         raise BenchError("harness failed for -n %d: %s" % (n, p.stderr.strip()[-2000:]))
     core = json.loads(p.stdout)
@@ -374,6 +393,47 @@ def run_cgostack(tmp, core, plugin, build_dir, n):
     return res
 
 
+def lockgraph_available():
+    """Whether the plugin has cgo-lockgraph (being written in another branch)."""
+    pkg = os.path.join(REPO, "gdb_plugin", "cgostack_gdb")
+    for name in os.listdir(pkg):
+        if name.endswith(".py"):
+            with open(os.path.join(pkg, name)) as f:
+                if 'super().__init__("cgo-lockgraph"' in f.read():
+                    return True
+    return False
+
+
+def run_cli(tmp, cli, core, n):
+    """The standalone tool, one process per command: wall time and peak
+    memory of the whole process."""
+    json_path = os.path.join(tmp, "cli-goroutines.json")
+    res = {"steps": [], "problems": []}
+    for name, words in CLI_STEPS:
+        argv = [cli] + [w.format(json=json_path) for w in words] + [core["binary"], core["core"]]
+        err_path = os.path.join(tmp, "cli-stderr.txt")
+        with open(err_path, "w") as err:
+            rc, wall, wait_kb, time_kb = run_measured(argv, subprocess.DEVNULL, err)
+        with open(err_path) as f:
+            stderr = f.read().strip()
+        res["steps"].append({"name": name, "status": rc, "seconds": wall,
+                             "maxrss_kb": time_kb or wait_kb, "stderr": stderr[-500:]})
+        # 2 is "partial results": still a full run of the tool.
+        if rc not in (0, 2):
+            res["problems"].append("cgostack %s exited with %d: %s" % (" ".join(words), rc, stderr[-300:]))
+    if os.path.exists(json_path):
+        res["json_check"] = jc = check_json_file(json_path)
+        if jc["goroutines"] < n or jc["total"] != jc["goroutines"]:
+            res["problems"].append("CLI JSON has %s goroutines (total %s), expected >= %d"
+                                   % (jc["goroutines"], jc["total"], n))
+        if jc["frames"] < 3 * n:
+            res["problems"].append("CLI JSON has only %d frames for %d goroutines" % (jc["frames"], n))
+        os.unlink(json_path)
+    elif not res["problems"]:
+        res["problems"].append("the CLI wrote no JSON")
+    return res
+
+
 def run_profile(tmp, core, plugin, build_dir):
     """cgostack's commands once more under cProfile (slower than the timed
     runs; only the split matters)."""
@@ -502,6 +562,13 @@ def summarise(size_results):
         s["cg_json_mb"] = cg[0]["json_check"]["bytes"] / 1e6
         s["cg_stack_errors"] = cg[0]["json_check"]["frames_errors"]
         s["cg_errors"] = cg[0]["json_check"]["errors"]
+    cl = [r for r in size_results.get("cli", []) if not r["problems"]]
+    if cl:
+        for name, _ in CLI_STEPS:
+            s["cli_" + name] = median([next(st["seconds"] for st in r["steps"] if st["name"] == name) for r in cl])
+            s["cli_%s_mb" % name] = biggest([next(st["maxrss_kb"] for st in r["steps"] if st["name"] == name)
+                                             for r in cl]) / 1024
+        s["cli_partial"] = sorted({st["name"] for r in cl for st in r["steps"] if st["status"] == 2})
     rg = [r for r in size_results.get("runtime_gdb", []) if not r["problems"]]
     if rg:
         s["rg_list"] = median([r["steps"][0]["seconds"] for r in rg])
@@ -642,30 +709,14 @@ def report(meta, sizes, results):
              verdict(sb.get("cg_process_mb"), TARGETS["gdb_peak_mb"])]]
     L += table(["", "target", "measured", ""], rows)
     L.append("")
+    L += cli_report(meta, sizes, sums)
     L.append("### Growth with the number of goroutines (cgostack)")
     L.append("")
     L.append("µs per goroutine at each size (time / `-n`), and the marginal cost between "
              "consecutive sizes ((t2 - t1) / (n2 - n1)); linear growth keeps the marginal cost "
              "flat.")
     L.append("")
-    rows = []
-    prev = None
-    for n in sizes:
-        s = sums[n]
-        row = ["%d" % n]
-        for k in ("cg_list", "cg_json", "cg_group", "cg_text"):
-            t = s.get(k)
-            per = "–" if t is None else "%.1f" % (t / n * 1e6)
-            marg = "–"
-            if prev is not None and t is not None and sums[prev].get(k) is not None:
-                marg = "%.1f" % ((t - sums[prev][k]) / (n - prev) * 1e6)
-            row.append("%s / %s" % (per, marg))
-        mem = "–"
-        if prev is not None and s.get("cg_maxrss_mb") is not None and sums[prev].get("cg_maxrss_mb"):
-            mem = "%.2f" % ((s["cg_maxrss_mb"] - sums[prev]["cg_maxrss_mb"]) * 1024 / (n - prev))
-        row.append(mem)
-        rows.append(row)
-        prev = n
+    rows = growth_rows(sizes, sums, ("cg_list", "cg_json", "cg_group", "cg_text"), "cg_maxrss_mb")
     L += table(["`-n`", "list µs/g (marginal)", "JSON µs/g (marginal)", "group µs/g (marginal)",
                 "text µs/g (marginal)", "GDB peak memory, marginal kB per goroutine"], rows)
     L.append("")
@@ -747,6 +798,100 @@ is rewritten by the script; notes outside them are kept.
 """
 
 
+def growth_rows(sizes, sums, time_keys, mem_key):
+    """Per size: "µs per goroutine / marginal µs per goroutine" for each of
+    time_keys, then the marginal peak memory (kB per goroutine) of mem_key."""
+    rows = []
+    prev = None
+    for n in sizes:
+        s = sums[n]
+        row = ["%d" % n]
+        for k in time_keys:
+            t = s.get(k)
+            per = "–" if t is None else "%.1f" % (t / n * 1e6)
+            marg = "–"
+            if prev is not None and t is not None and sums[prev].get(k) is not None:
+                marg = "%.1f" % ((t - sums[prev][k]) / (n - prev) * 1e6)
+            row.append("%s / %s" % (per, marg))
+        mem = "–"
+        if prev is not None and s.get(mem_key) is not None and sums[prev].get(mem_key):
+            mem = "%.2f" % ((s[mem_key] - sums[prev][mem_key]) * 1024 / (n - prev))
+        row.append(mem)
+        rows.append(row)
+        prev = n
+    return rows
+
+
+def cli_report(meta, sizes, sums):
+    """The standalone tool next to the GDB commands and Delve (issue 6)."""
+    L = []
+    if not any(sums[n].get("cli_json") is not None for n in sizes):
+        return L
+    L.append("### Command-line tool `cgostack` (no GDB), side by side")
+    L.append("")
+    L.append("Whole-process wall time and peak memory of `build/cgostack` (start-up, opening the "
+             "core, native frames through libdwfl, writing) per command; GDB columns as above "
+             "(inside GDB); Delve's with its start-up included here, as the CLI's is. "
+             "`cgo-lockgraph`: %s." % ("timed inside GDB" if meta.get("lockgraph") else
+                                       "n/a, the command does not exist yet"))
+    L.append("")
+    rows = []
+    for n in sizes:
+        s = sums[n]
+        rows.append(["%d" % n, fmt_s(s.get("cli_list")), fmt_s(s.get("cli_json")), fmt_s(s.get("cli_group")),
+                     fmt_mb(s.get("cli_list_mb")), fmt_mb(s.get("cli_json_mb")), fmt_mb(s.get("cli_group_mb")),
+                     fmt_s(s.get("cg_list")), fmt_s(s.get("cg_json")),
+                     fmt_s(s.get("cg_lockgraph")) if meta.get("lockgraph") else "n/a",
+                     fmt_s(s.get("dv_list_raw")), fmt_s(s.get("dv_stacks_raw")), fmt_s(s.get("rg_list")),
+                     fmt_mb(s.get("dv_list_mb")), fmt_mb(s.get("dv_stacks_mb")), fmt_mb(s.get("rg_mb"))])
+    L += table(["`-n`", "CLI list (`--frames 0`), s", "CLI all stacks `--json --output`, s",
+                "CLI `--group`, s", "CLI list peak MB", "CLI JSON peak MB", "CLI group peak MB",
+                "GDB `cgo-goroutines --frames 0`, s", "GDB `cgo-goroutines --json`, s",
+                "GDB `cgo-lockgraph`, s", "Delve `goroutines` (with start-up), s",
+                "Delve `goroutines -t` (with start-up), s", "runtime-gdb.py `info goroutines`, s",
+                "Delve list peak MB", "Delve stacks peak MB", "GDB + runtime-gdb.py peak MB"], rows)
+    L.append("")
+    big = max(sizes)
+    sb = sums[big]
+
+    def verdict(ok):
+        return "–" if ok is None else ("met" if ok else "**missed**")
+
+    def ratio(a, b):
+        return None if a is None or not b else a / b
+    r_list = ratio(sb.get("dv_list_raw"), sb.get("cli_list"))
+    r_stacks = ratio(sb.get("dv_stacks_raw"), sb.get("cli_json"))
+    L.append("Targets on the %d-goroutine core:" % big)
+    L.append("")
+    rows = [["CLI JSON with all stacks", "< %.0f s" % TARGETS["cli_json"], fmt_s(sb.get("cli_json")) + " s",
+             verdict(None if sb.get("cli_json") is None else sb["cli_json"] < TARGETS["cli_json"])],
+            ["CLI peak memory (JSON)", "< %d MB" % TARGETS["cli_peak_mb"], fmt_mb(sb.get("cli_json_mb")) + " MB",
+             verdict(None if sb.get("cli_json_mb") is None else sb["cli_json_mb"] < TARGETS["cli_peak_mb"])],
+            ["GDB listing (`cgo-goroutines --frames 0`)", "< %.0f s" % TARGETS["gdb_list"],
+             fmt_s(sb.get("cg_list")) + " s",
+             verdict(None if sb.get("cg_list") is None else sb["cg_list"] < TARGETS["gdb_list"])],
+            ["Delve `goroutines` / CLI list", ">= %d×" % TARGETS["delve_list_ratio"],
+             "–" if r_list is None else "%.1f×" % r_list,
+             verdict(None if r_list is None else r_list >= TARGETS["delve_list_ratio"])],
+            ["Delve `goroutines -t` / CLI JSON", ">= %d×" % TARGETS["delve_stacks_ratio"],
+             "–" if r_stacks is None else "%.1f×" % r_stacks,
+             verdict(None if r_stacks is None else r_stacks >= TARGETS["delve_stacks_ratio"])]]
+    L += table(["", "target", "measured", ""], rows)
+    L.append("")
+    L.append("Growth of the CLI: µs per goroutine (marginal µs per goroutine between consecutive "
+             "sizes), and marginal peak memory in kB per goroutine:")
+    L.append("")
+    rows = growth_rows(sizes, sums, ("cli_list", "cli_json", "cli_group"), "cli_json_mb")
+    L += table(["`-n`", "list µs/g (marginal)", "JSON µs/g (marginal)", "group µs/g (marginal)",
+                "JSON peak memory, marginal kB/g"], rows)
+    L.append("")
+    partial = sorted({x for n in sizes for x in sums[n].get("cli_partial", [])})
+    if partial:
+        L.append("The CLI reported partial results (exit status 2) for: %s." % ", ".join(partial))
+        L.append("")
+    return L
+
+
 def write_doc(path, generated):
     block = BEGIN + "\n\n" + generated + "\n" + END + "\n"
     if os.path.exists(path):
@@ -768,8 +913,9 @@ def write_doc(path, generated):
 def print_table(sizes, sums):
     cols = [("cg open", "cg_open"), ("cg list", "cg_list"), ("cg json", "cg_json"),
             ("cg group", "cg_group"), ("cg text", "cg_text"), ("rgdb list", "rg_list"),
-            ("dlv start", "dv_startup"), ("dlv list", "dv_list"), ("dlv stacks", "dv_stacks")]
-    mem = [("cg MB", "cg_process_mb"), ("rgdb MB", "rg_mb"), ("dlv list MB", "dv_list_mb"),
+            ("dlv start", "dv_startup"), ("dlv list", "dv_list"), ("dlv stacks", "dv_stacks"),
+            ("cli list", "cli_list"), ("cli json", "cli_json")]
+    mem = [("cg MB", "cg_process_mb"), ("cli MB", "cli_json_mb"), ("rgdb MB", "rg_mb"), ("dlv list MB", "dv_list_mb"),
            ("dlv stk MB", "dv_stacks_mb")]
     head = "%8s " % "n" + " ".join("%10s" % c for c, _ in cols + mem)
     print(head)
@@ -815,6 +961,11 @@ def main(argv=None):
                     help="Markdown file to update (default docs/performance.md)")
     ap.add_argument("--no-doc", action="store_true", help="do not write the Markdown file")
     ap.add_argument("--json", help="also write every measurement to this JSON file")
+    ap.add_argument("--cli", default=os.path.join(os.environ.get("CGOSTACK_BUILD_DIR") or os.path.join(REPO, "build"),
+                                                  "cgostack"),
+                    help="the standalone tool (default build/cgostack)")
+    ap.add_argument("--cores-from", metavar="BUILD_DIR",
+                    help="take the cores from (and cache them in) this build directory's cores/")
     ap.add_argument("--no-profile", action="store_true",
                     help="skip the extra cProfile run of cgostack at the largest size")
     args = ap.parse_args(argv)
@@ -873,7 +1024,13 @@ def measure(args, sizes, tools, meta, tmp):
         plugin, build_dir, meta["backend"] = snapshot_plugin(tmp)
     else:
         plugin, build_dir, meta["backend"] = None, None, []
-    cores = {n: take_core(args.go, n) for n in sizes}
+    if "cli" in tools and not os.access(args.cli, os.X_OK):
+        meta["skipped"].append("the CLI (%s not found; build it with scripts/build.sh)" % args.cli)
+        tools.remove("cli")
+    meta["lockgraph"] = lockgraph_available()
+    if "cgostack" in tools and meta["lockgraph"] and LOCKGRAPH_STEP not in CGOSTACK_STEPS:
+        CGOSTACK_STEPS.append(LOCKGRAPH_STEP)
+    cores = {n: take_core(args.go, n, args.cores_from) for n in sizes}
     meta["go_version"] = cores[sizes[0]].get("go_version", args.go)
     init = {"startup": "", "list": "goroutines\n", "stacks": "goroutines -t %d\n" % args.delve_depth}
     for n in sizes:
@@ -886,6 +1043,12 @@ def measure(args, sizes, tools, meta, tmp):
                 r.setdefault("cgostack", []).append(x)
                 log("  -n %d run %d cgostack: %s%s" % (n, i + 1, "  ".join(
                     "%s %.3f" % (st["name"], st["seconds"]) for st in x["steps"]),
+                    "  PROBLEM: " + "; ".join(x["problems"]) if x["problems"] else ""))
+            if "cli" in tools:
+                x = run_cli(tmp, args.cli, cores[n], n)
+                r.setdefault("cli", []).append(x)
+                log("  -n %d run %d cli: %s%s" % (n, i + 1, "  ".join(
+                    "%s %.3f s %.0f MB" % (st["name"], st["seconds"], st["maxrss_kb"] / 1024) for st in x["steps"]),
                     "  PROBLEM: " + "; ".join(x["problems"]) if x["problems"] else ""))
             if "runtime-gdb" in tools:
                 x = run_runtime_gdb(tmp, cores[n], goroot, n)

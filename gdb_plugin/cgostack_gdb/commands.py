@@ -9,7 +9,7 @@ import traceback
 
 import gdb
 
-from . import backend, info_text, options, target, unwinder
+from . import backend, goroutine_filter, options, target, unwinder, views
 
 _debug = False
 
@@ -36,7 +36,7 @@ def _run(fn):
         fn()
     except gdb.GdbError:
         raise
-    except options.UsageError as e:
+    except (options.UsageError, goroutine_filter.NotFound) as e:
         raise gdb.GdbError("cgostack: %s" % e)
     except (backend.BackendMissing, target.NoTarget) as e:
         raise gdb.GdbError("cgostack: %s" % e)
@@ -108,7 +108,7 @@ Example:
   (gdb) cgo-info
   (gdb) cgo-info --json --output /tmp/info.json"""
 
-    parser = options.Parser("cgo-info", "Summarise a Go process.")
+    parser = views.info_parser()
 
     def __init__(self):
         super().__init__("cgo-info", gdb.COMMAND_STATUS)
@@ -116,7 +116,7 @@ Example:
     def _go(self, arg):
         args = self.parser.parse(arg)
         data = json.loads(target.session().info_json())
-        options.emit(args, data, info_text.render, gdb.write)
+        views.show_info(args, data, gdb.write)
 
 
 class CgostackPrefix(gdb.Command):

@@ -2,48 +2,11 @@
 goroutines_json(), with GDB's thread numbers added, filtered and formatted
 by goroutine_filter and goroutines_text."""
 
-import argparse
 import json
-import shlex
 
 import gdb
 
-from . import commands, goroutine_filter, goroutines_text, native_frames, options, target
-
-
-def _frame_limit(text):
-    """--frames: a count, or "all"; None (the parser's default) means not given."""
-    if text == "all":
-        return "all"
-    try:
-        n = int(text, 10)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError("want a count >= 0 or `all`, not %r" % text)
-    return n
-
-
-def _limit(given, default):
-    """The frame limit to use: `default` when --frames was not given, None
-    for all."""
-    if given is None:
-        return default
-    return None if given == "all" else given
-
-
-def _parse(parser, arg):
-    """Like options.Parser.parse, but options may come between goids."""
-    try:
-        words = shlex.split(arg)
-    except ValueError as e:
-        raise options.UsageError("%s: %s" % (parser.prog, e))
-    args = parser.parse_intermixed_args(words)
-    try:
-        args.goids = goroutine_filter.parse_goids(args.goids)
-    except ValueError as e:
-        raise options.UsageError("%s: %s (see `help %s`)" % (parser.prog, e, parser.prog))
-    return args
+from . import commands, goroutines_text, native_frames, options, target, views
 
 
 def _gdb_threads():
@@ -71,29 +34,11 @@ def _fetch_rows(with_frames):
 
 
 def _report(with_frames=True):
-    """The backend's goroutine report as dicts, each goroutine with
-    `gdb_thread` and `locked_gdb_thread` (GDB's numbers for its LWPs, null
-    when GDB has no such thread) and its `frames`.  Goroutines sharing a
-    stack share one frame list, so renderers must not modify frame lists.
-    Without frames the backend skips unwinding."""
-    data = _fetch_rows(with_frames)
-    columns = data.pop("columns", None) or []
-    stacks = data.pop("stacks", None) or []
-    goroutines = []
-    for row in data.pop("rows", None) or ():
-        g = dict(zip(columns, row))
-        stack = g.pop("stack", None)
-        g["frames"] = stacks[stack] if stack is not None else []
-        # Rows carry every field; the object form leaves these out when unset,
-        # and rows say null for no labels.
-        for optional in ("labels_error", "frames_omitted"):
-            if g.get(optional) is None:
-                g.pop(optional, None)
-        if g.get("labels") is None:
-            g["labels"] = {}
-        goroutines.append(g)
-    data["goroutines"] = goroutines
-    return data
+    """The backend's goroutine report as dicts (views.decode_report), each
+    goroutine with `gdb_thread` and `locked_gdb_thread` (GDB's numbers for
+    its LWPs, null when GDB has no such thread) and its `frames`.  Without
+    frames the backend skips unwinding."""
+    return views.decode_report(_fetch_rows(with_frames))
 
 
 def _write_all_json(args, frame_limit):
@@ -108,20 +53,6 @@ def _write_all_json(args, frame_limit):
         gdb.write("cgostack: wrote %s\n" % args.output)
     else:
         gdb.write(out + "\n")
-
-
-def _show_one(args, data, goid):
-    goroutines = data.get("goroutines") or []
-    try:
-        g = goroutine_filter.find(goroutines, goid)
-    except goroutine_filter.NotFound as e:
-        raise gdb.GdbError("cgostack: %s" % e)
-    limit = _limit(args.frames, None)
-    if args.json:
-        out = goroutine_filter.one_json(data, g, limit)
-    else:
-        out = g
-    options.emit(args, out, lambda g: goroutines_text.render_full(data, g, limit), gdb.write)
 
 
 class CgoGoroutines(commands._Command):
@@ -184,55 +115,23 @@ Examples:
   (gdb) cgo-goroutines 1 17 42 --frames 0
   (gdb) cgo-goroutines --json --output /tmp/goroutines.json"""
 
-    parser = options.Parser("cgo-goroutines", "List goroutines.")
-    parser.add_argument("goids", nargs="*", metavar="GOID")
-    parser.add_argument("--state", action="append", default=[], metavar="STATE")
-    parser.add_argument("--function", action="append", default=[], metavar="SUBSTR")
-    parser.add_argument("--system", action="store_true")
-    parser.add_argument("--group", action="store_true")
-    parser.add_argument("--frames", type=_frame_limit, metavar="N")
-    parser.add_argument("--runtime-frames", action="store_true")
+    parser = views.goroutines_parser()
 
     def __init__(self):
         super().__init__("cgo-goroutines", gdb.COMMAND_STACK)
 
     def _go(self, arg):
-        args = _parse(self.parser, arg)
-        if len(args.goids) == 1 and not args.group:
-            return _show_one(args, _report(), args.goids[0])
-        text_limit = _limit(args.frames, goroutines_text.LIST_FRAMES)
-        json_limit = _limit(args.frames, None)
-        unfiltered = not (args.goids or args.state or args.function or args.group)
-        if args.json and unfiltered:
-            return _write_all_json(args, json_limit)
-        if unfiltered and text_limit == 0:
+        args = views.parse_goroutines(self.parser, arg)
+        plan = views.plan_goroutines(args)
+        if plan.kind == "all_json":
+            return _write_all_json(args, plan.json_limit)
+        if plan.kind == "rows":
             # Python rows straight from the backend: no JSON to decode.
             data = target.session().goroutine_rows(fields=list(goroutines_text.HEADER_FIELDS),
                                                    gdb_threads=_gdb_threads())
-            return options.emit(args, data, lambda d: goroutines_text.render_header_rows(
-                d, d.get("columns") or [], d.get("rows") or [], args.system), gdb.write)
-        data = _report(with_frames=not (json_limit == 0 and not args.function
-                                        and not args.group))
-        # Like runtime frames, system goroutines are hidden in text only:
-        # JSON has every goroutine, each marked "system".
-        sel = goroutine_filter.select(data.get("goroutines") or [], goids=args.goids,
-                                      states=goroutine_filter.parse_states(args.state),
-                                      functions=args.function, system=args.system or args.json)
-        if args.group:
-            groups = goroutine_filter.group(sel.goroutines)
-            if args.json:
-                out = goroutine_filter.groups_json(data, sel, groups, json_limit)
-            else:
-                out = groups
-            options.emit(args, out, lambda gs: goroutines_text.render_groups(
-                data, sel, gs, text_limit, args.runtime_frames), gdb.write)
         else:
-            if args.json:
-                out = goroutine_filter.list_json(data, sel, json_limit)
-            else:
-                out = sel
-            options.emit(args, out, lambda s: goroutines_text.render_list(
-                data, s, text_limit, args.runtime_frames), gdb.write)
+            data = _report(with_frames=plan.with_frames)
+        views.show_goroutines(args, plan, data, gdb.write)
 
 
 class CgoGoroutine(commands._Command):
@@ -256,19 +155,17 @@ Examples:
   (gdb) cgo-goroutine 17
   (gdb) cgo-goroutine 17 --json --output /tmp/g17.json"""
 
-    parser = options.Parser("cgo-goroutine", "Show one goroutine in full.")
-    parser.add_argument("goids", nargs=1, metavar="GOID")
-    parser.add_argument("--frames", type=_frame_limit, metavar="N")
+    parser = views.goroutine_parser()
 
     def __init__(self):
         super().__init__("cgo-goroutine", gdb.COMMAND_STACK)
 
     def _go(self, arg):
-        args = _parse(self.parser, arg)
+        args = views.parse_goroutines(self.parser, arg)
         if len(args.goids) != 1:
             raise options.UsageError("cgo-goroutine: give exactly one GOID "
                                      "(see `help cgo-goroutine`)")
-        _show_one(args, _report(), args.goids[0])
+        views.show_one(args, _report(), args.goids[0], gdb.write)
 
 
 def register():

@@ -1,12 +1,10 @@
 """cgo-lockgraph: the cross-language wait-for graph (backend: lockgraph_json)."""
 
 import json
-import shutil
-import subprocess
 
 import gdb
 
-from . import commands, native_frames, options, target, lockgraph_text
+from . import commands, native_frames, target, views
 
 
 class CgoLockgraph(commands._Command):
@@ -36,8 +34,7 @@ Examples:
   (gdb) cgo-lockgraph --dot /tmp/locks.dot
   (gdb) cgo-lockgraph --json --output /tmp/locks.json"""
 
-    parser = options.Parser("cgo-lockgraph", "The cross-language wait-for graph.")
-    parser.add_argument("--dot", metavar="FILE", help="write Graphviz source (and SVG when dot is installed)")
+    parser = views.lockgraph_parser()
 
     def __init__(self):
         super().__init__("cgo-lockgraph", gdb.COMMAND_STATUS)
@@ -46,26 +43,7 @@ Examples:
         args = self.parser.parse(arg)
         session = target.session()
         native_frames.hand_over(session)
-        data = json.loads(session.lockgraph_json())
-        if args.dot:
-            _write_dot(args.dot, lockgraph_text.dot(data))
-        options.emit(args, data, lockgraph_text.render, gdb.write)
-
-
-def _write_dot(path, source):
-    with open(path, "w") as f:
-        f.write(source)
-    gdb.write("cgostack: wrote %s\n" % path)
-    if shutil.which("dot"):
-        svg = path + ".svg"
-        p = subprocess.run(["dot", "-Tsvg", "-o", svg, path], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True, timeout=120)
-        if p.returncode == 0:
-            gdb.write("cgostack: wrote %s\n" % svg)
-        else:
-            gdb.write("cgostack: dot failed: %s\n" % p.stderr.strip().splitlines()[-1:])
-    else:
-        gdb.write("cgostack: Graphviz `dot` is not installed; no SVG written (apt install graphviz)\n")
+        views.show_lockgraph(args, json.loads(session.lockgraph_json()), gdb.write)
 
 
 def register():

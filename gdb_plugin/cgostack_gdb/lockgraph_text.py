@@ -1,6 +1,9 @@
 """Text and Graphviz forms of `cgo-lockgraph`: the diagnoses and chains
 first (what a person needs), then every lock with its waiters and holder."""
 
+import shutil
+import subprocess
+
 from . import goroutines_text
 
 INDENT = goroutines_text.INDENT
@@ -82,3 +85,20 @@ def dot(data, max_nodes=2000):
                                                           _dot_id(e["kind"]), style))
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def write_dot(path, source, write):
+    """Writes the Graphviz source, and PATH.svg when `dot` is installed."""
+    with open(path, "w") as f:
+        f.write(source)
+    write("cgostack: wrote %s\n" % path)
+    if not shutil.which("dot"):
+        write("cgostack: Graphviz `dot` is not installed; no SVG written (apt install graphviz)\n")
+        return
+    svg = path + ".svg"
+    p = subprocess.run(["dot", "-Tsvg", "-o", svg, path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True, timeout=120)
+    if p.returncode == 0:
+        write("cgostack: wrote %s\n" % svg)
+    else:
+        write("cgostack: dot failed: %s\n" % (p.stderr.strip().splitlines() or ["?"])[-1])

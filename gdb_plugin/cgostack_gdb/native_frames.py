@@ -18,16 +18,23 @@ def _object(pc):
     return gdb.current_progspace().filename or ""
 
 
-def _c_frame(frame, pc, sp, inlined, exact):
+def _c_frame(frame, pc, sp, inlined, exact, depth):
+    """`depth`: how many inline frames of the same physical frame are newer
+    than this one (0 for the innermost)."""
     function = frame.name() or ""
     file, line = "", 0
     try:
         # GDB symbolizes pc-1 for every frame below a Python-unwound one; a
-        # frame a signal interrupted must be looked up at the pc itself.
-        sal = gdb.find_pc_line(pc) if exact else frame.find_sal()
+        # frame a signal interrupted must be looked up at the pc itself: its
+        # depth-th enclosing function block (inlined calls nest as blocks),
+        # and for an outer frame its call site, which GDB gets right.
+        sal = gdb.find_pc_line(pc) if exact and depth == 0 else frame.find_sal()
         if exact:
             block = gdb.block_for_pc(pc)
-            while block is not None and block.function is None:
+            skip = depth
+            while block is not None and (block.function is None or skip > 0):
+                if block.function is not None:
+                    skip -= 1
                 block = block.superblock
             if block is not None:
                 function = block.function.print_name
@@ -44,6 +51,7 @@ def _chain(session, lwp):
     error = ""
     frame = gdb.newest_frame()
     last = frame
+    depth = 0  # inline frames seen so far in the current physical frame
     while frame is not None and len(frames) < MAX_FRAMES:
         pc = frame.pc()
         if pc == 0 and frames:
@@ -56,7 +64,8 @@ def _chain(session, lwp):
         if session.is_go_pc(pc, bool(frames)):
             frames.append((pc, sp, "", "", 0, "", inlined))
         else:
-            frames.append(_c_frame(frame, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp)))
+            frames.append(_c_frame(frame, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), depth))
+        depth = depth + 1 if inlined else 0
         try:
             frame = frame.older()
         except gdb.error as e:

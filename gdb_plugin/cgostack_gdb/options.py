@@ -11,7 +11,10 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def __init__(self, prog, description, epilog=None):
+    def __init__(self, prog, description, epilog=None, help_hint=None):
+        # Where errors send the user: `help cgo-goroutines` in GDB,
+        # `cgostack goroutines --help` on the command line.
+        self.help_hint = help_hint or "help " + prog
         super().__init__(prog=prog, description=description, epilog=epilog, add_help=False,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
         self.add_argument("--json", action="store_true",
@@ -20,7 +23,7 @@ class Parser(argparse.ArgumentParser):
                           help="write the result to FILE instead of the screen")
 
     def error(self, message):
-        raise UsageError("%s: %s (see `help %s`)" % (self.prog, message, self.prog))
+        raise UsageError("%s: %s (see `%s`)" % (self.prog, message, self.help_hint))
 
     def parse(self, arg):
         try:

@@ -5,7 +5,7 @@ import json
 
 import gdb
 
-from . import commands, native_frames, options, target, threads_text
+from . import commands, native_frames, target, views
 
 
 def _gdb_threads():
@@ -46,11 +46,7 @@ Examples:
   (gdb) cgo-threads 2322 --signal-frames
   (gdb) cgo-threads --json --output /tmp/threads.json"""
 
-    parser = options.Parser("cgo-threads", "List every OS thread.")
-    parser.add_argument("lwps", nargs="*", type=int, metavar="LWP")
-    parser.add_argument("--no-frames", action="store_true", help="headers only")
-    parser.add_argument("--signal-frames", action="store_true",
-                        help="show the Go signal handler's frames")
+    parser = views.threads_parser()
 
     def __init__(self):
         super().__init__("cgo-threads", gdb.COMMAND_STATUS)
@@ -70,14 +66,7 @@ Examples:
         data = json.loads(session.threads_json(with_frames=not args.no_frames,
                                                 signal_frames=args.signal_frames,
                                                 gdb_threads=gdb_threads))
-        if args.lwps:
-            known = {t["lwp"] for t in data["threads"]}
-            missing = [lwp for lwp in args.lwps if lwp not in known]
-            if missing:
-                raise options.UsageError("no thread with LWP %s in this process (cgo-threads lists them)"
-                                         % ", ".join(map(str, missing)))
-            data["threads"] = [t for t in data["threads"] if t["lwp"] in args.lwps]
-        options.emit(args, data, threads_text.render, gdb.write)
+        views.show_threads(args, data, gdb.write)
 
 
 def register():

@@ -21,8 +21,12 @@ _KIND = {
 
 
 def header(t):
-    name = "Thread %s" % t["gdb_thread"] if t.get("gdb_thread") is not None else "Thread"
-    out = "%s (LWP %d): %s" % (name, t["lwp"], _KIND.get(t.get("kind"), t.get("kind")))
+    # Without GDB (the CLI) there is no thread number: "LWP 2352: ...".
+    if t.get("gdb_thread") is not None:
+        name = "Thread %s (LWP %d)" % (t["gdb_thread"], t["lwp"])
+    else:
+        name = "LWP %d" % t["lwp"]
+    out = "%s: %s" % (name, _KIND.get(t.get("kind"), t.get("kind")))
     if t.get("m") is not None:
         out += " M%d" % t["m"]
     out += ", " + _ACTIVITY.get(t.get("activity"), t.get("activity") or "?")

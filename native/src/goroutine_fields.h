@@ -24,7 +24,11 @@ inline std::optional<int64_t> GdbThread(const GoroutineQuery& q, const std::opti
 
 // `stack`: the goroutine's entry in the report's table of distinct stacks.
 template <typename Sink>
-void VisitGoroutineFields(const Goroutine& g, const GoroutineQuery& q, size_t stack, Sink& out) {
+void VisitGoroutineFields(const Goroutine& g, const GoroutineQuery& q, size_t stack, Sink& out,
+                          size_t frame_count = SIZE_MAX) {
+  // frame_count: the stack's length when its frames were already dropped
+  // (serialised as they were read); SIZE_MAX means g.frames.size().
+  if (frame_count == SIZE_MAX) frame_count = g.frames.size();
   out.Put("goid", g.goid);
   out.Put("address", g.address);
   out.Put("status", g.status);
@@ -48,7 +52,7 @@ void VisitGoroutineFields(const Goroutine& g, const GoroutineQuery& q, size_t st
   if (q.with_frames) {
     if (q.stack_table) out.Put("stack", static_cast<uint64_t>(stack));
     else out.Frames("frames", stack);
-    out.RareCount("frames_omitted", g.frames.size() > q.max_frames ? g.frames.size() - q.max_frames : 0);
+    out.RareCount("frames_omitted", frame_count > q.max_frames ? frame_count - q.max_frames : 0);
   }
   out.Text("frames_error", g.frames_error);
   out.Text("error", g.error);

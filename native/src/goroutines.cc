@@ -115,6 +115,7 @@ std::vector<Goroutine> GoroutineReader::ReadAll(const GoroutineOptions& opts) {
       g.address = gp;
       g.status = "unknown";
       g.error = "cannot read the g at " + Hex(gp);
+      if (opts.each) opts.each(&g);
       out.push_back(std::move(g));
       continue;
     }
@@ -122,6 +123,7 @@ std::vector<Goroutine> GoroutineReader::ReadAll(const GoroutineOptions& opts) {
     if (rt_.IsDead(status)) continue;
     Goroutine g;
     ReadOne(gp, buf, opts, &g);
+    if (opts.each) opts.each(&g);
     out.push_back(std::move(g));
   }
   return out;

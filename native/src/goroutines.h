@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -46,6 +47,10 @@ struct Goroutine {
 struct GoroutineOptions {
   bool with_frames = true;
   size_t max_frames = 1024;
+  // Called on every goroutine ReadAll returns, as soon as it is read: a
+  // report can serialise its stack and drop the frames, so 100,000 stacks
+  // are never all in memory at once.
+  std::function<void(Goroutine*)> each;
 };
 
 class GoroutineReader {

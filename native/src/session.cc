@@ -32,7 +32,8 @@ namespace cgostack {
 
 namespace {
 
-// Runs `write` into a string, or streams it to `output_path` and returns "".
+// Runs `write` into a string, or streams it to `output_path` ("-" is
+// standard output, for the CLI) and returns "".
 template <typename Write>
 std::string JsonTo(const std::string& output_path, Write write) {
   std::string out;
@@ -40,6 +41,16 @@ std::string JsonTo(const std::string& output_path, Write write) {
     JsonWriter w(&out);
     write(w);
     return out;
+  }
+  if (output_path == "-") {
+    {
+      JsonWriter w(&out, stdout);
+      write(w);
+      w.Flush();
+    }
+    std::fputc('\n', stdout);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw Error(std::string("cannot write to standard output: ") + std::strerror(errno));
+    return "";
   }
   std::FILE* f = std::fopen(output_path.c_str(), "w");
   if (!f) throw Error("cannot write " + output_path + ": " + std::strerror(errno));
@@ -63,16 +74,17 @@ ThreadStacks& Session::stacks() {
 std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::string& output_path) {
   StitchFn stitch;
   if (stacks_ && stacks_->has_chains()) stitch = [this](Goroutine* g) { stacks_->StitchGoroutine(g); };
-  return JsonTo(output_path, [&](JsonWriter& w) { WriteGoroutinesReport(*runtime_, query, w, stitch); });
+  return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
 }
 
 std::string Session::LockGraphJson(const std::string& output_path) {
   LockGraph graph = BuildLockGraph(*runtime_, stacks());
+  last_report_partial_ = !graph.warnings.empty();
   return JsonTo(output_path, [&](JsonWriter& w) { WriteLockGraph(graph, w); });
 }
 
 std::string Session::ThreadsJson(const ThreadsQuery& query, const std::string& output_path) {
-  return JsonTo(output_path, [&](JsonWriter& w) { WriteThreadsReport(*runtime_, stacks(), query, w); });
+  return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteThreadsReport(*runtime_, stacks(), query, w); });
 }
 
 }  // namespace cgostack

@@ -24,13 +24,18 @@ class Session {
   // `cgo-info` as a JSON string.
   std::string InfoJson();
   // `cgo-goroutines` as JSON.  With `output_path` the JSON goes straight to
-  // that file (100,000 stacks are hundreds of megabytes) and "" is returned.
+  // that file (100,000 stacks are hundreds of megabytes; "-" is standard
+  // output) and "" is returned.
   std::string GoroutinesJson(const GoroutineQuery& query, const std::string& output_path);
   // `cgo-threads` as JSON (to `output_path` as for GoroutinesJson).
   std::string ThreadsJson(const ThreadsQuery& query, const std::string& output_path);
 
   // `cgo-lockgraph` as JSON (to `output_path` as for GoroutinesJson).
   std::string LockGraphJson(const std::string& output_path);
+
+  // Whether the last GoroutinesJson or ThreadsJson was partial (warnings,
+  // unreadable goroutines or stacks): the CLI's exit status 2.
+  bool last_report_partial() const { return last_report_partial_; }
 
   // The threads' stack state (built on first use).  ResetThreads drops it:
   // a live process that ran has new stacks, Ms and native frames.
@@ -42,6 +47,7 @@ class Session {
   std::unique_ptr<Target> target_;
   std::unique_ptr<GoRuntime> runtime_;
   std::unique_ptr<ThreadStacks> stacks_;
+  bool last_report_partial_ = false;
 };
 
 }  // namespace cgostack

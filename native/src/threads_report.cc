@@ -97,7 +97,8 @@ void WriteSignals(const SignalTable& sigs, std::optional<uint64_t> mask, JsonWri
 
 }  // namespace
 
-void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w) {
+bool WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w) {
+  bool partial = !rt.target().warnings().empty();
   w.BeginObject();
   w.Field("go_version", rt.BuildVersion());
   w.Key("threads").BeginArray();
@@ -150,6 +151,7 @@ void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery&
       if (chain) WriteFrames(stacks.stitcher().ThreadStack(ts.lwp, *chain, q.signal_frames), SIZE_MAX, w);
       else w.Null();
       std::string error = chain ? chain->error : "no native frames were collected for this thread";
+      partial = partial || !error.empty();
       w.Key("frames_error");
       if (error.empty()) w.Null();
       else w.String(error);
@@ -161,6 +163,7 @@ void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery&
   for (const auto& warning : rt.target().warnings()) w.String(warning);
   w.EndArray();
   w.EndObject();
+  return partial;
 }
 
 }  // namespace cgostack

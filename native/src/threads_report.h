@@ -20,7 +20,9 @@ struct ThreadsQuery {
   std::map<int64_t, int64_t> gdb_threads;  // GDB's thread number per LWP
 };
 
-void WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w);
+// Returns whether the report is partial: a warning, or (with frames) a
+// thread whose stack stops early or is missing.
+bool WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w);
 
 // A thread's registers where its own code was: below any Go signal handler
 // it is in (the handlers, innermost first, alongside).

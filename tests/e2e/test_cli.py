@@ -1,0 +1,271 @@
+"""The standalone CLI (build/cgostack) against the GDB commands on the same
+kernel cores: the JSON of info, goroutines and threads must be the GDB
+commands' JSON (gdb_thread fields aside, which the CLI leaves null), which
+makes the C frames libdwfl finds equal to GDB's (function, file, line,
+object, pc, inlined); the text must be the GDB text without GDB's thread
+numbers.  Plus --pid on a live fixture, exit statuses (full, partial on a
+truncated core, failure, usage) and --help."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import gdbrun
+from gdbrun import harness
+
+GO = gdbrun.go_version_from_argv()
+BUILD = os.environ.get("CGOSTACK_BUILD_DIR") or os.path.join(gdbrun.SOURCE_DIR, "build")
+CLI = os.path.join(BUILD, "cgostack")
+# deadlock: cgo calls and a callback into Go from a cgo call; cthread:
+# callbacks on threads C created; crashc: a SIGSEGV inside C.
+FIXTURES = (("deadlock", "SIGQUIT"), ("cthread", "SIGQUIT"), ("crashc", "SIGUSR1"))
+
+
+def cli(*args, timeout=300):
+    p = subprocess.run([CLI] + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def without_gdb_threads(o):
+    if isinstance(o, dict):
+        return {k: without_gdb_threads(v) for k, v in o.items()
+                if k not in ("gdb_thread", "locked_gdb_thread")}
+    if isinstance(o, list):
+        return [without_gdb_threads(v) for v in o]
+    return o
+
+
+def without_thread_numbers(text):
+    """GDB's text names GDB thread numbers; the CLI's cannot."""
+    text = re.sub(r"\(LWP (\d+), thread \d+\)", r"(LWP \1)", text)
+    return re.sub(r"^Thread \d+ \(LWP (\d+)\):", r"LWP \1:", text, flags=re.M)
+
+
+def runs(frames):
+    """[(is_c, [frames])]: maximal runs of C frames and of other frames."""
+    out = []
+    for f in frames or []:
+        c = f["lang"] == "c"
+        if not out or out[-1][0] != c:
+            out.append((c, []))
+        out[-1][1].append(f)
+    return out
+
+
+def is_subsequence(short, long):
+    it = iter(long)
+    return all(any(x == y for y in it) for x in short)
+
+
+def c_frames(frames):
+    return [f for f in frames or [] if f["lang"] == "c"]
+
+
+class CliMatchesGdbTest(unittest.TestCase):
+    maxDiff = None
+
+    def assert_same_stacks(self, got, want, where):
+        """Frames of one goroutine or thread, where a stack runs into
+        garbage (runtime.morestack on g0: no stack-switch rule yet): GDB
+        repeats the bad frame where libdwfl stops, with an error.  Other C
+        runs may only lack frames GDB has (kept in order, same first
+        frame); every run is checked for equality first."""
+        g_frames, w_frames = got.pop("frames", None), want.pop("frames", None)
+        g_err, w_err = got.pop("frames_error", None), want.pop("frames_error", None)
+        if g_err and g_err.startswith("cannot unwind past"):
+            while w_frames and w_frames[-1]["lang"] == "c" and not w_frames[-1]["function"]:
+                w_frames = w_frames[:-1]
+            while g_frames and g_frames[-1]["lang"] == "c" and not g_frames[-1]["function"]:
+                g_frames = g_frames[:-1]
+        else:
+            self.assertEqual(g_err, w_err, where)
+        g_runs, w_runs = runs(g_frames), runs(w_frames)
+        self.assertEqual([c for c, _ in g_runs], [c for c, _ in w_runs], where)
+        for (c, g), (_, w) in zip(g_runs, w_runs):
+            if not c:
+                self.assertEqual(g, w, where)
+                continue
+            if g == w:
+                continue
+            self.assertTrue(g_err, "%s: C frames differ from GDB's: %s vs %s" % (where, g, w))
+            self.assertEqual(g[0], w[0], where)
+            self.assertTrue(is_subsequence(g, w), "%s: C frames %s are not a subsequence of GDB's %s"
+                            % (where, g, w))
+
+    def assert_same_report(self, name, got, want, exact):
+        if exact:
+            self.assertEqual(got, want, "%s --json differs from GDB's" % name)
+            return
+        items = "goroutines" if name.endswith("goroutines") else "threads" if name.endswith("threads") else None
+        if items is None:
+            self.assertEqual(got, want, name)
+            return
+        self.assertEqual(len(got[items]), len(want[items]), name)
+        for g, w in zip(got.pop(items), want.pop(items)):
+            self.assert_same_stacks(g, w, "%s %s" % (name, g.get("goid", g.get("lwp"))))
+            self.assertEqual(g, w, name)
+        self.assertEqual(got, want, name)
+
+    def compare(self, fixture, trigger, exact=True):
+        core = harness.kernel_core(fixture, GO, trigger=trigger)
+        exe, path = os.path.abspath(core["binary"]), os.path.abspath(core["core"])
+        with tempfile.TemporaryDirectory() as d:
+            cmds, files = [], {}
+            for name, command in (("info", "cgo-info"), ("goroutines", "cgo-goroutines"),
+                                  ("threads", "cgo-threads"), ("lockgraph", "cgo-lockgraph")):
+                files[name] = os.path.join(d, name + ".json")
+                cmds.append("%s --json --output %s" % (command, files[name]))
+            for name, command in (("goroutines_text", "cgo-goroutines --group"),
+                                  ("threads_text", "cgo-threads"), ("lockgraph_text", "cgo-lockgraph")):
+                files[name] = os.path.join(d, name + ".txt")
+                cmds.append("%s --output %s" % (command, files[name]))
+            rc, out, err = gdbrun.gdb(cmds, exe, path)
+            for name in ("info", "goroutines", "threads", "lockgraph"):
+                with open(files[name]) as f:
+                    want = without_gdb_threads(json.load(f))
+                rc, out, err = cli(name, "--json", exe, path)
+                self.assertIn(rc, (0, 2), err)
+                self.assertEqual(err, "")
+                got = without_gdb_threads(json.loads(out))
+                self.assert_same_report("%s %s" % (fixture, name), got, want, exact)
+            for name, words in (("goroutines_text", ["goroutines", "--group"]),
+                                ("threads_text", ["threads"]), ("lockgraph_text", ["lockgraph"]))[:None if exact else 0]:
+                with open(files[name]) as f:
+                    want = without_thread_numbers(f.read())
+                rc, out, err = cli(*(words + [exe, path]))
+                self.assertIn(rc, (0, 2), err)
+                self.assertEqual(out, want, "%s %s text differs from GDB's" % (fixture, " ".join(words)))
+        return json.loads(cli("threads", "--json", exe, path)[1])
+
+    def test_deadlock(self):
+        threads = self.compare("deadlock", "SIGQUIT")
+        core = harness.kernel_core("deadlock", GO)
+        graph = json.loads(cli("lockgraph", "--json", core["binary"], core["core"])[1])
+        self.assertEqual([d["code"] for d in graph["diagnoses"] if d["code"] == "deadlock_cycle"], ["deadlock_cycle"])
+        # Not equal by emptiness: the threads in cgo calls have libc and
+        # fixture C frames, found by libdwfl.
+        in_cgo = [t for t in threads["threads"] if t["activity"] == "cgo_call"]
+        self.assertTrue(in_cgo)
+        for t in in_cgo:
+            names = [f["function"] for f in c_frames(t["frames"])]
+            self.assertIn("___pthread_mutex_lock", names, names)
+        callback = [t for t in threads["threads"] if t["in_callback"]]
+        self.assertTrue(callback)
+        self.assertIn("hold_C_then_call_go", [f["function"] for t in callback for f in c_frames(t["frames"])])
+
+    def test_cthread(self):
+        # Its C threads wait in libc functions reached by tail calls
+        # (frames rebuilt from DWARF call sites, as GDB does); one thread's
+        # stack runs into runtime.morestack, where both unwinders give up
+        # differently (see assert_same_stacks).
+        threads = self.compare("cthread", "SIGQUIT", exact=False)
+        joiner = [t for t in threads["threads"] if "c_joiner_thread" in [f["function"] for f in c_frames(t["frames"])]]
+        self.assertEqual(len(joiner), 1)
+        self.assertIn("___pthread_join", [f["function"] for f in c_frames(joiner[0]["frames"])])
+        self.assertTrue([t for t in threads["threads"] if t["kind"] == "c_extra_m"])
+
+    def test_crash_in_c(self):
+        self.compare("crashc", "SIGUSR1")
+
+
+class CliLiveTest(unittest.TestCase):
+    def test_pid(self):
+        with harness.live("deadlock", GO) as live:
+            rc, out, err = cli("threads", "--json", "--pid", live.pid)
+            self.assertEqual(rc, 0, err)
+            data = json.loads(out)
+            in_cgo = [t for t in data["threads"] if t["activity"] == "cgo_call"]
+            self.assertTrue(in_cgo, out)
+            for t in in_cgo:
+                names = [f["function"] for f in c_frames(t["frames"])]
+                self.assertIn("___pthread_mutex_lock", names)
+                self.assertTrue({"wait_lock_A", "lock_C_blocking"} & set(names), names)
+            rc, out, err = cli("goroutines", "--state", "syscall", "--pid", live.pid)
+            self.assertEqual(rc, 0, err)
+            self.assertIn("___pthread_mutex_lock", out)
+            self.assertIn("---- C code called from Go", out)
+            # Detached: the process runs on, traced by nobody.
+            with open("/proc/%d/status" % live.pid) as f:
+                status = f.read()
+            self.assertRegex(status, r"TracerPid:\s+0\n")
+            self.assertNotRegex(status, r"State:\s+t")
+
+    def test_no_such_process(self):
+        rc, out, err = cli("info", "--pid", 0x3ffffff0)
+        self.assertEqual(rc, 1)
+        self.assertRegex(err, r"^cgostack: no process with pid \d+\n$")
+
+
+class CliExitStatusTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.core = harness.kernel_core("deadlock", GO)
+        cls.tmp = tempfile.mkdtemp()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def one_error_line(self, expect_rc, *args):
+        rc, out, err = cli(*args)
+        self.assertEqual(rc, expect_rc, (out, err))
+        self.assertEqual(out, "")
+        self.assertRegex(err, r"^cgostack: [^\n]+\n$")
+        self.assertNotIn("Traceback", err)
+        return err
+
+    def test_full(self):
+        for command in ("info", "goroutines", "threads"):
+            rc, out, err = cli(command, self.core["binary"], self.core["core"])
+            self.assertEqual(rc, 0, err)
+            self.assertTrue(out)
+
+    def test_partial_on_truncated_core(self):
+        cut = os.path.join(self.tmp, "truncated.core")
+        with open(self.core["core"], "rb") as src, open(cut, "wb") as dst:
+            dst.write(src.read(os.path.getsize(self.core["core"]) // 3))
+        for command in ("info", "goroutines", "threads"):
+            rc, out, err = cli(command, "--json", self.core["binary"], cut)
+            self.assertNotIn("Traceback", err)
+            if rc == 1:  # nothing could be read: one line
+                self.assertRegex(err, r"^cgostack: [^\n]+\n$")
+                continue
+            self.assertEqual(rc, 2, err)
+            self.assertTrue(any("truncated" in w for w in json.loads(out)["warnings"]))
+
+    def test_failure(self):
+        self.one_error_line(1, "goroutines", "/bin/true", self.core["core"])
+        other = harness.build("cthread", GO)
+        self.assertIn("was not produced by", self.one_error_line(1, "threads", other, self.core["core"]))
+        self.one_error_line(1, "info", self.core["binary"], os.path.join(self.tmp, "missing"))
+        self.assertIn("no goroutine 999999",
+                      self.one_error_line(1, "goroutines", "999999", self.core["binary"], self.core["core"]))
+
+    def test_usage(self):
+        self.one_error_line(64, "bogus")
+        self.one_error_line(64, "goroutines", "--frames", "x", self.core["binary"], self.core["core"])
+        self.one_error_line(64, "goroutines", "--no-such-option", self.core["binary"], self.core["core"])
+        self.one_error_line(64, "threads", self.core["binary"])
+        self.one_error_line(64, "info", "--pid", "abc")
+        self.one_error_line(64, "goroutines", "notagoid", self.core["binary"], self.core["core"])
+        rc, out, err = cli()
+        self.assertEqual(rc, 64)
+        self.assertIn("Usage: cgostack", err)
+
+    def test_help(self):
+        rc, out, err = cli("--help")
+        self.assertEqual(rc, 0)
+        for command in ("info", "goroutines", "threads", "lockgraph"):
+            self.assertIn(command, out)
+            rc, out_c, err = cli(command, "--help")
+            self.assertEqual((rc, err), (0, ""))
+            self.assertTrue(out_c.startswith("Usage: cgostack " + command), out_c)
+
+
+if __name__ == "__main__":
+    unittest.main()
