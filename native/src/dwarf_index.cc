@@ -27,10 +27,22 @@ DwarfIndex::DwarfIndex(std::shared_ptr<ElfImage> exe) : exe_(std::move(exe)) {
   dwarf_ = dwarf_begin_elf(exe_->elf(), DWARF_C_READ, nullptr);
   if (!dwarf_)
     throw Error("cannot read DWARF of " + exe_->path() + ": " + dwarf_errmsg(-1));
+  // The destructor does not run when the constructor throws.
+  struct EndOnThrow {
+    Dwarf*& dwarf;
+    bool armed = true;
+    ~EndOnThrow() {
+      if (armed) {
+        dwarf_end(dwarf);
+        dwarf = nullptr;
+      }
+    }
+  } end_on_throw{dwarf_};
   BuildIndex();
   if (types_.find("runtime.g") == types_.end())
     throw Error(exe_->path() + " has DWARF only for its C code: a Go program without DWARF debug info "
                 "(built with -ldflags=-w or stripped); rebuild it without -w/-s, or use the unstripped copy");
+  end_on_throw.armed = false;
 }
 
 DwarfIndex::~DwarfIndex() {

@@ -22,6 +22,10 @@ json EnvValue(const std::vector<std::string>& env, const std::string& name) {
 
 }  // namespace
 
+std::string InfoReportJson(GoRuntime& rt) {
+  return BuildInfoReport(rt).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 json BuildInfoReport(GoRuntime& rt) {
   Target& target = rt.target();
   json out;

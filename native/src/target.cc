@@ -136,6 +136,17 @@ void Target::VerifyCoreMatchesExecutable() {
                         " (the core does not hold its build-id notes)");
 }
 
+std::unique_ptr<Target> Target::FromParts(std::shared_ptr<ElfImage> exe,
+                                          std::shared_ptr<const MemorySource> memory,
+                                          std::vector<ThreadState> threads, uint64_t load_bias) {
+  std::unique_ptr<Target> t(new Target());
+  t->exe_ = std::move(exe);
+  t->memory_ = std::move(memory);
+  t->threads_ = std::move(threads);
+  t->load_bias_ = load_bias;
+  return t;
+}
+
 std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
   std::unique_ptr<Target> t(new Target());
   std::string proc = "/proc/" + std::to_string(pid);

@@ -21,6 +21,11 @@ class Target {
   static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core);
   // Opens a live process.  `exe` may be empty: /proc/PID/exe is used.
   static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid);
+  // A target over memory and threads the caller assembled (the fuzz targets
+  // in native/fuzz/ and their seed generator): neither a core nor a process.
+  static std::unique_ptr<Target> FromParts(std::shared_ptr<ElfImage> exe,
+                                           std::shared_ptr<const MemorySource> memory,
+                                           std::vector<ThreadState> threads, uint64_t load_bias);
 
   const MemorySource& memory() const { return *memory_; }
   ElfImage& exe() { return *exe_; }
