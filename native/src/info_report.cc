@@ -32,7 +32,17 @@ json BuildInfoReport(GoRuntime& rt) {
   json warnings = json::array();
   for (const auto& w : target.warnings()) warnings.push_back(w);
 
-  out["go_version"] = rt.BuildVersion();
+  // Each section stands alone: a damaged core loses the sections whose
+  // memory is damaged (null, with a warning saying why), not the report.
+  auto partial = [&](const char* what, auto fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      warnings.push_back(std::string(what) + ": " + e.what());
+    }
+  };
+  out["go_version"] = nullptr;
+  partial("Go version", [&] { out["go_version"] = rt.BuildVersion(); });
   out["target"] = {{"kind", target.is_core() ? "core" : "live"},
                    {"executable", target.exe().path()},
                    {"pid", target.pid()}};
@@ -40,28 +50,36 @@ json BuildInfoReport(GoRuntime& rt) {
 
   // Goroutines: every g in allgs that is not dead, which is the set the
   // runtime's own traceback prints (system goroutines included).
-  size_t live = 0;
-  std::map<std::string, size_t> by_status;
-  size_t unreadable = 0;
-  uint64_t status_off = rt.dwarf().RequireField("runtime.g", "atomicstatus").offset;
-  for (uint64_t gp : rt.AllGs()) {
-    uint32_t status;
-    if (!gp || !target.memory().TryRead(gp + status_off, &status, sizeof status)) {
-      ++unreadable;
-      continue;
+  out["goroutines"] = nullptr;
+  out["goroutines_by_status"] = json::object();
+  partial("goroutines", [&] {
+    size_t live = 0;
+    std::map<std::string, size_t> by_status;
+    size_t unreadable = 0;
+    uint64_t status_off = rt.dwarf().RequireField("runtime.g", "atomicstatus").offset;
+    for (uint64_t gp : rt.AllGs()) {
+      uint32_t status;
+      if (!gp || !target.memory().TryRead(gp + status_off, &status, sizeof status)) {
+        ++unreadable;
+        continue;
+      }
+      if (rt.IsDead(status)) continue;
+      ++live;
+      ++by_status[rt.GStatusName(status)];
     }
-    if (rt.IsDead(status)) continue;
-    ++live;
-    ++by_status[rt.GStatusName(status)];
-  }
-  out["goroutines"] = live;
-  out["goroutines_by_status"] = by_status;
-  if (unreadable) warnings.push_back(std::to_string(unreadable) + " entries of runtime.allgs could not be read");
+    out["goroutines"] = live;
+    out["goroutines_by_status"] = by_status;
+    if (unreadable) warnings.push_back(std::to_string(unreadable) + " entries of runtime.allgs could not be read");
+  });
 
   out["threads"] = target.threads().size();
 
-  std::vector<uint64_t> ms = rt.AllMs();
-  out["ms"] = ms.size();
+  std::vector<uint64_t> ms;
+  out["ms"] = nullptr;
+  partial("Ms", [&] {
+    ms = rt.AllMs();
+    out["ms"] = ms.size();
+  });
   std::map<uint64_t, int64_t> m_of_p;  // p address -> id of the M holding it
   for (uint64_t mp : ms) {
     try {
@@ -73,7 +91,9 @@ json BuildInfoReport(GoRuntime& rt) {
   }
 
   json ps = json::array();
-  for (uint64_t pp : rt.AllPs()) {
+  std::vector<uint64_t> all_ps;
+  partial("Ps", [&] { all_ps = rt.AllPs(); });
+  for (uint64_t pp : all_ps) {
     json p;
     try {
       p["id"] = static_cast<int32_t>(rt.ReadField("runtime.p", pp, "id"));
@@ -86,11 +106,13 @@ json BuildInfoReport(GoRuntime& rt) {
     ps.push_back(p);
   }
   out["ps"] = ps;
-  out["gomaxprocs"] = rt.ReadGlobal("runtime.gomaxprocs").value_or(0);
-  // runtime.ncpu became runtime.numCPUStartup in Go 1.25.
-  for (const char* name : {"runtime.ncpu", "runtime.numCPUStartup"})
-    if (auto ncpu = rt.ReadGlobal(name)) out["ncpu"] = *ncpu;
-  out["cgo"] = rt.ReadGlobal("runtime.iscgo").value_or(0) != 0;
+  partial("GOMAXPROCS", [&] {
+    out["gomaxprocs"] = rt.ReadGlobal("runtime.gomaxprocs").value_or(0);
+    // runtime.ncpu became runtime.numCPUStartup in Go 1.25.
+    for (const char* name : {"runtime.ncpu", "runtime.numCPUStartup"})
+      if (auto ncpu = rt.ReadGlobal(name)) out["ncpu"] = *ncpu;
+  });
+  partial("cgo", [&] { out["cgo"] = rt.ReadGlobal("runtime.iscgo").value_or(0) != 0; });
 
   if (auto bi = ReadBuildInfo(target.exe())) {
     json settings = json::object();
