@@ -17,6 +17,8 @@ def render(info):
                                                           t.get("pid"))))
     else:
         rows.append(("Target", "live process %s (%s)" % (t.get("pid"), t.get("executable"))))
+    if t.get("go_library"):
+        rows.append(("Go runtime", "in shared library %s" % t["go_library"]))
     by_status = info.get("goroutines_by_status", {})
     detail = ", ".join("%d %s" % (n, s) for s, n in sorted(by_status.items(), key=lambda kv: -kv[1]))
     count = info.get("goroutines")

@@ -47,6 +47,11 @@ json BuildInfoReport(GoRuntime& rt) {
                    {"executable", target.exe().path()},
                    {"pid", target.pid()}};
   if (target.is_core()) out["target"]["core"] = target.core_path();
+  if (!target.host_executable().empty()) {
+    // c-shared: the executable is the C host; the runtime is in a library.
+    out["target"]["executable"] = target.host_executable();
+    out["target"]["go_library"] = target.exe().path();
+  }
 
   // Goroutines: every g in allgs that is not dead, which is the set the
   // runtime's own traceback prints (system goroutines included).

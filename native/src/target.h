@@ -45,10 +45,18 @@ class Target {
   void SetThreadRegisters(int lwp, const Registers& regs);
   // Problems that did not stop us (for example a truncated core).
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // A C program hosting Go as a c-shared library: exe() is then that
+  // library (where the runtime, its DWARF and pc tables are), load_bias()
+  // its load address, and this the host executable's path.  Empty otherwise.
+  const std::string& host_executable() const { return host_executable_; }
 
  private:
   Target() = default;
   void VerifyCoreMatchesExecutable();
+  // If the executable has no Go runtime, switch to the Go shared library
+  // among `mappings` (c-shared), adding its file contents to `layered`.
+  void UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered);
+  std::string host_executable_;
   std::shared_ptr<ElfImage> exe_;
   std::unique_ptr<CoreFile> core_;
   std::shared_ptr<const MemorySource> memory_;
