@@ -8,7 +8,7 @@ def _kv(rows):
 
 def render(info):
     rows = []
-    cgo = "cgo enabled" if info.get("cgo") else "cgo disabled"
+    cgo = {True: "cgo enabled", False: "cgo disabled"}.get(info.get("cgo"), "cgo unknown")
     # A damaged core can leave any section null (its warning says why).
     rows.append(("Go version", "%s (%s)" % (info.get("go_version") or "?", cgo)))
     t = info.get("target", {})

@@ -117,7 +117,10 @@ json BuildInfoReport(GoRuntime& rt) {
     for (const char* name : {"runtime.ncpu", "runtime.numCPUStartup"})
       if (auto ncpu = rt.ReadGlobal(name)) out["ncpu"] = *ncpu;
   });
-  partial("cgo", [&] { out["cgo"] = rt.ReadGlobal("runtime.iscgo").value_or(0) != 0; });
+  out["cgo"] = nullptr;
+  partial("cgo", [&] {
+    if (auto iscgo = rt.ReadGlobal("runtime.iscgo")) out["cgo"] = *iscgo != 0;
+  });
 
   if (auto bi = ReadBuildInfo(target.exe())) {
     json settings = json::object();
@@ -126,6 +129,10 @@ json BuildInfoReport(GoRuntime& rt) {
                          {"path", bi->path},
                          {"main_module", bi->main_module},
                          {"settings", settings}};
+    // Without a readable runtime.buildVersion (no symbols), the linker's copy.
+    if (out["go_version"].is_null()) out["go_version"] = bi->go_version;
+    for (const auto& [k, v] : bi->settings)
+      if (out["cgo"].is_null() && k == "CGO_ENABLED") out["cgo"] = v == "1";
   } else {
     out["build_info"] = nullptr;
   }

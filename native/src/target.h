@@ -45,6 +45,7 @@ class Target {
   void SetThreadRegisters(int lwp, const Registers& regs);
   // Problems that did not stop us (for example a truncated core).
   const std::vector<std::string>& warnings() const { return warnings_; }
+  void AddWarning(std::string warning) { warnings_.push_back(std::move(warning)); }
   // A C program hosting Go as a c-shared library: exe() is then that
   // library (where the runtime, its DWARF and pc tables are), load_bias()
   // its load address, and this the host executable's path.  Empty otherwise.
