@@ -33,6 +33,8 @@ readonly DEBIAN_PACKAGES=(
     g++ cmake make pkg-config gdb python3 python3-dev pybind11-dev
     libdw-dev libelf-dev elfutils nlohmann-json3-dev libgtest-dev
     binutils file procps
+    # clang with its sanitizer and libFuzzer runtimes: scripts/fuzz.sh
+    clang libclang-rt-dev
 )
 readonly MIRROR=http://deb.debian.org/debian
 readonly KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg

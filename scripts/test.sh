@@ -2,20 +2,32 @@
 # Sets up a machine (Debian packages, Go toolchains), builds, and runs every
 # test with ctest.  This is the README's test command and what CI runs.
 #
-# Usage: scripts/test.sh [--all-go] [ctest arguments...]
-#   --all-go   run the end-to-end tests against every Go release Debian
-#              packages (1.19 1.21 1.22 1.23 1.24 1.26 1.27) instead of the
-#              oldest and newest only
+# Usage: scripts/test.sh [--all-go] [--no-hostile] [ctest arguments...]
+#   --all-go      run the end-to-end tests against every Go release Debian
+#                 packages (1.19 1.21 1.22 1.23 1.24 1.26 1.27) instead of the
+#                 oldest and newest only
+#   --no-hostile  skip the sanitizer build (scripts/sanitize.sh) and the
+#                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 matrix="1.19 1.27"
-if [ "${1:-}" = "--all-go" ]; then
-    matrix="1.19 1.21 1.22 1.23 1.24 1.26 1.27"
+hostile=1
+while [ $# -gt 0 ]; do
+    case $1 in
+        --all-go) matrix="1.19 1.21 1.22 1.23 1.24 1.26 1.27" ;;
+        --no-hostile) hostile=0 ;;
+        *) break ;;
+    esac
     shift
-fi
+done
 scripts/setup.sh --go "$matrix"
 scripts/build.sh -DCGOSTACK_GO_MATRIX="$matrix"
 # Cores are written by the kernel into the fixture's working directory.
 ulimit -c unlimited
-cd build
-ctest --output-on-failure -j2 "$@"
+(cd build && ctest --output-on-failure -j2 "$@")
+if [ "$hostile" = 1 ]; then
+    # Same fixtures and cores as above, so these cost a build each and their
+    # own run time (a few minutes on two cores; docs/testing.md).
+    CGOSTACK_GO_MATRIX="$matrix" scripts/sanitize.sh
+    scripts/fuzz.sh "${CGOSTACK_FUZZ_SECONDS:-20}"
+fi

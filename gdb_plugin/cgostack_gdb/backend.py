@@ -15,6 +15,11 @@ class BackendMissing(Exception):
 
 
 def _candidate_dirs():
+    # CGOSTACK_BACKEND_DIR names the module's directory itself (a sanitizer
+    # build's python/ while fixtures stay in the main build directory).
+    backend = os.environ.get("CGOSTACK_BACKEND_DIR")
+    if backend:
+        yield backend
     env = os.environ.get("CGOSTACK_BUILD_DIR")
     if env:
         yield os.path.join(env, "python")

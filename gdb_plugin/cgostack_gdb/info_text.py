@@ -8,19 +8,24 @@ def _kv(rows):
 
 def render(info):
     rows = []
-    cgo = "cgo enabled" if info.get("cgo") else "cgo disabled"
-    rows.append(("Go version", "%s (%s)" % (info.get("go_version", "?"), cgo)))
+    cgo = {True: "cgo enabled", False: "cgo disabled"}.get(info.get("cgo"), "cgo unknown")
+    # A damaged core can leave any section null (its warning says why).
+    rows.append(("Go version", "%s (%s)" % (info.get("go_version") or "?", cgo)))
     t = info.get("target", {})
     if t.get("kind") == "core":
         rows.append(("Target", "core %s of %s (pid %s)" % (t.get("core"), t.get("executable"),
                                                           t.get("pid"))))
     else:
         rows.append(("Target", "live process %s (%s)" % (t.get("pid"), t.get("executable"))))
+    if t.get("go_library"):
+        rows.append(("Go runtime", "in shared library %s" % t["go_library"]))
     by_status = info.get("goroutines_by_status", {})
     detail = ", ".join("%d %s" % (n, s) for s, n in sorted(by_status.items(), key=lambda kv: -kv[1]))
-    rows.append(("Goroutines", "%d%s" % (info.get("goroutines", 0), " (%s)" % detail if detail else "")))
+    count = info.get("goroutines")
+    rows.append(("Goroutines", "%s%s" % ("unknown" if count is None else count,
+                                         " (%s)" % detail if detail else "")))
     rows.append(("OS threads", str(info.get("threads", 0))))
-    rows.append(("Ms", str(info.get("ms", 0))))
+    rows.append(("Ms", "unknown" if info.get("ms") is None else str(info["ms"])))
     ncpu = info.get("ncpu")
     rows.append(("GOMAXPROCS", "%s%s" % (info.get("gomaxprocs"),
                                           " (%s CPUs)" % ncpu if ncpu is not None else "")))

@@ -33,7 +33,9 @@ std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
                          ? 0
                          : std::min<uint64_t>(ph.p_filesz, img.raw_size() - ph.p_offset);
     if (ph.p_type == PT_LOAD) {
-      segs.push_back({ph.p_vaddr, avail, img.raw() + ph.p_offset});
+      // A segment past the end of a truncated core has no bytes; its offset
+      // must not even be added to the mapping's address (that overflows).
+      segs.push_back({ph.p_vaddr, avail, avail ? img.raw() + ph.p_offset : nullptr});
     } else if (ph.p_type == PT_NOTE && avail) {
       core->ParseNotes(img.raw() + ph.p_offset, avail);
     }

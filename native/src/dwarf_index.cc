@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "go_layouts.h"
 
 namespace cgostack {
 
@@ -27,11 +28,42 @@ DwarfIndex::DwarfIndex(std::shared_ptr<ElfImage> exe) : exe_(std::move(exe)) {
   dwarf_ = dwarf_begin_elf(exe_->elf(), DWARF_C_READ, nullptr);
   if (!dwarf_)
     throw Error("cannot read DWARF of " + exe_->path() + ": " + dwarf_errmsg(-1));
+  // The destructor does not run when the constructor throws.
+  struct EndOnThrow {
+    Dwarf*& dwarf;
+    bool armed = true;
+    ~EndOnThrow() {
+      if (armed) {
+        dwarf_end(dwarf);
+        dwarf = nullptr;
+      }
+    }
+  } end_on_throw{dwarf_};
   BuildIndex();
   if (types_.find("runtime.g") == types_.end())
     throw Error(exe_->path() + " has DWARF only for its C code: a Go program without DWARF debug info "
                 "(built with -ldflags=-w or stripped); rebuild it without -w/-s, or use the unstripped copy");
+  end_on_throw.armed = false;
 }
+
+DwarfIndex::DwarfIndex(std::shared_ptr<ElfImage> exe, const GoLayoutTable& table)
+    : exe_(std::move(exe)), table_(&table) {}
+
+namespace {
+
+// In table mode a global's "type" is its position in the table plus one
+// (0 stays "unknown"), so ArrayCount and SizeOf can answer for it.
+Dwarf_Off TableTypeId(const GoLayoutTable& t, const std::string& global) {
+  auto it = t.globals.find(global);
+  return it == t.globals.end() ? 0 : static_cast<Dwarf_Off>(std::distance(t.globals.begin(), it) + 1);
+}
+
+const GoLayoutTable::Global* TableGlobal(const GoLayoutTable& t, Dwarf_Off id) {
+  if (id == 0 || id > t.globals.size()) return nullptr;
+  return &std::next(t.globals.begin(), static_cast<long>(id - 1))->second;
+}
+
+}  // namespace
 
 DwarfIndex::~DwarfIndex() {
   if (dwarf_) dwarf_end(dwarf_);
@@ -89,12 +121,20 @@ bool DwarfIndex::Resolve(Dwarf_Die* die) {
 }
 
 std::optional<uint64_t> DwarfIndex::TypeSize(const std::string& type_name) {
+  if (table_) {
+    auto it = table_->type_sizes.find(type_name);
+    return it == table_->type_sizes.end() ? std::nullopt : std::optional<uint64_t>(it->second);
+  }
   auto it = types_.find(type_name);
   if (it == types_.end()) return std::nullopt;
   return SizeOf(it->second);
 }
 
 std::optional<uint64_t> DwarfIndex::SizeOf(Dwarf_Off type) {
+  if (table_) {
+    const auto* g = TableGlobal(*table_, type);
+    return g ? std::optional<uint64_t>(g->size) : std::nullopt;
+  }
   Dwarf_Die die;
   if (!DieAt(type, &die) || !Resolve(&die)) return std::nullopt;
   if (auto s = AttrUnsigned(&die, DW_AT_byte_size)) return s;
@@ -110,6 +150,10 @@ std::optional<uint64_t> DwarfIndex::SizeOf(Dwarf_Off type) {
 }
 
 std::optional<uint64_t> DwarfIndex::ArrayCount(Dwarf_Off type) {
+  if (table_) {
+    const auto* g = TableGlobal(*table_, type);
+    return g && g->count ? std::optional<uint64_t>(g->count) : std::nullopt;
+  }
   Dwarf_Die die;
   if (!DieAt(type, &die) || !Resolve(&die) || dwarf_tag(&die) != DW_TAG_array_type) return std::nullopt;
   Dwarf_Die sub;
@@ -161,6 +205,12 @@ std::optional<DwarfField> DwarfIndex::FieldIn(Dwarf_Die type_die, const std::str
 }
 
 std::optional<DwarfField> DwarfIndex::Field(const std::string& type_name, const std::string& path) {
+  if (table_) {
+    auto t = table_->fields.find(type_name);
+    if (t == table_->fields.end()) return std::nullopt;
+    auto f = t->second.find(path);
+    return f == t->second.end() ? std::nullopt : std::optional<DwarfField>(f->second);
+  }
   auto it = types_.find(type_name);
   if (it == types_.end()) return std::nullopt;
   Dwarf_Die die;
@@ -177,6 +227,7 @@ DwarfField DwarfIndex::RequireField(const std::string& type_name, const std::str
 }
 
 std::optional<DwarfField> DwarfIndex::GlobalField(const std::string& global, const std::string& path) {
+  if (table_) return Field(global, path);
   auto g = Global(global);
   if (!g) return std::nullopt;
   Dwarf_Die die;
@@ -185,6 +236,16 @@ std::optional<DwarfField> DwarfIndex::GlobalField(const std::string& global, con
 }
 
 std::optional<DwarfGlobal> DwarfIndex::Global(const std::string& name) {
+  if (table_) {
+    // Addresses from the symbol table, which -ldflags=-w keeps (-s drops it).
+    uint64_t addr = exe_->SymbolAddress(name);
+    if (!addr) return std::nullopt;
+    DwarfGlobal g;
+    g.address = addr;
+    g.type = TableTypeId(*table_, name);
+    g.size = SizeOf(g.type).value_or(0);
+    return g;
+  }
   auto it = variables_.find(name);
   if (it == variables_.end()) return std::nullopt;
   Dwarf_Die die;
@@ -207,6 +268,10 @@ std::optional<DwarfGlobal> DwarfIndex::Global(const std::string& name) {
 }
 
 std::optional<int64_t> DwarfIndex::Constant(const std::string& name) {
+  if (table_) {
+    auto it = table_->constants.find(name);
+    return it == table_->constants.end() ? std::nullopt : std::optional<int64_t>(it->second);
+  }
   auto it = constants_.find(name);
   if (it == constants_.end()) return std::nullopt;
   Dwarf_Die die;
@@ -219,10 +284,62 @@ std::optional<int64_t> DwarfIndex::Constant(const std::string& name) {
 }
 
 std::vector<std::pair<std::string, int64_t>> DwarfIndex::ConstantsWithPrefix(const std::string& prefix) {
+  if (table_) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (auto it = table_->constants.lower_bound(prefix);
+         it != table_->constants.end() && it->first.rfind(prefix, 0) == 0; ++it)
+      out.emplace_back(*it);
+    return out;
+  }
   std::vector<std::pair<std::string, int64_t>> out;
   for (auto it = constants_.lower_bound(prefix); it != constants_.end() && it->first.rfind(prefix, 0) == 0; ++it)
     if (auto v = Constant(it->first)) out.emplace_back(it->first, *v);
   return out;
+}
+
+}  // namespace cgostack
+
+namespace cgostack {
+
+std::vector<std::pair<std::string, DwarfField>> DwarfIndex::FieldsIn(Dwarf_Die type_die, int depth) {
+  std::vector<std::pair<std::string, DwarfField>> out;
+  if (!Resolve(&type_die) || dwarf_tag(&type_die) != DW_TAG_structure_type) return out;
+  Dwarf_Die member;
+  if (dwarf_child(&type_die, &member) != 0) return out;
+  do {
+    const char* n = DieName(&member);
+    if (dwarf_tag(&member) != DW_TAG_member || !n) continue;
+    auto f = FieldIn(type_die, n);
+    if (!f) continue;
+    out.emplace_back(n, *f);
+    Dwarf_Die sub;
+    if (depth > 0 && DieAt(f->type, &sub))
+      for (auto& [path, inner] : FieldsIn(sub, depth - 1)) {
+        inner.offset += f->offset;
+        out.emplace_back(std::string(n) + "." + path, inner);
+      }
+  } while (dwarf_siblingof(&member, &member) == 0);
+  return out;
+}
+
+std::vector<std::pair<std::string, DwarfField>> DwarfIndex::AllFields(const std::string& type_name) {
+  if (table_) {
+    auto t = table_->fields.find(type_name);
+    if (t == table_->fields.end()) return {};
+    return {t->second.begin(), t->second.end()};
+  }
+  auto it = types_.find(type_name);
+  Dwarf_Die die;
+  if (it == types_.end() || !DieAt(it->second, &die)) return {};
+  return FieldsIn(die, 1);
+}
+
+std::vector<std::pair<std::string, DwarfField>> DwarfIndex::AllGlobalFields(const std::string& global) {
+  if (table_) return AllFields(global);
+  auto g = Global(global);
+  Dwarf_Die die;
+  if (!g || !DieAt(g->type, &die)) return {};
+  return FieldsIn(die, 1);
 }
 
 }  // namespace cgostack

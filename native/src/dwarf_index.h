@@ -31,10 +31,24 @@ struct DwarfGlobal {
   uint64_t size = 0;
 };
 
+struct GoLayoutTable;  // go_layouts.h
+
 class DwarfIndex {
  public:
   // Throws Error if the executable has no usable DWARF.
   explicit DwarfIndex(std::shared_ptr<ElfImage> exe);
+  // For an executable without DWARF (-ldflags=-w): layouts, global types and
+  // constants from a table measured on the same Go release's DWARF
+  // (go_layouts.h); global addresses from the ELF symbol table.  Answers the
+  // same questions, for the structs and globals the table holds.
+  DwarfIndex(std::shared_ptr<ElfImage> exe, const GoLayoutTable& table);
+  bool from_table() const { return table_ != nullptr; }
+
+  // Every member of a named struct, with members of struct-typed members
+  // one level down ("sched.sp"), for the layout tables (scripts/gen_layouts.py).
+  std::vector<std::pair<std::string, DwarfField>> AllFields(const std::string& type_name);
+  // The same for a global of anonymous struct type (runtime.debug).
+  std::vector<std::pair<std::string, DwarfField>> AllGlobalFields(const std::string& global);
   ~DwarfIndex();
   DwarfIndex(const DwarfIndex&) = delete;
   DwarfIndex& operator=(const DwarfIndex&) = delete;
@@ -65,8 +79,11 @@ class DwarfIndex {
   bool Resolve(Dwarf_Die* die);
   std::optional<DwarfField> FieldIn(Dwarf_Die type_die, const std::string& path);
 
+  std::vector<std::pair<std::string, DwarfField>> FieldsIn(Dwarf_Die type_die, int depth);
+
   std::shared_ptr<ElfImage> exe_;
   Dwarf* dwarf_ = nullptr;
+  const GoLayoutTable* table_ = nullptr;
   std::unordered_map<std::string, Dwarf_Off> types_;
   std::unordered_map<std::string, Dwarf_Off> variables_;
   std::map<std::string, Dwarf_Off> constants_;  // ordered for prefix scans

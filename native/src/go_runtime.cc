@@ -4,7 +4,9 @@
 #include <cctype>
 #include <unordered_set>
 
+#include "build_info.h"
 #include "error.h"
+#include "go_layouts.h"
 #include "format.h"
 
 namespace cgostack {
@@ -27,16 +29,46 @@ bool IsStatusSuffix(const std::string& s) {
 
 }  // namespace
 
+std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target) {
+  ElfImage& exe = target.exe();
+  std::string why = "it has no DWARF debug info (built with -ldflags=-w or stripped)";
+  if (exe.HasSection(".debug_info")) {
+    try {
+      return std::make_unique<DwarfIndex>(target.exe_image());
+    } catch (const Error& e) {
+      why = e.what();  // DWARF for the C code only, or unreadable
+    }
+  }
+  // No usable DWARF: the layouts measured on the same Go release's DWARF
+  // (go_layouts.h), globals by symbol.  Which release, from .go.buildinfo.
+  auto bi = ReadBuildInfo(exe);
+  std::string release = bi ? GoRelease(bi->go_version) : "";
+  if (release.empty())
+    throw Error(exe.path() + ": " + why + ", and its Go release is unknown (no readable .go.buildinfo)");
+  const GoLayoutTable* table = GoLayoutsFor(release);
+  if (!table) {
+    std::string known;
+    for (const auto& r : GoLayoutReleases()) known += (known.empty() ? "" : ", ") + r;
+    throw Error(exe.path() + " is a Go " + release + " program without usable DWARF and there is no " +
+                "layout table for Go " + release + " (tables: " + known +
+                "); rebuild it without -ldflags=-w/-s, or use the unstripped copy");
+  }
+  std::string note = "layouts: Go " + release + " table (" + exe.path() + " has no DWARF; measured on " +
+                     table->go_version + ")";
+  if (!exe.HasSection(".symtab"))
+    note += "; no symbol table either (built with -ldflags='-s -w'): the runtime's globals cannot be "
+            "located, so goroutines, Ms and Ps are unknown; rebuild without -s -w or use the unstripped copy";
+  target.AddWarning(note);
+  return std::make_unique<DwarfIndex>(target.exe_image(), *table);
+}
+
 GoRuntime::GoRuntime(Target& target) : target_(target) {
   ElfImage& exe = target.exe();
   // Every Go executable has a .gopclntab (the runtime's own symbol table) and,
   // since Go 1.13, a .go.buildinfo; a stripped one keeps both.
   if (!exe.HasSection(".gopclntab") && !exe.HasSection(".go.buildinfo"))
     throw Error(exe.path() + " is not a Go program (no .gopclntab or .go.buildinfo section)");
-  if (!exe.HasSection(".debug_info"))
-    throw Error(exe.path() + " is a Go program without DWARF debug info (built with -ldflags=-w or "
-                "stripped); rebuild it without -w/-s, or use the unstripped copy");
-  dwarf_ = std::make_unique<DwarfIndex>(target.exe_image());
+  dwarf_ = OpenLayouts(target);
   LoadGStatuses();
   for (const auto& [name, value] : dwarf_->ConstantsWithPrefix("runtime._P")) {
     std::string suffix = name.substr(std::string("runtime._P").size());
@@ -102,6 +134,9 @@ void GoRuntime::LoadGStatuses() {
 
 uint64_t GoRuntime::GlobalAddress(const std::string& name) {
   auto g = dwarf_->Global(name);
+  if (!g && dwarf_->from_table() && !target_.exe().HasSection(".symtab"))
+    throw Error("cannot locate " + name + " without DWARF or a symbol table (" + target_.exe().path() +
+                " was built with -ldflags='-s -w'; rebuild it without them, or use the unstripped copy)");
   if (!g) throw Error("this Go runtime's DWARF has no variable " + name);
   return g->address + target_.load_bias();
 }
@@ -144,6 +179,12 @@ std::vector<uint64_t> GoRuntime::AllGs() {
   target_.memory().ReadExact(addr, hdr, sizeof hdr);
   if (hdr[1] > kMaxGoroutines)
     throw Error("runtime.allgs has implausible length " + std::to_string(hdr[1]) + " (corrupt memory?)");
+  // A corrupt length below the bound must not cost a huge allocation before
+  // the read fails: the array's last entry has to be readable first.
+  uint64_t last;
+  if (hdr[1] && !target_.memory().TryRead(hdr[0] + (hdr[1] - 1) * 8, &last, 8))
+    throw Error("runtime.allgs claims " + std::to_string(hdr[1]) + " goroutines at " + Hex(hdr[0]) +
+                " but that array is not in memory (corrupt memory or truncated core)");
   std::vector<uint64_t> gs(hdr[1]);
   if (!gs.empty()) target_.memory().ReadExact(hdr[0], gs.data(), gs.size() * 8);
   return gs;

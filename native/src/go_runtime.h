@@ -19,7 +19,8 @@ namespace cgostack {
 
 class GoRuntime {
  public:
-  // Throws Error if the executable is not a Go program or has no DWARF.
+  // Throws Error if the executable is not a Go program, or has no DWARF and
+  // no layout table matches its Go release.
   explicit GoRuntime(Target& target);
 
   Target& target() { return target_; }
@@ -62,6 +63,9 @@ class GoRuntime {
 
  private:
   uint64_t ReadSized(uint64_t addr, uint64_t size);
+  // The executable's DWARF, or else the layout table of its Go release
+  // (noted in the target's warnings); throws Error when neither is usable.
+  static std::unique_ptr<DwarfIndex> OpenLayouts(Target& target);
   Target& target_;
   std::unique_ptr<DwarfIndex> dwarf_;
   std::unique_ptr<GoPclntab> pclntab_;

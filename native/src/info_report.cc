@@ -22,42 +22,69 @@ json EnvValue(const std::vector<std::string>& env, const std::string& name) {
 
 }  // namespace
 
+std::string InfoReportJson(GoRuntime& rt) {
+  return BuildInfoReport(rt).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 json BuildInfoReport(GoRuntime& rt) {
   Target& target = rt.target();
   json out;
   json warnings = json::array();
   for (const auto& w : target.warnings()) warnings.push_back(w);
 
-  out["go_version"] = rt.BuildVersion();
+  // Each section stands alone: a damaged core loses the sections whose
+  // memory is damaged (null, with a warning saying why), not the report.
+  auto partial = [&](const char* what, auto fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      warnings.push_back(std::string(what) + ": " + e.what());
+    }
+  };
+  out["go_version"] = nullptr;
+  partial("Go version", [&] { out["go_version"] = rt.BuildVersion(); });
   out["target"] = {{"kind", target.is_core() ? "core" : "live"},
                    {"executable", target.exe().path()},
                    {"pid", target.pid()}};
   if (target.is_core()) out["target"]["core"] = target.core_path();
+  if (!target.host_executable().empty()) {
+    // c-shared: the executable is the C host; the runtime is in a library.
+    out["target"]["executable"] = target.host_executable();
+    out["target"]["go_library"] = target.exe().path();
+  }
 
   // Goroutines: every g in allgs that is not dead, which is the set the
   // runtime's own traceback prints (system goroutines included).
-  size_t live = 0;
-  std::map<std::string, size_t> by_status;
-  size_t unreadable = 0;
-  uint64_t status_off = rt.dwarf().RequireField("runtime.g", "atomicstatus").offset;
-  for (uint64_t gp : rt.AllGs()) {
-    uint32_t status;
-    if (!gp || !target.memory().TryRead(gp + status_off, &status, sizeof status)) {
-      ++unreadable;
-      continue;
+  out["goroutines"] = nullptr;
+  out["goroutines_by_status"] = json::object();
+  partial("goroutines", [&] {
+    size_t live = 0;
+    std::map<std::string, size_t> by_status;
+    size_t unreadable = 0;
+    uint64_t status_off = rt.dwarf().RequireField("runtime.g", "atomicstatus").offset;
+    for (uint64_t gp : rt.AllGs()) {
+      uint32_t status;
+      if (!gp || !target.memory().TryRead(gp + status_off, &status, sizeof status)) {
+        ++unreadable;
+        continue;
+      }
+      if (rt.IsDead(status)) continue;
+      ++live;
+      ++by_status[rt.GStatusName(status)];
     }
-    if (rt.IsDead(status)) continue;
-    ++live;
-    ++by_status[rt.GStatusName(status)];
-  }
-  out["goroutines"] = live;
-  out["goroutines_by_status"] = by_status;
-  if (unreadable) warnings.push_back(std::to_string(unreadable) + " entries of runtime.allgs could not be read");
+    out["goroutines"] = live;
+    out["goroutines_by_status"] = by_status;
+    if (unreadable) warnings.push_back(std::to_string(unreadable) + " entries of runtime.allgs could not be read");
+  });
 
   out["threads"] = target.threads().size();
 
-  std::vector<uint64_t> ms = rt.AllMs();
-  out["ms"] = ms.size();
+  std::vector<uint64_t> ms;
+  out["ms"] = nullptr;
+  partial("Ms", [&] {
+    ms = rt.AllMs();
+    out["ms"] = ms.size();
+  });
   std::map<uint64_t, int64_t> m_of_p;  // p address -> id of the M holding it
   for (uint64_t mp : ms) {
     try {
@@ -69,7 +96,9 @@ json BuildInfoReport(GoRuntime& rt) {
   }
 
   json ps = json::array();
-  for (uint64_t pp : rt.AllPs()) {
+  std::vector<uint64_t> all_ps;
+  partial("Ps", [&] { all_ps = rt.AllPs(); });
+  for (uint64_t pp : all_ps) {
     json p;
     try {
       p["id"] = static_cast<int32_t>(rt.ReadField("runtime.p", pp, "id"));
@@ -82,11 +111,16 @@ json BuildInfoReport(GoRuntime& rt) {
     ps.push_back(p);
   }
   out["ps"] = ps;
-  out["gomaxprocs"] = rt.ReadGlobal("runtime.gomaxprocs").value_or(0);
-  // runtime.ncpu became runtime.numCPUStartup in Go 1.25.
-  for (const char* name : {"runtime.ncpu", "runtime.numCPUStartup"})
-    if (auto ncpu = rt.ReadGlobal(name)) out["ncpu"] = *ncpu;
-  out["cgo"] = rt.ReadGlobal("runtime.iscgo").value_or(0) != 0;
+  partial("GOMAXPROCS", [&] {
+    out["gomaxprocs"] = rt.ReadGlobal("runtime.gomaxprocs").value_or(0);
+    // runtime.ncpu became runtime.numCPUStartup in Go 1.25.
+    for (const char* name : {"runtime.ncpu", "runtime.numCPUStartup"})
+      if (auto ncpu = rt.ReadGlobal(name)) out["ncpu"] = *ncpu;
+  });
+  out["cgo"] = nullptr;
+  partial("cgo", [&] {
+    if (auto iscgo = rt.ReadGlobal("runtime.iscgo")) out["cgo"] = *iscgo != 0;
+  });
 
   if (auto bi = ReadBuildInfo(target.exe())) {
     json settings = json::object();
@@ -95,6 +129,10 @@ json BuildInfoReport(GoRuntime& rt) {
                          {"path", bi->path},
                          {"main_module", bi->main_module},
                          {"settings", settings}};
+    // Without a readable runtime.buildVersion (no symbols), the linker's copy.
+    if (out["go_version"].is_null()) out["go_version"] = bi->go_version;
+    for (const auto& [k, v] : bi->settings)
+      if (out["cgo"].is_null() && k == "CGO_ENABLED") out["cgo"] = v == "1";
   } else {
     out["build_info"] = nullptr;
   }

@@ -10,5 +10,9 @@
 namespace cgostack {
 
 nlohmann::json BuildInfoReport(GoRuntime& rt);
+// The report as text.  Strings read from a damaged target need not be UTF-8
+// (runtime.buildVersion, runtime.envs); invalid bytes become U+FFFD instead
+// of failing the whole command, as the goroutine reports' writer does.
+std::string InfoReportJson(GoRuntime& rt);
 
 }  // namespace cgostack

@@ -126,7 +126,9 @@ class Builder {
     n.details.emplace_back("activity", n.activity);
     std::optional<uint64_t> mask = tr.handlers.empty() ? ts.blocked_signals : std::optional<uint64_t>(tr.handlers.back().blocked_signals);
     if (mask) n.signals_blocked = stacks_.signals().NeededAndBlocked(*mask);
-    std::string id = n.id;  // n may move as nodes are added
+    // Adding nodes below may move `n`: only copies of its fields from here.
+    const std::string id = n.id;
+    const bool in_callback = n.in_callback;
     // Goroutine <-> thread links, in the direction of dependence.
     if (t.curg.address && t.incgo) {
       auto it = goid_of_g_.find(t.curg.address);
@@ -135,7 +137,7 @@ class Builder {
         Edge(GoroutineId(it->second), id, "runs", true, "its cgo call runs on this thread (m.curg, m.incgo)");
       }
     }
-    if (n.in_callback) {
+    if (in_callback) {
       for (const GView* g : {&t.lockedg, &t.curg}) {
         auto it = g->address ? goid_of_g_.find(g->address) : goid_of_g_.end();
         if (it == goid_of_g_.end()) continue;

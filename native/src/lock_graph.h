@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -47,7 +48,8 @@ struct Diagnosis {
 };
 
 struct LockGraph {
-  std::vector<GraphNode> nodes;
+  // A deque: references to nodes stay valid while more are added.
+  std::deque<GraphNode> nodes;
   std::vector<GraphEdge> edges;
   std::vector<std::vector<std::string>> cycles;  // node ids, in chain order
   std::vector<Diagnosis> diagnoses;

@@ -24,7 +24,7 @@ std::unique_ptr<Session> Session::OpenLive(const std::string& exe, int pid) {
   return std::unique_ptr<Session>(new Session(Target::OpenLive(exe, pid)));
 }
 
-std::string Session::InfoJson() { return BuildInfoReport(*runtime_).dump(); }
+std::string Session::InfoJson() { return InfoReportJson(*runtime_); }
 
 }  // namespace cgostack
 

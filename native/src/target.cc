@@ -5,6 +5,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <cstring>
 #include <fstream>
@@ -92,9 +93,56 @@ std::unique_ptr<Target> Target::OpenCore(const std::string& exe_path, const std:
   auto layered = std::make_shared<LayeredMemory>();
   layered->Add(t->core_->memory());
   layered->Add(t->exe_->LoadedMemory(t->load_bias_));
+  t->UseGoSharedLibrary(t->core_->mappings(), layered.get());
   t->memory_ = layered;
   t->threads_ = t->core_->threads();
   return t;
+}
+
+namespace {
+
+bool HasGoRuntime(const ElfImage& img) {
+  return img.HasSection(".gopclntab") || img.HasSection(".go.buildinfo");
+}
+
+// File mappings of a live process, as the core's NT_FILE note lists them.
+std::vector<FileMapping> LiveMappings(int pid) {
+  std::vector<FileMapping> out;
+  std::istringstream maps(ReadTextFile("/proc/" + std::to_string(pid) + "/maps"));
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long long start, end, offset;
+    char perms[8];
+    int path_at = -1;
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset, &path_at) < 4 ||
+        path_at < 0 || line[path_at] != '/')
+      continue;
+    out.push_back({start, end, offset, line.substr(path_at)});
+  }
+  return out;
+}
+
+}  // namespace
+
+void Target::UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered) {
+  if (HasGoRuntime(*exe_)) return;
+  // -buildmode=c-shared: the runtime is in a library; its first mapping
+  // (file offset 0) holds its lowest PT_LOAD, which gives the load bias.
+  for (const FileMapping& m : mappings) {
+    if (m.file_offset != 0 || m.path == exe_->path()) continue;
+    std::shared_ptr<ElfImage> lib;
+    try {
+      lib = ElfImage::Open(m.path);
+    } catch (const Error&) {
+      continue;  // deleted or not ELF: a core may name files long gone
+    }
+    if (lib->type() != ET_DYN || !HasGoRuntime(*lib)) continue;
+    host_executable_ = exe_->path();
+    load_bias_ = m.start - (lib->FirstLoadAddress() & ~uint64_t{4095});
+    layered->Add(lib->LoadedMemory(load_bias_));
+    exe_ = lib;
+    return;
+  }
 }
 
 void Target::VerifyCoreMatchesExecutable() {
@@ -136,6 +184,17 @@ void Target::VerifyCoreMatchesExecutable() {
                         " (the core does not hold its build-id notes)");
 }
 
+std::unique_ptr<Target> Target::FromParts(std::shared_ptr<ElfImage> exe,
+                                          std::shared_ptr<const MemorySource> memory,
+                                          std::vector<ThreadState> threads, uint64_t load_bias) {
+  std::unique_ptr<Target> t(new Target());
+  t->exe_ = std::move(exe);
+  t->memory_ = std::move(memory);
+  t->threads_ = std::move(threads);
+  t->load_bias_ = load_bias;
+  return t;
+}
+
 std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
   std::unique_ptr<Target> t(new Target());
   std::string proc = "/proc/" + std::to_string(pid);
@@ -153,6 +212,7 @@ std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
     throw Error("process " + std::to_string(pid) + " is not running " + exe_path);
   auto layered = std::make_shared<LayeredMemory>();
   layered->Add(std::make_shared<ProcessMemory>(pid));
+  t->UseGoSharedLibrary(LiveMappings(pid), layered.get());
   t->memory_ = layered;
   if (DIR* d = ::opendir((proc + "/task").c_str())) {
     while (dirent* e = ::readdir(d)) {

@@ -21,6 +21,11 @@ class Target {
   static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core);
   // Opens a live process.  `exe` may be empty: /proc/PID/exe is used.
   static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid);
+  // A target over memory and threads the caller assembled (the fuzz targets
+  // in native/fuzz/ and their seed generator): neither a core nor a process.
+  static std::unique_ptr<Target> FromParts(std::shared_ptr<ElfImage> exe,
+                                           std::shared_ptr<const MemorySource> memory,
+                                           std::vector<ThreadState> threads, uint64_t load_bias);
 
   const MemorySource& memory() const { return *memory_; }
   ElfImage& exe() { return *exe_; }
@@ -40,10 +45,19 @@ class Target {
   void SetThreadRegisters(int lwp, const Registers& regs);
   // Problems that did not stop us (for example a truncated core).
   const std::vector<std::string>& warnings() const { return warnings_; }
+  void AddWarning(std::string warning) { warnings_.push_back(std::move(warning)); }
+  // A C program hosting Go as a c-shared library: exe() is then that
+  // library (where the runtime, its DWARF and pc tables are), load_bias()
+  // its load address, and this the host executable's path.  Empty otherwise.
+  const std::string& host_executable() const { return host_executable_; }
 
  private:
   Target() = default;
   void VerifyCoreMatchesExecutable();
+  // If the executable has no Go runtime, switch to the Go shared library
+  // among `mappings` (c-shared), adding its file contents to `layered`.
+  void UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered);
+  std::string host_executable_;
   std::shared_ptr<ElfImage> exe_;
   std::unique_ptr<CoreFile> core_;
   std::shared_ptr<const MemorySource> memory_;
