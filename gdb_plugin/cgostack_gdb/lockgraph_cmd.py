@@ -43,6 +43,12 @@ Examples:
         args = self.parser.parse(arg)
         session = target.session()
         native_frames.hand_over(session)
+        if args.json and args.output and not args.dot:
+            # Written by the backend: 100,000 waiting goroutines make a
+            # graph of tens of megabytes, not worth a round trip through Python.
+            session.lockgraph_json(output=args.output)
+            gdb.write("cgostack: wrote %s\n" % args.output)
+            return
         views.show_lockgraph(args, json.loads(session.lockgraph_json()), gdb.write)
 
 

@@ -69,7 +69,8 @@ class Builder {
   bool HasNode(const std::string& id) const { return index_.count(id); }
 
   void Edge(const std::string& from, const std::string& to, std::string kind, bool exact, std::string evidence) {
-    if (!edge_keys_.insert(from + "\n" + to + "\n" + kind).second) return;  // e.g. two waiters, one writer
+    // A lock's owner is found once per waiter (two waiters, one writer).
+    if (kind == "held_by" && !edge_keys_.insert(from + "\n" + to).second) return;
     graph_.edges.push_back(GraphEdge{from, to, std::move(kind), exact, std::move(evidence)});
   }
 
