@@ -4,7 +4,7 @@ import json
 
 import gdb
 
-from . import commands, native_frames, target, views
+from . import commands, lockgraph_text, native_frames, target, views
 
 
 class CgoLockgraph(commands._Command):
@@ -49,7 +49,10 @@ Examples:
             session.lockgraph_json(output=args.output)
             gdb.write("cgostack: wrote %s\n" % args.output)
             return
-        views.show_lockgraph(args, json.loads(session.lockgraph_json()), gdb.write)
+        # Text needs only ten waiters per lock: the backend leaves the rest
+        # out (100,000 goroutines on one channel), keeping their count.
+        summary = -1 if args.json or args.dot else lockgraph_text.TEXT_WAITERS
+        views.show_lockgraph(args, json.loads(session.lockgraph_json(max_waiters=summary)), gdb.write)
 
 
 def register():

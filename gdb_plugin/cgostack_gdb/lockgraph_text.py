@@ -7,6 +7,7 @@ import subprocess
 from . import goroutines_text
 
 INDENT = goroutines_text.INDENT
+TEXT_WAITERS = 10  # waiters listed per lock in text
 
 
 def render(data):
@@ -39,10 +40,11 @@ def render(data):
         if not held.get(n["id"]) and n["lock_kind"] not in ("chan",):
             add(INDENT * 2 + "holder unknown")
         waits = waiting.get(n["id"], ())
-        for e in waits[:10]:
+        for e in waits[:TEXT_WAITERS]:
             add(INDENT * 2 + "waited for by %s — %s" % (nodes[e["from"]]["label"], e["evidence"]))
-        if len(waits) > 10:
-            add(INDENT * 2 + "... and %d more waiters" % (len(waits) - 10))
+        more = max(len(waits) - TEXT_WAITERS, 0) + (n.get("waiters_not_listed") or 0)
+        if more:
+            add(INDENT * 2 + "... and %d more waiters" % more)
     for w in data.get("warnings") or ():
         add("warning: " + w)
     return "\n".join(lines) + "\n"

@@ -145,7 +145,10 @@ Outcome Lockgraph(Context& c) {
     c.session.LockGraphJson(OutputPath(a));
     o.written = true;
   } else {
-    o.report = c.session.LockGraphJson("");
+    // The text view lists ten waiters per lock (lockgraph_text.TEXT_WAITERS):
+    // the rest stay out of the report, counted, as in GDB.
+    constexpr size_t kTextWaiters = 10;
+    o.report = c.session.LockGraphJson("", a.Has("--json") || a.Has("--dot") ? SIZE_MAX : kTextWaiters);
   }
   o.partial = c.session.last_report_partial();
   return o;

@@ -214,9 +214,15 @@ PYBIND11_MODULE(_cgostack, m) {
       .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
            "A thread's frames as the native unwinder found them, innermost first: tuples "
            "(pc, sp, function, file, line, object, inlined).")
-      .def("lockgraph_json", &cgostack::Session::LockGraphJson, py::arg("output") = "",
-           py::call_guard<py::gil_scoped_release>(),
-           "cgo-lockgraph as a JSON string (or written to `output`, returning \"\").")
+      .def(
+          "lockgraph_json",
+          [](cgostack::Session& s, const std::string& output, int64_t max_waiters) {
+            py::gil_scoped_release release;
+            return s.LockGraphJson(output, max_waiters < 0 ? SIZE_MAX : static_cast<size_t>(max_waiters));
+          },
+          py::arg("output") = "", py::arg("max_waiters") = -1,
+          "cgo-lockgraph as a JSON string (or written to `output`, returning \"\"); with max_waiters >= 0 "
+          "at most that many waiters per lock (the text view's summary).")
       .def("reset_threads", &cgostack::Session::ResetThreads,
            "Forget thread state and native frames (a live process has run).")
       .def(

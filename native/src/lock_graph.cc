@@ -513,10 +513,30 @@ void Builder::Diagnose() {
 
 LockGraph BuildLockGraph(GoRuntime& rt, ThreadStacks& stacks) { return Builder(rt, stacks).Build(); }
 
-void WriteLockGraph(const LockGraph& g, JsonWriter& w) {
+void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters) {
+  // Which edges and nodes to write (all of them unless max_waiters is set).
+  std::vector<bool> edge_out(g.edges.size(), true);
+  std::unordered_map<std::string, size_t> not_listed;
+  std::unordered_set<std::string> referenced;
+  if (max_waiters != SIZE_MAX) {
+    std::unordered_map<std::string, size_t> listed;
+    for (size_t i = 0; i < g.edges.size(); ++i) {
+      const GraphEdge& e = g.edges[i];
+      if (e.kind == "waits_for" && listed[e.to]++ >= max_waiters) {
+        edge_out[i] = false;
+        ++not_listed[e.to];
+        continue;
+      }
+      referenced.insert(e.from);
+      referenced.insert(e.to);
+    }
+    for (const auto& c : g.cycles) referenced.insert(c.begin(), c.end());
+    for (const Diagnosis& d : g.diagnoses) referenced.insert(d.nodes.begin(), d.nodes.end());
+  }
   w.BeginObject();
   w.Key("nodes").BeginArray();
   for (const GraphNode& n : g.nodes) {
+    if (max_waiters != SIZE_MAX && !referenced.count(n.id)) continue;
     w.BeginObject();
     w.Field("id", n.id).Field("kind", n.kind).Field("label", n.label);
     if (n.kind == "lock") {
@@ -528,6 +548,8 @@ void WriteLockGraph(const LockGraph& g, JsonWriter& w) {
       if (n.owner_lwp) w.Int(*n.owner_lwp);
       else w.Null();
       if (n.readers) w.Field("readers", *n.readers);
+      auto more = not_listed.find(n.id);
+      if (more != not_listed.end()) w.Field("waiters_not_listed", static_cast<uint64_t>(more->second));
     }
     if (n.kind == "thread") w.Field("activity", n.activity).Field("exited", n.exited);
     w.Key("details").BeginObject();
@@ -537,7 +559,9 @@ void WriteLockGraph(const LockGraph& g, JsonWriter& w) {
   }
   w.EndArray();
   w.Key("edges").BeginArray();
-  for (const GraphEdge& e : g.edges) {
+  for (size_t i = 0; i < g.edges.size(); ++i) {
+    if (!edge_out[i]) continue;
+    const GraphEdge& e = g.edges[i];
     w.BeginObject();
     w.Field("from", e.from).Field("to", e.to).Field("kind", e.kind).Field("exact", e.exact).Field("evidence", e.evidence);
     w.EndObject();

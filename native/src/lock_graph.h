@@ -4,6 +4,7 @@
 // diagnoses that name the cause.  Schema: docs/json-schema.md.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -57,6 +58,10 @@ struct LockGraph {
 };
 
 LockGraph BuildLockGraph(GoRuntime& rt, ThreadStacks& stacks);
-void WriteLockGraph(const LockGraph& g, JsonWriter& w);
+// `max_waiters`: write at most this many waits_for edges into each lock
+// (the lock node then says how many more there are in "waiters_not_listed")
+// and only the nodes something written refers to.  The text view shows ten
+// waiters per lock; 100,000 goroutines on one channel need not cross to it.
+void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters = SIZE_MAX);
 
 }  // namespace cgostack

@@ -77,10 +77,10 @@ std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::stri
   return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
 }
 
-std::string Session::LockGraphJson(const std::string& output_path) {
+std::string Session::LockGraphJson(const std::string& output_path, size_t max_waiters) {
   LockGraph graph = BuildLockGraph(*runtime_, stacks());
   last_report_partial_ = !graph.warnings.empty();
-  return JsonTo(output_path, [&](JsonWriter& w) { WriteLockGraph(graph, w); });
+  return JsonTo(output_path, [&](JsonWriter& w) { WriteLockGraph(graph, w, max_waiters); });
 }
 
 std::string Session::ThreadsJson(const ThreadsQuery& query, const std::string& output_path) {

@@ -31,7 +31,8 @@ class Session {
   std::string ThreadsJson(const ThreadsQuery& query, const std::string& output_path);
 
   // `cgo-lockgraph` as JSON (to `output_path` as for GoroutinesJson).
-  std::string LockGraphJson(const std::string& output_path);
+  // `max_waiters` as for WriteLockGraph (the text view's summary).
+  std::string LockGraphJson(const std::string& output_path, size_t max_waiters = SIZE_MAX);
 
   // Whether the last GoroutinesJson or ThreadsJson was partial (warnings,
   // unreadable goroutines or stacks): the CLI's exit status 2.
