@@ -14,6 +14,8 @@
 // stderr); 64 usage error.
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -331,6 +333,15 @@ int Run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return cgostack::cli::Run(argc, argv);
+  } catch (const cgostack::OutputError& e) {
+    if (e.err() == EPIPE) {
+      // The reader has gone (`cgostack ... | head`): end as Unix tools do,
+      // by SIGPIPE and without a message.
+      std::signal(SIGPIPE, SIG_DFL);
+      std::raise(SIGPIPE);
+    }
+    std::fprintf(stderr, "cgostack: %s\n", e.what());
+    return cgostack::cli::kFailure;
   } catch (const cgostack::cli::UsageError& e) {
     std::fprintf(stderr, "cgostack: %s\n", e.what());
     return cgostack::cli::kUsage;

@@ -1,5 +1,6 @@
 #include "goroutines.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "error.h"
@@ -102,29 +103,35 @@ std::optional<GoroutineReader::MInfo> GoroutineReader::ReadM(uint64_t mp) {
   return info;
 }
 
-std::vector<Goroutine> GoroutineReader::ReadAll(const GoroutineOptions& opts) {
-  std::vector<Goroutine> out;
+std::vector<uint64_t> GoroutineReader::LiveInGoidOrder() {
+  std::vector<std::pair<uint64_t, uint64_t>> live;  // (goid, g)
   std::vector<uint64_t> gs = rt_.AllGs();
-  out.reserve(gs.size());
+  live.reserve(gs.size());
   std::vector<uint8_t> buf(g_size_);
   const MemorySource& mem = rt_.target().memory();
   for (uint64_t gp : gs) {
     if (!gp) continue;
     if (!mem.TryRead(gp, buf.data(), buf.size())) {
-      Goroutine g;
-      g.address = gp;
-      g.status = "unknown";
-      g.error = "cannot read the g at " + Hex(gp);
-      if (opts.each) opts.each(&g);
-      out.push_back(std::move(g));
+      live.emplace_back(0, gp);  // kept: Read() reports why it is unreadable
       continue;
     }
-    uint32_t status = static_cast<uint32_t>(Get(buf, status_));
-    if (rt_.IsDead(status)) continue;
-    Goroutine g;
-    ReadOne(gp, buf, opts, &g);
-    if (opts.each) opts.each(&g);
-    out.push_back(std::move(g));
+    if (!rt_.IsDead(static_cast<uint32_t>(Get(buf, status_)))) live.emplace_back(Get(buf, goid_), gp);
+  }
+  // allgs is in creation order only until dead g's are reused.
+  std::stable_sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<uint64_t> order;
+  order.reserve(live.size());
+  for (const auto& [goid, gp] : live) order.push_back(gp);
+  return order;
+}
+
+std::vector<Goroutine> GoroutineReader::ReadAll(const GoroutineOptions& opts) {
+  std::vector<uint64_t> order = LiveInGoidOrder();
+  std::vector<Goroutine> out;
+  out.reserve(order.size());
+  for (uint64_t gp : order) {
+    out.push_back(Read(gp, opts));
+    if (opts.each) opts.each(&out.back());
   }
   return out;
 }

@@ -47,16 +47,19 @@ struct Goroutine {
 struct GoroutineOptions {
   bool with_frames = true;
   size_t max_frames = 1024;
-  // Called on every goroutine ReadAll returns, as soon as it is read: a
-  // report can serialise its stack and drop the frames, so 100,000 stacks
-  // are never all in memory at once.
+  // Called on every goroutine ReadAll returns, as soon as it is read.
   std::function<void(Goroutine*)> each;
 };
 
 class GoroutineReader {
  public:
   explicit GoroutineReader(GoRuntime& rt);
-  // All live goroutines, in allgs order.  One unreadable g is reported in its
+  // The g of every live goroutine, in goid order (the order reports list
+  // them), from each g's status and goid alone, so that a report can then
+  // read and write one goroutine at a time.  A g that cannot be read is
+  // kept (first, as goid 0): Read() says why.
+  std::vector<uint64_t> LiveInGoidOrder();
+  // All live goroutines, in goid order.  One unreadable g is reported in its
   // entry and never stops the others.
   std::vector<Goroutine> ReadAll(const GoroutineOptions& opts);
   // One goroutine by the address of its g (g->error says why if unreadable).

@@ -128,32 +128,14 @@ std::string StackKey(const std::vector<StackFrame>& frames, size_t max_frames) {
 
 }  // namespace
 
-GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch, const StitchFn& digest) {
+GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch) {
   GoroutineSnapshot snap;
   snap.go_version = rt.BuildVersion();
   GoroutineReader reader(rt);
   GoroutineOptions opts;
   opts.with_frames = with_frames;
-  if (with_frames && (stitch || digest))
-    opts.each = [&](Goroutine* g) {
-      if (stitch) stitch(g);
-      if (digest) digest(g);
-    };
+  if (with_frames && stitch) opts.each = stitch;
   snap.goroutines = reader.ReadAll(opts);
-  // allgs order is creation order only until dead g's are reused.  Sorted
-  // through a permutation: each Goroutine is moved once, not log n times
-  // (a tenth of the time of a 100,000-goroutine report went to moves).
-  std::vector<Goroutine>& gs = snap.goroutines;
-  snap.read_order.resize(gs.size());
-  for (size_t i = 0; i < gs.size(); ++i) snap.read_order[i] = i;
-  std::stable_sort(snap.read_order.begin(), snap.read_order.end(),
-                   [&gs](size_t a, size_t b) { return gs[a].goid < gs[b].goid; });
-  if (!std::is_sorted(gs.begin(), gs.end(), [](const Goroutine& a, const Goroutine& b) { return a.goid < b.goid; })) {
-    std::vector<Goroutine> sorted;
-    sorted.reserve(gs.size());
-    for (size_t i : snap.read_order) sorted.push_back(std::move(gs[i]));
-    gs.swap(sorted);
-  }
   snap.now_ns = rt.target().MonotonicNow();
   snap.warnings = rt.target().warnings();
   if (!reader.wait_reasons_error().empty())
@@ -161,57 +143,87 @@ GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn
   return snap;
 }
 
-bool WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w, const StitchFn& stitch) {
-  // Each distinct stack is serialised once, as soon as a goroutine with it
-  // is read, and the goroutine's frames are dropped: 100,000 goroutines
-  // blocked in a few hundred places repeat the same frames over and over,
-  // and keeping them all cost 150 MB.
-  std::vector<std::string> stack_json;
-  std::vector<size_t> stack_read, frames_read;  // per goroutine in read order
-  std::unordered_map<std::string, size_t> index;
-  StitchFn digest;
-  if (q.with_frames)
-    digest = [&](Goroutine* g) {
-      auto [it, fresh] = index.emplace(StackKey(g->frames, q.max_frames), stack_json.size());
-      if (fresh) {
-        stack_json.emplace_back();
-        JsonWriter sw(&stack_json.back());
-        WriteFrames(g->frames, q.max_frames, sw);
-      }
-      stack_read.push_back(it->second);
-      frames_read.push_back(g->frames.size());
-      std::vector<StackFrame>().swap(g->frames);
-    };
-  GoroutineSnapshot snap = ReadGoroutines(rt, q.with_frames, stitch, digest);
-  const std::vector<Goroutine>& all = snap.goroutines;
-  // Measured sizes: ~350 bytes per goroutine without frames, ~150 per frame.
-  w.Reserve(all.size() * (q.with_frames && !q.stack_table ? 2400 : 400));
-  w.BeginObject();
-  w.Field("go_version", snap.go_version);
-  w.Field("total", static_cast<uint64_t>(all.size()));
-  // With g.wait_since_ns, how long each goroutine has waited (live only).
-  FieldOut(w, false, nullptr).Put("now_ns", snap.now_ns);
-  std::vector<size_t> stack_of(all.size(), 0), frames_of(all.size(), 0);
-  if (q.with_frames) {
-    for (size_t i = 0; i < all.size(); ++i) {
-      stack_of[i] = stack_read[snap.read_order[i]];
-      frames_of[i] = frames_read[snap.read_order[i]];
+namespace {
+
+// Each distinct stack serialised once: 100,000 goroutines blocked in a few
+// hundred places repeat the same frames over and over.
+class StackTable {
+ public:
+  explicit StackTable(size_t max_frames) : max_frames_(max_frames) {}
+  // The index of `frames`' JSON, serialising it if it is new.
+  size_t Add(const std::vector<StackFrame>& frames) {
+    auto [it, fresh] = index_.emplace(StackKey(frames, max_frames_), json_.size());
+    if (fresh) {
+      json_.emplace_back();
+      JsonWriter w(&json_.back());
+      WriteFrames(frames, max_frames_, w);
     }
-    if (q.stack_table) {
-      w.Key("stacks").BeginArray();
-      for (const auto& json : stack_json) w.Raw(json);
-      w.EndArray();
-    }
+    return it->second;
   }
+  const std::vector<std::string>& json() const { return json_; }
+
+ private:
+  size_t max_frames_;
+  std::vector<std::string> json_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+// One goroutine read for a report: its stack moved into the table.
+struct ReportedGoroutine {
+  Goroutine g;
+  size_t stack = 0, frames = 0;
+};
+
+}  // namespace
+
+bool WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w, const StitchFn& stitch) {
+  GoroutineReader reader(rt);
+  GoroutineOptions opts;
+  opts.with_frames = q.with_frames;
+  StackTable stacks(q.max_frames);
+  bool partial = false;
+  auto read = [&](uint64_t gp) {
+    ReportedGoroutine r{reader.Read(gp, opts)};
+    if (q.with_frames) {
+      if (stitch) stitch(&r.g);
+      r.stack = stacks.Add(r.g.frames);
+      r.frames = r.g.frames.size();
+      std::vector<StackFrame>().swap(r.g.frames);
+    }
+    partial = partial || !r.g.error.empty() || (q.with_frames && !r.g.frames_error.empty());
+    return r;
+  };
   std::vector<std::string_view> columns;
-  w.Key(q.rows ? "rows" : "goroutines").BeginArray();
-  for (size_t i = 0; i < all.size(); ++i) {
-    FieldOut out(w, q.rows, q.rows && i == 0 ? &columns : nullptr, &stack_json);
+  auto write = [&](const ReportedGoroutine& r, bool first) {
+    FieldOut out(w, q.rows, q.rows && first ? &columns : nullptr, &stacks.json());
     if (q.rows) w.BeginArray();
     else w.BeginObject();
-    VisitGoroutineFields(all[i], q, stack_of[i], out, frames_of[i]);
+    VisitGoroutineFields(r.g, q, r.stack, out, r.frames);
     if (q.rows) w.EndArray();
     else w.EndObject();
+  };
+
+  std::vector<uint64_t> order = reader.LiveInGoidOrder();
+  w.BeginObject();
+  w.Field("go_version", rt.BuildVersion());
+  w.Field("total", static_cast<uint64_t>(order.size()));
+  // With g.wait_since_ns, how long each goroutine has waited (live only).
+  FieldOut(w, false, nullptr).Put("now_ns", rt.target().MonotonicNow());
+  if (q.with_frames && q.stack_table) {
+    // The table comes first, so every goroutine is read before any is written.
+    std::vector<ReportedGoroutine> all;
+    all.reserve(order.size());
+    for (uint64_t gp : order) all.push_back(read(gp));
+    w.Key("stacks").BeginArray();
+    for (const auto& json : stacks.json()) w.Raw(json);
+    w.EndArray();
+    w.Key(q.rows ? "rows" : "goroutines").BeginArray();
+    for (size_t i = 0; i < all.size(); ++i) write(all[i], i == 0);
+  } else {
+    // Each goroutine is written as soon as it is read, so a 300 MB report
+    // is never held whole and its writing overlaps the reading.
+    w.Key(q.rows ? "rows" : "goroutines").BeginArray();
+    for (size_t i = 0; i < order.size(); ++i) write(read(order[i]), i == 0);
   }
   w.EndArray();
   if (q.rows) {
@@ -219,13 +231,13 @@ bool WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
     for (auto c : columns) w.String(c);
     w.EndArray();
   }
+  std::vector<std::string> warnings = rt.target().warnings();
+  if (!reader.wait_reasons_error().empty()) warnings.push_back("wait reasons unavailable: " + reader.wait_reasons_error());
   w.Key("warnings").BeginArray();
-  for (const auto& warning : snap.warnings) w.String(warning);
+  for (const auto& warning : warnings) w.String(warning);
   w.EndArray();
   w.EndObject();
-  bool partial = !snap.warnings.empty();
-  for (const Goroutine& g : all) partial = partial || !g.error.empty() || (q.with_frames && !g.frames_error.empty());
-  return partial;
+  return partial || !warnings.empty();
 }
 
 }  // namespace cgostack

@@ -19,17 +19,12 @@ struct GoroutineSnapshot {
   std::vector<Goroutine> goroutines;
   std::optional<int64_t> now_ns;  // live processes only
   std::vector<std::string> warnings;
-  // read_order[i]: the position goroutines[i] had when read (allgs order),
-  // for what `digest` recorded per goroutine.
-  std::vector<size_t> read_order;
 };
 // `stitch`, when given, completes each goroutine's frames (cross-language
 // stacks, thread_stacks.h).
 using StitchFn = std::function<void(Goroutine*)>;
-// `digest`, when given, sees each goroutine (stitched) as soon as it is
-// read, in allgs order, and may drop its frames.
-GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch = nullptr,
-                                 const StitchFn& digest = nullptr);
+// In goid order.
+GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch = nullptr);
 
 // Writes {"go_version", "total", ["stacks"], "goroutines", "warnings"}.
 // Returns whether the report is partial: a warning, or a goroutine (or,

@@ -1,8 +1,22 @@
 #include "json_writer.h"
 
 #include <charconv>
+#include <cstring>
+
+#include "background_writer.h"
+#include "error.h"
 
 namespace cgostack {
+
+JsonWriter::JsonWriter(std::string* out, std::FILE* file) : out_(out), file_(file) {
+  if (file_) writer_ = std::make_unique<BackgroundWriter>(file_);
+}
+
+JsonWriter::~JsonWriter() {
+  // Unwinding from an error, or a caller that did not Flush(): write what
+  // there is, but never throw from here.
+  if (file_ && !out_->empty() && writer_->Submit(out_) == 0) writer_->Drain();
+}
 
 void JsonWriter::Separate() {
   if (after_key_) {
@@ -131,11 +145,15 @@ JsonWriter& JsonWriter::Raw(std::string_view json) {
   return *this;
 }
 
+void JsonWriter::Submit() {
+  if (!file_ || out_->empty()) return;
+  if (int err = writer_->Submit(out_)) throw OutputError(std::strerror(err), err);
+}
+
 void JsonWriter::Flush() {
-  if (file_ && !out_->empty()) {
-    std::fwrite(out_->data(), 1, out_->size(), file_);
-    out_->clear();
-  }
+  if (!file_) return;
+  Submit();
+  if (int err = writer_->Drain()) throw OutputError(std::strerror(err), err);
 }
 
 }  // namespace cgostack

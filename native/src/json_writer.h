@@ -6,18 +6,22 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace cgostack {
 
+class BackgroundWriter;
+
 class JsonWriter {
  public:
-  // Appends to `out`; if `file` is set, flushes the buffer there whenever it
-  // grows past a few megabytes (so a huge report never sits in memory whole).
-  explicit JsonWriter(std::string* out, std::FILE* file = nullptr) : out_(out), file_(file) {}
-  ~JsonWriter() { Flush(); }
+  // Appends to `out`; if `file` is set, hands the buffer to a writer thread
+  // whenever it grows past a few megabytes (so a huge report never sits in
+  // memory whole, and writing it overlaps producing it).
+  explicit JsonWriter(std::string* out, std::FILE* file = nullptr);
+  ~JsonWriter();
 
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
@@ -52,6 +56,8 @@ class JsonWriter {
   JsonWriter& Value(uint32_t v) { return Uint(v); }
   JsonWriter& Value(uint64_t v) { return Uint(v); }
 
+  // Writes out everything so far and waits for it.  Throws OutputError if
+  // a write failed (as soon as one has: any later chunk throws too).
   void Flush();
 
  private:
@@ -60,11 +66,15 @@ class JsonWriter {
   void Separate();
   template <typename T>
   JsonWriter& Number(T v);
+  // Large enough that system calls do not count; a few of them fit in cache.
+  static constexpr size_t kChunk = 1u << 20;
   void MaybeFlush() {
-    if (file_ && out_->size() > (4u << 20)) Flush();
+    if (file_ && out_->size() > kChunk) Submit();
   }
+  void Submit();
   std::string* out_;
   std::FILE* file_;
+  std::unique_ptr<BackgroundWriter> writer_;
   std::vector<char> first_{1};  // per nesting level: no element written yet
   bool after_key_ = false;
 };

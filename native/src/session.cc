@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "error.h"
 #include "info_report.h"
@@ -33,7 +34,8 @@ namespace cgostack {
 namespace {
 
 // Runs `write` into a string, or streams it to `output_path` ("-" is
-// standard output, for the CLI) and returns "".
+// standard output, for the CLI) and returns "".  A failed write throws
+// OutputError naming the file at once, not after the whole report is read.
 template <typename Write>
 std::string JsonTo(const std::string& output_path, Write write) {
   std::string out;
@@ -42,25 +44,26 @@ std::string JsonTo(const std::string& output_path, Write write) {
     write(w);
     return out;
   }
-  if (output_path == "-") {
-    {
-      JsonWriter w(&out, stdout);
-      write(w);
-      w.Flush();
-    }
-    std::fputc('\n', stdout);
-    if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw Error(std::string("cannot write to standard output: ") + std::strerror(errno));
-    return "";
-  }
-  std::FILE* f = std::fopen(output_path.c_str(), "w");
-  if (!f) throw Error("cannot write " + output_path + ": " + std::strerror(errno));
-  {
+  bool to_stdout = output_path == "-";
+  std::string where = to_stdout ? "to standard output" : output_path;
+  std::FILE* f = to_stdout ? stdout : std::fopen(output_path.c_str(), "w");
+  if (!f) throw Error("cannot write " + where + ": " + std::strerror(errno));
+  // Our own file is closed on every path (a failure to close counts only
+  // when nothing else failed).
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(to_stdout ? nullptr : f, std::fclose);
+  try {
     JsonWriter w(&out, f);
     write(w);
     w.Flush();
+  } catch (const OutputError& e) {
+    throw OutputError("cannot write " + where + ": " + e.what(), e.err());
   }
-  bool failed = std::ferror(f) != 0;
-  if (std::fclose(f) != 0 || failed) throw Error("cannot write " + output_path + ": " + std::strerror(errno));
+  errno = 0;
+  // Standard output ends the line, as for a terminal; a file holds the JSON alone.
+  bool ok = (!to_stdout || std::fputc('\n', f) != EOF) && std::fflush(f) == 0 && !std::ferror(f);
+  if (owned) ok = std::fclose(owned.release()) == 0 && ok;
+  int err = errno ? errno : EIO;
+  if (!ok) throw OutputError("cannot write " + where + ": " + std::strerror(err), err);
   return "";
 }
 

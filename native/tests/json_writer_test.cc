@@ -2,8 +2,11 @@
 // damaged target holds, and must round-trip through nlohmann's parser.
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include <nlohmann/json.hpp>
 
+#include "error.h"
 #include "json_writer.h"
 
 namespace cgostack {
@@ -47,25 +50,50 @@ TEST(JsonWriterTest, EscapesControlsAndReplacesInvalidUtf8) {
   EXPECT_EQ(j[3], "cut\xef\xbf\xbd\xef\xbf\xbd");
 }
 
-TEST(JsonWriterTest, StreamsToAFileInChunks) {
+TEST(JsonWriterTest, StreamsToAFileInChunksInOrder) {
+  // About 20 MB: many chunks go through the writer thread while the next is
+  // being filled; the file must hold them whole and in order.
   std::string buf;
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);
+  constexpr int kN = 300000;
   {
     JsonWriter w(&buf, f);
     w.BeginArray();
-    for (int i = 0; i < 200000; ++i) w.String("0123456789abcdef0123456789abcdef");
+    for (int i = 0; i < kN; ++i) w.BeginObject().Field("i", int64_t{i}).Field("s", "0123456789abcdef0123456789abcdef").EndObject();
     w.EndArray();
     w.Flush();
+    EXPECT_TRUE(buf.empty()) << "everything went to the file";
   }
-  EXPECT_TRUE(buf.empty()) << "everything went to the file";
   long size = std::ftell(f);
+  ASSERT_GT(size, 10L << 20);
   std::rewind(f);
   std::string text(static_cast<size_t>(size), '\0');
   ASSERT_EQ(std::fread(text.data(), 1, text.size(), f), text.size());
   std::fclose(f);
   auto j = nlohmann::json::parse(text);
-  EXPECT_EQ(j.size(), 200000u);
+  ASSERT_EQ(j.size(), static_cast<size_t>(kN));
+  for (int i = 0; i < kN; ++i) ASSERT_EQ(j[i]["i"], i);
+}
+
+TEST(JsonWriterTest, AFailedWriteStopsTheReportWithItsErrno) {
+  std::FILE* f = std::fopen("/dev/full", "w");
+  if (!f) GTEST_SKIP() << "no /dev/full";
+  std::string buf;
+  int written = 0;
+  try {
+    JsonWriter w(&buf, f);
+    w.BeginArray();
+    for (; written < 1000000; ++written) w.BeginArray().Int(written).EndArray();
+    w.EndArray();
+    w.Flush();
+    ADD_FAILURE() << "no error from /dev/full";
+  } catch (const OutputError& e) {
+    EXPECT_EQ(e.err(), ENOSPC) << e.what();
+  }
+  // Stopped after a chunk or two, not at the end of the report.
+  EXPECT_LT(written, 1000000);
+  std::fclose(f);
 }
 
 }  // namespace

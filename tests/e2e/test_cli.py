@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -245,6 +246,22 @@ class CliExitStatusTest(unittest.TestCase):
         self.one_error_line(1, "info", self.core["binary"], os.path.join(self.tmp, "missing"))
         self.assertIn("no goroutine 999999",
                       self.one_error_line(1, "goroutines", "999999", self.core["binary"], self.core["core"]))
+
+    def test_output_that_cannot_be_written(self):
+        err = self.one_error_line(1, "goroutines", "--json", "--output", "/dev/full",
+                                  self.core["binary"], self.core["core"])
+        self.assertIn("cannot write /dev/full: No space left on device", err)
+        # A reader that has gone (`cgostack ... | head`): the CLI ends at the
+        # first write, by SIGPIPE and silently, as Unix tools do.
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            p = subprocess.run([CLI, "goroutines", "--json", self.core["binary"], self.core["core"]],
+                               stdout=w, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=300)
+        finally:
+            os.close(w)
+        self.assertEqual(p.returncode, -signal.SIGPIPE, p.stderr)
+        self.assertEqual(p.stderr, b"")
 
     def test_usage(self):
         self.one_error_line(64, "bogus")
