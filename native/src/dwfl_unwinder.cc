@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "format.h"
+#include "link_map_names.h"
 
 namespace cgostack {
 
@@ -183,6 +184,7 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
   if (!dwfl_attach_state(dwfl_, core_elf_, target.pid(), &kThreadCallbacks, this))
     throw Error("libdwfl cannot unwind this target: " + DwflError());
   tail_calls_ = TailCalls(dwfl_);
+  if (!target.is_core()) link_map_names_ = LinkMapNames(dwfl_, target.memory());
 }
 
 DwflUnwinder::~DwflUnwinder() {
@@ -226,6 +228,11 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   // library by the path the dynamic linker recorded (gdb.solib_name).
   uint64_t entry = target_.exe().entry() + target_.load_bias();
   base.object = entry >= low && entry < high ? target_.exe().path() : mainfile ? mainfile : name ? name : "";
+  if (!target_.is_core() && base.object != target_.exe().path()) {
+    Dwarf_Addr load_bias = 0;
+    auto it = dwfl_module_getelf(mod, &load_bias) ? link_map_names_.find(load_bias) : link_map_names_.end();
+    if (it != link_map_names_.end()) base.object = it->second;
+  }
   GElf_Off offset = 0;
   GElf_Sym sym;
   const char* symbol = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr);

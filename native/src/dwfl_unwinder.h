@@ -12,6 +12,7 @@
 
 #include <elfutils/libdwfl.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -62,6 +63,8 @@ class DwflUnwinder {
   Elf* core_elf_ = nullptr;
   Start start_;  // where the next libdwfl walk starts (set_initial_registers)
   TailCalls tail_calls_;
+  // A live process's libraries by their link-map names (link_map_names.h).
+  std::map<uint64_t, std::string> link_map_names_;
   char* debuginfo_path_ = nullptr;
 };
 

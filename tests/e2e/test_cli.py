@@ -190,6 +190,15 @@ class CliLiveTest(unittest.TestCase):
             self.assertEqual(rc, 0, err)
             self.assertIn("___pthread_mutex_lock", out)
             self.assertIn("---- C code called from Go", out)
+            # Libraries by GDB's names (the dynamic linker's, e.g.
+            # /lib/x86_64-linux-gnu/libc.so.6), not /proc/PID/maps' real paths.
+            def objects(threads):
+                return {(t["lwp"], f["function"], f["object"]) for t in threads
+                        for f in c_frames(t["frames"]) if f["function"] == "___pthread_mutex_lock"}
+            cli_objects = objects(data["threads"])
+            gdb_objects = objects(gdbrun.gdb_json("cgo-threads", "-p", live.pid)["threads"])
+            self.assertTrue(cli_objects)
+            self.assertEqual(cli_objects, gdb_objects)
             # Detached: the process runs on, traced by nobody.
             with open("/proc/%d/status" % live.pid) as f:
                 status = f.read()
