@@ -33,7 +33,8 @@ class _DebugParameter(gdb.Parameter):
 def _run(fn):
     """Error boundary: every cgostack command goes through here."""
     try:
-        fn()
+        with views.collector_paused():
+            fn()
     except gdb.GdbError:
         raise
     except (options.UsageError, goroutine_filter.NotFound) as e:

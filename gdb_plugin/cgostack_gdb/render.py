@@ -47,7 +47,8 @@ def main(argv=None):
         sys.stderr.write("cgostack: render: give a command (info, goroutines, threads, lockgraph)\n")
         return EXIT_USAGE
     try:
-        _run(argv[0], argv[1:], sys.stdin, sys.stdout.write)
+        with views.collector_paused():
+            _run(argv[0], argv[1:], sys.stdin, sys.stdout.write)
     except options.UsageError as e:
         sys.stderr.write("cgostack: %s\n" % e)
         return EXIT_USAGE

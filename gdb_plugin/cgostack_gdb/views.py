@@ -5,9 +5,28 @@ commands and the standalone CLI's text step (render.py) both go through
 here, so an option means the same in both."""
 
 import argparse
+import contextlib
+import gc
 import shlex
 
 from . import goroutine_filter, goroutines_text, info_text, lockgraph_text, options, threads_text
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Runs a command with Python's cyclic garbage collector off.  It runs
+    after every 700 new containers, and decoding 100,000 goroutines into
+    dicts made it walk the growing heap hundreds of times over objects that
+    are not garbage: a quarter of `--group` at 100,000 goroutines (3.9 s ->
+    2.8 s for the CLI).  Reports make no reference cycles worth collecting
+    meanwhile; the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # ------------------------------------------------------------------ parsers
