@@ -128,6 +128,17 @@ std::string StackKey(const std::vector<StackFrame>& frames, size_t max_frames) {
 
 }  // namespace
 
+namespace {
+
+// The target's warnings, and why wait reasons are numbers if they are.
+std::vector<std::string> ReportWarnings(GoRuntime& rt, const GoroutineReader& reader) {
+  std::vector<std::string> warnings = rt.target().warnings();
+  if (!reader.wait_reasons_error().empty()) warnings.push_back("wait reasons unavailable: " + reader.wait_reasons_error());
+  return warnings;
+}
+
+}  // namespace
+
 GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch) {
   GoroutineSnapshot snap;
   snap.go_version = rt.BuildVersion();
@@ -137,9 +148,7 @@ GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn
   if (with_frames && stitch) opts.each = stitch;
   snap.goroutines = reader.ReadAll(opts);
   snap.now_ns = rt.target().MonotonicNow();
-  snap.warnings = rt.target().warnings();
-  if (!reader.wait_reasons_error().empty())
-    snap.warnings.push_back("wait reasons unavailable: " + reader.wait_reasons_error());
+  snap.warnings = ReportWarnings(rt, reader);
   return snap;
 }
 
@@ -231,8 +240,7 @@ bool WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
     for (auto c : columns) w.String(c);
     w.EndArray();
   }
-  std::vector<std::string> warnings = rt.target().warnings();
-  if (!reader.wait_reasons_error().empty()) warnings.push_back("wait reasons unavailable: " + reader.wait_reasons_error());
+  std::vector<std::string> warnings = ReportWarnings(rt, reader);
   w.Key("warnings").BeginArray();
   for (const auto& warning : warnings) w.String(warning);
   w.EndArray();

@@ -58,10 +58,6 @@ JsonWriter& JsonWriter::DataKey(std::string_view key) {
   return *this;
 }
 
-void JsonWriter::Reserve(size_t bytes) {
-  if (!file_ && out_->capacity() < out_->size() + bytes) out_->reserve(out_->size() + bytes);
-}
-
 namespace {
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.

@@ -18,7 +18,7 @@ class BackgroundWriter;
 class JsonWriter {
  public:
   // Appends to `out`; if `file` is set, hands the buffer to a writer thread
-  // whenever it grows past a few megabytes (so a huge report never sits in
+  // whenever it grows past a megabyte (so a huge report never sits in
   // memory whole, and writing it overlaps producing it).
   explicit JsonWriter(std::string* out, std::FILE* file = nullptr);
   ~JsonWriter();
@@ -31,8 +31,6 @@ class JsonWriter {
   JsonWriter& Key(std::string_view key);
   // A key that comes from the target (pprof label names): escaped.
   JsonWriter& DataKey(std::string_view key);
-  // Grows the in-memory buffer once up front (no effect when streaming to a file).
-  void Reserve(size_t bytes);
   JsonWriter& String(std::string_view s);
   JsonWriter& Int(int64_t v);
   JsonWriter& Uint(uint64_t v);
