@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates native/src/go_layouts_data.cc: the runtime layouts of every
+"""Regenerates native/src/goruntime/go_layouts_data.cc: the runtime layouts of every
 installed Go toolchain, read from the DWARF of a cgo program it builds
 (fixtures/deadlock: cgo, pprof labels), for executables that carry no DWARF
 (-ldflags=-w).  Run after installing a new Go release (scripts/setup.sh
@@ -18,7 +18,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "fixtures"))
 import harness  # noqa: E402
 
-OUT = os.path.join(REPO, "native", "src", "go_layouts_data.cc")
+OUT = os.path.join(REPO, "native", "src", "goruntime", "go_layouts_data.cc")
 
 
 def main():

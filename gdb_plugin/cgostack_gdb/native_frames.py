@@ -1,6 +1,6 @@
 """Every thread's frames as GDB unwinds them (with the Go unwinder of
 unwinder.py crossing the stack switches), handed to the backend, which
-stitches them with the Go runtime's view (native/src/stitch.cc).  Read
+stitches them with the Go runtime's view (native/src/stacks/stitch.cc).  Read
 through GDB's Python frame API, never by parsing `bt` output; the user's
 selected thread and frame are restored."""
 

@@ -4,7 +4,7 @@ switches stacks: from C frames of a cgo call into the goroutine that made
 it, from a Go callback back into the C code that called it, out of the Go
 signal handler into the interrupted code, and from the scheduler into a
 goroutine locked to the thread.  The rules are the backend's
-(native/src/stack_switch.cc); this file only speaks GDB.
+(native/src/stacks/stack_switch.cc); this file only speaks GDB.
 
 GDB stops a backtrace whose frames go "inward" (a caller's frame address
 below its callee's, as when returning from the system stack to a goroutine

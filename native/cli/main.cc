@@ -27,10 +27,10 @@
 #include <nlohmann/json.hpp>
 
 #include "args.h"
-#include "dwfl_unwinder.h"
+#include "stacks/dwfl_unwinder.h"
 #include "error.h"
 #include "session.h"
-#include "stopped_process.h"
+#include "target/stopped_process.h"
 #include "text_step.h"
 
 namespace cgostack::cli {

@@ -2,7 +2,7 @@
 // NT_PRSTATUS / NT_PRPSINFO / NT_AUXV / NT_FILE notes) on arbitrary bytes.
 #include <cstdint>
 
-#include "core_file.h"
+#include "target/core_file.h"
 #include "error.h"
 #include "input_file.h"
 

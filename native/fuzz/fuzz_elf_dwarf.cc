@@ -4,10 +4,10 @@
 // .gopclntab locator and loader.
 #include <cstdint>
 
-#include "dwarf_index.h"
-#include "elf_image.h"
+#include "goruntime/dwarf_index.h"
+#include "target/elf_image.h"
 #include "error.h"
-#include "gopclntab.h"
+#include "goruntime/gopclntab.h"
 #include "input_file.h"
 
 using cgostack::DwarfIndex;

@@ -9,9 +9,9 @@
 #include <cstdlib>
 
 #include "error.h"
-#include "go_runtime.h"
+#include "goruntime/go_runtime.h"
 #include "memory_image.h"
-#include "target.h"
+#include "target/target.h"
 #include "walkers.h"
 
 namespace {

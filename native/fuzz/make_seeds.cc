@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 
 #include "error.h"
-#include "go_runtime.h"
+#include "goruntime/go_runtime.h"
 #include "memory_image.h"
-#include "target.h"
+#include "target/target.h"
 #include "walkers.h"
 
 namespace {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "core_file.h"
-#include "memory.h"
+#include "target/core_file.h"
+#include "target/memory.h"
 
 namespace cgostack::fuzz {
 

@@ -1,12 +1,12 @@
 #include "walkers.h"
 
 #include "error.h"
-#include "goroutines_report.h"
-#include "info_report.h"
-#include "json_writer.h"
-#include "lock_graph.h"
-#include "thread_stacks.h"
-#include "threads_report.h"
+#include "report/goroutines_report.h"
+#include "report/info_report.h"
+#include "report/json_writer.h"
+#include "locks/lock_graph.h"
+#include "stacks/thread_stacks.h"
+#include "report/threads_report.h"
 
 namespace cgostack::fuzz {
 

@@ -7,7 +7,7 @@
 // exception, a hang) is a finding.
 #pragma once
 
-#include "go_runtime.h"
+#include "goruntime/go_runtime.h"
 
 namespace cgostack::fuzz {
 

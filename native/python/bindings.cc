@@ -9,8 +9,8 @@
 #include <unordered_set>
 
 #include "error.h"
-#include "goroutine_fields.h"
-#include "goroutines_report.h"
+#include "goruntime/goroutine_fields.h"
+#include "report/goroutines_report.h"
 #include "session.h"
 
 namespace py = pybind11;

@@ -1,6 +1,6 @@
 #include "session.h"
 
-#include "goroutines_report.h"
+#include "report/goroutines_report.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "error.h"
-#include "info_report.h"
-#include "lock_graph.h"
-#include "threads_report.h"
+#include "report/info_report.h"
+#include "locks/lock_graph.h"
+#include "report/threads_report.h"
 
 namespace cgostack {
 

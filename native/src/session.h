@@ -5,11 +5,11 @@
 #include <memory>
 #include <string>
 
-#include "go_runtime.h"
-#include "goroutine_query.h"
-#include "target.h"
-#include "thread_stacks.h"
-#include "threads_report.h"
+#include "goruntime/go_runtime.h"
+#include "report/goroutine_query.h"
+#include "target/target.h"
+#include "stacks/thread_stacks.h"
+#include "report/threads_report.h"
 
 namespace cgostack {
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <ostream>
 
-#include "build_info.h"
-#include "dwarf_index.h"
+#include "goruntime/build_info.h"
+#include "goruntime/dwarf_index.h"
 #include "error.h"
 #include "test_support.h"
 

@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <set>
 
-#include "build_info.h"
-#include "dwarf_index.h"
-#include "go_layouts.h"
+#include "goruntime/build_info.h"
+#include "goruntime/dwarf_index.h"
+#include "goruntime/go_layouts.h"
 #include "test_support.h"
 
 namespace cgostack {

@@ -4,7 +4,7 @@
 // between are skipped when missing.  Each is built three ways: a plain
 // executable, an internally linked PIE, and an externally linked PIE (where
 // the pclntab is merged into .data.rel.ro and found by symbol).
-#include "gopclntab.h"
+#include "goruntime/gopclntab.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>

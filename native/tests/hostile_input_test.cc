@@ -14,13 +14,13 @@
 #include <fstream>
 #include <map>
 
-#include "core_file.h"
-#include "dwarf_index.h"
+#include "target/core_file.h"
+#include "goruntime/dwarf_index.h"
 #include "error.h"
-#include "go_runtime.h"
-#include "goroutines.h"
-#include "info_report.h"
-#include "target.h"
+#include "goruntime/go_runtime.h"
+#include "goruntime/goroutines.h"
+#include "report/info_report.h"
+#include "target/target.h"
 #include "test_support.h"
 
 namespace cgostack {

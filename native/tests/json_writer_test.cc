@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.h"
-#include "json_writer.h"
+#include "report/json_writer.h"
 
 namespace cgostack {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "error.h"
-#include "memory.h"
+#include "target/memory.h"
 
 namespace cgostack {
 namespace {

@@ -1,7 +1,7 @@
 // glibc's pthread objects decoded from memory (pthread_objects.h) agree with
 // what this process's own glibc does to them: the layouts are checked
 // against the real library, through /proc/self/mem as for a live target.
-#include "pthread_objects.h"
+#include "locks/pthread_objects.h"
 
 #include <gtest/gtest.h>
 #include <pthread.h>

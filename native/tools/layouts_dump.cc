@@ -2,15 +2,15 @@
 // (go_layouts.h: kLayoutStructs, kLayoutGlobals, kLayoutConstantPrefixes) as
 // EXE's DWARF describes them.  scripts/gen_layouts.py runs it on a program
 // built by each installed Go toolchain and collects the results into
-// native/src/go_layouts_data.cc, the fallback for binaries without DWARF.
+// native/src/goruntime/go_layouts_data.cc, the fallback for binaries without DWARF.
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
-#include "build_info.h"
-#include "dwarf_index.h"
+#include "goruntime/build_info.h"
+#include "goruntime/dwarf_index.h"
 #include "error.h"
-#include "go_layouts.h"
+#include "goruntime/go_layouts.h"
 
 using namespace cgostack;
 

@@ -1,0 +1,300 @@
+#include "goruntime/goroutines.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "error.h"
+#include "report/format.h"
+#include "stacks/signal_frame.h"
+
+namespace cgostack {
+
+namespace {
+
+// runtime/traceback.go isSystemGoroutine (1.19-1.27), from the start function:
+// runtime.main, handleAsyncEvent and corostart run user code; gcBgMarkWorker
+// is always internal; otherwise any runtime.* start is internal.  (runfinq
+// counts as user code while it runs finalizers; that state is not read here.)
+bool IsSystemStart(const GoPclntab& tab, uint64_t startpc) {
+  auto f = tab.FindFunc(startpc);
+  if (!f) return false;
+  switch (tab.Kind(*f)) {
+    case GoFuncKind::kRuntimeMain:
+    case GoFuncKind::kHandleAsyncEvent:
+    case GoFuncKind::kCorostart:
+      return false;
+    case GoFuncKind::kGcBgMarkWorker:
+      return true;
+    default:
+      break;
+  }
+  return tab.FuncName(*f).substr(0, 8) == "runtime.";
+}
+
+}  // namespace
+
+GoroutineReader::GoroutineReader(GoRuntime& rt)
+    : rt_(rt), tab_(rt.Pclntab()), unwinder_(tab_, rt.target().memory()) {
+  DwarfIndex& dw = rt.dwarf();
+  g_size_ = dw.TypeSize("runtime.g").value_or(0);
+  if (g_size_ == 0 || g_size_ > 65536) throw Error("runtime.g has no usable size in DWARF");
+  goid_ = dw.RequireField("runtime.g", "goid");
+  status_ = dw.RequireField("runtime.g", "atomicstatus");
+  waitreason_ = dw.RequireField("runtime.g", "waitreason");
+  waitsince_ = dw.RequireField("runtime.g", "waitsince");
+  m_ = dw.RequireField("runtime.g", "m");
+  lockedm_ = dw.RequireField("runtime.g", "lockedm");
+  sched_pc_ = dw.RequireField("runtime.g", "sched.pc");
+  sched_sp_ = dw.RequireField("runtime.g", "sched.sp");
+  syscallsp_ = dw.RequireField("runtime.g", "syscallsp");
+  syscallpc_ = dw.RequireField("runtime.g", "syscallpc");
+  stack_lo_ = dw.RequireField("runtime.g", "stack.lo");
+  stack_hi_ = dw.RequireField("runtime.g", "stack.hi");
+  gopc_ = dw.RequireField("runtime.g", "gopc");
+  startpc_ = dw.RequireField("runtime.g", "startpc");
+  parent_goid_ = dw.Field("runtime.g", "parentGoid");  // Go 1.21+
+  labels_ = dw.Field("runtime.g", "labels");
+  // g.labels points at a runtime/pprof.labelMap.  From Go 1.24 that is a
+  // struct around a sorted []label{key, value string} ("LabelSet.list"; Go
+  // 1.26 moved it to internal/runtime/pprof/label: "Set.List"); before, a
+  // Go map, which is not decoded here.
+  for (const char* path : {"LabelSet.list", "Set.List"})
+    if (auto f = dw.Field("runtime/pprof.labelMap", path)) label_list_offset_ = f->offset;
+  m_id_ = dw.RequireField("runtime.m", "id");
+  m_procid_ = dw.RequireField("runtime.m", "procid");
+  LoadWaitReasons();
+}
+
+void GoroutineReader::LoadWaitReasons() {
+  // The strings the runtime prints, indexed by g.waitreason.  Their order
+  // changes between releases, so they are read from this process.
+  try {
+    auto g = rt_.dwarf().Global("runtime.waitReasonStrings");
+    if (!g) throw Error("this Go runtime has no runtime.waitReasonStrings");
+    uint64_t n = rt_.dwarf().ArrayCount(g->type).value_or(0);
+    if (n == 0 || n > 1024) throw Error("runtime.waitReasonStrings has no usable length");
+    uint64_t base = g->address + rt_.target().load_bias();
+    for (uint64_t i = 0; i < n; ++i) wait_reasons_.push_back(rt_.target().memory().ReadGoString(base + 16 * i, 256));
+  } catch (const Error& e) {
+    wait_reasons_error_ = e.what();
+  }
+}
+
+uint64_t GoroutineReader::Get(const std::vector<uint8_t>& buf, const DwarfField& f) const {
+  uint64_t v = 0;
+  size_t n = f.size ? std::min<uint64_t>(f.size, 8) : 8;
+  if (f.offset + n <= buf.size()) std::memcpy(&v, buf.data() + f.offset, n);
+  return v;
+}
+
+std::optional<GoroutineReader::MInfo> GoroutineReader::ReadM(uint64_t mp) {
+  if (!mp) return std::nullopt;
+  auto it = m_cache_.find(mp);
+  if (it != m_cache_.end()) return it->second;
+  MInfo info{};
+  int64_t id;
+  uint64_t procid;
+  const MemorySource& mem = rt_.target().memory();
+  if (!mem.TryRead(mp + m_id_.offset, &id, sizeof id)) return std::nullopt;
+  info.id = id;
+  // m.procid is the thread id, set by minit on the thread itself.
+  if (mem.TryRead(mp + m_procid_.offset, &procid, sizeof procid) && procid) info.lwp = static_cast<int64_t>(procid);
+  m_cache_[mp] = info;
+  return info;
+}
+
+std::vector<uint64_t> GoroutineReader::LiveInGoidOrder() {
+  std::vector<std::pair<uint64_t, uint64_t>> live;  // (goid, g)
+  std::vector<uint64_t> gs = rt_.AllGs();
+  live.reserve(gs.size());
+  std::vector<uint8_t> buf(g_size_);
+  const MemorySource& mem = rt_.target().memory();
+  for (uint64_t gp : gs) {
+    if (!gp) continue;
+    if (!mem.TryRead(gp, buf.data(), buf.size())) {
+      live.emplace_back(0, gp);  // kept: Read() reports why it is unreadable
+      continue;
+    }
+    if (!rt_.IsDead(static_cast<uint32_t>(Get(buf, status_)))) live.emplace_back(Get(buf, goid_), gp);
+  }
+  // allgs is in creation order only until dead g's are reused.
+  std::stable_sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<uint64_t> order;
+  order.reserve(live.size());
+  for (const auto& [goid, gp] : live) order.push_back(gp);
+  return order;
+}
+
+std::vector<Goroutine> GoroutineReader::ReadAll(const GoroutineOptions& opts) {
+  std::vector<uint64_t> order = LiveInGoidOrder();
+  std::vector<Goroutine> out;
+  out.reserve(order.size());
+  for (uint64_t gp : order) {
+    out.push_back(Read(gp, opts));
+    if (opts.each) opts.each(&out.back());
+  }
+  return out;
+}
+
+Goroutine GoroutineReader::Read(uint64_t gp, const GoroutineOptions& opts) {
+  Goroutine g;
+  std::vector<uint8_t> buf(g_size_);
+  if (!rt_.target().memory().TryRead(gp, buf.data(), buf.size())) {
+    g.address = gp;
+    g.status = "unknown";
+    g.error = "cannot read the g at " + Hex(gp);
+    return g;
+  }
+  ReadOne(gp, buf, opts, &g);
+  return g;
+}
+
+void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, const GoroutineOptions& opts,
+                              Goroutine* g) {
+  g->address = gp;
+  g->goid = Get(buf, goid_);
+  g->raw_status = static_cast<uint32_t>(Get(buf, status_));
+  g->status = rt_.GStatusName(g->raw_status);
+  uint64_t reason = Get(buf, waitreason_);
+  if (reason != 0 && rt_.HasWaitReason(g->raw_status)) {
+    if (reason < wait_reasons_.size())
+      g->wait_reason = wait_reasons_[reason];
+    else
+      g->wait_reason = "waitReason(" + std::to_string(reason) + ")";
+  }
+  g->wait_since_ns = static_cast<int64_t>(Get(buf, waitsince_));
+  if (auto m = ReadM(Get(buf, m_))) {
+    g->m = m->id;
+    g->lwp = m->lwp;
+  }
+  if (uint64_t lm = Get(buf, lockedm_)) {
+    // "locked to thread" in the runtime's traceback is exactly g.lockedm != 0.
+    g->locked_to_thread = true;
+    if (auto m = ReadM(lm)) {
+      g->locked_m = m->id;
+      g->locked_lwp = m->lwp;
+    }
+  }
+  // printcreatedby (runtime/traceback.go) names no creator for goroutine 1,
+  // which runtime start-up creates, and no parent goroutine 0.
+  if (g->goid != 1) {
+    const Creator& c = CreatorAt(Get(buf, gopc_));
+    g->created_by = c.function;
+    g->created_by_file = c.file;
+    g->created_by_line = c.line;
+  }
+  if (parent_goid_ && Get(buf, *parent_goid_) != 0) g->parent_goid = Get(buf, *parent_goid_);
+  const Start& start = StartAt(Get(buf, startpc_));
+  g->start = start.function;
+  g->system = start.system;
+  if (labels_) ReadLabels(Get(buf, *labels_), g);
+  if (opts.with_frames) Unwind(buf, g, opts.max_frames);
+}
+
+const GoroutineReader::Creator& GoroutineReader::CreatorAt(uint64_t gopc) {
+  auto [it, fresh] = creators_.try_emplace(gopc);
+  if (fresh) {
+    if (auto f = tab_.FindFunc(gopc)) {
+      it->second.function = tab_.FuncName(*f);
+      // printcreatedby: the line of the go statement, i.e. of gopc-1.
+      std::string_view file;
+      int32_t line = 0;
+      if (tab_.FileLine(*f, GoPclntab::LookupPC(*f, gopc, true), &file, &line)) {
+        it->second.file = file;
+        it->second.line = line;
+      }
+    }
+  }
+  return it->second;
+}
+
+const GoroutineReader::Start& GoroutineReader::StartAt(uint64_t startpc) {
+  auto [it, fresh] = starts_.try_emplace(startpc);
+  if (fresh) {
+    if (auto f = tab_.FindFunc(startpc)) it->second.function = tab_.FuncName(*f);
+    it->second.system = IsSystemStart(tab_, startpc);
+  }
+  return it->second;
+}
+
+void GoroutineReader::ReadLabels(uint64_t labels, Goroutine* g) {
+  if (!labels) return;
+  if (!label_list_offset_) {
+    g->labels_error = "pprof labels are set but their layout is unknown (a Go map before Go 1.24)";
+    return;
+  }
+  constexpr uint64_t kMaxLabels = 256;
+  const MemorySource& mem = rt_.target().memory();
+  uint64_t hdr[2];
+  if (!mem.TryRead(labels + *label_list_offset_, hdr, sizeof hdr) || hdr[1] > kMaxLabels) {
+    g->labels_error = "cannot read the pprof labels at " + Hex(labels);
+    return;
+  }
+  try {
+    for (uint64_t i = 0; i < hdr[1]; ++i)
+      g->labels.emplace_back(mem.ReadGoString(hdr[0] + 32 * i, 4096), mem.ReadGoString(hdr[0] + 32 * i + 16, 4096));
+  } catch (const Error& e) {
+    g->labels_error = std::string("cannot read the pprof labels: ") + e.what();
+  }
+}
+
+bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
+  // On the system stack (systemstack saved g.sched and clears sched.sp when
+  // it returns; runtime/asm_amd64.s, 1.19-1.27) the goroutine's own frames
+  // start at g.sched, as the runtime's traceback does.
+  uint64_t sched_sp = Get(buf, sched_sp_);
+  if (sched_sp != 0 && tab_.FindFunc(Get(buf, sched_pc_))) {
+    start->pc = Get(buf, sched_pc_);
+    start->sp = sched_sp;
+    return true;
+  }
+  // Otherwise its frames start in its thread's registers, below any Go
+  // signal handler the thread is in.
+  const ThreadState* thread = nullptr;
+  for (const auto& t : rt_.target().threads())
+    if (g->lwp && t.lwp == *g->lwp && t.has_registers) thread = &t;
+  if (!thread) {
+    g->frames_error = g->lwp ? "running on LWP " + std::to_string(*g->lwp) + ", whose registers are unknown"
+                             : "running, but its M has no thread id";
+    return false;
+  }
+  Registers regs = thread->regs;
+  auto handlers = CrossGoSignalFrames(tab_, rt_.target().memory(), regs);
+  if (!handlers.empty()) regs = handlers.back().interrupted;
+  uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_);
+  if (regs.rsp < lo || regs.rsp > hi) {
+    g->frames_error = "running on LWP " + std::to_string(thread->lwp) + ", which is not on the goroutine's stack (pc " +
+                      Hex(regs.rip) + ")";
+    return false;
+  }
+  start->pc = regs.rip;
+  start->sp = regs.rsp;
+  start->pc_is_return_address = false;  // an interrupted instruction
+  return true;
+}
+
+void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames) {
+  UnwindStart start;
+  // runtime/traceback.go traceback1 (1.19-1.27): a goroutine in a syscall or
+  // cgo call is traced from g.syscallpc/syscallsp, saved by entersyscall;
+  // any other stopped goroutine from g.sched.
+  uint64_t syscallsp = Get(buf, syscallsp_);
+  if (syscallsp != 0) {
+    start.pc = Get(buf, syscallpc_);
+    start.sp = syscallsp;
+  } else {
+    start.pc = Get(buf, sched_pc_);
+    start.sp = Get(buf, sched_sp_);
+  }
+  if (rt_.IsRunning(g->raw_status) && !StartOfRunning(buf, g, &start)) return;
+  if (start.pc == 0) {
+    g->frames_error = "no saved pc";
+    return;
+  }
+  UnwindResult r = unwinder_.Unwind(start, Get(buf, stack_lo_), Get(buf, stack_hi_), max_frames);
+  g->frames = std::move(r.frames);
+  if (!r.error.empty()) g->frames_error = r.error;
+  else if (r.truncated) g->frames_error = "stopped after " + std::to_string(max_frames) + " frames";
+}
+
+}  // namespace cgostack

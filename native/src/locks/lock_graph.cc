@@ -1,0 +1,594 @@
+#include "locks/lock_graph.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "report/format.h"
+#include "locks/go_waits.h"
+#include "locks/holder_inference.h"
+#include "locks/pthread_objects.h"
+#include "locks/thread_waits.h"
+#include "report/threads_report.h"
+
+namespace cgostack {
+
+namespace {
+
+std::string ThreadId(int64_t lwp) { return "t" + std::to_string(lwp); }
+std::string GoroutineId(uint64_t goid) { return "g" + std::to_string(goid); }
+std::string LockId(uint64_t addr) { return "lock:" + Hex(addr); }
+
+// The first frame a user would recognise: not the runtime's, the standard
+// library's locking or cgo's generated glue.
+std::string_view UserFunction(const Goroutine& g) {
+  for (const StackFrame& f : g.frames) {
+    std::string_view fn = f.function;
+    if (f.lang != FrameLang::kGo || f.hidden_by_default) continue;
+    if (fn.rfind("runtime.", 0) == 0 || fn.rfind("internal/", 0) == 0 || fn.rfind("sync.", 0) == 0 ||
+        fn.find("._Cfunc_") != std::string_view::npos || fn.find("_cgoexp_") != std::string_view::npos)
+      continue;
+    return fn;
+  }
+  return g.start;
+}
+
+class Builder {
+ public:
+  Builder(GoRuntime& rt, ThreadStacks& stacks) : rt_(rt), stacks_(stacks), waits_(rt), infer_(rt) {}
+
+  LockGraph Build() {
+    snap_ = ReadGoroutines(rt_, true, [this](Goroutine* g) { stacks_.StitchGoroutine(g); });
+    for (const Goroutine& g : snap_.goroutines) {
+      goid_of_g_[g.address] = g.goid;
+      by_goid_[g.goid] = &g;
+    }
+    for (const ThreadState& ts : rt_.target().threads()) live_lwps_.insert(ts.lwp);
+    for (const ThreadState& ts : rt_.target().threads()) AddThread(ts);
+    for (const Goroutine& g : snap_.goroutines) AddGoroutineWaits(g);
+    InferMutexHolders();
+    FindCycles();
+    Diagnose();
+    if (!waits_.error().empty()) graph_.warnings.push_back(waits_.error());
+    for (const auto& w : snap_.warnings) graph_.warnings.push_back(w);
+    return std::move(graph_);
+  }
+
+ private:
+  GraphNode& Node(const std::string& id) {
+    auto it = index_.find(id);
+    if (it != index_.end()) return graph_.nodes[it->second];
+    index_[id] = graph_.nodes.size();
+    graph_.nodes.emplace_back();
+    graph_.nodes.back().id = id;
+    return graph_.nodes.back();
+  }
+  bool HasNode(const std::string& id) const { return index_.count(id); }
+
+  void Edge(const std::string& from, const std::string& to, std::string kind, bool exact, std::string evidence) {
+    // A lock's owner is found once per waiter (two waiters, one writer).
+    if (kind == "held_by" && !edge_keys_.insert(from + "\n" + to).second) return;
+    graph_.edges.push_back(GraphEdge{from, to, std::move(kind), exact, std::move(evidence)});
+  }
+
+  std::string Symbol(uint64_t addr) {
+    auto hit = rt_.target().exe().SymbolAt(addr - rt_.target().load_bias());
+    if (!hit) return "";
+    return hit->offset ? std::string(hit->name) + "+" + std::to_string(hit->offset) : std::string(hit->name);
+  }
+
+  GraphNode& GoroutineNode(const Goroutine& g) {
+    GraphNode& n = Node(GoroutineId(g.goid));
+    if (n.kind.empty()) {
+      n.kind = "goroutine";
+      std::string_view fn = UserFunction(g);
+      n.label = "goroutine " + std::to_string(g.goid) + " (" + (fn.empty() ? std::string("callback from C") : std::string(fn)) + ")";
+      n.details.emplace_back("state", g.wait_reason.empty() ? g.status : g.wait_reason);
+    }
+    return n;
+  }
+
+  GraphNode& ThreadNode(int64_t lwp) {
+    GraphNode& n = Node(ThreadId(lwp));
+    if (n.kind.empty()) {
+      n.kind = "thread";
+      n.label = "LWP " + std::to_string(lwp);
+      if (!live_lwps_.count(static_cast<int>(lwp))) {
+        n.exited = true;
+        n.label += " (exited)";
+      }
+    }
+    return n;
+  }
+
+  GraphNode& LockNode(uint64_t addr, const std::string& lock_kind, const std::string& what) {
+    GraphNode& n = Node(LockId(addr));
+    if (n.kind.empty()) {
+      n.kind = "lock";
+      n.lock_kind = lock_kind;
+      n.address = addr;
+      n.symbol = Symbol(addr);
+      n.label = what + " " + (n.symbol.empty() ? Hex(addr) : n.symbol);
+    }
+    return n;
+  }
+
+  void AddThread(const ThreadState& ts) {
+    const ThreadContext& t = stacks_.contexts().Of(ts.lwp);
+    ThreadRegisters tr = RegistersOf(rt_, ts);
+    GraphNode& n = ThreadNode(ts.lwp);
+    if (t.m) n.label += " (M" + std::to_string(t.m_id) + ")";
+    n.activity = std::string(ThreadActivity(rt_, stacks_, t, tr.known ? std::optional<uint64_t>(tr.regs.rip) : std::nullopt,
+                                            !tr.handlers.empty()));
+    n.in_callback = ThreadInCallback(stacks_, t);
+    n.details.emplace_back("activity", n.activity);
+    std::optional<uint64_t> mask = tr.handlers.empty() ? ts.blocked_signals : std::optional<uint64_t>(tr.handlers.back().blocked_signals);
+    if (mask) n.signals_blocked = stacks_.signals().NeededAndBlocked(*mask);
+    // Adding nodes below may move `n`: only copies of its fields from here.
+    const std::string id = n.id;
+    const bool in_callback = n.in_callback;
+    // Goroutine <-> thread links, in the direction of dependence.
+    if (t.curg.address && t.incgo) {
+      auto it = goid_of_g_.find(t.curg.address);
+      if (it != goid_of_g_.end()) {
+        GoroutineNode(*by_goid_[it->second]);
+        Edge(GoroutineId(it->second), id, "runs", true, "its cgo call runs on this thread (m.curg, m.incgo)");
+      }
+    }
+    if (in_callback) {
+      for (const GView* g : {&t.lockedg, &t.curg}) {
+        auto it = g->address ? goid_of_g_.find(g->address) : goid_of_g_.end();
+        if (it == goid_of_g_.end()) continue;
+        GoroutineNode(*by_goid_[it->second]);
+        Edge(id, GoroutineId(it->second), "runs", true,
+             "the thread's C frames lie below this goroutine's callback from C: they resume when it returns");
+        break;
+      }
+    } else if (t.lockedg.address && !t.curg.address) {
+      auto it = goid_of_g_.find(t.lockedg.address);
+      if (it != goid_of_g_.end()) {
+        GoroutineNode(*by_goid_[it->second]);
+        Edge(id, GoroutineId(it->second), "runs", true, "the thread is locked to this goroutine (m.lockedg)");
+      }
+    }
+    if (!tr.known && rt_.target().is_core()) return;
+    auto wait = FindThreadWait(rt_, ts.lwp, tr.regs, !tr.handlers.empty(), stacks_.Chain(ts.lwp));
+    if (!wait) return;
+    AddThreadWait(id, *wait);
+  }
+
+  void AddThreadWait(const std::string& tid, const ThreadWait& w) {
+    const MemorySource& mem = rt_.target().memory();
+    if (w.lock_kind == "package_init") {
+      Edge(tid, PackageInitNode().id, "waits_for", true, w.evidence);
+      return;
+    }
+    if (w.lock_kind == "thread_join") {
+      GraphNode& l = LockNode(w.futex, "thread_join", "join of LWP " + std::to_string(w.join_tid) + " at");
+      l.owner_lwp = w.join_tid;
+      std::string lid = l.id;
+      Edge(tid, lid, "waits_for", true, w.evidence);
+      if (w.join_tid > 0) {
+        ThreadNode(w.join_tid);
+        Edge(lid, ThreadId(w.join_tid), "held_by", true, "pthread_join returns when this thread exits");
+      }
+      return;
+    }
+    static const std::map<std::string, std::string> kWhat = {
+        {"pthread_mutex", "pthread mutex"}, {"pthread_rwlock", "pthread rwlock"}, {"pthread_cond", "pthread condition variable"},
+        {"semaphore", "semaphore"},        {"runtime.mutex", "runtime mutex"},   {"futex", "futex"}};
+    uint64_t addr = w.object ? w.object : w.futex;
+    GraphNode& l = LockNode(addr, w.lock_kind, kWhat.count(w.lock_kind) ? kWhat.at(w.lock_kind) : w.lock_kind);
+    std::string lid = l.id;
+    Edge(tid, lid, "waits_for", true, w.evidence);
+    std::optional<int32_t> owner;
+    std::string how;
+    if (w.lock_kind == "pthread_mutex") {
+      if (auto m = ReadPthreadMutex(mem, addr)) {
+        GraphNode& ln = Node(lid);
+        ln.details = {{"type", m->type}, {"recursion count", std::to_string(m->count)}};
+        if (m->robust) ln.details.emplace_back("robust", "yes");
+        if (m->priority_inherit) ln.details.emplace_back("priority inheritance", "yes");
+        ln.recursive = m->Recursive();
+        if (m->OwnerTid()) {
+          owner = m->OwnerTid();
+          how = m->robust || m->priority_inherit ? "__lock & FUTEX_TID_MASK = " : "__data.__owner = ";
+          how += std::to_string(*owner);
+        } else {
+          ln.details.emplace_back("owner", "not recorded (glibc left __owner 0)");
+        }
+      }
+    } else if (w.lock_kind == "pthread_rwlock") {
+      if (auto r = ReadPthreadRwlock(mem, addr)) {
+        GraphNode& ln = Node(lid);
+        ln.readers = r->Readers();
+        if (r->WriteLocked() && r->cur_writer) {
+          owner = r->cur_writer;
+          how = "write-locked: __cur_writer = " + std::to_string(*owner);
+        } else if (r->Readers()) {
+          ln.details.emplace_back("readers", std::to_string(r->Readers()) + " (glibc records no reader threads)");
+        }
+      }
+    } else if (w.lock_kind == "pthread_cond") {
+      if (auto c = ReadPthreadCond(mem, addr)) Node(lid).details = {{"waiters", std::to_string(c->waiters)}};
+      Node(lid).details.emplace_back("signalled by", "unknown: a condition variable has no owner");
+    }
+    if (owner) {
+      Node(lid).owner_lwp = *owner;
+      ThreadNode(*owner);
+      Edge(lid, ThreadId(*owner), "held_by", true, how);
+    }
+  }
+
+  GraphNode& PackageInitNode() {
+    GraphNode& n = Node("package_init");
+    if (n.kind.empty()) {
+      n.kind = "lock";
+      n.lock_kind = "package_init";
+      n.address = waits_.InitDoneChannel();
+      n.symbol = Symbol(n.address);
+      n.label = "package initialization (" + (n.symbol.empty() ? "runtime.mainInitDoneChan" : n.symbol) + ")";
+      // runtime.main closes main_init_done after running every package's
+      // init; goroutine 1 runs them (runtime.doInit in its stack).
+      auto g1 = by_goid_.find(1);
+      if (g1 != by_goid_.end()) {
+        bool in_init = false;
+        for (const StackFrame& f : g1->second->frames)
+          if (f.function.rfind("runtime.doInit", 0) == 0) in_init = true;
+        if (in_init) {
+          GoroutineNode(*g1->second);
+          Edge("package_init", "g1", "held_by", true, "goroutine 1 is running package initialization (runtime.doInit)");
+        }
+      }
+    }
+    return Node("package_init");
+  }
+
+  void AddGoroutineWaits(const Goroutine& g) {
+    if (g.status != "waiting") return;
+    if (auto sema = waits_.SemaOf(g.address)) {
+      SyncObject o = waits_.SyncObjectOf(*sema, g);
+      GraphNode& l = LockNode(o.address, o.kind, o.kind);
+      if (l.details.empty()) {
+        if (o.kind == "sync.Mutex" || o.kind == "sync.RWMutex") {
+          l.details = {{"locked", o.locked ? "yes" : "no"}, {"starving", o.starving ? "yes" : "no"},
+                       {"waiters", std::to_string(o.waiters)}, {"holder", "unknown (Go records no owner)"}};
+          if (o.locked) locked_mutexes_.push_back(l.id);
+        } else if (o.kind == "sync.WaitGroup") {
+          l.details = {{"counter", std::to_string(o.counter)}};
+        }
+      }
+      std::string lid = l.id;
+      GoroutineNode(g);
+      Edge(GoroutineId(g.goid), lid, "waits_for", true,
+           "its sudog sleeps on semaphore " + Hex(*sema) + " in runtime.semtable (" + g.wait_reason + ")");
+      waiters_of_[lid].insert(g.goid);
+      return;
+    }
+    if (g.wait_reason.find("chan") == std::string::npos && g.wait_reason.find("select") == std::string::npos) return;
+    for (const ChannelInfo* chp : waits_.ChannelsOf(g, goid_of_g_)) {
+      const ChannelInfo& ch = *chp;
+      GoroutineNode(g);
+      if (ch.address == waits_.InitDoneChannel()) {
+        Edge(GoroutineId(g.goid), PackageInitNode().id, "waits_for", true,
+             "receives from the channel runtime.main closes when package initialization is done (a callback "
+             "from C came before that)");
+        continue;
+      }
+      GraphNode& l = LockNode(ch.address, "chan", "channel");
+      if (l.details.empty()) {
+        l.details = {{"capacity", std::to_string(ch.dataqsiz)}, {"buffered", std::to_string(ch.qcount)},
+                     {"element size", std::to_string(ch.elemsize)}, {"closed", ch.closed ? "yes" : "no"},
+                     {"receivers waiting", std::to_string(ch.receivers.size())},
+                     {"senders waiting", std::to_string(ch.senders.size())}};
+      }
+      Edge(GoroutineId(g.goid), l.id, "waits_for", true, "g.waiting sudog on this channel (" + g.wait_reason + ")");
+    }
+  }
+
+  void InferMutexHolders() {
+    std::vector<const Goroutine*> all;
+    for (const Goroutine& g : snap_.goroutines) all.push_back(&g);
+    for (const std::string& lid : locked_mutexes_) {
+      const GraphNode& l = Node(lid);
+      std::vector<const Goroutine*> candidates;
+      const auto& waiters = waiters_of_[lid];
+      for (const Goroutine* g : all)
+        if (!waiters.count(g->goid)) candidates.push_back(g);
+      auto holder = infer_.Holder(l.address, candidates);
+      if (!holder) continue;
+      GoroutineNode(*by_goid_[holder->goid]);
+      Edge(lid, GoroutineId(holder->goid), "held_by", false, holder->evidence);
+      for (auto& d : Node(lid).details)
+        if (d.first == "holder") d.second = "goroutine " + std::to_string(holder->goid) + " (inferred)";
+    }
+  }
+
+  // Tarjan's strongly connected components, iteratively (100,000 nodes).
+  void FindCycles() {
+    size_t n = graph_.nodes.size();
+    std::vector<std::vector<size_t>> out(n);
+    for (const GraphEdge& e : graph_.edges) out[index_.at(e.from)].push_back(index_.at(e.to));
+    std::vector<int64_t> low(n, 0), num(n, -1);
+    std::vector<bool> on_stack(n, false);
+    std::vector<size_t> stack;
+    int64_t counter = 0;
+    for (size_t root = 0; root < n; ++root) {
+      if (num[root] >= 0) continue;
+      std::vector<std::pair<size_t, size_t>> work{{root, 0}};
+      num[root] = low[root] = counter++;
+      stack.push_back(root);
+      on_stack[root] = true;
+      while (!work.empty()) {
+        auto& [v, i] = work.back();
+        if (i < out[v].size()) {
+          size_t w = out[v][i++];
+          if (num[w] < 0) {
+            num[w] = low[w] = counter++;
+            stack.push_back(w);
+            on_stack[w] = true;
+            work.emplace_back(w, 0);
+          } else if (on_stack[w]) {
+            low[v] = std::min(low[v], num[w]);
+          }
+          continue;
+        }
+        if (low[v] == num[v]) {
+          std::vector<size_t> comp;
+          size_t w;
+          do {
+            w = stack.back();
+            stack.pop_back();
+            on_stack[w] = false;
+            comp.push_back(w);
+          } while (w != v);
+          bool self_loop = std::find(out[v].begin(), out[v].end(), v) != out[v].end();
+          if (comp.size() > 1 || self_loop) graph_.cycles.push_back(ChainOrder(comp, out));
+        }
+        size_t done = v;
+        work.pop_back();
+        if (!work.empty()) low[work.back().first] = std::min(low[work.back().first], low[done]);
+      }
+    }
+  }
+
+  // The component's nodes in the order the edges lead, from a goroutine or
+  // thread when there is one, so that the chain reads as a story.
+  std::vector<std::string> ChainOrder(const std::vector<size_t>& comp, const std::vector<std::vector<size_t>>& out) {
+    std::set<size_t> in(comp.begin(), comp.end());
+    size_t start = *std::min_element(comp.begin(), comp.end(), [&](size_t a, size_t b) {
+      auto rank = [&](size_t x) { return graph_.nodes[x].kind == "goroutine" ? 0 : graph_.nodes[x].kind == "thread" ? 1 : 2; };
+      return std::make_pair(rank(a), graph_.nodes[a].id) < std::make_pair(rank(b), graph_.nodes[b].id);
+    });
+    std::vector<std::string> chain;
+    std::set<size_t> seen;
+    for (size_t v = start; seen.insert(v).second;) {
+      chain.push_back(graph_.nodes[v].id);
+      size_t next = v;
+      for (size_t w : out[v])
+        if (in.count(w) && !seen.count(w)) {
+          next = w;
+          break;
+        }
+      if (next == v) break;
+      v = next;
+    }
+    for (size_t v : comp)  // a component that is not a simple ring
+      if (!seen.count(v)) chain.push_back(graph_.nodes[v].id);
+    return chain;
+  }
+
+  void Diagnose();
+
+  GoRuntime& rt_;
+  ThreadStacks& stacks_;
+  GoWaits waits_;
+  HolderInference infer_;
+  GoroutineSnapshot snap_;
+  LockGraph graph_;
+  std::unordered_map<std::string, size_t> index_;
+  std::map<uint64_t, uint64_t> goid_of_g_;
+  std::unordered_map<uint64_t, const Goroutine*> by_goid_;
+  std::set<int> live_lwps_;
+  std::vector<std::string> locked_mutexes_;
+  std::map<std::string, std::set<uint64_t>> waiters_of_;
+  std::unordered_set<std::string> edge_keys_;
+};
+
+void Builder::Diagnose() {
+  auto label = [&](const std::string& id) { return Node(id).label; };
+  std::multimap<std::string, const GraphEdge*> from;
+  for (const GraphEdge& e : graph_.edges) from.emplace(e.from, &e);
+  for (const auto& cycle : graph_.cycles) {
+    std::string chain;
+    bool inferred = false;
+    for (size_t i = 0; i < cycle.size(); ++i) {
+      const std::string& a = cycle[i];
+      const std::string& b = cycle[(i + 1) % cycle.size()];
+      std::string verb = " -> ";
+      auto range = from.equal_range(a);
+      for (auto it = range.first; it != range.second; ++it)
+        if (it->second->to == b) {
+          const GraphEdge& e = *it->second;
+          if (e.kind == "waits_for") verb = " waits for ";
+          else if (e.kind == "held_by") verb = e.exact ? " held by " : " held by (inferred) ";
+          else if (Node(a).kind == "goroutine") verb = " in a cgo call on ";
+          else verb = " whose C code waits for its callback ";
+          if (!e.exact) inferred = true;
+        }
+      chain += (i ? "" : label(a)) + verb + label(b);
+    }
+    graph_.diagnoses.push_back(Diagnosis{
+        "deadlock_cycle", "deadlock: " + chain + (inferred ? " (one link inferred)" : ""),
+        "take the locks in one global order in both languages: do not hold a Go lock across a cgo call that "
+        "takes C locks, nor a C lock across a callback into Go that takes Go locks",
+        cycle});
+  }
+  for (const GraphEdge& e : graph_.edges) {
+    if (e.kind != "held_by") continue;
+    GraphNode& lock = Node(e.from);
+    GraphNode& owner = Node(e.to);
+    if (owner.kind != "thread") continue;
+    if (lock.lock_kind == "thread_join") continue;
+    if (owner.exited) {
+      graph_.diagnoses.push_back(Diagnosis{
+          "owner_exited",
+          lock.label + " is held by " + owner.label + ", which no longer exists: nobody can unlock it",
+          "unlock before the thread ends; a goroutine locked to its thread (runtime.LockOSThread) that exits "
+          "makes the runtime end the thread with whatever C locks it held",
+          {lock.id, owner.id}});
+      continue;
+    }
+    // A thread waiting on a non-recursive mutex it owns.
+    auto range = from.equal_range(owner.id);
+    for (auto it = range.first; it != range.second; ++it)
+      if (it->second->kind == "waits_for" && it->second->to == lock.id && !lock.recursive)
+        graph_.diagnoses.push_back(Diagnosis{"self_deadlock",
+                                             owner.label + " waits for " + lock.label + ", which it already holds",
+                                             "do not lock a non-recursive mutex twice on one thread",
+                                             {owner.id, lock.id}});
+    if (lock.lock_kind != "pthread_mutex" && lock.lock_kind != "pthread_rwlock") continue;
+    if (owner.in_callback) {
+      graph_.diagnoses.push_back(Diagnosis{
+          "held_across_callback",
+          lock.label + " is held by " + owner.label + ", whose C code holding it has called back into Go",
+          "release C locks before calling into Go, or make sure the Go callback cannot wait for anything "
+          "that needs the lock",
+          {lock.id, owner.id}});
+    } else if (owner.activity == "idle" || owner.activity == "running_go" || owner.activity == "syscall") {
+      std::string runs;
+      auto r = from.equal_range(owner.id);
+      for (auto it = r.first; it != r.second; ++it)
+        if (it->second->kind == "runs") runs = ", locked to " + label(it->second->to);
+      graph_.diagnoses.push_back(Diagnosis{
+          "lock_leaked",
+          lock.label + " is held by " + owner.label + runs + ", which is not in C (" + owner.activity +
+              "): a cgo call returned to Go holding it",
+          "unlock in the same C call that locked; goroutines move between threads, so an unlock from a later "
+          "cgo call may never come or come from the wrong thread",
+          {lock.id, owner.id}});
+    }
+  }
+  for (const GraphEdge& e : graph_.edges)
+    if (e.to == "package_init" && e.kind == "waits_for") {
+      graph_.diagnoses.push_back(Diagnosis{
+          "waits_for_package_init",
+          label(e.from) + " called into Go before package initialization finished and waits for it",
+          "do not call exported Go functions from C constructors or threads started before main; or make "
+          "package init not wait for such calls",
+          {e.from, "package_init"}});
+    }
+  for (const GraphNode& n : graph_.nodes) {
+    if (n.kind != "thread" || n.signals_blocked.empty()) continue;
+    if (n.activity != "cgo_call" && n.activity != "in_c") continue;
+    std::string names;
+    for (const auto& s : n.signals_blocked) names += (names.empty() ? "" : ", ") + s;
+    graph_.diagnoses.push_back(Diagnosis{
+        "signals_blocked", n.label + " is in C with " + names + " blocked, which the Go runtime needs",
+        "restore the signal mask before returning to or calling Go (pthread_sigmask), and do not block "
+        "SIGURG/SIGPROF in threads that run Go",
+        {n.id}});
+  }
+  bool progress = false;
+  for (const Goroutine& g : snap_.goroutines)
+    if (g.status == "running" || g.status == "runnable") progress = true;
+  for (const GraphNode& n : graph_.nodes)
+    if (n.kind == "thread" && (n.activity == "running_go" || n.activity == "go_callback")) progress = true;
+  if (!progress && !snap_.goroutines.empty()) {
+    bool cgo = false;
+    for (const GraphNode& n : graph_.nodes)
+      if (n.kind == "thread" && n.activity == "cgo_call") cgo = true;
+    graph_.diagnoses.push_back(Diagnosis{
+        "all_blocked",
+        std::string("no goroutine or thread can make progress") +
+            (cgo ? " (the Go runtime reports no deadlock while cgo calls are in flight)" : ""),
+        "see the cycles and waits above", {}});
+  }
+}
+
+}  // namespace
+
+LockGraph BuildLockGraph(GoRuntime& rt, ThreadStacks& stacks) { return Builder(rt, stacks).Build(); }
+
+void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters) {
+  // Which edges and nodes to write (all of them unless max_waiters is set).
+  std::vector<bool> edge_out(g.edges.size(), true);
+  std::unordered_map<std::string, size_t> not_listed;
+  std::unordered_set<std::string> referenced;
+  if (max_waiters != SIZE_MAX) {
+    std::unordered_map<std::string, size_t> listed;
+    for (size_t i = 0; i < g.edges.size(); ++i) {
+      const GraphEdge& e = g.edges[i];
+      if (e.kind == "waits_for" && listed[e.to]++ >= max_waiters) {
+        edge_out[i] = false;
+        ++not_listed[e.to];
+        continue;
+      }
+      referenced.insert(e.from);
+      referenced.insert(e.to);
+    }
+    for (const auto& c : g.cycles) referenced.insert(c.begin(), c.end());
+    for (const Diagnosis& d : g.diagnoses) referenced.insert(d.nodes.begin(), d.nodes.end());
+  }
+  w.BeginObject();
+  w.Key("nodes").BeginArray();
+  for (const GraphNode& n : g.nodes) {
+    if (max_waiters != SIZE_MAX && !referenced.count(n.id)) continue;
+    w.BeginObject();
+    w.Field("id", n.id).Field("kind", n.kind).Field("label", n.label);
+    if (n.kind == "lock") {
+      w.Field("lock_kind", n.lock_kind).Field("address", n.address);
+      w.Key("symbol");
+      if (n.symbol.empty()) w.Null();
+      else w.String(n.symbol);
+      w.Key("owner_lwp");
+      if (n.owner_lwp) w.Int(*n.owner_lwp);
+      else w.Null();
+      if (n.readers) w.Field("readers", *n.readers);
+      auto more = not_listed.find(n.id);
+      if (more != not_listed.end()) w.Field("waiters_not_listed", static_cast<uint64_t>(more->second));
+    }
+    if (n.kind == "thread") w.Field("activity", n.activity).Field("exited", n.exited);
+    w.Key("details").BeginObject();
+    for (const auto& [k, v] : n.details) w.DataKey(k).String(v);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("edges").BeginArray();
+  for (size_t i = 0; i < g.edges.size(); ++i) {
+    if (!edge_out[i]) continue;
+    const GraphEdge& e = g.edges[i];
+    w.BeginObject();
+    w.Field("from", e.from).Field("to", e.to).Field("kind", e.kind).Field("exact", e.exact).Field("evidence", e.evidence);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("cycles").BeginArray();
+  for (const auto& c : g.cycles) {
+    w.BeginArray();
+    for (const auto& id : c) w.String(id);
+    w.EndArray();
+  }
+  w.EndArray();
+  w.Key("diagnoses").BeginArray();
+  for (const Diagnosis& d : g.diagnoses) {
+    w.BeginObject();
+    w.Field("code", d.code).Field("message", d.message);
+    w.Key("nodes").BeginArray();
+    for (const auto& id : d.nodes) w.String(id);
+    w.EndArray();
+    w.Field("fix", d.fix);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("warnings").BeginArray();
+  for (const auto& s : g.warnings) w.String(s);
+  w.EndArray();
+  w.EndObject();
+}
+
+}  // namespace cgostack

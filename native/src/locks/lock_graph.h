@@ -1,0 +1,67 @@
+// The wait-for graph across C and Go: goroutines, threads and locks as
+// nodes; "waits_for", "held_by" and "runs" edges (exact, or inferred with
+// the evidence); every cycle (strongly connected component); and
+// diagnoses that name the cause.  Schema: docs/json-schema.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "report/goroutines_report.h"
+#include "report/json_writer.h"
+#include "stacks/thread_stacks.h"
+
+namespace cgostack {
+
+struct GraphNode {
+  std::string id;         // "g21", "t2354", "lock:0x5cd960", "package_init"
+  std::string kind;       // "goroutine", "thread", "lock"
+  std::string label;      // "goroutine 21 (main.cycleG1)", "pthread mutex mtxC"
+  std::string lock_kind;  // locks: pthread_mutex, pthread_rwlock, pthread_cond, thread_join,
+                          // semaphore, sync.Mutex, sync.RWMutex, sync.WaitGroup, chan,
+                          // package_init, runtime.mutex, futex
+  uint64_t address = 0;
+  std::string symbol;
+  std::optional<int64_t> owner_lwp;
+  std::optional<int64_t> readers;
+  std::vector<std::pair<std::string, std::string>> details;  // shown as they are
+  // Facts the diagnoses use.
+  std::string activity;   // threads: ThreadActivity
+  bool in_callback = false, exited = false, recursive = false;
+  std::vector<std::string> signals_blocked;  // threads: runtime-needed signals blocked
+};
+
+struct GraphEdge {
+  std::string from, to;
+  std::string kind;  // "waits_for", "held_by", "runs"
+  bool exact = true;
+  std::string evidence;
+};
+
+struct Diagnosis {
+  std::string code, message, fix;
+  std::vector<std::string> nodes;
+};
+
+struct LockGraph {
+  // A deque: references to nodes stay valid while more are added.
+  std::deque<GraphNode> nodes;
+  std::vector<GraphEdge> edges;
+  std::vector<std::vector<std::string>> cycles;  // node ids, in chain order
+  std::vector<Diagnosis> diagnoses;
+  std::vector<std::string> warnings;
+};
+
+LockGraph BuildLockGraph(GoRuntime& rt, ThreadStacks& stacks);
+// `max_waiters`: write at most this many waits_for edges into each lock
+// (the lock node then says how many more there are in "waiters_not_listed")
+// and only the nodes something written refers to.  The text view shows ten
+// waiters per lock; 100,000 goroutines on one channel need not cross to it.
+void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters = SIZE_MAX);
+
+}  // namespace cgostack

@@ -1,0 +1,43 @@
+// `cgo-threads`: every OS thread of the process (Go's Ms, C threads with an
+// extra M, C threads Go never saw) with its M, P, goroutines, what it is
+// doing, its blocked signals and its stitched stack.  Schema in
+// docs/json-schema.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+#include "goruntime/go_runtime.h"
+#include "report/json_writer.h"
+#include "stacks/signal_frame.h"
+#include "stacks/thread_stacks.h"
+
+namespace cgostack {
+
+struct ThreadsQuery {
+  bool with_frames = true;
+  bool signal_frames = false;  // show the Go signal handler's frames
+  std::map<int64_t, int64_t> gdb_threads;  // GDB's thread number per LWP
+};
+
+// Returns whether the report is partial: a warning, or (with frames) a
+// thread whose stack stops early or is missing.
+bool WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w);
+
+// A thread's registers where its own code was: below any Go signal handler
+// it is in (the handlers, innermost first, alongside).
+struct ThreadRegisters {
+  bool known = false;
+  Registers regs{};
+  std::vector<SignalFrame> handlers;
+};
+ThreadRegisters RegistersOf(GoRuntime& rt, const ThreadState& ts);
+
+// "running_go", "cgo_call", "go_callback", "idle", "syscall", "in_c",
+// "signal_handler" (schema: docs/json-schema.md, cgo-threads).
+std::string_view ThreadActivity(GoRuntime& rt, ThreadStacks& stacks, const ThreadContext& t,
+                                std::optional<uint64_t> pc, bool in_handler);
+// Whether its current or locked goroutine is inside a callback from C.
+bool ThreadInCallback(ThreadStacks& stacks, const ThreadContext& t);
+
+}  // namespace cgostack

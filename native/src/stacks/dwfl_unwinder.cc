@@ -1,0 +1,403 @@
+#include "stacks/dwfl_unwinder.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "error.h"
+#include "report/format.h"
+#include "target/link_map_names.h"
+
+namespace cgostack {
+
+namespace {
+
+// The plugin stops at the same depth (native_frames.MAX_FRAMES).
+constexpr size_t kMaxFrames = 512;
+
+// x86-64 DWARF register numbers (System V psABI, table 3.36).
+enum : unsigned { kRax, kRdx, kRcx, kRbx, kRsi, kRdi, kRbp, kRsp, kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15 };
+
+DwflUnwinder* Self(void* arg) { return static_cast<DwflUnwinder*>(arg); }
+
+// Thread callbacks of our own instead of dwfl_core_file_attach's: every
+// walk must be able to start from any context (the one StackSwitcher::Step
+// returns), and memory is the session's, which already lays the core over
+// the executable's file segments.
+pid_t NextThread(Dwfl*, void*, void**) { return 0; }  // walks are per thread (get_thread)
+
+bool GetThread(Dwfl*, pid_t tid, void* dwfl_arg, void** thread_argp) {
+  *thread_argp = dwfl_arg;
+  return Self(dwfl_arg)->HasThread(tid);
+}
+
+bool MemoryRead(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* dwfl_arg) {
+  return Self(dwfl_arg)->memory().TryRead(addr, result, sizeof *result);
+}
+
+bool SetInitialRegisters(Dwfl_Thread* thread, void* thread_arg) {
+  const DwflUnwinder::Start& s = Self(thread_arg)->start();
+  const Registers& r = s.regs;
+  auto set = [thread](unsigned regno, uint64_t v) {
+    Dwarf_Word w = v;
+    return dwfl_thread_state_registers(thread, static_cast<int>(regno), 1, &w);
+  };
+  if (!set(kRbp, r.rbp) || !set(kRsp, r.rsp)) return false;
+  if (s.callee_saved || s.all) {
+    set(kRbx, r.rbx);
+    set(kR12, r.r12);
+    set(kR13, r.r13);
+    set(kR14, r.r14);
+    set(kR15, r.r15);
+  }
+  if (s.all) {
+    const std::pair<unsigned, uint64_t> rest[] = {{kRax, r.rax}, {kRdx, r.rdx}, {kRcx, r.rcx}, {kRsi, r.rsi},
+                                                  {kRdi, r.rdi}, {kR8, r.r8},   {kR9, r.r9},   {kR10, r.r10},
+                                                  {kR11, r.r11}};
+    for (auto [regno, v] : rest) set(regno, v);
+  }
+  dwfl_thread_state_register_pc(thread, r.rip);
+  return true;
+}
+
+const Dwfl_Thread_Callbacks kThreadCallbacks = {NextThread, GetThread, MemoryRead, SetInitialRegisters,
+                                                nullptr, nullptr};
+
+std::string DwflError() { return dwfl_errmsg(-1) ? dwfl_errmsg(-1) : "unknown libdwfl error"; }
+
+std::string AttrString(Dwarf_Die* die, unsigned attr_name) {
+  Dwarf_Attribute attr;
+  if (!dwarf_attr_integrate(die, attr_name, &attr)) return "";
+  const char* s = dwarf_formstring(&attr);
+  return s ? s : "";
+}
+
+// A function's name as GDB prints it: the linkage name when DWARF has one
+// (__GI___lll_lock_wait for glibc's __lll_lock_wait), else its name.
+std::string FunctionName(Dwarf_Die* die) {
+  std::string linkage = AttrString(die, DW_AT_linkage_name);
+  return linkage.empty() ? AttrString(die, DW_AT_name) : linkage;
+}
+
+// The ELF symbol GDB shows for a function without DWARF: of the symbols at
+// the same address, GDB sorts its minimal symbols by name and takes the
+// last one with a size (minsyms.c), e.g. clone3 rather than __clone3; and
+// without the @VERSION suffix.
+std::string GdbSymbolName(Dwfl_Module* mod, GElf_Addr addr, const char* found) {
+  std::string best = found;
+  bool best_sized = true;
+  int n = dwfl_module_getsymtab(mod);
+  for (int i = 0; i < n; ++i) {
+    GElf_Sym sym;
+    GElf_Addr value = 0;
+    const char* name = dwfl_module_getsym_info(mod, i, &sym, &value, nullptr, nullptr, nullptr);
+    if (!name || !*name || value != addr || GELF_ST_TYPE(sym.st_info) != STT_FUNC) continue;
+    bool sized = sym.st_size > 0;
+    if ((sized && !best_sized) || (sized == best_sized && std::strcmp(name, best.c_str()) > 0)) {
+      best = name;
+      best_sized = sized;
+    }
+  }
+  return best.substr(0, best.find('@'));
+}
+
+// Of several DWARF functions covering the same code, GDB's block lookup
+// ends at the last one: the assembler emits one per alias (__clone3,
+// __GI___clone3, clone3) and GDB shows clone3.
+Dwarf_Die LastAlias(Dwarf_Die die) {
+  Dwarf_Addr low = 0, other = 0;
+  if (dwarf_tag(&die) != DW_TAG_subprogram || dwarf_lowpc(&die, &low) != 0) return die;
+  Dwarf_Die best = die, next = die;
+  while (dwarf_siblingof(&next, &next) == 0 && dwarf_tag(&next) == DW_TAG_subprogram &&
+         dwarf_lowpc(&next, &other) == 0 && other == low)
+    best = next;
+  return best;
+}
+
+// One frame of a libdwfl walk, as the walk's callback saw it.
+struct RawFrame : DwflUnwinder::RawFrameView {
+  RawFrame() = default;
+  RawFrame(uint64_t pc_, bool exact_, uint64_t sp_, uint64_t rbp_) : RawFrameView{pc_, exact_}, sp(sp_), rbp(rbp_) {}
+  uint64_t sp = 0, rbp = 0;
+};
+
+struct WalkState {
+  std::vector<RawFrame> frames;
+  StackSwitcher* switcher = nullptr;
+  bool first_is_return_address = false;  // the walk starts at a return address
+  bool stopped_at_go = false;
+  size_t budget = kMaxFrames;
+};
+
+int OnFrame(Dwfl_Frame* frame, void* arg) {
+  auto* w = static_cast<WalkState*>(arg);
+  RawFrame f;
+  Dwarf_Addr pc = 0;
+  bool activation = false;
+  if (!dwfl_frame_pc(frame, &pc, &activation)) return -1;
+  f.pc = pc;
+  f.exact = activation && !(w->frames.empty() && w->first_is_return_address);
+  Dwarf_Word v = 0;
+  if (dwfl_frame_reg(frame, kRsp, &v) == 0) f.sp = v;
+  if (dwfl_frame_reg(frame, kRbp, &v) == 0) f.rbp = v;
+  if (pc == 0 && !w->frames.empty()) return DWARF_CB_ABORT;  // no caller
+  w->frames.push_back(f);
+  if (w->switcher->IsGo(f.pc, !f.exact)) {
+    w->stopped_at_go = true;
+    return DWARF_CB_ABORT;
+  }
+  return --w->budget ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+}  // namespace
+
+DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullptr) {
+  // Separate debug info: next to the file, .debug/, and /usr/lib/debug
+  // (by build-id too), as GDB looks by default.
+  debuginfo_path_ = strdup(":.debug:/usr/lib/debug");
+  static const Dwfl_Callbacks kCoreCallbacks = {dwfl_build_id_find_elf, dwfl_standard_find_debuginfo,
+                                                dwfl_offline_section_address, nullptr};
+  static const Dwfl_Callbacks kProcCallbacks = {dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo,
+                                                nullptr, nullptr};
+  Dwfl_Callbacks* cb = new Dwfl_Callbacks(target.is_core() ? kCoreCallbacks : kProcCallbacks);
+  cb->debuginfo_path = &debuginfo_path_;
+  callbacks_.reset(cb);
+  dwfl_ = dwfl_begin(cb);
+  if (!dwfl_) throw Error("libdwfl: " + DwflError());
+  dwfl_report_begin(dwfl_);
+  if (target.is_core()) {
+    core_fd_ = ::open(target.core_path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (core_fd_ < 0) throw Error("cannot open " + target.core_path() + ": " + std::strerror(errno));
+    core_elf_ = elf_begin(core_fd_, ELF_C_READ_MMAP, nullptr);
+    if (!core_elf_) throw Error("libelf cannot read " + target.core_path() + ": " + elf_errmsg(-1));
+    if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0)
+      throw Error("libdwfl cannot find the modules of " + target.core_path() + ": " + DwflError());
+  } else if (int err = dwfl_linux_proc_report(dwfl_, target.pid()); err != 0) {
+    throw Error("libdwfl cannot find the modules of process " + std::to_string(target.pid()) + ": " +
+                (err > 0 ? std::strerror(err) : DwflError()));
+  }
+  dwfl_report_end(dwfl_, nullptr, nullptr);
+  if (!dwfl_attach_state(dwfl_, core_elf_, target.pid(), &kThreadCallbacks, this))
+    throw Error("libdwfl cannot unwind this target: " + DwflError());
+  tail_calls_ = TailCalls(dwfl_);
+  if (!target.is_core()) link_map_names_ = LinkMapNames(dwfl_, target.memory());
+}
+
+DwflUnwinder::~DwflUnwinder() {
+  if (dwfl_) dwfl_end(dwfl_);
+  if (core_elf_) elf_end(core_elf_);
+  if (core_fd_ >= 0) ::close(core_fd_);
+  std::free(debuginfo_path_);
+}
+
+bool DwflUnwinder::HasThread(int lwp) const {
+  for (const ThreadState& t : target_.threads())
+    if (t.lwp == lwp) return true;
+  return false;
+}
+
+uint64_t DwflUnwinder::FunctionEntry(const RawFrameView& f) {
+  uint64_t lookup = f.exact || f.pc == 0 ? f.pc : f.pc - 1;
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, lookup);
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  if (!mod || !dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr)) return 0;
+  return lookup - offset;
+}
+
+void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out) {
+  // A return address may be the byte after a call that ends a function.
+  uint64_t lookup = exact || pc == 0 ? pc : pc - 1;
+  NativeFrame base;
+  base.pc = pc;
+  base.sp = sp;
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, lookup);
+  if (!mod) {
+    base.object = target_.exe().path();  // as the plugin: not in a library, so the program
+    out->push_back(base);
+    return;
+  }
+  Dwarf_Addr low = 0, high = 0;
+  const char* mainfile = nullptr;
+  const char* name = dwfl_module_info(mod, nullptr, &low, &high, nullptr, nullptr, &mainfile, nullptr);
+  // The executable as the user named it (GDB's progspace filename); a
+  // library by the path the dynamic linker recorded (gdb.solib_name).
+  uint64_t entry = target_.exe().entry() + target_.load_bias();
+  base.object = entry >= low && entry < high ? target_.exe().path() : mainfile ? mainfile : name ? name : "";
+  if (!target_.is_core() && base.object != target_.exe().path()) {
+    Dwarf_Addr load_bias = 0;
+    auto it = dwfl_module_getelf(mod, &load_bias) ? link_map_names_.find(load_bias) : link_map_names_.end();
+    if (it != link_map_names_.end()) base.object = it->second;
+  }
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  const char* symbol = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr);
+  if (symbol) base.function = GdbSymbolName(mod, lookup - offset, symbol);
+  if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
+    int lineno = 0;
+    if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) base.file = file;
+    base.line = lineno;
+  }
+  // Inlined calls, innermost first, as GDB's inline frames: each has the
+  // same pc and sp; the line of an outer one is its call site.
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias);
+  // File names as the line table has them (GDB's symtab.filename):
+  // libdw joins the compilation directory to relative ones.
+  std::string comp_dir = cu ? AttrString(cu, DW_AT_comp_dir) : "";
+  auto relative = [&comp_dir](std::string path) {
+    if (!comp_dir.empty() && comp_dir[0] == '/' && path.size() > comp_dir.size() + 1 && path.compare(0, comp_dir.size(), comp_dir) == 0 &&
+        path[comp_dir.size()] == '/')
+      path.erase(0, comp_dir.size() + 1);
+    return path;
+  };
+  base.file = relative(base.file);
+  Dwarf_Die* scopes = nullptr;
+  int n = cu ? dwarf_getscopes(cu, lookup - bias, &scopes) : 0;
+  std::vector<Dwarf_Die*> funcs;
+  for (int i = 0; i < n; ++i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) funcs.push_back(&scopes[i]);
+    if (tag == DW_TAG_subprogram) break;
+  }
+  // With glibc's debug info (dwz-compressed) the chain from the pc stops
+  // at the CU above an inlined call; the function it was inlined into is
+  // found from the DIE of that call instead.
+  Dwarf_Die* parents = nullptr;
+  if (!funcs.empty() && dwarf_tag(funcs.back()) == DW_TAG_inlined_subroutine) {
+    int np = dwarf_getscopes_die(funcs.back(), &parents);
+    for (int i = 1; i < np; ++i)
+      if (dwarf_tag(&parents[i]) == DW_TAG_subprogram) {
+        funcs.push_back(&parents[i]);
+        break;
+      }
+  }
+  if (funcs.size() <= 1) {
+    if (!funcs.empty()) {
+      Dwarf_Die f = LastAlias(*funcs[0]);
+      if (std::string n = FunctionName(&f); !n.empty()) base.function = n;
+    }
+    out->push_back(base);
+    std::free(scopes);
+    std::free(parents);
+    return;
+  }
+  Dwarf_Files* files = nullptr;
+  size_t nfiles = 0;
+  dwarf_getsrcfiles(cu, &files, &nfiles);
+  std::string file = base.file;
+  int32_t line = base.line;
+  for (size_t k = 0; k < funcs.size(); ++k) {
+    NativeFrame f = base;
+    bool inlined = dwarf_tag(funcs[k]) == DW_TAG_inlined_subroutine;
+    f.inlined = inlined;
+    // GDB names frames by their DWARF function (___pthread_mutex_lock, not
+    // the ELF symbol __pthread_mutex_lock@GLIBC_2.2.5).
+    Dwarf_Die named = LastAlias(*funcs[k]);
+    std::string dwarf_name = FunctionName(&named);
+    if (!dwarf_name.empty() || inlined) f.function = dwarf_name;
+    f.file = file;
+    f.line = line;
+    out->push_back(f);
+    if (!inlined) break;
+    // The next (outer) frame is at this inlined call's call site.
+    Dwarf_Attribute attr;
+    Dwarf_Word call_file = 0, call_line = 0;
+    file.clear();
+    line = 0;
+    if (dwarf_attr(funcs[k], DW_AT_call_file, &attr) && dwarf_formudata(&attr, &call_file) == 0 && files &&
+        call_file < nfiles)
+      if (const char* s = dwarf_filesrc(files, call_file, nullptr, nullptr)) file = relative(s);
+    if (dwarf_attr(funcs[k], DW_AT_call_line, &attr) && dwarf_formudata(&attr, &call_line) == 0)
+      line = static_cast<int32_t>(call_line);
+  }
+  std::free(scopes);
+  std::free(parents);
+}
+
+NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& switcher) {
+  NativeChain chain;
+  start_ = Start{regs, true, true};
+  bool return_address = false;  // the first pc of the next segment is a return address
+  while (chain.frames.size() < kMaxFrames) {
+    WalkState w;
+    w.switcher = &switcher;
+    w.first_is_return_address = return_address;
+    w.budget = kMaxFrames - chain.frames.size();
+    int rc = dwfl_getthread_frames(dwfl_, lwp, OnFrame, &w);
+    for (size_t i = 0; i < w.frames.size(); ++i) {
+      const RawFrame& f = w.frames[i];
+      if (w.stopped_at_go && i + 1 == w.frames.size()) break;  // recorded below, as Go
+      if (i > 0) {
+        // Functions the caller reached through tail calls on the way to
+        // the callee: frames GDB shows too.
+        const RawFrame& callee = w.frames[i - 1];
+        for (uint64_t pc : tail_calls_.Between(f.pc, FunctionEntry(callee))) Symbolize(pc, false, f.sp, &chain.frames);
+      }
+      Symbolize(f.pc, f.exact, f.sp, &chain.frames);
+    }
+    if (!w.stopped_at_go) {
+      if (rc == -1 && chain.error.empty()) {
+        std::string why = dwfl_errno() ? DwflError() : "no unwind information";
+        chain.error = "cannot unwind past pc " + Hex(chain.frames.empty() ? regs.rip : chain.frames.back().pc) +
+                      " (libdwfl: " + why + ")";
+      }
+      break;
+    }
+    // Go frames: recorded by pc and sp only (the backend symbolizes them
+    // from .gopclntab), each caller from the stack-switch rules, until the
+    // chain is back in C.
+    RawFrame f = w.frames.back();
+    bool ra = !f.exact;
+    Start next;
+    bool more = false;
+    while (chain.frames.size() < kMaxFrames) {
+      NativeFrame go;
+      go.pc = f.pc;
+      go.sp = f.sp;
+      chain.frames.push_back(go);
+      Registers r{};
+      r.rip = f.pc;
+      r.rsp = f.sp;
+      r.rbp = f.rbp;
+      std::optional<FrameStep> step = switcher.Step(lwp, r, ra);
+      if (!step) break;
+      if (step->outermost) {
+        chain.error = step->error;
+        break;
+      }
+      // A signal's or a fault's context is at the interrupted instruction.
+      ra = !(step->switch_kind == "signal" || step->switch_kind == "sigpanic");
+      if (step->caller.rip == 0) break;
+      if (switcher.IsGo(step->caller.rip, ra)) {
+        f = RawFrame{step->caller.rip, !ra, step->caller.rsp, step->caller.rbp};
+        continue;
+      }
+      next = Start{step->caller, step->callee_saved, step->all};
+      more = true;
+      break;
+    }
+    if (!more) break;
+    start_ = next;
+    return_address = ra;
+  }
+  if (chain.frames.size() >= kMaxFrames && chain.error.empty())
+    chain.error = "stopped after " + std::to_string(kMaxFrames) + " frames";
+  return chain;
+}
+
+void DwflUnwinder::HandOver(ThreadStacks& stacks) {
+  for (const ThreadState& t : target_.threads()) {
+    if (!t.has_registers) {
+      stacks.SetChain(t.lwp, NativeChain{{}, "no registers for this thread"});
+      continue;
+    }
+    stacks.SetChain(t.lwp, Walk(t.lwp, t.regs, stacks.switcher()));
+  }
+}
+
+}  // namespace cgostack

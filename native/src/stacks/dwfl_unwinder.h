@@ -1,0 +1,71 @@
+// Native (C) frames without GDB, through libdwfl: the standalone CLI's
+// counterpart of gdb_plugin/cgostack_gdb/native_frames.py.  Modules come
+// from the core's file mappings (dwfl_core_file_report) or the live
+// process's maps (dwfl_linux_proc_report); separate debug info is found by
+// build-id through libdwfl's standard callbacks.  Each thread is walked
+// from its registers; whenever a frame's pc is Go, StackSwitcher::Step
+// gives the caller (across asmcgocall, cgocallback, crosscall2, sigtramp)
+// and a new libdwfl walk starts from the registers it returns, since a
+// libdwfl walk cannot be redirected mid-way.  The result per thread is a
+// NativeChain, recorded exactly as the GDB plugin records it.
+#pragma once
+
+#include <elfutils/libdwfl.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "target/memory.h"
+#include "stacks/stitch.h"
+#include "stacks/tail_calls.h"
+#include "target/target.h"
+#include "stacks/thread_stacks.h"
+
+namespace cgostack {
+
+class DwflUnwinder {
+ public:
+  // Modules of `target` (a core or a stopped live process).  Throws Error
+  // if libdwfl cannot report them.
+  explicit DwflUnwinder(Target& target);
+  ~DwflUnwinder();
+  DwflUnwinder(const DwflUnwinder&) = delete;
+  DwflUnwinder& operator=(const DwflUnwinder&) = delete;
+
+  // The chain of thread `lwp` walked from `regs`, innermost first.
+  NativeChain Walk(int lwp, const Registers& regs, StackSwitcher& switcher);
+  // Walks every thread of the target that has registers and hands each
+  // chain to `stacks` (ThreadStacks::SetChain), as the plugin's hand_over.
+  void HandOver(ThreadStacks& stacks);
+
+  // Used by the libdwfl callbacks (dwfl_unwinder.cc).
+  struct Start {
+    Registers regs{};
+    bool callee_saved = false;  // rbx, r12-r15 are known
+    bool all = false;           // every general register is known
+  };
+  const Start& start() const { return start_; }
+  const MemorySource& memory() const { return target_.memory(); }
+  bool HasThread(int lwp) const;
+  struct RawFrameView {
+    uint64_t pc = 0;
+    bool exact = false;  // an activation: the pc itself, not a return address
+  };
+
+ private:
+  void Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out);
+  uint64_t FunctionEntry(const RawFrameView& f);
+  Target& target_;
+  std::unique_ptr<Dwfl_Callbacks> callbacks_;  // libdwfl keeps a pointer
+  Dwfl* dwfl_ = nullptr;
+  int core_fd_ = -1;
+  Elf* core_elf_ = nullptr;
+  Start start_;  // where the next libdwfl walk starts (set_initial_registers)
+  TailCalls tail_calls_;
+  // A live process's libraries by their link-map names (link_map_names.h).
+  std::map<uint64_t, std::string> link_map_names_;
+  char* debuginfo_path_ = nullptr;
+};
+
+}  // namespace cgostack

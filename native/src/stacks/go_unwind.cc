@@ -1,0 +1,93 @@
+#include "stacks/go_unwind.h"
+
+#include <cctype>
+
+#include "report/format.h"
+
+namespace cgostack {
+
+bool HiddenByDefault(std::string_view name, GoFuncKind kind) {
+  // runtime/traceback.go showfuncinfo (1.19-1.27): wrappers are elided; a name
+  // without a package dot is hidden; runtime.* is hidden unless exported
+  // (runtime.Goexit, runtime.GC) or a panic frame the user must see.
+  if (kind == GoFuncKind::kWrapper) return true;
+  if (name.find('.') == std::string_view::npos) return true;
+  constexpr std::string_view kRuntime = "runtime.";
+  if (name.substr(0, kRuntime.size()) != kRuntime) return false;
+  if (name == "runtime.gopanic") return false;
+  std::string_view rest = name.substr(kRuntime.size());
+  return rest.empty() || !std::isupper(static_cast<unsigned char>(rest[0]));
+}
+
+const GoUnwinder::PcInfo& GoUnwinder::Lookup(uint64_t pc, bool is_return) {
+  uint64_t key = (pc << 1) | (is_return ? 1 : 0);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  PcInfo info;
+  if (auto f = tab_.FindFunc(pc)) {
+    info.in_go = true;
+    info.top_frame = tab_.IsTopFrame(*f);
+    info.kind = tab_.Kind(*f);
+    info.name = tab_.FuncName(*f);
+    if (auto d = tab_.SpDelta(*f, pc)) info.sp_delta = *d;
+    tab_.Symbolize(*f, GoPclntab::LookupPC(*f, pc, is_return), &scratch_);
+    for (const auto& loc : scratch_) {
+      StackFrame fr;
+      fr.function = loc.function;
+      fr.file = loc.file;
+      fr.line = loc.line;
+      fr.inlined = loc.inlined;
+      fr.hidden_by_default = HiddenByDefault(loc.function, loc.kind);
+      info.frames.push_back(fr);
+    }
+  }
+  return cache_.emplace(key, std::move(info)).first->second;
+}
+
+UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames) {
+  UnwindResult r;
+  uint64_t pc = start.pc, sp = start.sp;
+  bool is_return = start.pc_is_return_address;
+  while (true) {
+    if (r.frames.size() >= max_frames) {
+      r.truncated = true;
+      break;
+    }
+    const PcInfo& info = Lookup(pc, is_return);
+    if (!info.in_go) {
+      r.error = "pc " + Hex(pc) + " is not in Go code";
+      break;
+    }
+    if (sp < stack_lo || sp > stack_hi) {
+      r.error = "sp " + Hex(sp) + " is outside the goroutine's stack [" + Hex(stack_lo) + ", " +
+                Hex(stack_hi) + ")";
+      break;
+    }
+    for (StackFrame fr : info.frames) {
+      fr.pc = pc;
+      fr.sp = sp;
+      r.frames.push_back(fr);
+    }
+    // goexit, mstart, rt0_go: the bottom of every goroutine stack.
+    if (info.top_frame) break;
+    if (info.sp_delta < 0) {
+      r.error = "no frame size for " + std::string(info.name) + " at " + Hex(pc);
+      break;
+    }
+    uint64_t fp = sp + static_cast<uint64_t>(info.sp_delta) + 8;
+    uint64_t ret;
+    if (!mem_.TryRead(fp - 8, &ret, sizeof ret)) {
+      r.error = "cannot read the return address at " + Hex(fp - 8);
+      break;
+    }
+    if (ret == 0) break;
+    // A frame "called" by sigpanic or asyncPreempt was interrupted at `ret`
+    // itself, not at a call (runtime/traceback.go, unwinder.next).
+    is_return = !(info.kind == GoFuncKind::kSigpanic || info.kind == GoFuncKind::kAsyncPreempt);
+    pc = ret;
+    sp = fp;
+  }
+  return r;
+}
+
+}  // namespace cgostack

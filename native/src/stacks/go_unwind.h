@@ -1,0 +1,82 @@
+// Unwinds a goroutine's Go frames from memory with the runtime's own tables
+// (.gopclntab), the way the runtime's traceback does (runtime/traceback.go):
+// the caller's SP is SP + pcsp(pc) + 8 and the return address sits just
+// below it.  Never touches GDB's registers, so it works on cores.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "goruntime/gopclntab.h"
+#include "target/memory.h"
+
+namespace cgostack {
+
+// One frame of a stack: a Go frame, a native (C) frame, or a marker where
+// the stack switches between the two (see stitch.h).
+enum class FrameLang : uint8_t { kGo, kC, kBoundary };
+
+struct StackFrame {
+  uint64_t pc = 0;       // the frame's pc (a return address except innermost)
+  uint64_t sp = 0;
+  // Names point into the executable's pc table (Go) or into the native
+  // frames the session holds (C); a boundary's function is its kind
+  // ("cgocall", "callback", "signal", ...) and its file a description.
+  std::string_view function;
+  std::string_view file;
+  int32_t line = 0;
+  bool inlined = false;
+  // The runtime's traceback hides this frame at GOTRACEBACK=all or single
+  // (runtime/traceback.go showfuncinfo: unexported runtime.* functions,
+  // functions with no package, wrappers).
+  bool hidden_by_default = false;
+  FrameLang lang = FrameLang::kGo;
+  std::string_view object;  // C frames: the shared object or executable
+};
+
+struct UnwindStart {
+  uint64_t pc = 0, sp = 0;
+  // True when pc was saved by a call (gobuf.pc, syscallpc, a return address):
+  // line lookups then use pc-1, inside the call instruction.
+  bool pc_is_return_address = true;
+};
+
+struct UnwindResult {
+  std::vector<StackFrame> frames;
+  std::string error;  // why unwinding stopped early; empty if it reached the top
+  bool truncated = false;  // stopped at max_frames
+};
+
+// The GOTRACEBACK=all rule for hiding a frame, from the function's name.
+bool HiddenByDefault(std::string_view function, GoFuncKind kind);
+
+class GoUnwinder {
+ public:
+  GoUnwinder(const GoPclntab& tab, const MemorySource& mem) : tab_(tab), mem_(mem) {}
+
+  // `stack_lo`/`stack_hi` bound every SP; a frame outside them ends the walk
+  // with an error (a corrupt or reused stack must not send us through the heap).
+  UnwindResult Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames);
+
+ private:
+  // Everything the tables say about one pc; goroutines blocked in the same
+  // place share pcs, so 100,000 stacks decode only a few hundred of them.
+  struct PcInfo {
+    bool in_go = false;
+    bool top_frame = false;
+    GoFuncKind kind = GoFuncKind::kNormal;
+    int32_t sp_delta = -1;  // -1: unknown
+    std::string_view name;
+    std::vector<StackFrame> frames;  // symbolized, innermost first; pc/sp unset
+  };
+  const PcInfo& Lookup(uint64_t pc, bool is_return);
+
+  const GoPclntab& tab_;
+  const MemorySource& mem_;
+  std::unordered_map<uint64_t, PcInfo> cache_;
+  std::vector<GoPclntab::Location> scratch_;
+};
+
+}  // namespace cgostack

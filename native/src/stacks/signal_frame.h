@@ -1,0 +1,37 @@
+// Crossing the Go runtime's signal handler.  When a thread is inside the
+// handler (every thread of a GOTRACEBACK=crash core), its registers describe
+// the handler; the context the signal interrupted is in the ucontext the
+// kernel pushed just above runtime.sigtramp's frame (Linux x86-64 rt_sigframe:
+// return address, then struct ucontext).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "target/core_file.h"
+#include "goruntime/gopclntab.h"
+#include "target/memory.h"
+
+namespace cgostack {
+
+struct SignalFrame {
+  uint64_t ucontext = 0;     // address of the kernel's struct ucontext
+  Registers interrupted{};   // uc_mcontext, in user_regs_struct order
+  uint64_t blocked_signals = 0;  // uc_sigmask: the interrupted code's mask
+  int signal = 0;                // siginfo.si_signo of the signal being handled
+};
+
+// Reads the kernel's signal frame whose struct ucontext is at `ucontext`
+// (runtime.sigtramp's caller SP); registers the frame does not hold are
+// taken from `base`.  nullopt if unreadable.
+std::optional<SignalFrame> ReadSignalFrame(const MemorySource& mem, uint64_t ucontext, const Registers& base);
+
+// Follows the Go frames from `regs` down to runtime.sigtramp and reads the
+// interrupted context; repeats while that context is itself inside the
+// handler (a signal taken during another).  Innermost handler first; empty if
+// `regs` is not in the Go signal handler.
+std::vector<SignalFrame> CrossGoSignalFrames(const GoPclntab& tab, const MemorySource& mem,
+                                             const Registers& regs);
+
+}  // namespace cgostack

@@ -1,0 +1,233 @@
+#include "stacks/stack_switch.h"
+
+#include <algorithm>
+
+#include "stacks/signal_frame.h"
+
+namespace cgostack {
+
+namespace {
+
+// crosscall2 (runtime/cgo/asm_amd64.s, PUSH_REGS_HOST_TO_ABI0 for non-Windows
+// in runtime/cgo/abi_amd64.h, Go 1.19-1.27) saves C's callee-saved registers
+// at the bottom of its 48-byte frame: BX, R12, R13, R14, R15, BP.
+constexpr uint64_t kCrosscall2SaveArea = 6 * 8;
+
+bool ReadWord(const MemorySource& mem, uint64_t addr, uint64_t* v) { return mem.TryRead(addr, v, sizeof *v); }
+
+}  // namespace
+
+StackSwitcher::StackSwitcher(GoRuntime& rt, ThreadContexts& threads)
+    : rt_(rt), threads_(threads), tab_(rt.Pclntab()), mem_(rt.target().memory()) {}
+
+bool StackSwitcher::IsGo(uint64_t pc, bool return_address) const {
+  return tab_.FindFunc(return_address && pc ? pc - 1 : pc).has_value();
+}
+
+bool StackSwitcher::PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f, FrameStep* out) {
+  auto delta = tab_.SpDelta(f, pc);
+  if (!delta || *delta < 0) {
+    out->outermost = true;
+    out->error = "no stack-pointer table entry for pc " + std::to_string(pc);
+    return false;
+  }
+  // The runtime's rule (traceback.go): caller SP = SP + pcsp(pc) + 8, the
+  // return address just below it; a function with a frame saved the
+  // caller's frame pointer just below that.
+  uint64_t fp = sp + static_cast<uint64_t>(*delta) + 8;
+  out->cfa = fp;
+  uint64_t ret = 0;
+  if (!ReadWord(mem_, fp - 8, &ret) || ret == 0) {
+    out->outermost = true;
+    return false;
+  }
+  out->caller.rip = ret;
+  out->caller.rsp = fp;
+  if (*delta > 0) ReadWord(mem_, fp - 16, &out->caller.rbp);
+  return true;
+}
+
+// runtime.asmcgocall, after it switched to the system stack and called C:
+// 0(SP) holds the goroutine's stack depth (stack.hi - its SP, as the stack
+// may move during a callback) and 8(SP) the g; Go 1.19-1.21 kept them at
+// 40(SP) and 48(SP) of a 64-byte area.  When asmcgocall was already on the
+// system stack ("nosave") the g slot is 0 and the depth slot is the old SP.
+// Whichever layout yields a g whose stack holds the resulting SP is used.
+bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& frame, FrameStep* out) {
+  if (t.curg.OnStack(frame.rsp)) return false;  // not switched yet: an ordinary frame
+  static constexpr std::pair<uint64_t, uint64_t> kLayouts[] = {{0, 8}, {40, 48}};
+  for (auto [depth_at, g_at] : kLayouts) {
+    uint64_t depth = 0, gp = 0;
+    if (!ReadWord(mem_, frame.rsp + depth_at, &depth) || !ReadWord(mem_, frame.rsp + g_at, &gp)) continue;
+    uint64_t go_sp;
+    if (gp) {
+      GView g = gp == t.curg.address ? t.curg : threads_.ReadG(gp);
+      if (depth > g.stack_hi - g.stack_lo) continue;
+      go_sp = g.stack_hi - depth;
+      if (!g.OnStack(go_sp)) continue;
+    } else {
+      go_sp = depth;
+      if (go_sp <= frame.rsp) continue;
+    }
+    // asmcgocall is declared with no frame ($0-20), but newer assemblers
+    // push BP on entry when a function calls (seen in Go 1.27): the return
+    // address into runtime.cgocall is at the saved SP or one word above it,
+    // and a frame pointer never looks like a Go pc.
+    uint64_t ret = 0;
+    uint64_t at = go_sp;
+    if (!ReadWord(mem_, at, &ret) || !IsGo(ret, true)) {
+      at = go_sp + 8;
+      if (!ReadWord(mem_, at, &ret) || !IsGo(ret, true)) continue;
+    }
+    out->cfa = frame.rsp;
+    out->caller.rip = ret;
+    out->caller.rsp = at + 8;
+    // The goroutine's BP: pushed at entry, else untouched by asmcgocall and
+    // preserved by C.
+    out->caller.rbp = frame.rbp;
+    if (at != go_sp) ReadWord(mem_, go_sp, &out->caller.rbp);
+    out->switch_kind = "cgocall";
+    return true;
+  }
+  return false;
+}
+
+const std::vector<uint64_t>& StackSwitcher::CallbackFrames(uint64_t gp) {
+  auto [it, fresh] = callback_frames_.try_emplace(gp);
+  if (!fresh) return it->second;
+  if (!goroutines_) goroutines_ = std::make_unique<GoroutineReader>(rt_);
+  Goroutine g = goroutines_->Read(gp, GoroutineOptions{});
+  for (const StackFrame& f : g.frames)
+    if (!f.inlined && f.function == "runtime.cgocallback") it->second.push_back(f.sp);
+  return it->second;
+}
+
+// runtime.cgocallback runs on the system stack, then opens a frame of the
+// same size on the goroutine stack to call cgocallbackg (asm_amd64.s, Go
+// 1.19-1.27).  Seen on the goroutine stack, its caller is therefore the
+// system-stack copy of the frame (the n-th innermost callback frame matches
+// the n-th link of the g0.sched.sp chain, ThreadContext::callback_g0_sp),
+// whose caller is crosscall2 and below it C.
+bool StackSwitcher::CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f,
+                                    FrameStep* out) {
+  const GView* g = t.curg.OnStack(frame.rsp) ? &t.curg : t.lockedg.OnStack(frame.rsp) ? &t.lockedg : nullptr;
+  if (!g || t.callback_g0_sp.empty()) return false;
+  const std::vector<uint64_t>& frames = CallbackFrames(g->address);
+  size_t level = std::find(frames.begin(), frames.end(), frame.rsp) - frames.begin();
+  if (level == frames.size()) level = 0;  // the goroutine's stack could not be read: assume innermost
+  if (level >= t.callback_g0_sp.size()) return false;
+  FrameStep on_g0;
+  if (!PlainStep(frame.rip, t.callback_g0_sp[level], f, &on_g0)) return false;
+  out->cfa = std::max(on_g0.cfa, frame.rsp);
+  out->caller = on_g0.caller;
+  out->switch_kind = "cgocallback";
+  return true;
+}
+
+// runtime.mcall switched to g0.sched.sp and pushed the calling g there
+// (asm_amd64.s, Go 1.19-1.27).  A goroutine locked to this thread is still
+// its goroutine: continue at its saved context.  Otherwise the frames below
+// are what g0.sched describes (mstart's frame on threads Go created).
+bool StackSwitcher::McallStep(const ThreadContext& t, const Registers& frame, FrameStep* out) {
+  if (t.curg.OnStack(frame.rsp) || t.lockedg.OnStack(frame.rsp)) return false;
+  uint64_t gp = 0;
+  ReadWord(mem_, frame.rsp, &gp);
+  out->cfa = frame.rsp + 8;
+  if (gp && gp == t.lockedg.address && t.lockedg.sched_sp) {
+    out->caller.rip = t.lockedg.sched_pc;
+    out->caller.rsp = t.lockedg.sched_sp;
+    out->caller.rbp = t.lockedg.sched_bp;
+    out->switch_kind = "mcall";
+    return true;
+  }
+  if (t.g0.sched_sp > frame.rsp && IsGo(t.g0.sched_pc, true)) {
+    out->caller.rip = t.g0.sched_pc;
+    out->caller.rsp = t.g0.sched_sp;
+    out->caller.rbp = t.g0.sched_bp;
+    return true;
+  }
+  out->outermost = true;
+  return true;
+}
+
+std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bool return_address) {
+  auto f = tab_.FindFunc(return_address && frame.rip ? frame.rip - 1 : frame.rip);
+  if (!f) return std::nullopt;
+  FrameStep out;
+  out.entry = f->entry;
+  std::string_view name = tab_.FuncName(*f);
+  const ThreadContext& t = threads_.Of(lwp);
+  GoFuncKind kind = tab_.Kind(*f);
+  if (name == "runtime.sigtramp") {
+    // The kernel entered sigtramp with SP at the signal frame's return
+    // address slot; the ucontext follows it (signal_frame.h).
+    auto delta = tab_.SpDelta(*f, frame.rip);
+    if (delta && *delta >= 0) {
+      out.cfa = frame.rsp + static_cast<uint64_t>(*delta) + 8;
+      if (auto sf = ReadSignalFrame(mem_, out.cfa, frame)) {
+        out.caller = sf->interrupted;
+        out.all = true;
+        out.switch_kind = "signal";
+        out.signal = sf->signal;
+        return out;
+      }
+    }
+    out.outermost = true;
+    out.error = "cannot read the signal frame";
+    return out;
+  }
+  if (tab_.IsTopFrame(*f)) {
+    out.outermost = true;
+    out.cfa = frame.rsp;
+    return out;
+  }
+  switch (kind) {
+    case GoFuncKind::kAsmcgocall:
+      if (AsmcgocallStep(t, frame, &out)) return out;
+      break;
+    case GoFuncKind::kCgocallback:
+      if (CgocallbackStep(t, frame, *f, &out)) return out;
+      break;
+    case GoFuncKind::kMcall:
+      if (McallStep(t, frame, &out)) return out;
+      break;
+    case GoFuncKind::kSystemstack:
+      // On the system stack, systemstack's caller is the goroutine whose
+      // context gosave_systemstack_switch saved in g.sched.
+      if (t.m && !t.curg.OnStack(frame.rsp) && t.curg.address && t.curg.sched_sp) {
+        out.cfa = frame.rsp;
+        out.caller.rip = t.curg.sched_pc;
+        out.caller.rsp = t.curg.sched_sp;
+        out.caller.rbp = t.curg.sched_bp;
+        out.switch_kind = "systemstack";
+        return out;
+      }
+      break;
+    default:
+      break;
+  }
+  if (!PlainStep(frame.rip, frame.rsp, *f, &out)) return out;
+  if (kind == GoFuncKind::kSigpanic) {
+    // The signal handler made the faulting code "call" runtime.sigpanic
+    // (signal_amd64.go preparePanic, Go 1.19-1.27): the return address it
+    // pushed is the faulting instruction itself.
+    out.switch_kind = "sigpanic";
+  }
+  if (name == "crosscall2") {
+    // C called Go through crosscall2: give C back its callee-saved registers.
+    uint64_t save[6];
+    if (mem_.TryRead(out.cfa - 8 - kCrosscall2SaveArea, save, sizeof save)) {
+      out.caller.rbx = save[0];
+      out.caller.r12 = save[1];
+      out.caller.r13 = save[2];
+      out.caller.r14 = save[3];
+      out.caller.r15 = save[4];
+      out.caller.rbp = save[5];
+      out.callee_saved = true;
+    }
+    out.switch_kind = "callback";
+  }
+  return out;
+}
+
+}  // namespace cgostack

@@ -1,0 +1,68 @@
+// How to get from one Go frame to its caller on a thread, including across
+// the places where the runtime switches stacks: the Go signal handler
+// (runtime.sigtramp), cgo calls (runtime.asmcgocall: goroutine stack ->
+// system stack), callbacks from C (runtime.cgocallback: system stack ->
+// goroutine stack, and crosscall2's C caller), runtime.mcall and
+// runtime.systemstack.  Native frames (C) are unwound by someone else (GDB's
+// unwinder in the plugin, libdwfl in a standalone tool); each time that
+// unwinder reaches a Go pc it asks Step for the caller.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "target/core_file.h"
+#include "goruntime/goroutines.h"
+#include "goruntime/thread_context.h"
+
+namespace cgostack {
+
+struct FrameStep {
+  uint64_t entry = 0;     // the frame's function entry
+  uint64_t cfa = 0;       // the frame's canonical frame address (caller's SP)
+  bool outermost = false; // no caller (runtime.goexit, mstart, ...) or unknown
+  std::string error;      // why unwinding stops here, if it does unexpectedly
+  // The caller's registers.  rip, rsp and rbp are always set unless
+  // outermost; the other callee-saved registers (rbx, r12-r15) only when
+  // `callee_saved` (crosscall2 saved C's), all registers when `all`
+  // (the context a signal interrupted).
+  Registers caller{};
+  bool callee_saved = false;
+  bool all = false;
+  // The stack switch taken, "" for an ordinary call: "signal", "cgocall",
+  // "cgocallback", "callback" (crosscall2 into C), "mcall", "systemstack",
+  // "sigpanic" (the caller's pc is a faulting instruction, as for "signal").
+  std::string_view switch_kind;
+  int signal = 0;  // "signal": the signal being handled (siginfo.si_signo)
+};
+
+class StackSwitcher {
+ public:
+  StackSwitcher(GoRuntime& rt, ThreadContexts& threads);
+  // Whether pc is in a Go function (.gopclntab); `return_address` means pc
+  // follows a call (pc-1 is looked up, as a call may end a function).
+  bool IsGo(uint64_t pc, bool return_address) const;
+  // The caller of the Go frame `frame` (rip, rsp, rbp) on thread `lwp`;
+  // nullopt if frame.rip is not Go.
+  std::optional<FrameStep> Step(int lwp, const Registers& frame, bool return_address);
+  // SPs of the runtime.cgocallback frames on goroutine `gp`'s stack,
+  // innermost first: one per callback from C it is inside (cached).
+  const std::vector<uint64_t>& CallbackFrames(uint64_t gp);
+
+ private:
+  bool PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f, FrameStep* out);
+  bool AsmcgocallStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
+  bool CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f, FrameStep* out);
+  bool McallStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
+  GoRuntime& rt_;
+  ThreadContexts& threads_;
+  const GoPclntab& tab_;
+  const MemorySource& mem_;
+  std::unique_ptr<GoroutineReader> goroutines_;
+  std::map<uint64_t, std::vector<uint64_t>> callback_frames_;
+};
+
+}  // namespace cgostack

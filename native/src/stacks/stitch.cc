@@ -1,0 +1,191 @@
+#include "stacks/stitch.h"
+
+#include <map>
+
+namespace cgostack {
+
+struct Stitcher::Item {
+  const NativeFrame* native = nullptr;
+  bool go = false;
+  bool return_address = true;
+  std::optional<GoPclntab::Func> func;
+  std::string_view name;
+  GoFuncKind kind = GoFuncKind::kNormal;
+  std::string_view switch_kind;  // FrameStep::switch_kind of this Go frame
+  int signal = 0;
+};
+
+namespace {
+
+// Plumbing of a switch: asmcgocall (and its 1.24+ landing pad) run C on the
+// system stack, crosscall2 runs Go for C.  They stand for a boundary, and
+// the runtime's own traceback never shows them.
+bool IsSwitchPlumbing(std::string_view name) {
+  return name == "runtime.asmcgocall" || name == "runtime.asmcgocall_landingpad" || name == "crosscall2" ||
+         name == "crosscall2_trampoline";
+}
+
+StackFrame NativeToFrame(const NativeFrame& n) {
+  StackFrame f;
+  f.lang = FrameLang::kC;
+  f.pc = n.pc;
+  f.sp = n.sp;
+  f.function = n.function;
+  f.file = n.file;
+  f.line = n.line;
+  f.object = n.object;
+  f.inlined = n.inlined;
+  return f;
+}
+
+}  // namespace
+
+Stitcher::Stitcher(GoRuntime& rt, StackSwitcher& switcher, const SignalTable& signals)
+    : rt_(rt), switcher_(switcher), signals_(signals), tab_(rt.Pclntab()) {
+  for (int sig = 0; sig <= 64; ++sig) signal_names_.push_back(sig ? signals.Name(sig) : "");
+}
+
+std::vector<Stitcher::Item> Stitcher::Classify(int lwp, const NativeChain& chain) {
+  std::vector<Item> items;
+  bool after_signal = false;
+  for (size_t i = 0; i < chain.frames.size(); ++i) {
+    Item it;
+    it.native = &chain.frames[i];
+    // The innermost frame and a frame a signal interrupted are at the
+    // instruction itself; every other pc is a return address.
+    it.return_address = i > 0 && !after_signal;
+    it.func = tab_.FindFunc(it.return_address && it.native->pc ? it.native->pc - 1 : it.native->pc);
+    it.go = it.func.has_value();
+    if (it.go) {
+      it.name = tab_.FuncName(*it.func);
+      it.kind = tab_.Kind(*it.func);
+      Registers r{};
+      r.rip = it.native->pc;
+      r.rsp = it.native->sp;
+      if (auto step = switcher_.Step(lwp, r, it.return_address)) {
+        it.switch_kind = step->switch_kind;
+        it.signal = step->signal;
+      }
+    }
+    after_signal = it.switch_kind == "signal" || it.switch_kind == "sigpanic";
+    items.push_back(it);
+  }
+  return items;
+}
+
+StackFrame Stitcher::Boundary(std::string_view kind, int signal, int hidden) {
+  StackFrame f;
+  f.lang = FrameLang::kBoundary;
+  f.function = kind;
+  if (signal > 0 && signal < static_cast<int>(signal_names_.size())) f.file = signal_names_[signal];
+  f.line = hidden;
+  return f;
+}
+
+void Stitcher::AppendGo(const Item& item, std::vector<StackFrame>* out) {
+  tab_.Symbolize(*item.func, GoPclntab::LookupPC(*item.func, item.native->pc, item.return_address), &scratch_);
+  for (const auto& loc : scratch_) {
+    StackFrame f;
+    f.pc = item.native->pc;
+    f.sp = item.native->sp;
+    f.function = loc.function;
+    f.file = loc.file;
+    f.line = loc.line;
+    f.inlined = loc.inlined;
+    f.hidden_by_default = HiddenByDefault(loc.function, loc.kind);
+    out->push_back(f);
+  }
+}
+
+std::vector<StackFrame> Stitcher::ThreadStack(int lwp, const NativeChain& chain, bool signal_frames) {
+  std::vector<Item> items = Classify(lwp, chain);
+  std::vector<StackFrame> out;
+  // Frames up to the last runtime.sigtramp are the Go signal handler's
+  // (handlers nest): unless asked for, count them and show one boundary each.
+  size_t handler_end = 0;
+  for (size_t j = 0; j < items.size(); ++j)
+    if (items[j].switch_kind == "signal") handler_end = j + 1;
+  size_t hidden = 0;
+  for (size_t j = 0; j < items.size(); ++j) {
+    const Item& it = items[j];
+    // Go inline frames are expanded from the pc table; GDB's copies are dropped.
+    if (it.go && it.native->inlined) continue;
+    if (!signal_frames && j < handler_end && it.switch_kind != "signal") {
+      ++hidden;
+      continue;
+    }
+    if (it.switch_kind == "signal") {
+      if (signal_frames) AppendGo(it, &out);
+      out.push_back(Boundary("signal", it.signal, signal_frames ? 0 : static_cast<int>(hidden + 1)));
+      hidden = 0;
+      continue;
+    }
+    if (!it.go) {
+      out.push_back(NativeToFrame(*it.native));
+      continue;
+    }
+    if (IsSwitchPlumbing(it.name)) {
+      if (!it.switch_kind.empty()) out.push_back(Boundary(it.switch_kind));
+      continue;
+    }
+    AppendGo(it, &out);
+    if (it.switch_kind == "mcall" || it.switch_kind == "systemstack" || it.switch_kind == "sigpanic")
+      out.push_back(Boundary(it.switch_kind));
+  }
+  return out;
+}
+
+void Stitcher::StitchGoroutine(int lwp, const NativeChain& chain, Goroutine* g) {
+  std::vector<Item> items = Classify(lwp, chain);
+  std::vector<StackFrame> top;  // signal boundaries, then the C frames of a cgo call
+  size_t i = 0;
+  // The Go signal handler's frames (GOTRACEBACK=crash cores, crashes), and
+  // a runtime.sigpanic the handler injected for a fault in C (before Go
+  // 1.21 the crash report runs from there).
+  for (size_t j = 0; j < items.size() && items[j].go; ++j)
+    if (items[j].switch_kind == "signal" || items[j].switch_kind == "sigpanic") {
+      top.push_back(Boundary(items[j].switch_kind, items[j].signal));
+      i = j + 1;
+    }
+  size_t c_start = i;
+  for (; i < items.size() && !items[i].go; ++i) top.push_back(NativeToFrame(*items[i].native));
+  bool in_cgo_call = i > c_start && i < items.size() && items[i].switch_kind == "cgocall" && !g->frames.empty() &&
+                     g->frames.front().function == "runtime.cgocall";
+  // The C frames below each crosscall2, keyed by how many cgocallback
+  // frames precede them.
+  std::map<size_t, std::vector<StackFrame>> below_callback;
+  size_t callbacks = 0;
+  for (; i < items.size(); ++i) {
+    const Item& it = items[i];
+    if (it.go && !it.native->inlined && it.kind == GoFuncKind::kCgocallback) ++callbacks;
+    if (it.switch_kind != "callback") continue;
+    std::vector<StackFrame>& c = below_callback[callbacks];
+    for (; i + 1 < items.size() && !items[i + 1].go; ++i) c.push_back(NativeToFrame(*items[i + 1].native));
+  }
+  if (!in_cgo_call && below_callback.empty()) return;
+  std::vector<StackFrame> out;
+  if (in_cgo_call) {
+    out = std::move(top);
+    out.push_back(Boundary("cgocall"));
+  }
+  size_t seen = 0;
+  for (size_t k = 0; k < g->frames.size(); ++k) {
+    out.push_back(g->frames[k]);
+    const StackFrame& f = g->frames[k];
+    if (f.inlined || f.function != "runtime.cgocallback") continue;
+    auto c = below_callback.find(++seen);
+    if (c == below_callback.end()) continue;
+    // On a thread C created, the callback is the bottom of the goroutine:
+    // cgocallback's "return address" is the runtime.goexit an extra M's
+    // goroutine is given (proc.go oneNewExtraM).  It stays with the Go
+    // frames (the runtime's traceback shows it); the C frames go below.
+    bool bottom = k + 1 < g->frames.size() && g->frames[k + 1].function == "runtime.goexit";
+    if (bottom) out.push_back(g->frames[++k]);
+    out.push_back(Boundary("callback"));
+    out.insert(out.end(), c->second.begin(), c->second.end());
+    if (!bottom && k + 1 < g->frames.size()) out.push_back(Boundary("cgocall"));
+  }
+  g->frames = std::move(out);
+}
+
+}  // namespace cgostack

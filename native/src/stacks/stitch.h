@@ -1,0 +1,60 @@
+// One cross-language stack.  A thread's native unwinder (GDB's, through the
+// plugin, or libdwfl) walks the thread from its registers, asking
+// StackSwitcher for every Go frame's caller, and hands the resulting chain
+// here.  A thread's stack is that chain with Go frames symbolized and
+// boundaries where the stack switches; a goroutine's is its Go frames (as
+// the runtime's traceback has them) with the C parts of its thread's chain
+// spliced in: the C frames of a cgo call on top, and the C frames below
+// each callback after that callback's runtime.cgocallback frame.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "goruntime/goroutines.h"
+#include "goruntime/signals.h"
+#include "stacks/stack_switch.h"
+
+namespace cgostack {
+
+// A frame as the native unwinder reports it.
+struct NativeFrame {
+  uint64_t pc = 0;  // return address except for the innermost frame
+  uint64_t sp = 0;
+  std::string function;  // "" if the unwinder has no symbol
+  std::string file;      // "" without debug info
+  int32_t line = 0;
+  std::string object;    // shared object or executable path
+  bool inlined = false;  // an inlined call (same pc and sp as the next frame)
+};
+
+struct NativeChain {
+  std::vector<NativeFrame> frames;  // innermost first
+  std::string error;                // why the unwinder stopped early, if it did
+};
+
+class Stitcher {
+ public:
+  Stitcher(GoRuntime& rt, StackSwitcher& switcher, const SignalTable& signals);
+  // `lwp`'s stack from its chain.  Go signal-handler frames become one
+  // "signal" boundary unless `signal_frames`.  Views point into `chain`.
+  std::vector<StackFrame> ThreadStack(int lwp, const NativeChain& chain, bool signal_frames);
+  // Splices the C parts of the chain of `g`'s thread into g->frames.
+  void StitchGoroutine(int lwp, const NativeChain& chain, Goroutine* g);
+
+ private:
+  struct Item;  // a chain frame, classified
+  std::vector<Item> Classify(int lwp, const NativeChain& chain);
+  void AppendGo(const Item& item, std::vector<StackFrame>* out);
+  StackFrame Boundary(std::string_view kind, int signal = 0, int hidden = 0);
+
+  GoRuntime& rt_;
+  StackSwitcher& switcher_;
+  const SignalTable& signals_;
+  const GoPclntab& tab_;
+  std::vector<std::string> signal_names_;  // index = signal number; views of boundaries point here
+  std::vector<GoPclntab::Location> scratch_;
+};
+
+}  // namespace cgostack

@@ -1,0 +1,39 @@
+// Everything a session knows about its threads' stacks: the runtime's view
+// of each thread (ThreadContexts), the stack-switch rules (StackSwitcher),
+// the native frame chains an unwinder handed over, and the stitching of the
+// two (Stitcher).  Dropped and rebuilt whenever a live process has run.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "goruntime/signals.h"
+#include "stacks/stitch.h"
+#include "goruntime/thread_context.h"
+
+namespace cgostack {
+
+class ThreadStacks {
+ public:
+  explicit ThreadStacks(GoRuntime& rt);
+  ThreadContexts& contexts() { return contexts_; }
+  StackSwitcher& switcher() { return switcher_; }
+  const SignalTable& signals() const { return signals_; }
+  Stitcher& stitcher() { return stitcher_; }
+
+  void SetChain(int lwp, NativeChain chain) { chains_[lwp] = std::move(chain); }
+  const NativeChain* Chain(int lwp) const;
+  bool has_chains() const { return !chains_.empty(); }
+  // Splices the C frames of the goroutine's thread (its M's, or the M it
+  // is locked to) into its Go frames.
+  void StitchGoroutine(Goroutine* g);
+
+ private:
+  ThreadContexts contexts_;
+  StackSwitcher switcher_;
+  SignalTable signals_;
+  Stitcher stitcher_;
+  std::map<int, NativeChain> chains_;
+};
+
+}  // namespace cgostack

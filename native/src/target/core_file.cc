@@ -1,0 +1,107 @@
+#include "target/core_file.h"
+
+#include <elf.h>
+
+#include <cstring>
+
+#include "error.h"
+
+namespace cgostack {
+
+std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
+  std::unique_ptr<CoreFile> core(new CoreFile());
+  try {
+    core->image_ = ElfImage::Open(path);
+  } catch (const Error&) {
+    throw Error(path + " is not a core file (not ELF)");
+  }
+  const ElfImage& img = *core->image_;
+  if (img.type() != ET_CORE)
+    throw Error(path + " is not a core file (it is an ELF " +
+                (img.type() == ET_EXEC || img.type() == ET_DYN ? "executable" : "object") + ")");
+  if (img.machine() != EM_X86_64) throw Error(path + ": only x86-64 cores are supported");
+
+  size_t phnum = 0;
+  elf_getphdrnum(img.elf(), &phnum);
+  std::vector<SegmentMemory::Segment> segs;
+  uint64_t needed = 0;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (!gelf_getphdr(img.elf(), static_cast<int>(i), &ph)) continue;
+    needed = std::max<uint64_t>(needed, ph.p_offset + ph.p_filesz);
+    uint64_t avail = ph.p_offset >= img.raw_size()
+                         ? 0
+                         : std::min<uint64_t>(ph.p_filesz, img.raw_size() - ph.p_offset);
+    if (ph.p_type == PT_LOAD) {
+      // A segment past the end of a truncated core has no bytes; its offset
+      // must not even be added to the mapping's address (that overflows).
+      segs.push_back({ph.p_vaddr, avail, avail ? img.raw() + ph.p_offset : nullptr});
+    } else if (ph.p_type == PT_NOTE && avail) {
+      core->ParseNotes(img.raw() + ph.p_offset, avail);
+    }
+  }
+  if (needed > img.raw_size())
+    core->truncation_ = "core file is truncated: " + std::to_string(img.raw_size()) + " of " +
+                        std::to_string(needed) + " bytes present";
+  if (core->threads_.empty())
+    throw Error(path + " has no thread state (NT_PRSTATUS)" +
+                (core->truncation_.empty() ? std::string() : "; " + core->truncation_));
+  core->memory_ = std::make_shared<SegmentMemory>(nullptr, std::move(segs));
+  return core;
+}
+
+uint64_t CoreFile::Auxv(uint64_t type) const {
+  for (const auto& [k, v] : auxv_)
+    if (k == type) return v;
+  return 0;
+}
+
+void CoreFile::ParseNotes(const uint8_t* p, size_t size) {
+  ForEachNote(p, size, [&](uint32_t type, std::string_view, const uint8_t* desc, size_t descsz) {
+    if (type == NT_PRSTATUS && descsz >= sizeof(elf_prstatus)) {
+      elf_prstatus st;
+      std::memcpy(&st, desc, sizeof st);
+      ThreadState t;
+      t.lwp = st.pr_pid;
+      t.current_signal = st.pr_cursig;
+      // The kernel fills pr_sighold with the thread's blocked mask (inside a
+      // signal handler: the handler's mask; the interrupted code's mask is
+      // the ucontext's, see signal_frame.h).  GDB's gcore leaves it zero,
+      // which would read as "nothing blocked", so only a kernel core
+      // (pr_fpvalid is set there too) is trusted for it.
+      if (st.pr_fpvalid) t.blocked_signals = st.pr_sighold;
+      std::memcpy(&t.regs, &st.pr_reg, sizeof t.regs);
+      t.has_registers = true;
+      threads_.push_back(t);
+    } else if (type == NT_PRPSINFO && descsz >= sizeof(elf_prpsinfo)) {
+      elf_prpsinfo ps;
+      std::memcpy(&ps, desc, sizeof ps);
+      pid_ = ps.pr_pid;
+    } else if (type == NT_AUXV) {
+      for (size_t i = 0; i + 16 <= descsz; i += 16) {
+        uint64_t k, v;
+        std::memcpy(&k, desc + i, 8);
+        std::memcpy(&v, desc + i + 8, 8);
+        if (k == AT_NULL) break;
+        auxv_.emplace_back(k, v);
+      }
+    } else if (type == NT_FILE && descsz >= 16) {
+      uint64_t count, page_size;
+      std::memcpy(&count, desc, 8);
+      std::memcpy(&page_size, desc + 8, 8);
+      if (count > (descsz - 16) / 24) count = 0;  // damaged note
+      const char* names = reinterpret_cast<const char*>(desc + 16 + count * 24);
+      const char* names_end = reinterpret_cast<const char*>(desc + descsz);
+      for (uint64_t i = 0; i < count && names < names_end; ++i) {
+        uint64_t v[3];
+        std::memcpy(v, desc + 16 + i * 24, 24);
+        size_t len = strnlen(names, names_end - names);
+        mappings_.push_back({v[0], v[1], v[2] * page_size, std::string(names, len)});
+        names += len + 1;
+      }
+    }
+  });
+  if (pid_ == 0 && !threads_.empty()) pid_ = threads_.front().lwp;
+}
+
+}  // namespace cgostack

@@ -1,0 +1,67 @@
+// An ELF core file: the memory it dumped (PT_LOAD), and its notes: one
+// NT_PRSTATUS per thread (LWP, registers, pending/blocked signals), NT_AUXV
+// (to find where the executable was loaded) and NT_FILE (which file backs each
+// mapping, for pages the kernel did not dump).
+#pragma once
+
+#include <sys/procfs.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "target/elf_image.h"
+#include "target/memory.h"
+
+namespace cgostack {
+
+// x86-64 general registers as the kernel and GDB order them (user_regs_struct).
+struct Registers {
+  uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax,
+      rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+};
+static_assert(sizeof(Registers) == 27 * 8, "user_regs_struct layout");
+
+struct ThreadState {
+  int lwp = 0;
+  bool has_registers = false;
+  Registers regs{};
+  int current_signal = 0;                 // pr_cursig: signal being handled when dumped
+  std::optional<uint64_t> blocked_signals;  // bit (n-1) set: signal n blocked; unknown if empty
+};
+
+struct FileMapping {
+  uint64_t start, end, file_offset;  // file_offset in bytes
+  std::string path;
+};
+
+class CoreFile {
+ public:
+  // Throws Error naming the problem if `path` is not an ELF core.
+  static std::unique_ptr<CoreFile> Open(const std::string& path);
+
+  const std::string& path() const { return image_->path(); }
+  // Only what the core itself holds (no file-backed fill-in).
+  std::shared_ptr<const SegmentMemory> memory() const { return memory_; }
+  const std::vector<ThreadState>& threads() const { return threads_; }
+  const std::vector<FileMapping>& mappings() const { return mappings_; }
+  // AT_* value from the saved auxiliary vector, 0 if absent.
+  uint64_t Auxv(uint64_t type) const;
+  int pid() const { return pid_; }
+  // Non-empty when segments point past the end of the file.
+  const std::string& truncation() const { return truncation_; }
+
+ private:
+  void ParseNotes(const uint8_t* notes, size_t size);
+  std::shared_ptr<ElfImage> image_;
+  std::shared_ptr<const SegmentMemory> memory_;
+  std::vector<ThreadState> threads_;
+  std::vector<FileMapping> mappings_;
+  std::vector<std::pair<uint64_t, uint64_t>> auxv_;
+  int pid_ = 0;
+  std::string truncation_;
+};
+
+}  // namespace cgostack

@@ -1,0 +1,128 @@
+#include "target/memory.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "report/format.h"
+
+namespace cgostack {
+
+void MemorySource::ReadExact(uint64_t addr, void* dst, size_t len) const {
+  if (Read(addr, dst, len) != len)
+    throw Error("cannot read " + std::to_string(len) + " bytes at " + Hex(addr));
+}
+
+uint64_t MemorySource::ReadU64(uint64_t addr) const {
+  uint64_t v;
+  ReadExact(addr, &v, sizeof v);
+  return v;
+}
+
+uint32_t MemorySource::ReadU32(uint64_t addr) const {
+  uint32_t v;
+  ReadExact(addr, &v, sizeof v);
+  return v;
+}
+
+uint8_t MemorySource::ReadU8(uint64_t addr) const {
+  uint8_t v;
+  ReadExact(addr, &v, sizeof v);
+  return v;
+}
+
+std::string MemorySource::ReadGoString(uint64_t addr, size_t max_len) const {
+  uint64_t hdr[2];
+  ReadExact(addr, hdr, sizeof hdr);
+  if (hdr[1] > max_len)
+    throw Error("Go string at " + Hex(addr) + " has implausible length " + std::to_string(hdr[1]));
+  std::string s(hdr[1], '\0');
+  if (hdr[1]) ReadExact(hdr[0], s.data(), hdr[1]);
+  return s;
+}
+
+SegmentMemory::SegmentMemory(std::shared_ptr<const MappedFile> owner, std::vector<Segment> segments)
+    : owner_(std::move(owner)), segments_(std::move(segments)) {
+  segments_.erase(std::remove_if(segments_.begin(), segments_.end(),
+                                 [](const Segment& s) { return s.size == 0; }),
+                  segments_.end());
+  std::sort(segments_.begin(), segments_.end(),
+            [](const Segment& a, const Segment& b) { return a.vaddr < b.vaddr; });
+}
+
+const SegmentMemory::Segment* SegmentMemory::Find(uint64_t addr) const {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), addr,
+                             [](uint64_t a, const Segment& s) { return a < s.vaddr; });
+  if (it == segments_.begin()) return nullptr;
+  --it;
+  if (addr - it->vaddr >= it->size) return nullptr;
+  return &*it;
+}
+
+size_t SegmentMemory::Read(uint64_t addr, void* dst, size_t len) const {
+  size_t done = 0;
+  auto* out = static_cast<uint8_t*>(dst);
+  while (done < len) {
+    const Segment* seg = Find(addr + done);
+    if (!seg) break;
+    uint64_t off = addr + done - seg->vaddr;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, seg->size - off));
+    std::memcpy(out + done, seg->bytes + off, n);
+    done += n;
+  }
+  return done;
+}
+
+size_t LayeredMemory::Read(uint64_t addr, void* dst, size_t len) const {
+  // Ranges may be split across layers (a core segment followed by a page only
+  // the executable has), so continue from where each layer stopped.
+  size_t done = 0;
+  auto* out = static_cast<uint8_t*>(dst);
+  while (done < len) {
+    size_t got = 0;
+    for (const auto& layer : layers_) {
+      got = layer->Read(addr + done, out + done, len - done);
+      if (got) break;
+    }
+    if (!got) break;
+    done += got;
+  }
+  return done;
+}
+
+ProcessMemory::ProcessMemory(int pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/mem";
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0)
+    throw Error("cannot open " + path + ": " + std::strerror(errno) +
+                " (attach to the process first, or run as its owner)");
+}
+
+ProcessMemory::~ProcessMemory() { ::close(fd_); }
+
+size_t ProcessMemory::Read(uint64_t addr, void* dst, size_t len) const {
+  size_t done = 0;
+  auto* out = static_cast<uint8_t*>(dst);
+  while (done < len) {
+    ssize_t n = ::pread(fd_, out + done, len - done, static_cast<off_t>(addr + done));
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // A read that straddles into an unmapped page fails whole with EIO; retry
+    // up to the page boundary so the readable prefix is still returned.
+    uint64_t page_end = ((addr + done) | 4095) + 1;
+    size_t chunk = static_cast<size_t>(page_end - (addr + done));
+    if (chunk >= len - done) break;
+    ssize_t m = ::pread(fd_, out + done, chunk, static_cast<off_t>(addr + done));
+    if (m <= 0) break;
+    done += static_cast<size_t>(m);
+  }
+  return done;
+}
+
+}  // namespace cgostack

@@ -1,0 +1,78 @@
+// Target memory, whatever it comes from: a core's PT_LOAD segments, the
+// executable's and libraries' file segments (cores omit read-only pages), or a
+// live process's /proc/PID/mem.  The Go walkers only see MemorySource, so a
+// live process and a core differ only here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "target/mapped_file.h"
+
+namespace cgostack {
+
+class MemorySource {
+ public:
+  virtual ~MemorySource() = default;
+  // Copies up to `len` bytes starting at `addr` into `dst`; returns how many
+  // contiguous bytes from `addr` were readable (0 when `addr` is unmapped).
+  virtual size_t Read(uint64_t addr, void* dst, size_t len) const = 0;
+
+  // Reads exactly `len` bytes or throws Error("cannot read N bytes at 0x...").
+  void ReadExact(uint64_t addr, void* dst, size_t len) const;
+  bool TryRead(uint64_t addr, void* dst, size_t len) const { return Read(addr, dst, len) == len; }
+  uint64_t ReadU64(uint64_t addr) const;
+  uint32_t ReadU32(uint64_t addr) const;
+  uint8_t ReadU8(uint64_t addr) const;
+  // A Go string header {ptr, len} at `addr`; lengths above `max_len` are an error
+  // (a corrupt header must not make us allocate gigabytes).
+  std::string ReadGoString(uint64_t addr, size_t max_len = 1 << 20) const;
+};
+
+// Memory made of non-overlapping byte ranges backed by mapped files.  Used for a
+// core's dumped segments and for an ELF file's PT_LOAD contents.
+class SegmentMemory : public MemorySource {
+ public:
+  struct Segment {
+    uint64_t vaddr;
+    uint64_t size;          // bytes available at `bytes`
+    const uint8_t* bytes;
+  };
+  // `owner` keeps the mapping alive.
+  SegmentMemory(std::shared_ptr<const MappedFile> owner, std::vector<Segment> segments);
+  size_t Read(uint64_t addr, void* dst, size_t len) const override;
+  const std::vector<Segment>& segments() const { return segments_; }
+
+ private:
+  const Segment* Find(uint64_t addr) const;
+  std::shared_ptr<const MappedFile> owner_;
+  std::vector<Segment> segments_;  // sorted by vaddr
+};
+
+// Tries each source in order; the first that has a byte wins.  A core comes
+// first, then the files its segments omitted.
+class LayeredMemory : public MemorySource {
+ public:
+  void Add(std::shared_ptr<const MemorySource> source) { layers_.push_back(std::move(source)); }
+  size_t Read(uint64_t addr, void* dst, size_t len) const override;
+
+ private:
+  std::vector<std::shared_ptr<const MemorySource>> layers_;
+};
+
+// A live process through /proc/PID/mem.  GDB is already the tracer, so the
+// kernel lets the tracer's process read it; EIO marks an unmapped address.
+class ProcessMemory : public MemorySource {
+ public:
+  explicit ProcessMemory(int pid);
+  ~ProcessMemory() override;
+  size_t Read(uint64_t addr, void* dst, size_t len) const override;
+
+ private:
+  int fd_;
+};
+
+}  // namespace cgostack

@@ -1,0 +1,33 @@
+// A live process held still for reading without GDB: every thread is
+// stopped with ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT, so no SIGSTOP is
+// queued), as GDB does on attach, and its registers read; the destructor
+// detaches and the process runs on, with any signal that arrived during
+// the stop delivered again.
+#pragma once
+
+#include <map>
+
+#include "target/core_file.h"
+
+namespace cgostack {
+
+class StoppedProcess {
+ public:
+  // Throws Error (no such process, not permitted, already traced).
+  explicit StoppedProcess(int pid);
+  ~StoppedProcess();
+  StoppedProcess(const StoppedProcess&) = delete;
+  StoppedProcess& operator=(const StoppedProcess&) = delete;
+
+  // Registers of every stopped thread, by LWP.
+  const std::map<int, Registers>& registers() const { return regs_; }
+
+ private:
+  bool Stop(int tid);
+  void Detach();
+  int pid_;
+  std::map<int, int> pending_signal_;  // per stopped thread: signal to deliver on detach
+  std::map<int, Registers> regs_;
+};
+
+}  // namespace cgostack

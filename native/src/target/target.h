@@ -1,0 +1,70 @@
+// The thing being debugged: a Go executable plus either a core file or a live
+// process.  Everything above this layer sees only memory, threads and the
+// executable, so cores and live processes share all Go logic.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "target/core_file.h"
+#include "target/elf_image.h"
+#include "target/memory.h"
+
+namespace cgostack {
+
+class Target {
+ public:
+  // Opens EXE + CORE.  Throws Error if either is unusable or if the core was
+  // not produced by this executable (entry point or build-id disagree).
+  static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core);
+  // Opens a live process.  `exe` may be empty: /proc/PID/exe is used.
+  static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid);
+  // A target over memory and threads the caller assembled (the fuzz targets
+  // in native/fuzz/ and their seed generator): neither a core nor a process.
+  static std::unique_ptr<Target> FromParts(std::shared_ptr<ElfImage> exe,
+                                           std::shared_ptr<const MemorySource> memory,
+                                           std::vector<ThreadState> threads, uint64_t load_bias);
+
+  const MemorySource& memory() const { return *memory_; }
+  ElfImage& exe() { return *exe_; }
+  const std::shared_ptr<ElfImage>& exe_image() const { return exe_; }
+  uint64_t load_bias() const { return load_bias_; }
+  bool is_core() const { return core_ != nullptr; }
+  int pid() const { return pid_; }
+  const std::string& core_path() const;
+  // Threads of the process: from the core's notes, or /proc/PID/task (no
+  // registers for a live process: GDB owns them and hands them over).
+  const std::vector<ThreadState>& threads() const { return threads_; }
+  // The target's runtime.nanotime() now (CLOCK_MONOTONIC): known for a live
+  // process on this machine; a core does not record when it was written in
+  // that clock.
+  std::optional<int64_t> MonotonicNow() const;
+  // Registers of a live thread, handed over by GDB (which owns them).
+  void SetThreadRegisters(int lwp, const Registers& regs);
+  // Problems that did not stop us (for example a truncated core).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  void AddWarning(std::string warning) { warnings_.push_back(std::move(warning)); }
+  // A C program hosting Go as a c-shared library: exe() is then that
+  // library (where the runtime, its DWARF and pc tables are), load_bias()
+  // its load address, and this the host executable's path.  Empty otherwise.
+  const std::string& host_executable() const { return host_executable_; }
+
+ private:
+  Target() = default;
+  void VerifyCoreMatchesExecutable();
+  // If the executable has no Go runtime, switch to the Go shared library
+  // among `mappings` (c-shared), adding its file contents to `layered`.
+  void UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered);
+  std::string host_executable_;
+  std::shared_ptr<ElfImage> exe_;
+  std::unique_ptr<CoreFile> core_;
+  std::shared_ptr<const MemorySource> memory_;
+  uint64_t load_bias_ = 0;
+  int pid_ = 0;
+  std::vector<ThreadState> threads_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace cgostack
