@@ -33,6 +33,9 @@ readonly DEBIAN_PACKAGES=(
     g++ cmake make pkg-config gdb python3 python3-dev pybind11-dev
     libdw-dev libelf-dev elfutils nlohmann-json3-dev libgtest-dev
     binutils file procps
+    # glibc's debug symbols: the lock graph reads pthread layouts from the
+    # target libc's DWARF when they are installed (tests check both ways)
+    libc6-dbg
     # clang with its sanitizer and libFuzzer runtimes: scripts/fuzz.sh
     clang libclang-rt-dev
 )
@@ -452,7 +455,62 @@ install_delve() {
     "${TC_SUDO[@]}" rm -rf -- "$stage"
 }
 
+# ------------------------------------------------------- other glibc releases
+
+# The glibc of later Debian releases, unpacked next to the toolchains: the
+# end-to-end tests run fixtures with it (linked with its dynamic loader) to
+# take cores whose pthread objects have that release's layouts (glibc 2.41
+# changed pthread_cond_t).  Only libc6, about 3 MB each.
+readonly OTHER_GLIBC_SUITES="trixie sid"
+glibc_dir() { echo "$TOOLCHAINS/glibc-$1"; }
+glibc_installed() {
+    [ -f "$(glibc_dir "$1")/cgostack.stamp" ] &&
+        grep -qx "stamp_format=$STAMP_FORMAT" "$(glibc_dir "$1")/cgostack.stamp"
+}
+
+install_other_glibc() {
+    local suite=$1 pick ver got
+    pick=$(pick_version libc6 "$suite")
+    read -r ver got <<<"$pick"
+    [ "$got" = "$suite" ] || die "$suite carries no libc6"
+    echo "setup: installing glibc from $suite (libc6 $ver) for the tests"
+    local stage="$TOOLCHAINS/.stage-glibc-$suite" dir
+    dir=$(glibc_dir "$suite")
+    "${TC_SUDO[@]}" rm -rf -- "$stage"
+    "${TC_SUDO[@]}" mkdir -p "$stage/debs" "$stage/tree"
+    run_logged "downloading libc6 $ver" download_into "$stage/debs" "libc6=$ver"
+    run_logged "unpacking libc6 $ver" "${TC_SUDO[@]}" dpkg-deb -x "$stage"/debs/*.deb "$stage/tree"
+    "${TC_SUDO[@]}" rm -rf -- "$dir"
+    "${TC_SUDO[@]}" mv -- "$stage/tree" "$dir"
+    # A program linked with that loader must run and report that release.
+    local lib="$dir/usr/lib/x86_64-linux-gnu" out
+    tmpdir
+    printf '#include <stdio.h>\n#include <gnu/libc-version.h>\nint main(void) { puts(gnu_get_libc_version()); return 0; }\n' >"$TMP/v.c"
+    run_logged "linking with glibc from $suite" cc "$TMP/v.c" -o "$TMP/v" \
+        "-Wl,--dynamic-linker=$lib/ld-linux-x86-64.so.2,-rpath=$lib"
+    out=$("$TMP/v" 2>&1) || die "a program linked with glibc from $suite does not run: $out"
+    [[ $out =~ ^2\.[0-9]+$ ]] || die "glibc from $suite reports version '$out'"
+    {
+        echo "# Written by scripts/setup.sh after checking that programs run with it."
+        echo "stamp_format=$STAMP_FORMAT"
+        echo "glibc_version=$out"
+        echo "libdir=$lib"
+        echo "libc6=$ver"
+    } | "${TC_SUDO[@]}" tee "$dir/cgostack.stamp" >/dev/null
+    "${TC_SUDO[@]}" rm -rf -- "$stage"
+}
+
+install_other_glibcs() {
+    local todo=() suite
+    for suite in $OTHER_GLIBC_SUITES; do glibc_installed "$suite" || todo+=("$suite"); done
+    if [ ${#todo[@]} -eq 0 ]; then return 0; fi
+    lock_toolchains
+    private_apt_update_once
+    for suite in "${todo[@]}"; do glibc_installed "$suite" || install_other_glibc "$suite"; done
+}
+
 TC_SUDO=()
 install_debian_packages
 install_go_toolchains
+install_other_glibcs
 install_delve

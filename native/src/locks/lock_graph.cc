@@ -155,7 +155,7 @@ class Builder {
       }
     }
     if (!tr.known && rt_.target().is_core()) return;
-    auto wait = FindThreadWait(rt_, ts.lwp, tr.regs, !tr.handlers.empty(), stacks_.Chain(ts.lwp));
+    auto wait = FindThreadWait(rt_, ts.lwp, tr.regs, !tr.handlers.empty(), stacks_.Chain(ts.lwp), Glibc());
     if (!wait) return;
     AddThreadWait(id, *wait);
   }
@@ -187,7 +187,7 @@ class Builder {
     std::optional<int32_t> owner;
     std::string how;
     if (w.lock_kind == "pthread_mutex") {
-      if (auto m = ReadPthreadMutex(mem, addr)) {
+      if (auto m = ReadPthreadMutex(mem, addr, Glibc())) {
         GraphNode& ln = Node(lid);
         ln.details = {{"type", m->type}, {"recursion count", std::to_string(m->count)}};
         if (m->robust) ln.details.emplace_back("robust", "yes");
@@ -202,7 +202,7 @@ class Builder {
         }
       }
     } else if (w.lock_kind == "pthread_rwlock") {
-      if (auto r = ReadPthreadRwlock(mem, addr)) {
+      if (auto r = ReadPthreadRwlock(mem, addr, Glibc())) {
         GraphNode& ln = Node(lid);
         ln.readers = r->Readers();
         if (r->WriteLocked() && r->cur_writer) {
@@ -213,7 +213,7 @@ class Builder {
         }
       }
     } else if (w.lock_kind == "pthread_cond") {
-      if (auto c = ReadPthreadCond(mem, addr)) Node(lid).details = {{"waiters", std::to_string(c->waiters)}};
+      if (auto c = ReadPthreadCond(mem, addr, Glibc())) Node(lid).details = {{"waiters", std::to_string(c->waiters)}};
       Node(lid).details.emplace_back("signalled by", "unknown: a condition variable has no owner");
     }
     if (owner) {
@@ -382,6 +382,16 @@ class Builder {
   }
 
   void Diagnose();
+
+  // The target's glibc layouts, found the first time a thread's wait needs
+  // them (most Go programs never block in pthread code).
+  const GlibcLayouts& Glibc() {
+    if (!graph_.glibc) {
+      graph_.glibc = FindGlibcLayouts(rt_.target());
+      if (!graph_.glibc->warning.empty()) graph_.warnings.push_back(graph_.glibc->warning);
+    }
+    return *graph_.glibc;
+  }
 
   GoRuntime& rt_;
   ThreadStacks& stacks_;
@@ -585,6 +595,19 @@ void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters) {
     w.EndObject();
   }
   w.EndArray();
+  // Where the pthread objects' layouts came from (null: none was read).
+  w.Key("glibc");
+  if (g.glibc) {
+    w.BeginObject();
+    w.Key("version");
+    if (g.glibc->version.empty()) w.Null(); else w.String(g.glibc->version);
+    w.Key("libc");
+    if (g.glibc->libc.empty()) w.Null(); else w.String(g.glibc->libc);
+    w.Key("layouts_from").String(g.glibc->source);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
   w.Key("warnings").BeginArray();
   for (const auto& s : g.warnings) w.String(s);
   w.EndArray();

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "locks/glibc_layouts.h"
 #include "report/goroutines_report.h"
 #include "report/json_writer.h"
 #include "stacks/thread_stacks.h"
@@ -55,6 +56,8 @@ struct LockGraph {
   std::vector<std::vector<std::string>> cycles;  // node ids, in chain order
   std::vector<Diagnosis> diagnoses;
   std::vector<std::string> warnings;
+  // The glibc layouts pthread objects were read with; unset if none was.
+  std::optional<GlibcLayouts> glibc;
 };
 
 LockGraph BuildLockGraph(GoRuntime& rt, ThreadStacks& stacks);

@@ -14,16 +14,21 @@ int32_t PthreadMutex::OwnerTid() const {
   return owner;
 }
 
-std::optional<PthreadMutex> ReadPthreadMutex(const MemorySource& mem, uint64_t addr) {
+namespace {
+
+bool ReadField(const MemorySource& mem, uint64_t addr, uint64_t offset, void* into) {
+  return mem.TryRead(addr + offset, into, 4);
+}
+
+}  // namespace
+
+std::optional<PthreadMutex> ReadPthreadMutex(const MemorySource& mem, uint64_t addr, const GlibcLayouts& l) {
   // struct __pthread_mutex_s: int __lock; unsigned __count; int __owner;
   // unsigned __nusers; int __kind; ...
-  int32_t w[5];
-  if (!mem.TryRead(addr, w, sizeof w)) return std::nullopt;
   PthreadMutex m;
-  m.lock = w[0];
-  m.count = static_cast<uint32_t>(w[1]);
-  m.owner = w[2];
-  m.kind = w[4];
+  if (!ReadField(mem, addr, l.mutex_lock, &m.lock) || !ReadField(mem, addr, l.mutex_count, &m.count) ||
+      !ReadField(mem, addr, l.mutex_owner, &m.owner) || !ReadField(mem, addr, l.mutex_kind, &m.kind))
+    return std::nullopt;
   static const char* const kTypes[] = {"normal", "recursive", "errorcheck", "adaptive"};
   m.type = kTypes[m.kind & kKindMask];
   m.robust = m.kind & kRobust;
@@ -32,22 +37,21 @@ std::optional<PthreadMutex> ReadPthreadMutex(const MemorySource& mem, uint64_t a
   return m;
 }
 
-std::optional<PthreadRwlock> ReadPthreadRwlock(const MemorySource& mem, uint64_t addr) {
+std::optional<PthreadRwlock> ReadPthreadRwlock(const MemorySource& mem, uint64_t addr, const GlibcLayouts& l) {
   // struct __pthread_rwlock_arch_t: __readers, __writers, __wrphase_futex,
   // __writers_futex, __pad3, __pad4, int __cur_writer, ...
-  uint32_t w[7];
-  if (!mem.TryRead(addr, w, sizeof w)) return std::nullopt;
   PthreadRwlock r;
-  r.readers_word = w[0];
-  r.cur_writer = static_cast<int32_t>(w[6]);
+  if (!ReadField(mem, addr, l.rwlock_readers, &r.readers_word) ||
+      !ReadField(mem, addr, l.rwlock_cur_writer, &r.cur_writer))
+    return std::nullopt;
   return r;
 }
 
-std::optional<PthreadCond> ReadPthreadCond(const MemorySource& mem, uint64_t addr) {
-  // struct __pthread_cond_s: __wseq, __g1_start (8 each), __g_refs[2],
-  // __g_size[2], __g1_orig_size, __wrefs (at 36), __g_signals[2] (at 40).
+std::optional<PthreadCond> ReadPthreadCond(const MemorySource& mem, uint64_t addr, const GlibcLayouts& l) {
+  // struct __pthread_cond_s: __wrefs counts waiters in its upper bits (at 36
+  // before glibc 2.41, 28 after: glibc_layouts.h).
   uint32_t wrefs = 0;
-  if (!mem.TryRead(addr + 36, &wrefs, sizeof wrefs)) return std::nullopt;
+  if (!ReadField(mem, addr, l.cond_wrefs, &wrefs)) return std::nullopt;
   return PthreadCond{wrefs >> 3};
 }
 

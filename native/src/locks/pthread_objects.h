@@ -1,13 +1,15 @@
-// glibc's pthread objects as they sit in memory (x86-64 ABI, glibc 2.25+:
-// sysdeps/nptl/bits/struct_mutex.h, struct_rwlock.h, thread-shared-types.h).
-// These layouts are ABI and have not changed since glibc 2.25, so no libc
-// debug information is needed; the offsets below are the ABI's.
+// glibc's pthread objects as they sit in memory (glibc 2.25+:
+// sysdeps/nptl/bits/struct_mutex.h, struct_rwlock.h, thread-shared-types.h),
+// read at the offsets the target's own glibc uses (glibc_layouts.h: its
+// DWARF, or a table per release), so no libc debug information is needed.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "locks/glibc_layouts.h"
 #include "target/memory.h"
 
 namespace cgostack {
@@ -36,13 +38,18 @@ struct PthreadCond {
   uint32_t waiters = 0;  // __wrefs >> 3
 };
 
-std::optional<PthreadMutex> ReadPthreadMutex(const MemorySource& mem, uint64_t addr);
-std::optional<PthreadRwlock> ReadPthreadRwlock(const MemorySource& mem, uint64_t addr);
-std::optional<PthreadCond> ReadPthreadCond(const MemorySource& mem, uint64_t addr);
+std::optional<PthreadMutex> ReadPthreadMutex(const MemorySource& mem, uint64_t addr, const GlibcLayouts& l);
+std::optional<PthreadRwlock> ReadPthreadRwlock(const MemorySource& mem, uint64_t addr, const GlibcLayouts& l);
+std::optional<PthreadCond> ReadPthreadCond(const MemorySource& mem, uint64_t addr, const GlibcLayouts& l);
 
-// Where each object's futex words are, relative to the object.
-constexpr uint64_t kMutexFutexOffset = 0;             // __lock
-constexpr uint64_t kRwlockFutexOffsets[] = {8, 12};   // __wrphase_futex, __writers_futex
-constexpr uint64_t kCondFutexOffsets[] = {40, 44};    // __g_signals[0], [1]
+// Where each object's futex words are, relative to the object: a thread
+// sleeps on one of these, and the object is found by subtracting it.
+inline std::vector<uint64_t> MutexFutexOffsets(const GlibcLayouts& l) { return {l.mutex_lock}; }
+inline std::vector<uint64_t> RwlockFutexOffsets(const GlibcLayouts& l) {
+  return {l.rwlock_wrphase_futex, l.rwlock_writers_futex};
+}
+inline std::vector<uint64_t> CondFutexOffsets(const GlibcLayouts& l) {  // __g_signals[0], [1]
+  return {l.cond_g_signals, l.cond_g_signals + 4};
+}
 
 }  // namespace cgostack

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "report/format.h"
 #include "locks/pthread_objects.h"
@@ -13,7 +14,6 @@ namespace cgostack {
 namespace {
 
 constexpr uint64_t kSysFutex = 202;  // x86-64
-constexpr size_t kFramesConsidered = 16;
 
 struct Syscall {
   uint64_t nr = 0, arg0 = 0, arg1 = 0;
@@ -49,30 +49,93 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// The innermost frames' names, lower-case, joined: enough to tell which
-// pthread call (or runtime function) is waiting.  Go frames have no name in
-// the chain; the pc table names them.
-std::string FrameNames(GoRuntime& rt, const NativeChain* chain) {
-  std::string out;
+// The names of every frame of the thread's chain, lower-case, innermost
+// first.  Go frames have no name in the chain; the pc table names them.
+// The whole chain is read, not a fixed number of frames: glibc 2.41 put
+// __syscall_cancel_arch and __internal_syscall_cancel between the futex call
+// and pthread_cond_wait, and a library's own wrappers may add more.
+std::vector<std::string> FrameNames(GoRuntime& rt, const NativeChain* chain) {
+  std::vector<std::string> out;
   if (!chain) return out;
   const GoPclntab& tab = rt.Pclntab();
-  for (size_t i = 0; i < chain->frames.size() && i < kFramesConsidered; ++i) {
+  for (size_t i = 0; i < chain->frames.size(); ++i) {
     const NativeFrame& f = chain->frames[i];
     if (!f.function.empty()) {
-      out += Lower(f.function) + " ";
+      out.push_back(Lower(f.function));
     } else if (auto fn = tab.FindFunc(i ? f.pc - 1 : f.pc)) {
-      out += Lower(std::string(tab.FuncName(*fn))) + " ";
+      out.push_back(Lower(std::string(tab.FuncName(*fn))));
     }
   }
   return out;
 }
 
-bool Has(const std::string& names, const char* what) { return names.find(what) != std::string::npos; }
+// The waiting functions, most specific first: a thread in several of them
+// (pthread_cond_wait re-taking its mutex in __pthread_mutex_cond_lock;
+// _cgo_wait_runtime_init_done waiting on a condition variable;
+// runtime.lock2 sleeping in runtime.futexsleep) waits for the first listed.
+// A name matches when it contains the pattern (glibc's aliases:
+// ___pthread_mutex_lock, __pthread_cond_wait_common) or, for `exact`, is it.
+struct WaitFunction {
+  const char* pattern;
+  const char* kind;  // ThreadWait::lock_kind; "" for a sleep that is no lock wait
+  bool exact = false;
+};
+constexpr WaitFunction kWaitFunctions[] = {
+    {"_cgo_wait_runtime_init_done", "package_init"},
+    {"pthread_mutex_lock", "pthread_mutex"},
+    {"pthread_mutex_timedlock", "pthread_mutex"},
+    {"pthread_mutex_clocklock", "pthread_mutex"},
+    {"pthread_mutex_cond_lock", "pthread_mutex"},
+    {"lll_lock_wait", "pthread_mutex"},
+    {"lll_mutex_lock", "pthread_mutex"},
+    {"pthread_rwlock", "pthread_rwlock"},
+    {"pthread_cond_", "pthread_cond"},
+    {"pthread_join", "thread_join"},
+    {"clockjoin", "thread_join"},
+    {"timedjoin", "thread_join"},
+    {"sem_wait", "semaphore"},
+    {"sem_timedwait", "semaphore"},
+    {"sem_clockwait", "semaphore"},
+    {"runtime.lock2", "runtime.mutex"},
+    {"runtime.lockwithrank", "runtime.mutex"},
+    {"runtime.lock", "runtime.mutex", true},
+    {"runtime.notesleep", ""},
+    {"runtime.notetsleep", ""},
+    {"runtime.futexsleep", ""},
+};
+
+// The waiting function among `names` and the frame that names it.
+const WaitFunction* FindWaitFunction(const std::vector<std::string>& names, const std::string** frame) {
+  for (const WaitFunction& w : kWaitFunctions)
+    for (const std::string& n : names)
+      if (w.exact ? n == w.pattern : n.find(w.pattern) != std::string::npos) {
+        *frame = &n;
+        return &w;
+      }
+  return nullptr;
+}
+
+// The thread (other than `waiter`) whose descriptor holds the futex word:
+// what pthread_join sleeps on -- the joined thread's tid field, which the
+// kernel clears when it exits (CLONE_CHILD_CLEARTID), through glibc 2.41;
+// its joinstate field from 2.42.  A thread's descriptor (struct pthread)
+// starts at its TCB, fs_base on x86-64, so this needs no symbol and no
+// layout: it recognises a join whose frames have no names (glibc without
+// debug symbols tail-calls the unnamed __pthread_clockjoin_ex).  Static TLS
+// lies below fs_base (TLS variant II), so the range above it is the
+// descriptor's.
+constexpr uint64_t kThreadDescriptorSize = 4096;  // struct pthread: ~2.3 KB in glibc 2.25-2.43
+int32_t JoinedThread(GoRuntime& rt, int waiter, uint64_t futex) {
+  for (const ThreadState& t : rt.target().threads())
+    if (t.lwp != waiter && t.has_registers && t.regs.fs_base && futex >= t.regs.fs_base &&
+        futex < t.regs.fs_base + kThreadDescriptorSize)
+      return t.lwp;
+  return 0;
+}
 
 // The object around a futex word that sits `offsets` into it: a symbol
 // covering the word decides; otherwise the first offset.
-template <size_t N>
-uint64_t ObjectOf(GoRuntime& rt, uint64_t futex, const uint64_t (&offsets)[N]) {
+uint64_t ObjectOf(GoRuntime& rt, uint64_t futex, const std::vector<uint64_t>& offsets) {
   uint64_t bias = rt.target().load_bias();
   if (auto hit = rt.target().exe().SymbolAt(futex - bias))
     for (uint64_t off : offsets)
@@ -83,62 +146,61 @@ uint64_t ObjectOf(GoRuntime& rt, uint64_t futex, const uint64_t (&offsets)[N]) {
 }  // namespace
 
 std::optional<ThreadWait> FindThreadWait(GoRuntime& rt, int lwp, const Registers& regs, bool regs_from_signal_frame,
-                                         const NativeChain* chain) {
+                                         const NativeChain* chain, const GlibcLayouts& glibc) {
   auto sc = SleepingSyscall(rt, lwp, regs, regs_from_signal_frame);
   if (!sc || sc->nr != kSysFutex) return std::nullopt;
   ThreadWait w;
   w.futex = sc->arg0;
-  std::string names = FrameNames(rt, chain);
+  std::vector<std::string> names = FrameNames(rt, chain);
   std::string where = "futex wait on " + Hex(w.futex);
   const MemorySource& mem = rt.target().memory();
-  if (Has(names, "_cgo_wait_runtime_init_done")) {
-    w.lock_kind = "package_init";
+  const std::string* frame = nullptr;
+  const WaitFunction* fn = FindWaitFunction(names, &frame);
+  std::string kind = fn ? fn->kind : "futex";
+  if (fn && kind.empty()) return std::nullopt;  // an idle M parked on its note, or a timed sleep: no lock
+  w.lock_kind = kind;
+  if (kind == "package_init") {
     w.evidence = where + " in _cgo_wait_runtime_init_done (C called Go before package initialization finished)";
-  } else if (Has(names, "pthread_mutex_lock") || Has(names, "pthread_mutex_timedlock") ||
-             Has(names, "pthread_mutex_clocklock") || Has(names, "lll_lock_wait") || Has(names, "lll_mutex_lock")) {
-    w.lock_kind = "pthread_mutex";
-    w.object = w.futex - kMutexFutexOffset;
+  } else if (kind == "pthread_mutex") {
+    w.object = w.futex - glibc.mutex_lock;
     w.evidence = where + " in pthread_mutex_lock";
-  } else if (Has(names, "pthread_rwlock")) {
-    w.lock_kind = "pthread_rwlock";
-    w.object = ObjectOf(rt, w.futex, kRwlockFutexOffsets);
-    w.write = Has(names, "wrlock");
+  } else if (kind == "pthread_rwlock") {
+    w.object = ObjectOf(rt, w.futex, RwlockFutexOffsets(glibc));
+    w.write = frame->find("wrlock") != std::string::npos;
     w.evidence = where + (w.write ? " in pthread_rwlock_wrlock" : " in pthread_rwlock_rdlock");
-  } else if (Has(names, "pthread_cond_")) {
-    w.lock_kind = "pthread_cond";
-    w.object = ObjectOf(rt, w.futex, kCondFutexOffsets);
+  } else if (kind == "pthread_cond") {
+    w.object = ObjectOf(rt, w.futex, CondFutexOffsets(glibc));
     w.evidence = where + " in pthread_cond_wait";
-  } else if (Has(names, "pthread_join") || Has(names, "clockjoin") || Has(names, "timedjoin")) {
-    // pthread_join sleeps on the joined thread's tid word (struct pthread's
-    // tid), which the kernel clears when that thread exits.
-    w.lock_kind = "thread_join";
-    mem.TryRead(w.futex, &w.join_tid, sizeof w.join_tid);
-    w.evidence = where + " in pthread_join: the word holds thread " + std::to_string(w.join_tid);
-  } else if (Has(names, "sem_wait") || Has(names, "sem_timedwait") || Has(names, "sem_clockwait")) {
-    w.lock_kind = "semaphore";
+  } else if (kind == "thread_join") {
+    // The joined thread is the one whose descriptor holds the word; failing
+    // that (no registers), the word itself: its tid field through 2.41.
+    w.join_tid = JoinedThread(rt, lwp, w.futex);
+    if (!w.join_tid) mem.TryRead(w.futex, &w.join_tid, sizeof w.join_tid);
+    w.evidence = where + " in pthread_join of thread " + std::to_string(w.join_tid);
+  } else if (kind == "semaphore") {
     w.object = w.futex;
     w.evidence = where + " in sem_wait";
-  } else if (Has(names, "runtime.lock2") || Has(names, "runtime.lockwithrank") || Has(names, "runtime.lock ")) {
-    w.lock_kind = "runtime.mutex";
+  } else if (kind == "runtime.mutex") {
     w.object = w.futex;
     w.evidence = where + " in runtime.lock";
-  } else if (Has(names, "runtime.notesleep") || Has(names, "runtime.notetsleep") || Has(names, "runtime.futexsleep")) {
-    return std::nullopt;  // an idle M parked on its note, or a timed sleep: no lock
+  } else if (int32_t joined = JoinedThread(rt, lwp, w.futex)) {
+    w.lock_kind = "thread_join";
+    w.join_tid = joined;
+    w.evidence = where + ": the word lies in thread " + std::to_string(joined) +
+                 "'s descriptor (struct pthread), as in pthread_join";
   } else if (names.empty()) {
     // No frames (no native unwinder): a futex word at the start of a
     // symbol that reads as a pthread mutex is taken for one.
     auto hit = rt.target().exe().SymbolAt(w.futex - rt.target().load_bias());
-    auto m = ReadPthreadMutex(mem, w.futex);
-    if (hit && hit->offset == 0 && m && m->lock != 0) {
+    auto m = ReadPthreadMutex(mem, w.futex - glibc.mutex_lock, glibc);
+    if (hit && hit->offset == glibc.mutex_lock && m && m->lock != 0) {
       w.lock_kind = "pthread_mutex";
-      w.object = w.futex;
+      w.object = w.futex - glibc.mutex_lock;
       w.evidence = where + " (no frames: the word is the start of " + std::string(hit->name) + ")";
     } else {
-      w.lock_kind = "futex";
       w.evidence = where;
     }
   } else {
-    w.lock_kind = "futex";
     w.evidence = where;
   }
   return w;

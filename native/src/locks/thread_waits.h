@@ -2,7 +2,7 @@
 // (a futex wait: the futex word's address is its first argument) and named
 // by the thread's native frames when there are any (pthread_mutex_lock,
 // pthread_cond_wait, ...).  Works without libc debug information: glibc's
-// object layouts are ABI (pthread_objects.h).
+// object layouts come from the target's libc (glibc_layouts.h).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "goruntime/go_runtime.h"
+#include "locks/glibc_layouts.h"
 #include "stacks/stitch.h"
 
 namespace cgostack {
@@ -28,6 +29,6 @@ struct ThreadWait {
 // The futex wait of thread `t` (its context `regs`, the interrupted one when
 // it is inside the Go signal handler), or nullopt if it is not in one.
 std::optional<ThreadWait> FindThreadWait(GoRuntime& rt, int lwp, const Registers& regs, bool regs_from_signal_frame,
-                                         const NativeChain* chain);
+                                         const NativeChain* chain, const GlibcLayouts& glibc);
 
 }  // namespace cgostack

@@ -124,6 +124,12 @@ std::vector<FileMapping> LiveMappings(int pid) {
 
 }  // namespace
 
+std::vector<FileMapping> Target::mappings() const {
+  if (core_) return core_->mappings();
+  if (pid_) return LiveMappings(pid_);
+  return {};
+}
+
 void Target::UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered) {
   if (HasGoRuntime(*exe_)) return;
   // -buildmode=c-shared: the runtime is in a library; its first mapping

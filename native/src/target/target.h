@@ -37,6 +37,9 @@ class Target {
   // Threads of the process: from the core's notes, or /proc/PID/task (no
   // registers for a live process: GDB owns them and hands them over).
   const std::vector<ThreadState>& threads() const { return threads_; }
+  // The files mapped into the process: the core's NT_FILE note, or a live
+  // process's /proc/PID/maps read now.
+  std::vector<FileMapping> mappings() const;
   // The target's runtime.nanotime() now (CLOCK_MONOTONIC): known for a live
   // process on this machine; a core does not record when it was written in
   // that clock.

@@ -1,0 +1,230 @@
+#include "locks/glibc_layouts.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "error.h"
+#include "target/elf_image.h"
+#include "target/target.h"
+
+namespace cgostack {
+
+namespace {
+
+// The oldest release the table decodes (2.25 redesigned the condition
+// variable and rwlock) and the newest whose headers were checked
+// (Debian's libc6-dev 2.43-7: bits/thread-shared-types.h, struct_mutex.h,
+// struct_rwlock.h).
+constexpr int kOldestMinor = 25;
+constexpr int kNewestMinor = 43;
+// glibc 2.41 ("nptl: Remove g_refs from condition variables").
+constexpr int kCondWithoutGRefs = 41;
+
+std::optional<int> Minor(const std::string& version) {
+  int major = 0, minor = 0;
+  if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2 || major != 2) return std::nullopt;
+  return minor;
+}
+
+std::optional<uint64_t> MemberOffset(Dwarf_Die* member) {
+  Dwarf_Attribute attr;
+  Dwarf_Word v;
+  if (!dwarf_attr_integrate(member, DW_AT_data_member_location, &attr) || dwarf_formudata(&attr, &v) != 0)
+    return std::nullopt;
+  return v;
+}
+
+// Member name -> offset of a complete struct definition.
+std::map<std::string, uint64_t> Members(Dwarf_Die* type) {
+  std::map<std::string, uint64_t> out;
+  Dwarf_Die child;
+  if (dwarf_child(type, &child) != 0) return out;
+  do {
+    if (dwarf_tag(&child) != DW_TAG_member) continue;
+    const char* name = dwarf_diename(&child);
+    auto off = MemberOffset(&child);
+    if (name && off) out[name] = *off;
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return out;
+}
+
+struct Wanted {
+  const char* name;
+  std::map<std::string, uint64_t> members;
+  bool found = false;
+};
+
+// Looks through the top level of every unit of `dwarf` (types from
+// <pthread.h> sit at a unit's top level) for the structs still wanted.
+void SearchUnits(Dwarf* dwarf, std::vector<Wanted>& wanted) {
+  Dwarf_Off off = 0, next;
+  size_t header_size;
+  while (dwarf_nextcu(dwarf, off, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+    Dwarf_Die cu, die;
+    if (dwarf_offdie(dwarf, off + header_size, &cu) && dwarf_child(&cu, &die) == 0) {
+      do {
+        if (dwarf_tag(&die) != DW_TAG_structure_type || !dwarf_hasattr(&die, DW_AT_byte_size)) continue;
+        const char* name = dwarf_diename(&die);
+        if (!name) continue;
+        for (Wanted& w : wanted)
+          if (!w.found && std::strcmp(name, w.name) == 0) {
+            w.members = Members(&die);
+            w.found = true;
+          }
+      } while (dwarf_siblingof(&die, &die) == 0);
+    }
+    bool all = true;
+    for (const Wanted& w : wanted) all = all && w.found;
+    if (all) return;
+    off = next;
+  }
+}
+
+bool Take(const std::map<std::string, uint64_t>& m, const char* field, uint64_t* into) {
+  auto it = m.find(field);
+  if (it == m.end()) return false;
+  *into = it->second;
+  return true;
+}
+
+bool IsLibc(const std::string& path) {
+  std::string base = path.substr(path.rfind('/') + 1);
+  // libc.so.6 since glibc 2.34; libc-2.NN.so (the file libc.so.6 links to) before.
+  return base == "libc.so.6" || (base.rfind("libc-2.", 0) == 0 && base.size() > 3 &&
+                                 base.compare(base.size() - 3, 3, ".so") == 0);
+}
+
+std::string HexOf(const std::string& bytes) {
+  static const char* const kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+std::optional<GlibcLayouts> GlibcLayoutsForVersion(const std::string& version) {
+  auto minor = Minor(version);
+  if (!minor || *minor < kOldestMinor) return std::nullopt;
+  GlibcLayouts l;
+  l.version = version;
+  l.source = "table for glibc " + version;
+  if (*minor >= kCondWithoutGRefs) {
+    l.cond_wrefs = 28;
+    l.cond_g_signals = 32;
+  }
+  if (*minor > kNewestMinor) {
+    l.source = "table for glibc 2." + std::to_string(kNewestMinor);
+    l.warning = "glibc " + version + " is newer than any glibc whose pthread layouts cgostack knows (2." +
+                std::to_string(kOldestMinor) + "-2." + std::to_string(kNewestMinor) + "); they are assumed to be 2." +
+                std::to_string(kNewestMinor) + "'s (install the libc's debug symbols, e.g. libc6-dbg, to read them)";
+  }
+  return l;
+}
+
+std::string GlibcVersionInRodata(std::string_view rodata) {
+  static constexpr std::string_view kMarker = "release version ";
+  size_t at = rodata.find(kMarker);
+  if (at == std::string_view::npos) return {};
+  size_t start = at + kMarker.size(), end = start;
+  while (end < rodata.size() && (std::isdigit(static_cast<unsigned char>(rodata[end])) || rodata[end] == '.')) ++end;
+  std::string v(rodata.substr(start, end - start));
+  while (!v.empty() && v.back() == '.') v.pop_back();  // the sentence's full stop
+  return Minor(v) ? v : std::string();
+}
+
+std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(const std::string& debug_file) {
+  std::shared_ptr<ElfImage> image;
+  try {
+    image = ElfImage::Open(debug_file);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  Dwarf* dwarf = dwarf_begin_elf(image->elf(), DWARF_C_READ, nullptr);
+  if (!dwarf) return std::nullopt;
+  std::vector<Wanted> wanted = {{"__pthread_mutex_s", {}}, {"__pthread_rwlock_arch_t", {}}, {"__pthread_cond_s", {}}};
+  SearchUnits(dwarf, wanted);
+  // A dwz-compressed debug file keeps shared types in its supplementary file.
+  if (Dwarf* alt = dwarf_getalt(dwarf)) SearchUnits(alt, wanted);
+  dwarf_end(dwarf);
+  GlibcLayouts l;
+  const auto &mutex = wanted[0].members, &rwlock = wanted[1].members, &cond = wanted[2].members;
+  bool ok = Take(mutex, "__lock", &l.mutex_lock) && Take(mutex, "__count", &l.mutex_count) &&
+            Take(mutex, "__owner", &l.mutex_owner) && Take(mutex, "__kind", &l.mutex_kind) &&
+            Take(rwlock, "__readers", &l.rwlock_readers) && Take(rwlock, "__wrphase_futex", &l.rwlock_wrphase_futex) &&
+            Take(rwlock, "__writers_futex", &l.rwlock_writers_futex) &&
+            Take(rwlock, "__cur_writer", &l.rwlock_cur_writer) && Take(cond, "__wrefs", &l.cond_wrefs) &&
+            Take(cond, "__g_signals", &l.cond_g_signals);
+  if (!ok) return std::nullopt;
+  l.source = "DWARF of " + debug_file;
+  return l;
+}
+
+GlibcLayouts FindGlibcLayouts(const Target& target) {
+  GlibcLayouts fallback;  // the layouts of 2.25-2.40, the most common
+  std::string libc;
+  for (const FileMapping& m : target.mappings())
+    if (IsLibc(m.path)) {
+      libc = m.path;
+      break;
+    }
+  if (libc.empty()) {
+    fallback.source = "assumed (no libc among the process's mappings)";
+    fallback.warning = "the process maps no glibc libc.so.6: pthread objects are read with glibc 2.25-2.40's layouts";
+    return fallback;
+  }
+  std::shared_ptr<ElfImage> image;
+  if (IsRegularFile(libc)) {
+    try {
+      image = ElfImage::Open(libc);
+    } catch (const Error&) {
+    }
+  }
+  if (!image) {
+    fallback.libc = libc;
+    fallback.source = "assumed (" + libc + " could not be read)";
+    fallback.warning = "cannot read " + libc + " to learn its glibc release: pthread objects are read with glibc "
+                       "2.25-2.40's layouts";
+    return fallback;
+  }
+  std::string version;
+  if (auto rodata = image->Section(".rodata")) version = GlibcVersionInRodata(*rodata);
+  // The debug file a -dbg package installs, by the library's build-id.
+  std::string id = HexOf(image->GnuBuildId());
+  if (id.size() > 2) {
+    std::string debug = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
+    if (IsRegularFile(debug))
+      if (auto l = GlibcLayoutsFromDwarf(debug)) {
+        l->version = version;
+        l->libc = libc;
+        return *l;
+      }
+  }
+  if (auto l = GlibcLayoutsForVersion(version)) {
+    l->libc = libc;
+    return *l;
+  }
+  fallback.libc = libc;
+  fallback.version = version;
+  fallback.source = "assumed";
+  fallback.warning = version.empty()
+                         ? libc + " names no glibc release: pthread objects are read with glibc 2.25-2.40's layouts"
+                         : "glibc " + version + " is older than 2.25, whose pthread objects cgostack does not decode";
+  return fallback;
+}
+
+}  // namespace cgostack
