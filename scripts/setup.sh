@@ -120,6 +120,25 @@ need_sudo() {
     fi
 }
 
+# ------------------------------------------------------------- the host
+
+# Debian 12 (bookworm) and 13 (trixie) are what this is tested on
+# (scripts/debian13.sh runs the tests in a trixie root).  Other apt-based
+# systems may work; anything without apt and dpkg cannot.
+check_host() {
+    command -v apt-get >/dev/null && command -v dpkg-query >/dev/null ||
+        die "this machine has no apt-get/dpkg: only Debian 12 (bookworm) and 13 (trixie) are supported"
+    local id="" codename=""
+    if [ -r /etc/os-release ]; then
+        id=$(. /etc/os-release && echo "${ID:-}")
+        codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    fi
+    case "$id/$codename" in
+        debian/bookworm | debian/trixie) ;;
+        *) echo "setup: warning: tested on Debian 12 (bookworm) and 13 (trixie) only; this is ${id:-unknown} ${codename:-}" >&2 ;;
+    esac
+}
+
 # ---------------------------------------------------------- Debian packages
 
 # dpkg-query alone is fast (tens of ms), unlike anything that touches apt's
@@ -510,6 +529,7 @@ install_other_glibcs() {
 }
 
 TC_SUDO=()
+check_host
 install_debian_packages
 install_go_toolchains
 install_other_glibcs

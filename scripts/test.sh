@@ -8,14 +8,19 @@
 #                 oldest and newest only
 #   --no-hostile  skip the sanitizer build (scripts/sanitize.sh) and the
 #                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
+#   --debian13    also run the unit and end-to-end tests inside a Debian 13
+#                 (trixie) root made with debootstrap (scripts/debian13.sh;
+#                 about 15 minutes the first time, not run by CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 matrix="1.19 1.27"
 hostile=1
+debian13=0
 while [ $# -gt 0 ]; do
     case $1 in
         --all-go) matrix="1.19 1.21 1.22 1.23 1.24 1.26 1.27" ;;
         --no-hostile) hostile=0 ;;
+        --debian13) debian13=1 ;;
         *) break ;;
     esac
     shift
@@ -30,4 +35,7 @@ if [ "$hostile" = 1 ]; then
     # own run time (a few minutes on two cores; docs/testing.md).
     CGOSTACK_GO_MATRIX="$matrix" scripts/sanitize.sh
     scripts/fuzz.sh "${CGOSTACK_FUZZ_SECONDS:-20}"
+fi
+if [ "$debian13" = 1 ]; then
+    scripts/debian13.sh --go "$matrix"
 fi

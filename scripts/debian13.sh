@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The Debian 13 (trixie) lane: GDB 16, Python 3.13, glibc 2.41, elfutils
+# 0.192, GCC 14.  Makes a trixie root with debootstrap (kept between runs in
+# $CGOSTACK_CHROOT, default /var/cache/cgostack/trixie), copies this work
+# tree into it, runs the project's own scripts/setup.sh and scripts/build.sh
+# there, and runs the unit and end-to-end tests inside it for the Go
+# releases given.  The host's Go toolchains directory is bind-mounted, so
+# nothing is downloaded twice.  Run as root; `scripts/test.sh --debian13`
+# calls it.
+#
+# Usage: scripts/debian13.sh [--go "1.19 1.24 1.27"] [ctest arguments...]
+#
+# Environment:
+#   CGOSTACK_CHROOT      where the trixie root lives
+#   CGOSTACK_MIRROR      Debian mirror (default http://deb.debian.org/debian)
+#   CGOSTACK_TOOLCHAINS  the host's toolchains directory (default
+#                        /opt/cgostack/toolchains)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$(pwd)
+go="1.19 1.24 1.27"
+if [ "${1:-}" = --go ]; then
+    go=$2
+    shift 2
+fi
+root=${CGOSTACK_CHROOT:-/var/cache/cgostack/trixie}
+mirror=${CGOSTACK_MIRROR:-http://deb.debian.org/debian}
+toolchains=${CGOSTACK_TOOLCHAINS:-/opt/cgostack/toolchains}
+die() {
+    echo "debian13: $*" >&2
+    exit 1
+}
+[ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mounts)"
+
+# ----------------------------------------------------------- the root
+if [ ! -f "$root/.cgostack-ready" ]; then
+    command -v debootstrap >/dev/null || {
+        echo "debian13: installing debootstrap"
+        DEBIAN_FRONTEND=noninteractive apt-get -qq -y install --no-install-recommends debootstrap >/dev/null
+    }
+    echo "debian13: making a trixie root in $root (about a minute)"
+    rm -rf -- "$root.tmp"
+    mkdir -p "$(dirname "$root")"
+    log=$(mktemp)
+    if ! debootstrap --variant=minbase trixie "$root.tmp" "$mirror" >"$log" 2>&1; then
+        tail -n 15 "$log" >&2
+        rm -f "$log"
+        die "debootstrap of trixie from $mirror failed"
+    fi
+    rm -f "$log"
+    # This machine's mirror is a fixed snapshot whose Release files are past
+    # their Valid-Until date; the host's apt is configured to accept that,
+    # and the root must be too (its apt does not read the host's config).
+    if apt-config dump 2>/dev/null | grep -q '^Acquire::Check-Valid-Until "false"'; then
+        printf 'Acquire::Check-Valid-Until "false";\nAcquire::Check-Date "false";\n' \
+            >"$root.tmp/etc/apt/apt.conf.d/99cgostack-snapshot"
+    fi
+    echo "deb $mirror trixie main" >"$root.tmp/etc/apt/sources.list"
+    rm -rf -- "$root"
+    mv -- "$root.tmp" "$root"
+    touch "$root/.cgostack-ready"
+fi
+
+# ---------------------------------------------------------- mounts
+mounted=()
+cleanup() {
+    local i
+    for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+bind() {
+    mkdir -p "$root$2"
+    mount --bind "$1" "$root$2"
+    mounted+=("$root$2")
+}
+mkdir -p "$root/proc" "$root/sys"
+mount -t proc proc "$root/proc" && mounted+=("$root/proc")
+bind /sys /sys
+bind /dev /dev
+bind /dev/pts /dev/pts
+mkdir -p "$toolchains"
+bind "$toolchains" /opt/cgostack/toolchains
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+
+# ------------------------------------------------- the work tree, as it is
+# Tracked and untracked-but-not-ignored files; build/ inside the root is
+# kept between runs (fixtures, cores) but the sources are replaced.
+dest="$root/src/cgostack"
+mkdir -p "$dest"
+find "$dest" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +
+git -C "$src" ls-files -z --cached --others --exclude-standard |
+    tar -C "$src" --null -T - -cf - | tar -C "$dest" -xf -
+
+# ---------------------------------------------------------- inside
+echo "debian13: setup, build and tests inside trixie (Go $go)"
+chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 CGOSTACK_GO="$go" /bin/bash -c '
+    set -euo pipefail
+    cd /src/cgostack
+    # setup.sh needs only bash and apt; the rest it installs itself.
+    scripts/setup.sh --go "$CGOSTACK_GO"
+    echo "debian13: $(gdb --version | head -n 1); $(python3 --version); glibc $(getconf GNU_LIBC_VERSION)"
+    scripts/build.sh -DCGOSTACK_GO_MATRIX="$CGOSTACK_GO"
+    ulimit -c unlimited
+    cd build
+    ctest --output-on-failure -j2 "$@"
+' debian13 "$@"
