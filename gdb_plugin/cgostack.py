@@ -9,7 +9,11 @@ the backend with `cmake -S . -B build && cmake --build build`), then run
 import os
 import sys
 
-_here = os.path.dirname(os.path.abspath(__file__))
+# GDB runs a sourced file in __main__ and sets __file__ only when it is not
+# set already (PyRun_SimpleFile): sourced through gdb.execute() from another
+# script, __file__ names that script.  The code object's file name is always
+# this file.
+_here = os.path.dirname(os.path.abspath(sys._getframe(0).f_code.co_filename))
 if _here not in sys.path:
     sys.path.insert(0, _here)
 

@@ -84,9 +84,19 @@ def hand_over(session):
     """Collects and hands over the native frame chain of every thread."""
     unwinder.install()
     session.reset_threads()
-    for t in target.each_thread():
-        try:
-            frames, error = _chain(session, t.ptid[1])
-        except gdb.error as e:
-            frames, error = [], "GDB cannot unwind this thread: %s" % e
-        session.set_native_chain(t.ptid[1], frames, error)
+    # GDB ends a backtrace at main.main unless told otherwise; a goroutine's
+    # stack goes on to runtime.main and runtime.goexit, and the thread view
+    # must show what the goroutine view does.
+    past_main = gdb.parameter("backtrace past-main")
+    if not past_main:
+        gdb.execute("set backtrace past-main on", to_string=True)
+    try:
+        for t in target.each_thread():
+            try:
+                frames, error = _chain(session, t.ptid[1])
+            except gdb.error as e:
+                frames, error = [], "GDB cannot unwind this thread: %s" % e
+            session.set_native_chain(t.ptid[1], frames, error)
+    finally:
+        if not past_main:
+            gdb.execute("set backtrace past-main off", to_string=True)

@@ -93,6 +93,14 @@ def unwinder_session():
         return None
 
 
+def note_thread_registers(lwp, rip, rsp, rbp):
+    """A live thread's registers as GDB's unwinder sees them at its newest
+    frame (cores carry their own)."""
+    for key, s in _cache.items():
+        if key[0] == "live":
+            s.set_thread_registers(lwp, rip, rsp, rbp)
+
+
 def each_thread():
     """Switches to every thread of the selected inferior in turn (yielding
     it), then restores the user's selected thread and frame."""

@@ -24,9 +24,27 @@ _REGISTERS = ("rip", "rsp", "rbp", "rbx", "r12", "r13", "r14", "r15", "rax", "rc
               "rdi", "r8", "r9", "r10", "r11")
 
 
+_u64 = None
+
+
+def _u64_type():
+    # A program without cgo has no C types in its debug info ("unsigned
+    # long" is unknown there): ask the architecture, else Go's uintptr.
+    global _u64
+    if _u64 is None:
+        try:
+            _u64 = gdb.selected_inferior().architecture().integer_type(64, False)
+        except (AttributeError, gdb.error, ValueError):
+            try:
+                _u64 = gdb.lookup_type("unsigned long")
+            except gdb.error:
+                _u64 = gdb.lookup_type("uintptr")
+    return _u64
+
+
 def _address(v):
     # GDB 13 takes frame-id parts only as gdb.Value.
-    return gdb.Value(v & 0xFFFFFFFFFFFFFFFF).cast(gdb.lookup_type("unsigned long"))
+    return gdb.Value(v & 0xFFFFFFFFFFFFFFFF).cast(_u64_type())
 
 
 class _FrameId:
@@ -73,6 +91,12 @@ class GoFrameUnwinder(Unwinder):
         if thread is None:
             return None
         lwp = thread.ptid[1]
+        if pending_frame.level() == 0:
+            # The thread's own registers: where a running goroutine is (its
+            # stack or the system stack) decides which frames are its, and
+            # so how deep in callbacks it is (goroutines.cc StartOfRunning).
+            bp = int(pending_frame.read_register("rbp")) & 0xFFFFFFFFFFFFFFFF
+            target.note_thread_registers(lwp, pc, sp, bp)
         floor, exact = self._callers.get((lwp, pc, sp), (0, False))
         return_address = pending_frame.level() > 0 and not exact
         if not session.is_go_pc(pc, return_address):

@@ -239,21 +239,27 @@ void GoroutineReader::ReadLabels(uint64_t labels, Goroutine* g) {
 }
 
 bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
-  // On the system stack (systemstack saved g.sched and clears sched.sp when
-  // it returns; runtime/asm_amd64.s, 1.19-1.27) the goroutine's own frames
-  // start at g.sched, as the runtime's traceback does.
-  uint64_t sched_sp = Get(buf, sched_sp_);
-  if (sched_sp != 0 && tab_.FindFunc(Get(buf, sched_pc_))) {
-    start->pc = Get(buf, sched_pc_);
-    start->sp = sched_sp;
-    return true;
-  }
-  // Otherwise its frames start in its thread's registers, below any Go
-  // signal handler the thread is in.
+  // Where the thread is decides, not g.sched: the runtime leaves stale
+  // contexts there (entersyscall's save() is not undone by exitsyscall, and
+  // runtime.cgocallback reads curg.sched.sp without clearing it, so a
+  // goroutine running a callback from C still has the context of its cgo
+  // call there; runtime/proc.go, asm_amd64.s, Go 1.19-1.27).  Registers on
+  // the goroutine's stack: its frames start there (below any Go signal
+  // handler the thread is in).  On the system stack: at g.sched, which
+  // systemstack saved (and zeroes when it returns), as the runtime's
+  // traceback does.
+  uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_);
+  uint64_t sched_sp = Get(buf, sched_sp_), sched_pc = Get(buf, sched_pc_);
+  bool sched_valid = sched_sp >= lo && sched_sp <= hi && tab_.FindFunc(sched_pc);
   const ThreadState* thread = nullptr;
   for (const auto& t : rt_.target().threads())
     if (g->lwp && t.lwp == *g->lwp && t.has_registers) thread = &t;
   if (!thread) {
+    if (sched_valid) {
+      start->pc = sched_pc;
+      start->sp = sched_sp;
+      return true;
+    }
     g->frames_error = g->lwp ? "running on LWP " + std::to_string(*g->lwp) + ", whose registers are unknown"
                              : "running, but its M has no thread id";
     return false;
@@ -261,16 +267,20 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
   Registers regs = thread->regs;
   auto handlers = CrossGoSignalFrames(tab_, rt_.target().memory(), regs);
   if (!handlers.empty()) regs = handlers.back().interrupted;
-  uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_);
-  if (regs.rsp < lo || regs.rsp > hi) {
-    g->frames_error = "running on LWP " + std::to_string(thread->lwp) + ", which is not on the goroutine's stack (pc " +
-                      Hex(regs.rip) + ")";
-    return false;
+  if (regs.rsp >= lo && regs.rsp <= hi) {
+    start->pc = regs.rip;
+    start->sp = regs.rsp;
+    start->pc_is_return_address = false;  // an interrupted instruction
+    return true;
   }
-  start->pc = regs.rip;
-  start->sp = regs.rsp;
-  start->pc_is_return_address = false;  // an interrupted instruction
-  return true;
+  if (sched_valid) {
+    start->pc = sched_pc;
+    start->sp = sched_sp;
+    return true;
+  }
+  g->frames_error = "running on LWP " + std::to_string(thread->lwp) + ", which is not on the goroutine's stack (pc " +
+                    Hex(regs.rip) + ")";
+  return false;
 }
 
 void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames) {

@@ -22,6 +22,7 @@ ThreadContexts::ThreadContexts(GoRuntime& rt) : rt_(rt) {
   g_sched_sp_ = dw.RequireField("runtime.g", "sched.sp");
   g_sched_bp_ = dw.RequireField("runtime.g", "sched.bp");
   g_syscallsp_ = dw.RequireField("runtime.g", "syscallsp");
+  g_syscallpc_ = dw.RequireField("runtime.g", "syscallpc");
   // m.procid is the thread id the M runs on (set by minit on the thread).
   // An extra M not lent to any thread keeps the id of the last one: the
   // first M found for an id wins, and allm lists the newest first.
@@ -52,6 +53,7 @@ GView ThreadContexts::ReadG(uint64_t gp) {
   v.sched_sp = rd(g_sched_sp_);
   v.sched_bp = rd(g_sched_bp_);
   v.syscallsp = rd(g_syscallsp_);
+  v.syscallpc = rd(g_syscallpc_);
   return v;
 }
 

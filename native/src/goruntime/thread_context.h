@@ -23,7 +23,7 @@ struct GView {
   uint32_t status = 0;
   uint64_t stack_lo = 0, stack_hi = 0;
   uint64_t sched_pc = 0, sched_sp = 0, sched_bp = 0;
-  uint64_t syscallsp = 0;
+  uint64_t syscallsp = 0, syscallpc = 0;  // set by entersyscall (a syscall or cgo call)
   bool OnStack(uint64_t sp) const { return address && sp >= stack_lo && sp <= stack_hi; }
 };
 
@@ -58,7 +58,8 @@ class ThreadContexts {
   GoRuntime& rt_;
   std::map<int, uint64_t> m_of_lwp_;
   std::map<int, ThreadContext> cache_;
-  DwarfField g_goid_, g_status_, g_stack_lo_, g_stack_hi_, g_sched_pc_, g_sched_sp_, g_sched_bp_, g_syscallsp_;
+  DwarfField g_goid_, g_status_, g_stack_lo_, g_stack_hi_, g_sched_pc_, g_sched_sp_, g_sched_bp_, g_syscallsp_,
+      g_syscallpc_;
 };
 
 }  // namespace cgostack

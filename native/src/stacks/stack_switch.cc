@@ -20,9 +20,16 @@ bool ReadWord(const MemorySource& mem, uint64_t addr, uint64_t* v) { return mem.
 StackSwitcher::StackSwitcher(GoRuntime& rt, ThreadContexts& threads)
     : rt_(rt), threads_(threads), tab_(rt.Pclntab()), mem_(rt.target().memory()) {}
 
-bool StackSwitcher::IsGo(uint64_t pc, bool return_address) const {
-  return tab_.FindFunc(return_address && pc ? pc - 1 : pc).has_value();
+std::optional<GoPclntab::Func> StackSwitcher::FuncAt(uint64_t pc, bool return_address) const {
+  if (return_address && pc) {
+    auto at = tab_.FindFunc(pc);
+    if (at && at->entry == pc && tab_.Kind(*at) == GoFuncKind::kSystemstackSwitch) return at;
+    return tab_.FindFunc(pc - 1);
+  }
+  return tab_.FindFunc(pc);
 }
+
+bool StackSwitcher::IsGo(uint64_t pc, bool return_address) const { return FuncAt(pc, return_address).has_value(); }
 
 bool StackSwitcher::PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f, FrameStep* out) {
   auto delta = tab_.SpDelta(f, pc);
@@ -87,19 +94,56 @@ bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& fram
     out->caller.rbp = frame.rbp;
     if (at != go_sp) ReadWord(mem_, go_sp, &out->caller.rbp);
     out->switch_kind = "cgocall";
+    if (gp) {
+      GView g = gp == t.curg.address ? t.curg : threads_.ReadG(gp);
+      if (g.syscallsp == out->caller.rsp && g.syscallpc) {
+        // The goroutine's own cgo call (entersyscall saved its caller's pc
+        // and SP): the runtime's traceback (traceback1) shows runtime.cgocall
+        // at g.syscallpc, the entersyscall call, not at the asmcgocall call;
+        // every view follows it, so they all show the same line.
+        auto here = tab_.FindFunc(ret - 1), saved = tab_.FindFunc(g.syscallpc - 1);
+        if (here && saved && here->entry == saved->entry) out->caller.rip = g.syscallpc;
+      } else {
+        // A cgo call a callback came out of: gosave_systemstack_switch left
+        // runtime.systemstack_switch as the goroutine's pc at this SP, and
+        // the runtime's traceback shows that frame between the callback's
+        // runtime.cgocallback and runtime.cgocall; so do we.
+        ReadCallbacks(gp);
+        auto& switches = switch_frames_[gp];
+        auto sw = switches.find(go_sp);
+        if (sw != switches.end()) {
+          out->caller.rip = sw->second;
+          out->caller.rsp = go_sp;
+          out->caller.rbp = frame.rbp;
+        }
+      }
+    }
     return true;
   }
   return false;
 }
 
-const std::vector<uint64_t>& StackSwitcher::CallbackFrames(uint64_t gp) {
+void StackSwitcher::ReadCallbacks(uint64_t gp) {
   auto [it, fresh] = callback_frames_.try_emplace(gp);
-  if (!fresh) return it->second;
+  if (!fresh) return;
+  std::map<uint64_t, uint64_t>& switches = switch_frames_[gp];
   if (!goroutines_) goroutines_ = std::make_unique<GoroutineReader>(rt_);
   Goroutine g = goroutines_->Read(gp, GoroutineOptions{});
-  for (const StackFrame& f : g.frames)
-    if (!f.inlined && f.function == "runtime.cgocallback") it->second.push_back(f.sp);
-  return it->second;
+  bool after_callback = false;
+  for (const StackFrame& f : g.frames) {
+    if (f.inlined) continue;
+    if (after_callback && f.function == "runtime.systemstack_switch") switches[f.sp] = f.pc;
+    after_callback = f.function == "runtime.cgocallback";
+    if (after_callback) {
+      it->second.push_back(f.sp);
+      callback_pcs_[gp].push_back(f.pc);
+    }
+  }
+}
+
+const std::vector<uint64_t>& StackSwitcher::CallbackFrames(uint64_t gp) {
+  ReadCallbacks(gp);
+  return callback_frames_[gp];
 }
 
 // runtime.cgocallback runs on the system stack, then opens a frame of the
@@ -109,19 +153,51 @@ const std::vector<uint64_t>& StackSwitcher::CallbackFrames(uint64_t gp) {
 // the n-th link of the g0.sched.sp chain, ThreadContext::callback_g0_sp),
 // whose caller is crosscall2 and below it C.
 bool StackSwitcher::CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f,
-                                    FrameStep* out) {
+                                    FrameStep* out, bool via_goexit) {
   const GView* g = t.curg.OnStack(frame.rsp) ? &t.curg : t.lockedg.OnStack(frame.rsp) ? &t.lockedg : nullptr;
   if (!g || t.callback_g0_sp.empty()) return false;
   const std::vector<uint64_t>& frames = CallbackFrames(g->address);
   size_t level = std::find(frames.begin(), frames.end(), frame.rsp) - frames.begin();
   if (level == frames.size()) level = 0;  // the goroutine's stack could not be read: assume innermost
   if (level >= t.callback_g0_sp.size()) return false;
+  if (via_goexit) {
+    // On a thread C created, the goroutine's bottom frame is the
+    // runtime.goexit cgocallback "returns" to (proc.go oneNewExtraM): the
+    // runtime's traceback shows it, so that frame comes first and its step
+    // (GoexitStep) leads to crosscall2 and C.
+    FrameStep plain;
+    if (PlainStep(frame.rip, frame.rsp, f, &plain)) {
+      auto c = tab_.FindFunc(plain.caller.rip);
+      if (c && tab_.Kind(*c) == GoFuncKind::kGoexit) {
+        out->cfa = plain.cfa;
+        out->caller = plain.caller;
+        return true;
+      }
+    }
+  }
   FrameStep on_g0;
   if (!PlainStep(frame.rip, t.callback_g0_sp[level], f, &on_g0)) return false;
   out->cfa = std::max(on_g0.cfa, frame.rsp);
   out->caller = on_g0.caller;
   out->switch_kind = "cgocallback";
   return true;
+}
+
+// The runtime.goexit below an extra M's oldest runtime.cgocallback frame:
+// its caller is that callback's C caller (CgocallbackStep).
+bool StackSwitcher::GoexitStep(const ThreadContext& t, const Registers& frame, FrameStep* out) {
+  const GView* g = t.curg.OnStack(frame.rsp) ? &t.curg : t.lockedg.OnStack(frame.rsp) ? &t.lockedg : nullptr;
+  if (!g) return false;
+  const std::vector<uint64_t>& frames = CallbackFrames(g->address);
+  const std::vector<uint64_t>& pcs = callback_pcs_[g->address];
+  if (frames.empty() || pcs.size() != frames.size()) return false;
+  Registers cb{};
+  cb.rip = pcs.back();
+  cb.rsp = frames.back();
+  auto f = FuncAt(cb.rip, true);
+  FrameStep plain;
+  if (!f || !PlainStep(cb.rip, cb.rsp, *f, &plain) || plain.caller.rsp != frame.rsp) return false;
+  return CgocallbackStep(t, cb, *f, out, false);
 }
 
 // runtime.mcall switched to g0.sched.sp and pushed the calling g there
@@ -151,7 +227,7 @@ bool StackSwitcher::McallStep(const ThreadContext& t, const Registers& frame, Fr
 }
 
 std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bool return_address) {
-  auto f = tab_.FindFunc(return_address && frame.rip ? frame.rip - 1 : frame.rip);
+  auto f = FuncAt(frame.rip, return_address);
   if (!f) return std::nullopt;
   FrameStep out;
   out.entry = f->entry;
@@ -176,6 +252,7 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     out.error = "cannot read the signal frame";
     return out;
   }
+  if (kind == GoFuncKind::kGoexit && GoexitStep(t, frame, &out)) return out;
   if (tab_.IsTopFrame(*f)) {
     out.outermost = true;
     out.cfa = frame.rsp;

@@ -51,18 +51,31 @@ class StackSwitcher {
   // SPs of the runtime.cgocallback frames on goroutine `gp`'s stack,
   // innermost first: one per callback from C it is inside (cached).
   const std::vector<uint64_t>& CallbackFrames(uint64_t gp);
+  // The Go function of a frame at `pc`: pc-1 is looked up after a call,
+  // except for runtime.systemstack_switch, whose pc (saved by
+  // gosave_systemstack_switch, not by a call) may be its entry (Go 1.19).
+  std::optional<GoPclntab::Func> FuncAt(uint64_t pc, bool return_address) const;
 
  private:
   bool PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f, FrameStep* out);
   bool AsmcgocallStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
-  bool CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f, FrameStep* out);
+  bool CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f, FrameStep* out,
+                       bool via_goexit = true);
+  bool GoexitStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
   bool McallStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
   GoRuntime& rt_;
   ThreadContexts& threads_;
   const GoPclntab& tab_;
   const MemorySource& mem_;
   std::unique_ptr<GoroutineReader> goroutines_;
+  // Per goroutine (g address), from the runtime's own unwinding of it:
+  // SPs of its cgocallback frames, and the (sp -> pc) of the
+  // runtime.systemstack_switch frames below them (where the runtime's
+  // traceback shows the cgo call a callback came out of).
+  void ReadCallbacks(uint64_t gp);
   std::map<uint64_t, std::vector<uint64_t>> callback_frames_;
+  std::map<uint64_t, std::vector<uint64_t>> callback_pcs_;  // the pcs of those frames
+  std::map<uint64_t, std::map<uint64_t, uint64_t>> switch_frames_;
 };
 
 }  // namespace cgostack

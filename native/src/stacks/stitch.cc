@@ -54,7 +54,7 @@ std::vector<Stitcher::Item> Stitcher::Classify(int lwp, const NativeChain& chain
     // The innermost frame and a frame a signal interrupted are at the
     // instruction itself; every other pc is a return address.
     it.return_address = i > 0 && !after_signal;
-    it.func = tab_.FindFunc(it.return_address && it.native->pc ? it.native->pc - 1 : it.native->pc);
+    it.func = switcher_.FuncAt(it.native->pc, it.return_address);
     it.go = it.func.has_value();
     if (it.go) {
       it.name = tab_.FuncName(*it.func);
