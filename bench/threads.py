@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import goroutines as common  # noqa: E402  (run_measured, machine, load, git_state)
@@ -118,11 +119,23 @@ def argv_for(tool, core, tmp, cli, plugin, dlv):
     raise BenchError(tool)
 
 
+def run_timed(argv, out, env):
+    """(exit status, wall seconds, CPU seconds (user + system of the process
+    and its children), peak RSS kB).  On a machine shared with other jobs
+    the CPU time is the steadier figure: wall time includes waiting for a
+    CPU."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    return os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
 def run_tool(tool, core, tmp, cli, plugin, dlv):
     argv, stdout_path = argv_for(tool, core, tmp, cli, plugin, dlv)
     env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(tmp, "dlv-config"), TERM="dumb")
     with open(stdout_path or os.devnull, "w") as out:
-        rc, wall, _, time_kb = common.run_measured(argv, out, subprocess.STDOUT, env=env)
+        rc, wall, cpu, peak_kb = run_timed(argv, out, env)
     problems = []
     ok_status = (0, 2) if tool.startswith("cli") else (0,)
     if rc not in ok_status:
@@ -131,7 +144,7 @@ def run_tool(tool, core, tmp, cli, plugin, dlv):
     size = os.path.getsize(out_file) if os.path.exists(out_file) else 0
     if size == 0:
         problems.append("%s wrote nothing" % tool)
-    return {"wall": wall, "status": rc, "peak_mb": (time_kb or 0) / 1024, "out_bytes": size,
+    return {"wall": wall, "cpu": cpu, "status": rc, "peak_mb": peak_kb / 1024, "out_bytes": size,
             "problems": problems}
 
 
@@ -160,6 +173,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3, help="warm rounds (median; default 3)")
     ap.add_argument("--cold-repeat", type=int, default=1, help="cold runs per tool (median; default 1)")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold runs (dropping the page cache)")
+    ap.add_argument("--cold-sizes", help="only these sizes get cold runs (default: all)")
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--dlv", default=DEFAULT_DLV)
     ap.add_argument("--build-dir", default=os.environ.get("CGOSTACK_BUILD_DIR") or os.path.join(REPO, "build"),
@@ -169,6 +183,9 @@ def main(argv=None):
     ap.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
     ap.add_argument("--no-doc", action="store_true")
     ap.add_argument("--json", help="also write every measurement to this file")
+    ap.add_argument("--merge", metavar="JSON",
+                    help="also report the sizes of an earlier run's --json file (same tools), e.g. to time "
+                         "one size with more rounds and the others once")
     ap.add_argument("--label", default="", help="a note for the generated section (e.g. baseline)")
     args = ap.parse_args(argv)
     sizes = sorted({int(x) for x in args.sizes.split(",") if x.strip()})
@@ -199,7 +216,7 @@ def main(argv=None):
                  "load": common.load(), "warm": {t: [] for t in tools}, "cold": {t: [] for t in tools},
                  "problems": [], "sanity": {}}
             results[n] = r
-            if cold:
+            if cold and (not args.cold_sizes or str(n) in args.cold_sizes.split(",")):
                 for _ in range(args.cold_repeat):
                     for t in tools:
                         drop_caches()
@@ -207,22 +224,32 @@ def main(argv=None):
                         if t == "cli_json":
                             r["core_resident_after_cold_cli_mb"] = resident_mb(core["core"])
                         r["cold"][t].append(res["wall"])
+                        r.setdefault("cold_cpu", {}).setdefault(t, []).append(res["cpu"])
                         r["problems"] += res["problems"]
-                        log("n=%d cold %-14s %.3f s" % (n, t, res["wall"]))
+                        log("n=%d cold %-14s %.3f s (CPU %.3f s)" % (n, t, res["wall"], res["cpu"]))
             for t in tools:  # warm-up
                 run_tool(t, core, tmp, cli, plugin, args.dlv)
             for _ in range(args.repeat):
                 for t in tools:
                     res = run_tool(t, core, tmp, cli, plugin, args.dlv)
                     r["warm"][t].append(res["wall"])
+                    r.setdefault("warm_cpu", {}).setdefault(t, []).append(res["cpu"])
                     r.setdefault("peak_mb", {})[t] = max(r.get("peak_mb", {}).get(t, 0), res["peak_mb"])
                     r["problems"] += res["problems"]
                     r["sanity"][t] = sanity(t, tmp, n)
-                    log("n=%d warm %-14s %.3f s  %s" % (n, t, res["wall"], r["sanity"][t] or ""))
+                    log("n=%d warm %-14s %.3f s (CPU %.3f s)  %s" % (n, t, res["wall"], res["cpu"], r["sanity"][t] or ""))
             r["load_end"] = common.load()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     meta["load_end"] = common.load()
+    if args.merge:
+        with open(args.merge) as f:
+            earlier = json.load(f)
+        for k, v in earlier["results"].items():
+            if int(k) not in results:
+                results[int(k)] = v
+                v["from"] = "%s, %d warm rounds" % (earlier["meta"]["date"], earlier["meta"]["repeat"])
+        sizes = sorted(results)
     text = report(meta, sizes, tools, results)
     print(text)
     if args.json:
@@ -261,25 +288,45 @@ def report(meta, sizes, tools, results):
     rows = []
     for n in sizes:
         r = results[n]
-        rows.append([n, "%.0f" % r["core_mb"], "%.0f" % r["core_disk_mb"], r["load"]])
-    lines.append(table(["`-n`", "core MB (apparent)", "on disk MB", "load before"], rows))
+        rows.append([n, "%.0f" % r["core_mb"], "%.0f" % r["core_disk_mb"], r["load"],
+                     r.get("from") or "this run, %d warm rounds" % meta["repeat"]])
+    lines.append(table(["`-n`", "core MB (apparent)", "on disk MB", "load before", "measured"], rows))
     lines.append("### Warm, seconds (median)\n")
     rows = []
     for n in sizes:
         r = results[n]
         rows.append([n] + [fmt(med(r["warm"][t])) for t in tools])
     lines.append(table(["`-n`"] + [LABELS[t] for t in tools], rows))
-    if any(results[n]["cold"].get(tools[0]) for n in sizes):
-        lines.append("### Cold (page cache dropped before each run), seconds\n")
+    lines.append("### Warm, CPU seconds (user + system, median; steadier than wall time on a shared machine)\n")
+    rows = []
+    for n in sizes:
+        c = results[n].get("warm_cpu") or {}
+        rows.append([n] + [fmt(med(c.get(t, []))) for t in tools])
+    lines.append(table(["`-n`"] + [LABELS[t] for t in tools], rows))
+    if "gdb_bt" in tools:
+        lines.append("Ratios by CPU time: GDB `thread apply all bt` / tool (Delve / CLI JSON last):\n")
         rows = []
         for n in sizes:
+            c = results[n].get("warm_cpu") or {}
+            bt = med(c.get("gdb_bt", []))
+            row = [n] + ["%.1f×" % (bt / med(c[t])) if bt and c.get(t) else "–" for t in tools if t != "gdb_bt"]
+            if c.get("delve") and c.get("cli_json"):
+                row.append("%.1f×" % (med(c["delve"]) / med(c["cli_json"])))
+            rows.append(row)
+        lines.append(table(["`-n`"] + [LABELS[t] for t in tools if t != "gdb_bt"] +
+                           (["Delve / CLI JSON"] if "delve" in tools and "cli_json" in tools else []), rows))
+    cold_sizes = [n for n in sizes if results[n]["cold"].get(tools[0])]
+    if cold_sizes:
+        lines.append("### Cold (page cache dropped before each run), seconds\n")
+        rows = []
+        for n in cold_sizes:
             r = results[n]
             rows.append([n] + [fmt(med(r["cold"][t])) for t in tools] +
                         [fmt(r.get("core_resident_after_cold_cli_mb"))])
         lines.append(table(["`-n`"] + [LABELS[t] for t in tools] +
                            ["MB of the core resident after a cold CLI JSON run"], rows))
         rows = []
-        for n in sizes:
+        for n in cold_sizes:
             r = results[n]
             rows.append([n] + ["%.1f×" % (med(r["cold"][t]) / med(r["warm"][t]))
                                if med(r["cold"][t]) and med(r["warm"][t]) else "–" for t in tools])
@@ -320,12 +367,13 @@ def report(meta, sizes, tools, results):
             lines.append("Targets at `-n 2000` (issue 15):\n")
             lines.append(table(["", "target", "measured", ""], rows))
     if len(sizes) > 1:
-        lines.append("### Growth: marginal ms per thread in C between consecutive sizes (warm)\n")
+        lines.append("### Growth: marginal CPU ms per thread in C between consecutive sizes (warm)\n")
         rows = []
         for a, b in zip(sizes, sizes[1:]):
             row = ["%d → %d" % (a, b)]
             for t in tools:
-                ta, tb = med(results[a]["warm"][t]), med(results[b]["warm"][t])
+                ta = med((results[a].get("warm_cpu") or {}).get(t, []))
+                tb = med((results[b].get("warm_cpu") or {}).get(t, []))
                 # threads in C: n mutex callers + n/10 cond callers
                 row.append("%.3f" % ((tb - ta) * 1000 / ((b - a) * 1.1)) if ta and tb else "–")
             rows.append(row)

@@ -24,9 +24,18 @@ _REGISTERS = ("rip", "rsp", "rbp", "rbx", "r12", "r13", "r14", "r15", "rax", "rc
               "rdi", "r8", "r9", "r10", "r11")
 
 
+_ulong = None
+
+
 def _address(v):
-    # GDB 13 takes frame-id parts only as gdb.Value.
-    return gdb.Value(v & 0xFFFFFFFFFFFFFFFF).cast(gdb.lookup_type("unsigned long"))
+    # GDB 13 takes frame-id parts only as gdb.Value.  The type is looked up
+    # once: GDB asks this unwinder about every frame of every thread, and a
+    # Go frame's caller has up to 17 registers (issue 15: thousands of
+    # threads).
+    global _ulong
+    if _ulong is None:
+        _ulong = gdb.lookup_type("unsigned long")
+    return gdb.Value(v & 0xFFFFFFFFFFFFFFFF).cast(_ulong)
 
 
 class _FrameId:
@@ -68,6 +77,11 @@ class GoFrameUnwinder(Unwinder):
         if session is None:
             return None
         pc = int(pending_frame.read_register("rip")) & 0xFFFFFFFFFFFFFFFF
+        # Most frames GDB asks about are C: leave them before anything else
+        # is read (the answer below depends on whether pc is a return
+        # address only at a Go function's boundary).
+        if not session.is_go_pc(pc, True) and not session.is_go_pc(pc, False):
+            return None
         sp = int(pending_frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
         thread = gdb.selected_thread()
         if thread is None:
