@@ -32,6 +32,9 @@ def render(data):
             waiting.setdefault(e["to"], []).append(e)
         elif e["kind"] == "held_by":
             held.setdefault(e["from"], []).append(e)
+    groups = {}
+    for g in data.get("waiter_groups") or ():
+        groups.setdefault(g["lock"], []).append(g)
     for n in sorted(locks, key=lambda n: (n["lock_kind"], n["label"])):
         add(INDENT + n["label"] + "".join(", %s: %s" % kv for kv in (n.get("details") or {}).items()))
         for e in held.get(n["id"], ()):
@@ -40,9 +43,17 @@ def render(data):
         if not held.get(n["id"]) and n["lock_kind"] not in ("chan",):
             add(INDENT * 2 + "holder unknown")
         waits = waiting.get(n["id"], ())
+        more = max(len(waits) - TEXT_WAITERS, 0) + (n.get("waiters_not_listed") or 0)
+        if more and groups.get(n["id"]):
+            # Thousands of waiters: one line per code location (waiter_groups).
+            for g in groups[n["id"]]:
+                who = (["goroutines " + g["goroutines"]] if g["goroutines"] else []) + \
+                    (["%d threads without a goroutine" % len(g["other_waiters"])] if g["other_waiters"] else [])
+                add(INDENT * 2 + "waited for by %d at %s — %s: %s"
+                    % (g["count"], g["where"] or "code not the program's", g["evidence"], ", ".join(who)))
+            continue
         for e in waits[:TEXT_WAITERS]:
             add(INDENT * 2 + "waited for by %s — %s" % (nodes[e["from"]]["label"], e["evidence"]))
-        more = max(len(waits) - TEXT_WAITERS, 0) + (n.get("waiters_not_listed") or 0)
         if more:
             add(INDENT * 2 + "... and %d more waiters" % more)
     for w in data.get("warnings") or ():

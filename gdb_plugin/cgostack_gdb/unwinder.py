@@ -86,6 +86,11 @@ class GoFrameUnwinder(Unwinder):
         if session is None:
             return None
         pc = int(pending_frame.read_register("rip")) & 0xFFFFFFFFFFFFFFFF
+        # Most frames GDB asks about are C: leave them before anything else
+        # is read (the answer below depends on whether pc is a return
+        # address only at a Go function's boundary).
+        if not session.is_go_pc(pc, True) and not session.is_go_pc(pc, False):
+            return None
         sp = int(pending_frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
         thread = gdb.selected_thread()
         if thread is None:

@@ -112,8 +112,8 @@ class CliMatchesGdbTest(unittest.TestCase):
             self.assertEqual(g, w, name)
         self.assertEqual(got, want, name)
 
-    def compare(self, fixture, trigger, exact=True):
-        core = harness.kernel_core(fixture, GO, trigger=trigger)
+    def compare(self, fixture, trigger, exact=True, args=()):
+        core = harness.kernel_core(fixture, GO, args=args, trigger=trigger)
         exe, path = os.path.abspath(core["binary"]), os.path.abspath(core["core"])
         with tempfile.TemporaryDirectory() as d:
             cmds, files = [], {}
@@ -172,6 +172,20 @@ class CliMatchesGdbTest(unittest.TestCase):
 
     def test_crash_in_c(self):
         self.compare("crashc", "SIGUSR1")
+
+    def test_many_threads_in_c(self):
+        # Threads parked in the same few places at different C depths: the
+        # 2nd..Nth thread stopped in __lll_lock_wait reuses what libdwfl
+        # said about the first (stacks/unwind_cache.h); every frame must
+        # still be GDB's.
+        threads = self.compare("cthreads", "SIGQUIT", args=("-n", "40"))
+        waiting = [t for t in threads["threads"] if "___pthread_mutex_lock" in
+                   [f["function"] for f in c_frames(t["frames"])]]
+        self.assertEqual(len(waiting), 40)
+        depths = {[f["function"] for f in c_frames(t["frames"])].count("descend") for t in waiting}
+        self.assertEqual(depths, set(range(1, 9)))
+        cond = [t for t in threads["threads"] if "cond_wait_at" in [f["function"] for f in c_frames(t["frames"])]]
+        self.assertEqual(len(cond), 4)
 
 
 class CliLiveTest(unittest.TestCase):

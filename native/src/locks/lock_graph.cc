@@ -1,4 +1,5 @@
 #include "locks/lock_graph.h"
+#include "locks/waiter_groups.h"
 
 #include <algorithm>
 #include <functional>
@@ -87,6 +88,7 @@ class Builder {
       std::string_view fn = UserFunction(g);
       n.label = "goroutine " + std::to_string(g.goid) + " (" + (fn.empty() ? std::string("callback from C") : std::string(fn)) + ")";
       n.details.emplace_back("state", g.wait_reason.empty() ? g.status : g.wait_reason);
+      n.where = OwnCodeLocation(g, rt_.target().exe().path());
     }
     return n;
   }
@@ -611,6 +613,7 @@ void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters) {
   w.Key("warnings").BeginArray();
   for (const auto& s : g.warnings) w.String(s);
   w.EndArray();
+  WriteWaiterGroups(GroupWaiters(g), w);
   w.EndObject();
 }
 

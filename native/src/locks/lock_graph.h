@@ -35,6 +35,7 @@ struct GraphNode {
   std::string activity;   // threads: ThreadActivity
   bool in_callback = false, exited = false, recursive = false;
   std::vector<std::string> signals_blocked;  // threads: runtime-needed signals blocked
+  std::string where;  // goroutines: first frame in the program's own code (waiter_groups.h)
 };
 
 struct GraphEdge {

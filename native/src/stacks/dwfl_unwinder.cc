@@ -3,6 +3,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -174,6 +175,13 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
     if (core_fd_ < 0) throw Error("cannot open " + target.core_path() + ": " + std::strerror(errno));
     core_elf_ = elf_begin(core_fd_, ELF_C_READ_MMAP, nullptr);
     if (!core_elf_) throw Error("libelf cannot read " + target.core_path() + ": " + elf_errmsg(-1));
+    // libdwfl sniffs the first page of every core segment for an ELF
+    // header (dwfl_segment_report_module); most segments of a core with
+    // thousands of threads are stack reservations, sparse holes.  Without
+    // this, each of those faults reads ahead (zero-filling) a few hundred
+    // KB around it: gigabytes of page cache for nothing.
+    size_t raw_size = 0;
+    if (char* raw = elf_rawfile(core_elf_, &raw_size)) ::madvise(raw, raw_size, MADV_RANDOM);
     if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0)
       throw Error("libdwfl cannot find the modules of " + target.core_path() + ": " + DwflError());
   } else if (int err = dwfl_linux_proc_report(dwfl_, target.pid()); err != 0) {
@@ -184,6 +192,7 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
   if (!dwfl_attach_state(dwfl_, core_elf_, target.pid(), &kThreadCallbacks, this))
     throw Error("libdwfl cannot unwind this target: " + DwflError());
   tail_calls_ = TailCalls(dwfl_);
+  for (const ThreadState& t : target.threads()) lwps_.insert(t.lwp);
   if (!target.is_core()) link_map_names_ = LinkMapNames(dwfl_, target.memory());
 }
 
@@ -194,10 +203,20 @@ DwflUnwinder::~DwflUnwinder() {
   std::free(debuginfo_path_);
 }
 
-bool DwflUnwinder::HasThread(int lwp) const {
-  for (const ThreadState& t : target_.threads())
-    if (t.lwp == lwp) return true;
-  return false;
+bool DwflUnwinder::HasThread(int lwp) const { return lwps_.count(lwp) > 0; }
+
+void DwflUnwinder::SymbolizeCached(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out) {
+  for (const NativeFrame& f :
+       cache_.Symbols(pc, exact, [&](std::vector<NativeFrame>* frames) { Symbolize(pc, exact, 0, frames); })) {
+    out->push_back(f);
+    out->back().sp = sp;
+  }
+}
+
+const std::vector<uint64_t>& DwflUnwinder::TailCallsBetween(uint64_t caller_pc, const RawFrameView& callee) {
+  uint64_t entry = cache_.FunctionEntry(callee.exact || callee.pc == 0 ? callee.pc : callee.pc - 1,
+                                        [&] { return FunctionEntry(callee); });
+  return cache_.TailCalls(caller_pc, entry, [&] { return tail_calls_.Between(caller_pc, entry); });
 }
 
 uint64_t DwflUnwinder::FunctionEntry(const RawFrameView& f) {
@@ -336,9 +355,9 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
         // Functions the caller reached through tail calls on the way to
         // the callee: frames GDB shows too.
         const RawFrame& callee = w.frames[i - 1];
-        for (uint64_t pc : tail_calls_.Between(f.pc, FunctionEntry(callee))) Symbolize(pc, false, f.sp, &chain.frames);
+        for (uint64_t pc : TailCallsBetween(f.pc, callee)) SymbolizeCached(pc, false, f.sp, &chain.frames);
       }
-      Symbolize(f.pc, f.exact, f.sp, &chain.frames);
+      SymbolizeCached(f.pc, f.exact, f.sp, &chain.frames);
     }
     if (!w.stopped_at_go) {
       if (rc == -1 && chain.error.empty()) {

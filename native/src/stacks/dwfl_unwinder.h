@@ -15,10 +15,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 
 #include "target/memory.h"
 #include "stacks/stitch.h"
 #include "stacks/tail_calls.h"
+#include "stacks/unwind_cache.h"
 #include "target/target.h"
 #include "stacks/thread_stacks.h"
 
@@ -55,7 +57,10 @@ class DwflUnwinder {
 
  private:
   void Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out);
+  // Symbolize, FunctionEntry and TailCalls::Between through cache_.
+  void SymbolizeCached(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out);
   uint64_t FunctionEntry(const RawFrameView& f);
+  const std::vector<uint64_t>& TailCallsBetween(uint64_t caller_pc, const RawFrameView& callee);
   Target& target_;
   std::unique_ptr<Dwfl_Callbacks> callbacks_;  // libdwfl keeps a pointer
   Dwfl* dwfl_ = nullptr;
@@ -63,6 +68,8 @@ class DwflUnwinder {
   Elf* core_elf_ = nullptr;
   Start start_;  // where the next libdwfl walk starts (set_initial_registers)
   TailCalls tail_calls_;
+  UnwindCache cache_;
+  std::unordered_set<int> lwps_;  // threads with registers (HasThread, once per walk)
   // A live process's libraries by their link-map names (link_map_names.h).
   std::map<uint64_t, std::string> link_map_names_;
   char* debuginfo_path_ = nullptr;
