@@ -46,7 +46,7 @@ def _c_frame(frame, pc, sp, inlined, exact, depth):
 
 
 def _chain(session, lwp):
-    go_unwinder = unwinder.install()
+    go_unwinder = unwinder.current()
     frames = []
     error = ""
     frame = gdb.newest_frame()
@@ -82,7 +82,6 @@ def _chain(session, lwp):
 
 def hand_over(session):
     """Collects and hands over the native frame chain of every thread."""
-    unwinder.install()
     session.reset_threads()
     for t in target.each_thread():
         try:
