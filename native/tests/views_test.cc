@@ -3,6 +3,8 @@
 // tables, and 100,000 goroutines.  (The same views on real cores, against
 // the formatters they replaced: tests/e2e/test_golden_views.py.)
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -202,6 +204,21 @@ TEST(ViewsListTest, RecursionIsOneLineAndCountsOnceAgainstTheLimit) {
   EXPECT_NE(text.find("    main.fib  /src/main.go:7 (5 times)\n    ...1 more frame (--frames)\n"), std::string::npos) << text;
 }
 
+TEST(ViewsListTest, OnlyTheSamePcFoldsAndEveryBoundaryShows) {
+  Builder b;
+  b.Add(1, "syscall", "",
+        {C("", 0x7000), C("", 0x7100), C("", 0x7100), Boundary("signal", "SIGQUIT"), Boundary("signal", "SIGURG"),
+         Boundary("cgocall"), kWorker});
+  std::string text = RenderGoroutineList(b.set, Select(b.set, {}), kListFrames, false);
+  EXPECT_NE(text.find("    ??           pc 0x7000 [C libc.so.6]\n"
+                      "    ??           pc 0x7100 [C libc.so.6] (2 times)\n"
+                      "    ---- in the Go signal handler for SIGQUIT; the interrupted code below ----\n"
+                      "    ---- in the Go signal handler for SIGURG; the interrupted code below ----\n"
+                      "    ---- C code called from Go"),
+            std::string::npos)
+      << text;
+}
+
 TEST(ViewsFullTest, EveryFieldAndFrameWithPc) {
   GoroutineSet set = Sample();
   std::string text = RenderGoroutineFull(set, 2, std::nullopt);  // goroutine 17
@@ -270,6 +287,19 @@ TEST(ViewsOptionsTest, OneTableServesParserAndHelp) {
   EXPECT_EQ(SplitCommandLine("--function 'a b' \"c\\\"d\" e\\ f", "x"),
             (std::vector<std::string>{"--function", "a b", "c\"d", "e f"}));
   EXPECT_THROW(SplitCommandLine("'open", "x"), UsageError);
+}
+
+TEST(ViewsOptionsTest, CommandsDocHasTheGeneratedTables) {
+  std::ifstream f(std::string(CGOSTACK_SOURCE_DIR) + "/docs/commands.md");
+  std::stringstream text;
+  text << f.rdbuf();
+  std::string doc = text.str();
+  const std::string begin = "<!-- options:begin -->\n", end = "<!-- options:end -->\n";
+  size_t a = doc.find(begin), b = doc.find(end);
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_EQ(doc.substr(a + begin.size(), b - a - begin.size()), MarkdownOptions())
+      << "docs/commands.md is stale: run scripts/gen_command_docs.py";
 }
 
 TEST(ViewsScaleTest, HundredThousandGoroutines) {

@@ -19,12 +19,14 @@ std::string_view BoundaryText(std::string_view kind) {
   return kind.empty() ? "stack switch" : kind;
 }
 
+// Whether b repeats a (deep recursion), to show as one line "(N times)":
+// the same pc, so distinct frames that share a name (C frames without
+// symbols are all "??") never fold; and every boundary is shown (two nested
+// Go signal handlers are two boundaries).
 bool SameFrame(const StackFrame& a, const StackFrame& b) {
-  // Boundaries carry no function, file or line here: as the text always
-  // did, two boundaries in a row show as one.
-  if (a.lang != b.lang) return false;
-  if (a.lang == FrameLang::kBoundary) return true;
-  return a.function == b.function && a.file == b.file && a.line == b.line && a.inlined == b.inlined;
+  if (a.lang != b.lang || a.lang == FrameLang::kBoundary) return false;
+  return a.pc == b.pc && a.function == b.function && a.file == b.file && a.line == b.line &&
+         a.inlined == b.inlined;
 }
 
 void Pad(std::string& out, size_t used, size_t width) {
