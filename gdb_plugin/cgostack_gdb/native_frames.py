@@ -40,7 +40,9 @@ def _c_frame(frame, pc, sp, inlined, exact, depth):
                 function = block.function.print_name
         if sal.symtab is not None:
             file, line = sal.symtab.filename, sal.line
-    except (gdb.error, RuntimeError):
+    except (gdb.error, RuntimeError, UnicodeDecodeError):
+        # GDB's Python API cannot hand over a name that is not UTF-8 (a
+        # hostile #line file name): the frame stays, without it.
         pass
     return (pc, sp, function, file, line, _object(pc), inlined)
 
