@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -216,6 +217,27 @@ class GoldenViewsTest(unittest.TestCase):
                 self.assertEqual(json.loads(got) if "--json" in words else got, want, where)
             with open(dot) as f:
                 self.assertEqual(f.read(), dot_oracle(loaded[("lockgraph", ())]), fixture + " --dot")
+
+    def test_cli_runs_no_program_and_needs_no_python(self):
+        """Issue 12/16: no execve but the CLI's own (strace, when installed),
+        and the same text with nothing on PATH."""
+        exe, core = self.cores["deadlock"]
+        with tempfile.TemporaryDirectory() as d:
+            for words in (["goroutines"], ["goroutines", "--group"], ["threads"], ["info"],
+                          ["lockgraph", "--dot", os.path.join(d, "g.dot")]):
+                want = cli(*words, exe, core)
+                p = subprocess.run([CLI] + words + [exe, core], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env={"PATH": d}, timeout=300, stdin=subprocess.DEVNULL)
+                self.assertEqual((p.returncode, p.stdout.decode()), want[:2], words)
+                if not shutil.which("strace"):
+                    continue
+                trace = os.path.join(d, "strace.txt")
+                subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-o", trace, CLI] + words + [exe, core],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+                with open(trace) as f:
+                    execs = [l for l in f if "execve(" in l]
+                self.assertEqual(len(execs), 1, execs)
+                self.assertIn('execve("%s"' % CLI, execs[0])
 
     def test_cli_deadlock(self):
         self.check_cli("deadlock")
