@@ -94,30 +94,43 @@ std::string CreatedBy(const Goroutine& g, bool with_parent) {
   return out;
 }
 
+void Line(std::string& out, std::string_view line) {
+  out += line;
+  out += '\n';
+}
+
 // Renders each distinct stack once per output.
 class StackLines {
  public:
   StackLines(const GoroutineSet& set, std::optional<size_t> limit, bool runtime_frames)
       : set_(set), limit_(limit), runtime_frames_(runtime_frames) {}
-  const std::vector<std::string>& Of(size_t goroutine) {
+  // The lines of one goroutine's stack, each ending in a newline, rendered
+  // once per distinct stack.
+  const std::string& Of(size_t goroutine) {
     uint32_t s = set_.stack_of[goroutine];
     auto it = cache_.find(s);
-    if (it == cache_.end()) it = cache_.emplace(s, RenderFrames(set_.stacks[s], limit_, runtime_frames_)).first;
+    if (it == cache_.end()) {
+      FrameBlock block = RenderFrames(set_.stacks[s], limit_, runtime_frames_);
+      Block b{"", block.runtime_hidden};
+      for (const auto& line : block.lines) b.text += line + "\n";
+      it = cache_.emplace(s, std::move(b)).first;
+    }
     runtime_hidden_ = runtime_hidden_ || it->second.runtime_hidden;
-    return it->second.lines;
+    return it->second.text;
   }
   // The error, frames, notes, stack error and creation site of one
   // goroutine (or of a group, by its first member).
-  void Render(std::vector<std::string>& out, size_t goroutine, bool with_parent) {
+  void Render(std::string& out, size_t goroutine, bool with_parent) {
     const Goroutine& g = set_.goroutines[goroutine];
-    if (!g.error.empty()) out.push_back(std::string(kIndent) + "error: " + Escaped(g.error));
+    if (!g.error.empty()) Line(out, std::string(kIndent) + "error: " + Escaped(g.error));
     if (limit_ && *limit_ == 0) return;  // headers only (an unreadable goroutine keeps its error)
-    if (!set_.frames(goroutine).empty()) {
-      const auto& lines = Of(goroutine);
-      out.insert(out.end(), lines.begin(), lines.end());
+    if (!set_.frames(goroutine).empty()) out += Of(goroutine);
+    if (!g.frames_error.empty()) Line(out, std::string(kIndent) + "stack error: " + Escaped(g.frames_error));
+    if (!g.created_by.empty()) {
+      out += kIndent;
+      out += "created by ";
+      Line(out, CreatedBy(g, with_parent));
     }
-    if (!g.frames_error.empty()) out.push_back(std::string(kIndent) + "stack error: " + Escaped(g.frames_error));
-    if (!g.created_by.empty()) out.push_back(std::string(kIndent) + "created by " + CreatedBy(g, with_parent));
   }
   bool runtime_hidden() const { return runtime_hidden_; }
 
@@ -125,7 +138,11 @@ class StackLines {
   const GoroutineSet& set_;
   std::optional<size_t> limit_;
   bool runtime_frames_;
-  std::unordered_map<uint32_t, FrameBlock> cache_;
+  struct Block {
+    std::string text;
+    bool runtime_hidden;
+  };
+  std::unordered_map<uint32_t, Block> cache_;
   bool runtime_hidden_ = false;
 };
 
@@ -148,15 +165,15 @@ std::string Summary(const Selection& sel, const std::vector<Group>* groups, bool
   return head + ")";
 }
 
-void Tail(std::vector<std::string>& out, const GoroutineSet& set, const Selection& sel,
-          const std::vector<Group>* groups, bool runtime_hidden) {
+void Tail(std::string& out, const GoroutineSet& set, const Selection& sel, const std::vector<Group>* groups,
+          bool runtime_hidden) {
   if (!sel.not_found.empty()) {
     std::string line = "no goroutine ";
     for (size_t i = 0; i < sel.not_found.size(); ++i) line += (i ? ", " : "") + std::to_string(sel.not_found[i]);
-    out.push_back(line);
+    Line(out, line);
   }
-  out.push_back(Summary(sel, groups, runtime_hidden));
-  for (const auto& w : set.warnings) out.push_back("warning: " + Escaped(w));
+  Line(out, Summary(sel, groups, runtime_hidden));
+  for (const auto& w : set.warnings) Line(out, "warning: " + Escaped(w));
 }
 
 std::string Join(const std::vector<std::string>& lines) {
@@ -217,20 +234,19 @@ std::string JsonQuoted(std::string_view s) {
 
 std::string RenderGoroutineList(const GoroutineSet& set, const Selection& sel, std::optional<size_t> frame_limit,
                                 bool runtime_frames) {
-  std::vector<std::string> out;
-  out.reserve(sel.shown.size() * 4 + 4);
+  std::string out;
   StackLines stacks(set, frame_limit, runtime_frames);
   for (size_t i : sel.shown) {
-    out.push_back(Header(set, set.goroutines[i]));
+    Line(out, Header(set, set.goroutines[i]));
     stacks.Render(out, i, true);
   }
   Tail(out, set, sel, nullptr, stacks.runtime_hidden());
-  return Join(out);
+  return out;
 }
 
 std::string RenderGoroutineGroups(const GoroutineSet& set, const Selection& sel, const std::vector<Group>& groups,
                                   std::optional<size_t> frame_limit, bool runtime_frames) {
-  std::vector<std::string> out;
+  std::string out;
   size_t width = groups.empty() ? 1 : std::to_string(groups[0].members.size()).size();
   StackLines stacks(set, frame_limit, runtime_frames);
   for (const auto& grp : groups) {
@@ -246,11 +262,11 @@ std::string RenderGoroutineGroups(const GoroutineSet& set, const Selection& sel,
     line += ']';
     if (first.system) line += " system";
     line += ": " + GoidRuns(set, grp.members);
-    out.push_back(std::move(line));
+    Line(out, line);
     stacks.Render(out, grp.members[0], false);
   }
   Tail(out, set, sel, &groups, stacks.runtime_hidden());
-  return Join(out);
+  return out;
 }
 
 std::string RenderGoroutineFull(const GoroutineSet& set, size_t index, std::optional<size_t> frame_limit) {

@@ -221,29 +221,28 @@ CommandResult Threads(Ctx& c) {
     r.partial = c.session.last_report_partial();
     return r;
   }
-  nlohmann::ordered_json report = nlohmann::ordered_json::parse(c.session.ThreadsJson(q, ""));
-  r.partial = c.session.last_report_partial();
+  ThreadRows rows = BuildThreadRows(c.session.runtime(), c.session.stacks(), q);
+  r.partial = rows.partial;
   if (!lwps.empty()) {
     std::string missing;
-    auto& threads = report["threads"];
     for (int64_t lwp : lwps) {
       bool known = false;
-      for (const auto& t : threads) known = known || t.value("lwp", int64_t{-1}) == lwp;
+      for (const auto& t : rows.threads) known = known || t.lwp == lwp;
       if (!known) missing += (missing.empty() ? "" : ", ") + std::to_string(lwp);
     }
     if (!missing.empty())
       throw UsageError(c.req.prog + ": no thread with LWP " + missing + " in this process (cgo-threads lists them)");
-    nlohmann::ordered_json kept = nlohmann::ordered_json::array();
-    for (auto& t : threads)
+    std::vector<ThreadRow> kept;
+    for (auto& t : rows.threads)
       for (int64_t lwp : lwps)
-        if (t.value("lwp", int64_t{-1}) == lwp) {
+        if (t.lwp == lwp) {
           kept.push_back(std::move(t));
           break;
         }
-    threads = std::move(kept);
+    rows.threads = std::move(kept);
   }
-  if (c.json()) c.Emit(r, report.dump() + "\n");
-  else c.Emit(r, RenderThreads(nlohmann::json(report)));
+  if (c.json()) c.Emit(r, c.Json([&](JsonWriter& w) { WriteThreadRows(rows, q, w); }));
+  else c.Emit(r, RenderThreads(rows, c.req.gdb_threads));
   return r;
 }
 

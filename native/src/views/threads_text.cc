@@ -9,27 +9,6 @@ namespace cgostack::views {
 
 namespace {
 
-using nlohmann::json;
-
-std::string_view Str(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->is_string()) return {};
-  return it->get_ref<const std::string&>();
-}
-
-bool Has(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && !it->is_null();
-}
-
-// A value as Python's str() shows it (the formatter this replaced).
-std::string PyStr(const json& v) {
-  if (v.is_null()) return "None";
-  if (v.is_boolean()) return v.get<bool>() ? "True" : "False";
-  if (v.is_string()) return Escaped(v.get_ref<const std::string&>());
-  return v.dump();
-}
-
 std::string_view Activity(std::string_view a) {
   if (a == "running_go") return "running Go";
   if (a == "cgo_call") return "in a cgo call";
@@ -48,94 +27,59 @@ std::string_view Kind(std::string_view k) {
   return k;
 }
 
-std::string Header(const json& t) {
+std::string Header(const ThreadRow& t, const std::map<int64_t, int64_t>& gdb_threads) {
   // Without GDB (the CLI) there is no thread number: "LWP 2352: ...".
-  std::string out = Has(t, "gdb_thread") ? "Thread " + PyStr(t["gdb_thread"]) + " (LWP " + PyStr(t["lwp"]) + ")"
-                                         : "LWP " + PyStr(t["lwp"]);
+  auto gt = gdb_threads.find(t.lwp);
+  std::string out = gt != gdb_threads.end()
+                        ? "Thread " + std::to_string(gt->second) + " (LWP " + std::to_string(t.lwp) + ")"
+                        : "LWP " + std::to_string(t.lwp);
   out += ": ";
-  AppendEscaped(out, Kind(Str(t, "kind")));
-  if (Has(t, "m")) out += " M" + PyStr(t["m"]);
+  out += Kind(t.kind);
+  if (t.m) out += " M" + std::to_string(*t.m);
   out += ", ";
-  out += Activity(Str(t, "activity"));
-  if (Has(t, "goroutine")) out += ", goroutine " + PyStr(t["goroutine"]);
-  if (Has(t, "locked_goroutine")) {
-    if (!Has(t, "goroutine") || t["locked_goroutine"] != t["goroutine"])
-      out += ", locked to goroutine " + PyStr(t["locked_goroutine"]);
-    else
-      out += " (locked)";
+  out += Activity(t.activity);
+  if (t.goroutine) out += ", goroutine " + std::to_string(*t.goroutine);
+  if (t.locked_goroutine) {
+    if (t.locked_goroutine != t.goroutine) out += ", locked to goroutine " + std::to_string(*t.locked_goroutine);
+    else out += " (locked)";
   }
-  if (t.value("in_callback", false) && Str(t, "activity") != "go_callback") out += ", inside a Go callback from C";
-  if (Has(t, "p") && t["p"].is_object() && !t["p"].empty()) {
-    const json& p = t["p"];
-    out += ", P" + (p.contains("id") ? PyStr(p["id"]) : "?") + " " + (p.contains("status") ? PyStr(p["status"]) : "?");
-    if (Str(p, "held_as") == "oldp") out += " (given up for the call: m.oldp)";
+  if (t.in_callback && t.activity != "go_callback") out += ", inside a Go callback from C";
+  if (t.p.present) {
+    out += ", P" + (t.p.id ? std::to_string(*t.p.id) : std::string("?")) + " " +
+           (t.p.status_read ? Escaped(t.p.status) : std::string("?"));
+    if (t.p.held_as == "oldp") out += " (given up for the call: m.oldp)";
   }
-  if (!Str(t, "signal").empty()) {
-    out += ", in the Go handler for ";
-    AppendEscaped(out, Str(t, "signal"));
-  }
+  if (!t.signal.empty()) out += ", in the Go handler for " + Escaped(t.signal);
   return out + ":";
 }
 
-std::string Signals(const json& t) {
-  if (!Has(t, "signals_blocked")) return "blocked signals: unknown (a core written by gcore does not record them)";
+std::string Signals(const ThreadRow& t) {
+  if (!t.signals_blocked) return "blocked signals: unknown (a core written by gcore does not record them)";
   std::string text = "blocked signals: ";
-  const json& blocked = t["signals_blocked"];
-  if (blocked.empty()) text += "none";
-  for (size_t i = 0; i < blocked.size(); ++i) text += (i ? " " : "") + PyStr(blocked[i]);
-  if (Has(t, "runtime_signals_blocked") && !t["runtime_signals_blocked"].empty()) {
+  if (t.signals_blocked->empty()) text += "none";
+  for (size_t i = 0; i < t.signals_blocked->size(); ++i) text += (i ? " " : "") + Escaped((*t.signals_blocked)[i]);
+  if (t.runtime_signals_blocked && !t.runtime_signals_blocked->empty()) {
     text += "  !! blocks ";
-    const json& needed = t["runtime_signals_blocked"];
-    for (size_t i = 0; i < needed.size(); ++i) text += (i ? ", " : "") + PyStr(needed[i]);
+    for (size_t i = 0; i < t.runtime_signals_blocked->size(); ++i)
+      text += (i ? ", " : "") + Escaped((*t.runtime_signals_blocked)[i]);
     text += ", which the Go runtime needs";
   }
   return text;
 }
 
-// The report's frames as the stack model has them (views/frame_lines.h);
-// the strings stay in `frames`.
-std::vector<StackFrame> Frames(const json& frames) {
-  std::vector<StackFrame> out;
-  for (const auto& f : frames) {
-    StackFrame s;
-    std::string_view lang = Str(f, "lang");
-    if (lang == "boundary") {
-      s.lang = FrameLang::kBoundary;
-      s.function = Str(f, "kind");
-      s.file = Str(f, "signal");
-      s.line = f.value("hidden_frames", 0);
-    } else {
-      s.lang = lang == "c" ? FrameLang::kC : FrameLang::kGo;
-      s.function = Str(f, "function");
-      s.file = Str(f, "file");
-      s.line = Has(f, "line") ? f["line"].get<int32_t>() : 0;
-      s.pc = Has(f, "pc") ? f["pc"].get<uint64_t>() : 0;
-      s.inlined = f.value("inlined", false);
-      s.hidden_by_default = f.value("runtime", false);
-      s.object = Str(f, "object");
-    }
-    out.push_back(s);
-  }
-  return out;
-}
-
 }  // namespace
 
-std::string RenderThreads(const json& report) {
+std::string RenderThreads(const ThreadRows& rows, const std::map<int64_t, int64_t>& gdb_threads) {
   std::string out;
-  if (report.contains("threads") && report["threads"].is_array()) {
-    for (const auto& t : report["threads"]) {
-      out += Header(t) + "\n";
-      out += std::string(kIndent) + Signals(t) + "\n";
-      if (Has(t, "frames") && !t["frames"].empty()) {
-        for (const auto& line : RenderFrames(Frames(t["frames"]), std::nullopt, true).lines) out += line + "\n";
-      }
-      if (!Str(t, "frames_error").empty()) out += std::string(kIndent) + "stack error: " + Escaped(Str(t, "frames_error")) + "\n";
-      out += "\n";
-    }
+  for (const auto& t : rows.threads) {
+    out += Header(t, gdb_threads) + "\n";
+    out += std::string(kIndent) + Signals(t) + "\n";
+    if (!t.frames.empty())
+      for (const auto& line : RenderFrames(t.frames, std::nullopt, true).lines) out += line + "\n";
+    if (!t.frames_error.empty()) out += std::string(kIndent) + "stack error: " + Escaped(t.frames_error) + "\n";
+    out += "\n";
   }
-  if (report.contains("warnings"))
-    for (const auto& w : report["warnings"]) out += "warning: " + PyStr(w) + "\n";
+  for (const auto& w : rows.warnings) out += "warning: " + Escaped(w) + "\n";
   if (out.empty()) out = "\n";
   return out;
 }

@@ -2,14 +2,15 @@
 // stitched stack (C and Go frames, boundaries where the stack switches).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "report/threads_report.h"
 
 namespace cgostack::views {
 
-// From the threads report (report/threads_report.h; schema in
-// docs/json-schema.md), already cut to the LWPs asked for.
-std::string RenderThreads(const nlohmann::json& report);
+// `gdb_threads`: GDB's thread number per LWP (none in the CLI).
+std::string RenderThreads(const ThreadRows& rows, const std::map<int64_t, int64_t>& gdb_threads);
 
 }  // namespace cgostack::views
