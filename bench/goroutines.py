@@ -84,6 +84,8 @@ CLI_STEPS = [
     ("list", ["goroutines", "--frames", "0", "--output", "/dev/null"]),
     ("json", ["goroutines", "--json", "--output", "{json}"]),
     ("group", ["goroutines", "--group", "--output", "/dev/null"]),
+    ("text", ["goroutines", "--output", "/dev/null"]),
+    ("lockgraph", ["lockgraph", "--output", "/dev/null"]),
 ]
 LOCKGRAPH_STEP = ("lockgraph", "cgo-lockgraph --output /dev/null")
 CGOSTACK_STEPS = [
@@ -399,7 +401,7 @@ def lockgraph_available():
     for name in os.listdir(pkg):
         if name.endswith(".py"):
             with open(os.path.join(pkg, name)) as f:
-                if 'super().__init__("cgo-lockgraph"' in f.read():
+                if '"cgo-lockgraph"' in f.read():
                     return True
     return False
 

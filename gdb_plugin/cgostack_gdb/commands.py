@@ -1,17 +1,11 @@
-"""GDB commands.  Each command's docstring is its `help` text.  Expected
-failures end as one `cgostack: ...` line (gdb.GdbError); `set cgostack-debug
-on` shows the Python traceback instead, for bug reports."""
-
-import glob
-import json
-import os
-import traceback
+"""Registers the cgostack GDB commands, the cgostack-debug switch, the
+events that drop cached state, and the Go frame unwinder for every objfile
+that holds Go code.  The commands themselves are in the *_cmd modules (on
+base.py); their help texts come from the backend's option tables."""
 
 import gdb
 
-from . import backend, goroutine_filter, options, target, unwinder, views
-
-_debug = False
+from . import base, go_objfile, target, unwinder
 
 
 class _DebugParameter(gdb.Parameter):
@@ -25,99 +19,8 @@ class _DebugParameter(gdb.Parameter):
         self.value = False
 
     def get_set_string(self):
-        global _debug
-        _debug = bool(self.value)
+        base.debug = bool(self.value)
         return ""
-
-
-def _run(fn):
-    """Error boundary: every cgostack command goes through here."""
-    try:
-        with views.collector_paused():
-            fn()
-    except gdb.GdbError:
-        raise
-    except (options.UsageError, goroutine_filter.NotFound) as e:
-        raise gdb.GdbError("cgostack: %s" % e)
-    except (backend.BackendMissing, target.NoTarget) as e:
-        raise gdb.GdbError("cgostack: %s" % e)
-    except Exception as e:  # noqa: BLE001 - the boundary must catch everything
-        mod_error = getattr(_backend_module(), "Error", None)
-        if mod_error is not None and isinstance(e, mod_error):
-            raise gdb.GdbError("cgostack: %s" % e)
-        if _debug:
-            traceback.print_exc()
-        raise gdb.GdbError("cgostack: internal error: %s: %s (run `set cgostack-debug on` and "
-                           "repeat for a traceback)" % (type(e).__name__, e))
-
-
-def _backend_module():
-    try:
-        return backend.load()
-    except backend.BackendMissing:
-        return None
-
-
-class _Command(gdb.Command):
-    """A cgostack command: `parser` holds its options, `_go(arg)` does the
-    work inside the error boundary."""
-
-    parser = None
-
-    def complete(self, text, word):
-        return complete_options(self.parser, text, word)
-
-    def invoke(self, arg, from_tty):
-        self.dont_repeat()
-        _run(lambda: self._go(arg))
-
-    def _go(self, arg):
-        raise NotImplementedError
-
-
-def complete_options(parser, text, word):
-    """Option names, or file names after --output.  GDB breaks words at
-    `-`, so for `--fr` the word is `fr`: match the whole token and answer
-    with the part from `word` on.  File names are listed here because
-    returning gdb.COMPLETE_FILENAME after `--output ` completes nothing in
-    GDB 13; returning it in the first call (word None) only makes GDB split
-    words as it does for file names."""
-    words = text.split()
-    token = "" if not words or text.endswith(" ") else words[-1]
-    before = words[-1] if token == "" and words else (words[-2] if len(words) > 1 else None)
-    if before == "--output":
-        if word is None:
-            return gdb.COMPLETE_FILENAME
-        return [p + "/" if os.path.isdir(p) else p
-                for p in sorted(glob.glob(glob.escape(os.path.expanduser(word)) + "*"))]
-    if word is None or not token.startswith("-"):
-        return []
-    cut = len(token) - len(word)
-    return [o[cut:] for o in parser.option_names() if o.startswith(token)]
-
-
-class CgoInfo(_Command):
-    """Summarise a Go process: Go version, goroutines, threads, Ms, Ps, cgo, GODEBUG.
-
-Usage: cgo-info [--json] [--output FILE]
-
-Works on a core (`gdb EXE CORE`) and on a live process (`gdb -p PID`).
-  --json          print one JSON object (schema: docs/json-schema.md)
-  --output FILE   write the result to FILE instead of the screen
-
-Example:
-  (gdb) cgo-info
-  (gdb) cgo-info --json --output /tmp/info.json"""
-
-    parser = views.info_parser()
-
-    def __init__(self):
-        super().__init__("cgo-info", gdb.COMMAND_STATUS)
-
-    def _go(self, arg):
-        args = self.parser.parse(arg)
-        data = json.loads(target.session().info_json())
-        views.show_info(args, data, gdb.write)
 
 
 class CgostackPrefix(gdb.Command):
@@ -150,17 +53,23 @@ def register():
     _registered = True
     _DebugParameter()
     CgostackPrefix()
-    CgoInfo()
+    from . import goroutines_cmd, info_cmd, lockgraph_cmd, threads_cmd
+    for module in (info_cmd, goroutines_cmd, threads_cmd, lockgraph_cmd):
+        module.register()
     # A live process keeps running between stops; drop cached state whenever
     # it resumes or the target changes.
     for event in (gdb.events.cont, gdb.events.exited, gdb.events.new_objfile):
         event.connect(_forget)
-    # GDB's own `bt` crosses Go's stack switches from now on.
-    unwinder.install()
-    from . import goroutines_cmd, lockgraph_cmd, threads_cmd  # they build on this module's classes
-    goroutines_cmd.register()
-    threads_cmd.register()
-    lockgraph_cmd.register()
+    # GDB's own `bt` crosses Go's stack switches from now on, for the Go
+    # objfiles there are and any loaded later.
+    gdb.events.new_objfile.connect(lambda event: _install_unwinder(event.new_objfile))
+    for objfile in gdb.objfiles():
+        _install_unwinder(objfile)
+
+
+def _install_unwinder(objfile):
+    if objfile is not None and objfile.filename and go_objfile.is_go(objfile.filename):
+        unwinder.install(objfile)
 
 
 def _forget(_event):

@@ -40,13 +40,15 @@ def _c_frame(frame, pc, sp, inlined, exact, depth):
                 function = block.function.print_name
         if sal.symtab is not None:
             file, line = sal.symtab.filename, sal.line
-    except (gdb.error, RuntimeError):
+    except (gdb.error, RuntimeError, UnicodeDecodeError):
+        # GDB's Python API cannot hand over a name that is not UTF-8 (a
+        # hostile #line file name): the frame stays, without it.
         pass
     return (pc, sp, function, file, line, _object(pc), inlined)
 
 
 def _chain(session, lwp):
-    go_unwinder = unwinder.install()
+    go_unwinder = unwinder.current()
     frames = []
     error = ""
     frame = gdb.newest_frame()
@@ -82,7 +84,6 @@ def _chain(session, lwp):
 
 def hand_over(session):
     """Collects and hands over the native frame chain of every thread."""
-    unwinder.install()
     session.reset_threads()
     # GDB ends a backtrace at main.main unless told otherwise; a goroutine's
     # stack goes on to runtime.main and runtime.goexit, and the thread view

@@ -137,13 +137,22 @@ class GoFrameUnwinder(Unwinder):
 _unwinder = None
 
 
-def install():
-    """Registers the unwinder once, for every objfile (GDB asks it first,
-    and it answers only for pcs in Go functions)."""
+def install(objfile):
+    """Registers the unwinder for `objfile`, one that holds Go code (the
+    executable, or a c-shared Go library): GDB asks it only for frames
+    whose pc is in that objfile."""
     global _unwinder
     if _unwinder is None:
         _unwinder = GoFrameUnwinder()
-        gdb.unwinder.register_unwinder(None, _unwinder, replace=True)
+    gdb.unwinder.register_unwinder(objfile, _unwinder, replace=True)
+    return _unwinder
+
+
+def current():
+    """The unwinder (made on first use; registered by install())."""
+    global _unwinder
+    if _unwinder is None:
+        _unwinder = GoFrameUnwinder()
     return _unwinder
 
 

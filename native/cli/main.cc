@@ -4,10 +4,9 @@
 //   cgostack info|goroutines|threads|lockgraph [OPTIONS] EXE CORE
 //   cgostack info|goroutines|threads [OPTIONS] --pid PID
 //
-// The same library as the plugin: JSON comes from the backend's report
-// writers (one schema, one serializer), text and filtered JSON from the
-// plugin's own Python formatters (text_step.h).  Native frames come from
-// libdwfl (dwfl_unwinder.h) instead of GDB.
+// The same library and the same views as the plugin (views/run_command.h):
+// options, text and JSON are the GDB commands' own.  It runs no other
+// program.  Native frames come from libdwfl (dwfl_unwinder.h) instead of GDB.
 //
 // Exit status: 0 full success; 2 partial results (warnings, unreadable
 // goroutines, threads or stacks); 1 failure (one `cgostack:` line on
@@ -24,238 +23,18 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "args.h"
 #include "stacks/dwfl_unwinder.h"
 #include "error.h"
 #include "session.h"
 #include "target/stopped_process.h"
-#include "text_step.h"
+#include "views/command_options.h"
+#include "views/run_command.h"
 
 namespace cgostack::cli {
 namespace {
 
 constexpr int kOk = 0, kFailure = 1, kPartial = 2, kUsage = 64;
-
-// What a subcommand produced: written already (JSON straight from the
-// backend) or a report for the text step.
-struct Outcome {
-  bool written = false;
-  std::string report;  // for the text step, unless written
-  bool partial = false;
-};
-
-struct Context {
-  const Args& args;
-  Session& session;
-  // Walks every thread's native frames (libdwfl) and hands them over;
-  // needed only for stacks.
-  std::function<void()> unwind;
-};
-
-// Writes `text` to --output or stdout.
-void Emit(const Args& a, const std::string& text) {
-  std::string out = a.Last("--output");
-  std::FILE* f = out.empty() ? stdout : std::fopen(out.c_str(), "w");
-  if (!f) throw Error("cannot write " + out + ": " + std::strerror(errno));
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fputc('\n', f) != EOF;
-  ok = (f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0) && ok;
-  if (!ok) throw Error("cannot write " + (out.empty() ? std::string("to standard output") : out));
-}
-
-// Where the backend streams JSON: --output, or "-" for standard output (a
-// 300 MB report is never held in memory as one string).
-std::string OutputPath(const Args& a) {
-  std::string out = a.Last("--output");
-  return out.empty() ? "-" : out;
-}
-
-Outcome Info(Context& c) {
-  Outcome o;
-  std::string json = c.session.InfoJson();
-  o.partial = !nlohmann::json::parse(json).value("warnings", nlohmann::json::array()).empty();
-  if (c.args.Has("--json")) {
-    Emit(c.args, json);
-    o.written = true;
-  } else {
-    o.report = std::move(json);
-  }
-  return o;
-}
-
-// The limit --frames gives (SIZE_MAX for all or not given).  The text step
-// checks the value again with the GDB command's parser.
-size_t FramesOption(const Args& a, size_t fallback) {
-  std::string v = a.Last("--frames");
-  if (v.empty() || v == "all") return fallback;
-  char* end = nullptr;
-  long long n = std::strtoll(v.c_str(), &end, 10);
-  if (*end || n < 0) throw UsageError("goroutines: --frames: want a count >= 0 or `all`, not '" + v + "' (see `cgostack goroutines --help`)");
-  return static_cast<size_t>(n);
-}
-
-Outcome Goroutines(Context& c) {
-  const Args& a = c.args;
-  size_t frames = FramesOption(a, SIZE_MAX);
-  bool filtered = !a.filters.empty() || a.Has("--state") || a.Has("--function") || a.Has("--group");
-  // The same choice as views.plan_goroutines: stacks are read unless
-  // --frames 0 asks for none and nothing needs them.
-  bool with_frames = !(frames == 0 && !a.Has("--function") && !a.Has("--group"));
-  if (a.filters.size() == 1 && !a.Has("--group")) with_frames = true;  // one goroutine, in full
-  if (with_frames) c.unwind();
-  GoroutineQuery q;
-  q.with_frames = with_frames;
-  Outcome o;
-  if (a.Has("--json") && !filtered) {
-    // Every goroutine, written by the backend straight to the file or the
-    // screen: the same bytes as `cgo-goroutines --json` (gdb_thread null).
-    q.max_frames = frames;
-    c.session.GoroutinesJson(q, OutputPath(a));
-    o.written = true;
-  } else {
-    q.stack_table = true;
-    q.rows = true;
-    o.report = c.session.GoroutinesJson(q, "");
-  }
-  o.partial = c.session.last_report_partial();
-  return o;
-}
-
-Outcome Threads(Context& c) {
-  const Args& a = c.args;
-  ThreadsQuery q;
-  q.with_frames = !a.Has("--no-frames");
-  q.signal_frames = a.Has("--signal-frames");
-  if (q.with_frames) c.unwind();
-  Outcome o;
-  if (a.Has("--json") && a.filters.empty()) {
-    c.session.ThreadsJson(q, OutputPath(a));
-    o.written = true;
-  } else {
-    o.report = c.session.ThreadsJson(q, "");
-  }
-  o.partial = c.session.last_report_partial();
-  return o;
-}
-
-Outcome Lockgraph(Context& c) {
-  const Args& a = c.args;
-  c.unwind();
-  Outcome o;
-  if (a.Has("--json") && !a.Has("--dot")) {
-    c.session.LockGraphJson(OutputPath(a));
-    o.written = true;
-  } else {
-    // The text view lists ten waiters per lock (lockgraph_text.TEXT_WAITERS):
-    // the rest stay out of the report, counted, as in GDB.
-    constexpr size_t kTextWaiters = 10;
-    o.report = c.session.LockGraphJson("", a.Has("--json") || a.Has("--dot") ? SIZE_MAX : kTextWaiters);
-  }
-  o.partial = c.session.last_report_partial();
-  return o;
-}
-
-struct Subcommand {
-  const char* name;
-  const char* summary;
-  const char* help;
-  std::vector<OptionSpec> options;
-  Outcome (*run)(Context&);
-};
-
-const char kInfoHelp[] =
-    R"(Usage: cgostack info [--json] [--output FILE] EXE CORE
-       cgostack info [--json] [--output FILE] --pid PID
-
-A summary of the Go process: Go version, cgo, goroutines by status, OS
-threads, Ms, Ps, GOMAXPROCS, build info, GODEBUG, GOTRACEBACK, warnings.
-The same report as GDB's `cgo-info` (docs/commands.md).
-
-  --json          one JSON object (docs/json-schema.md)
-  --output FILE   write to FILE instead of standard output
-  --pid PID       a live process (stopped with ptrace while it is read)
-)";
-
-const char kGoroutinesHelp[] =
-    R"(Usage: cgostack goroutines [GOID...] [--state STATE] [--function SUBSTR]
-                  [--system] [--group] [--frames N|all] [--runtime-frames]
-                  [--json] [--output FILE] EXE CORE | --pid PID
-
-Goroutines with their stitched C+Go stacks, as GDB's `cgo-goroutines`;
-every option means what it means there (docs/commands.md):
-
-  GOID...            only these goroutines (`1 17 42` or `1,17,42`); one
-                     GOID shows that goroutine in full
-  --state STATE      status, or a substring of the wait reason (any of several)
-  --function SUBSTR  a frame's or the start function contains SUBSTR (all of several)
-  --system           show runtime-internal goroutines in text
-  --group            one entry per distinct stack, largest group first
-  --frames N|all     at most N frames per stack (text: 20, JSON: all)
-  --runtime-frames   show runtime.* frames in text
-  --json             one JSON object (docs/json-schema.md); gdb_thread is null
-  --output FILE      write to FILE instead of standard output
-  --pid PID          a live process (stopped with ptrace while it is read)
-)";
-
-const char kThreadsHelp[] =
-    R"(Usage: cgostack threads [LWP...] [--no-frames] [--signal-frames]
-                        [--json] [--output FILE] EXE CORE | --pid PID
-
-Every OS thread: M, kind, activity, goroutine, P, blocked signals and its
-stitched C+Go stack, as GDB's `cgo-threads` (docs/commands.md).  C frames
-come from libdwfl: shared libraries from the core's file mappings, debug
-info by build-id when installed.
-
-  LWP...           only these threads
-  --no-frames      headers only
-  --signal-frames  show the Go signal handler's frames
-  --json           one JSON object (docs/json-schema.md); gdb_thread is null
-  --output FILE    write to FILE instead of standard output
-  --pid PID        a live process (stopped with ptrace while it is read)
-)";
-
-const char kLockgraphHelp[] =
-    R"(Usage: cgostack lockgraph [--dot FILE] [--json] [--output FILE] EXE CORE | --pid PID
-
-Who waits for what across C and Go, who holds it, every cycle, and diagnoses
-that name the cause, as GDB's `cgo-lockgraph` (docs/commands.md): pthread
-mutexes (owner from glibc), rwlocks, condition variables, joins, sync.Mutex/
-RWMutex/WaitGroup (holders inferred, with the evidence), channels, package
-initialization, runtime locks.
-
-  --dot FILE      also write Graphviz source (and FILE.svg when `dot` is installed)
-  --json          one JSON object (docs/json-schema.md)
-  --output FILE   write to FILE instead of standard output
-  --pid PID       a live process (stopped with ptrace while it is read)
-)";
-
-const std::vector<OptionSpec> kCommon = {{"--json", false}, {"--output", true}};
-
-std::vector<OptionSpec> With(std::vector<OptionSpec> extra) {
-  extra.insert(extra.end(), kCommon.begin(), kCommon.end());
-  return extra;
-}
-
-// The subcommand table: a new command is one entry here.
-const std::vector<Subcommand>& Subcommands() {
-  static const std::vector<Subcommand> table = {
-      {"info", "Go version, goroutines, threads, Ms, Ps, cgo, GODEBUG", kInfoHelp, kCommon, Info},
-      {"goroutines", "goroutines with stitched C+Go stacks (filters, --group)", kGoroutinesHelp,
-       With({{"--state", true},
-             {"--function", true},
-             {"--system", false},
-             {"--group", false},
-             {"--frames", true},
-             {"--runtime-frames", false}}),
-       Goroutines},
-      {"threads", "every OS thread: M, P, goroutine, activity, signals, C+Go stack", kThreadsHelp,
-       With({{"--no-frames", false}, {"--signal-frames", false}}), Threads},
-      {"lockgraph", "wait-for graph across C and Go: owners, cycles, diagnoses", kLockgraphHelp,
-       With({{"--dot", true}}), Lockgraph},
-  };
-  return table;
-}
 
 void GeneralHelp(std::FILE* f) {
   std::fprintf(f,
@@ -263,10 +42,20 @@ void GeneralHelp(std::FILE* f) {
                "       cgostack COMMAND [OPTIONS] --pid PID\n\n"
                "Goroutines, OS threads and stitched C+Go stacks of Go programs that use cgo,\n"
                "from core files and live processes, without GDB.\n\nCommands:\n");
-  for (const auto& s : Subcommands()) std::fprintf(f, "  %-11s %s\n", s.name, s.summary);
+  for (const auto& c : views::Commands())
+    if (c.cli) std::fprintf(f, "  %-11s %s\n", c.name, c.summary);
   std::fprintf(f,
                "\n`cgostack COMMAND --help` describes each.  Exit status: 0 success, 2 partial\n"
                "results (warnings, unreadable goroutines or stacks), 1 failure, 64 usage error.\n");
+}
+
+void WriteScreen(const std::string& text) {
+  if (text.empty()) return;
+  errno = 0;
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    int err = errno ? errno : EIO;
+    throw OutputError(std::string("cannot write to standard output: ") + std::strerror(err), err);
+  }
 }
 
 int Run(int argc, char** argv) {
@@ -279,23 +68,29 @@ int Run(int argc, char** argv) {
     GeneralHelp(stdout);
     return kOk;
   }
-  const Subcommand* cmd = nullptr;
-  for (const auto& s : Subcommands())
-    if (name == s.name) cmd = &s;
-  if (!cmd) throw UsageError("unknown command '" + name + "' (see `cgostack --help`)");
-  Args args = ParseArgs(name, cmd->options, std::vector<std::string>(argv + 2, argv + argc));
+  const views::CommandSpec* cmd = views::FindCommand(name);
+  if (!cmd || !cmd->cli || name != cmd->name) throw UsageError("unknown command '" + name + "' (see `cgostack --help`)");
+  std::vector<OptionSpec> specs;
+  for (const auto& o : cmd->options) specs.push_back({o.name, o.metavar != nullptr});
+  Args args = ParseArgs(name, specs, std::vector<std::string>(argv + 2, argv + argc));
   if (args.help) {
-    std::fputs(cmd->help, stdout);
+    std::fputs(views::CliHelp(*cmd).c_str(), stdout);
     return kOk;
   }
+  views::CommandRequest req;
+  req.spec = cmd;
+  req.words = args.forward;
+  req.prog = name;
+  req.hint = "cgostack " + name + " --help";
+  req.screen = stdout;
+  // Options are checked before the target is opened: a usage error is
+  // reported as one, whatever the target.
+  views::ParseOptions(*cmd, req.words, req.prog, req.hint);
 
-  // A live process is held still (ptrace) only while it is read; it runs
-  // on before the text step.
   std::unique_ptr<StoppedProcess> stopped;
   std::unique_ptr<Session> session;
   if (args.pid) {
     stopped = std::make_unique<StoppedProcess>(args.pid);
-    // The executable by its real path (not /proc/PID/exe), as GDB names it.
     std::string proc_exe = "/proc/" + std::to_string(args.pid) + "/exe";
     char exe[4096];
     ssize_t n = ::readlink(proc_exe.c_str(), exe, sizeof exe - 1);
@@ -304,7 +99,6 @@ int Run(int argc, char** argv) {
     session = Session::OpenLive(path, args.pid);
     for (const auto& [lwp, regs] : stopped->registers()) session->target().SetThreadRegisters(lwp, regs);
   } else {
-    // Absolute paths, as GDB has them (the JSON names them).
     auto absolute = [](const std::string& p) {
       if (p.empty() || p[0] == '/') return p;
       char cwd[4096];
@@ -313,18 +107,14 @@ int Run(int argc, char** argv) {
     session = Session::OpenCore(absolute(args.exe), absolute(args.core));
   }
   std::unique_ptr<DwflUnwinder> unwinder;
-  Context c{args, *session, [&] {
-              if (unwinder) return;
-              unwinder = std::make_unique<DwflUnwinder>(session->target());
-              unwinder->HandOver(session->stacks());
-            }};
-  Outcome o = cmd->run(c);
+  req.native_frames = [&] {
+    unwinder = std::make_unique<DwflUnwinder>(session->target());
+    unwinder->HandOver(session->stacks());
+  };
+  views::CommandResult result = views::RunCommand(*session, req);
   stopped.reset();
-  if (!o.written) {
-    int rc = RunTextStep(name, args.forward, o.report);
-    if (rc != 0) return rc;
-  }
-  return o.partial ? kPartial : kOk;
+  WriteScreen(result.screen);
+  return result.partial ? kPartial : kOk;
 }
 
 }  // namespace
@@ -342,6 +132,9 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "cgostack: %s\n", e.what());
     return cgostack::cli::kFailure;
+  } catch (const cgostack::views::UsageError& e) {
+    std::fprintf(stderr, "cgostack: %s\n", e.what());
+    return cgostack::cli::kUsage;
   } catch (const cgostack::cli::UsageError& e) {
     std::fprintf(stderr, "cgostack: %s\n", e.what());
     return cgostack::cli::kUsage;

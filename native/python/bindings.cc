@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <string_view>
 #include <tuple>
 #include <unordered_set>
@@ -12,6 +13,8 @@
 #include "goruntime/goroutine_fields.h"
 #include "report/goroutines_report.h"
 #include "session.h"
+#include "views/command_options.h"
+#include "views/run_command.h"
 
 namespace py = pybind11;
 
@@ -151,16 +154,47 @@ void SetNativeChain(cgostack::Session& s, int lwp, const std::vector<NativeTuple
   s.stacks().SetChain(lwp, std::move(chain));
 }
 
+// A GDB command: its argument string parsed and run by the backend's views;
+// returns (what to print, whether the report is partial).  `native_frames`
+// (GDB's frames of every thread, handed over) is called only when the view
+// needs stacks.
+py::tuple RunCommand(cgostack::Session& s, const std::string& command, const std::string& arg,
+                     std::map<int64_t, int64_t> gdb_threads, py::object native_frames) {
+  const cgostack::views::CommandSpec* spec = cgostack::views::FindCommand(command);
+  if (!spec) throw cgostack::Error("unknown command " + command);
+  cgostack::views::CommandRequest req;
+  req.spec = spec;
+  req.prog = spec->gdb_name;
+  req.hint = std::string("help ") + spec->gdb_name;
+  req.words = cgostack::views::SplitCommandLine(arg, req.prog);
+  req.gdb_threads = std::move(gdb_threads);
+  if (!native_frames.is_none()) {
+    req.native_frames = [&native_frames] {
+      py::gil_scoped_acquire gil;
+      native_frames();
+    };
+  }
+  cgostack::views::CommandResult result;
+  {
+    py::gil_scoped_release release;
+    result = cgostack::views::RunCommand(s, req);
+  }
+  return py::make_tuple(py::str(result.screen), result.partial);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cgostack, m) {
   m.doc() = "cgostack backend: Go runtime structures from cores and live processes";
   static py::exception<cgostack::Error> error(m, "Error");
+  static py::exception<cgostack::views::UsageError> usage_error(m, "UsageError");
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const cgostack::Error& e) {
       error(e.what());
+    } catch (const cgostack::views::UsageError& e) {
+      usage_error(e.what());
     }
   });
 
@@ -223,6 +257,10 @@ PYBIND11_MODULE(_cgostack, m) {
           py::arg("output") = "", py::arg("max_waiters") = -1,
           "cgo-lockgraph as a JSON string (or written to `output`, returning \"\"); with max_waiters >= 0 "
           "at most that many waiters per lock (the text view's summary).")
+      .def("run_command", &RunCommand, py::arg("command"), py::arg("arg") = "",
+           py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("native_frames") = py::none(),
+           "Run a cgostack GDB command (`cgo-goroutines`, ...) with its argument string: "
+           "(text or JSON to print, partial); --output files are written by the backend.")
       .def("reset_threads", &cgostack::Session::ResetThreads,
            "Forget thread state and native frames (a live process has run).")
       .def(
@@ -242,5 +280,30 @@ PYBIND11_MODULE(_cgostack, m) {
           py::arg("rows") = false, py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
           "cgo-goroutines as a JSON string (or written to `output`, returning \"\").");
 
+  m.def(
+      "help_text",
+      [](const std::string& command) {
+        const cgostack::views::CommandSpec* spec = cgostack::views::FindCommand(command);
+        if (!spec) throw cgostack::Error("unknown command " + command);
+        return cgostack::views::GdbHelp(*spec);
+      },
+      py::arg("command"), "The `help` text of a GDB command, from its option table.");
+  m.def("commands", [] {
+    std::vector<std::string> names;
+    for (const auto& c : cgostack::views::Commands()) names.push_back(c.gdb_name);
+    return names;
+  }, "The GDB commands the views serve.");
+  m.def(
+      "option_names",
+      [](const std::string& command) {
+        std::vector<std::string> names;
+        if (const auto* spec = cgostack::views::FindCommand(command))
+          for (const auto& o : spec->options) names.push_back(o.name);
+        std::sort(names.begin(), names.end());
+        return names;
+      },
+      py::arg("command"), "A command's long options, sorted (for completion).");
+  m.def("markdown_options", &cgostack::views::MarkdownOptions,
+        "Every command's options as Markdown (the generated part of docs/commands.md).");
   m.attr("__version__") = "0.1.0";
 }

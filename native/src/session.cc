@@ -11,6 +11,7 @@
 #include "report/info_report.h"
 #include "locks/lock_graph.h"
 #include "report/threads_report.h"
+#include "views/output.h"
 
 namespace cgostack {
 
@@ -18,11 +19,15 @@ Session::Session(std::unique_ptr<Target> target)
     : target_(std::move(target)), runtime_(std::make_unique<GoRuntime>(*target_)) {}
 
 std::unique_ptr<Session> Session::OpenCore(const std::string& exe, const std::string& core) {
-  return std::unique_ptr<Session>(new Session(Target::OpenCore(exe, core)));
+  std::unique_ptr<Session> s(new Session(Target::OpenCore(exe, core)));
+  s->inputs_ = {exe, core};
+  return s;
 }
 
 std::unique_ptr<Session> Session::OpenLive(const std::string& exe, int pid) {
-  return std::unique_ptr<Session>(new Session(Target::OpenLive(exe, pid)));
+  std::unique_ptr<Session> s(new Session(Target::OpenLive(exe, pid)));
+  s->inputs_ = {exe};
+  return s;
 }
 
 std::string Session::InfoJson() { return InfoReportJson(*runtime_); }
@@ -37,31 +42,32 @@ namespace {
 // standard output, for the CLI) and returns "".  A failed write throws
 // OutputError naming the file at once, not after the whole report is read.
 template <typename Write>
-std::string JsonTo(const std::string& output_path, Write write) {
+std::string JsonTo(const std::string& output_path, const std::vector<std::string>& inputs, Write write) {
   std::string out;
   if (output_path.empty()) {
     JsonWriter w(&out);
     write(w);
     return out;
   }
-  bool to_stdout = output_path == "-";
-  std::string where = to_stdout ? "to standard output" : output_path;
-  std::FILE* f = to_stdout ? stdout : std::fopen(output_path.c_str(), "w");
-  if (!f) throw Error("cannot write " + where + ": " + std::strerror(errno));
-  // Our own file is closed on every path (a failure to close counts only
-  // when nothing else failed).
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(to_stdout ? nullptr : f, std::fclose);
-  try {
-    JsonWriter w(&out, f);
-    write(w);
-    w.Flush();
-  } catch (const OutputError& e) {
-    throw OutputError("cannot write " + where + ": " + e.what(), e.err());
+  auto stream = [&](std::FILE* f, const std::string& where) {
+    try {
+      JsonWriter w(&out, f);
+      write(w);
+      w.Flush();
+    } catch (const OutputError& e) {
+      throw OutputError("cannot write " + where + ": " + e.what(), e.err());
+    }
+  };
+  if (output_path != "-") {
+    // A file: written whole or not at all (views/output.h).
+    views::WriteOutputWith(output_path, inputs, [&](std::FILE* f) { stream(f, output_path); });
+    return "";
   }
+  std::string where = "to standard output";
+  stream(stdout, where);
   errno = 0;
   // Standard output ends the line, as for a terminal; a file holds the JSON alone.
-  bool ok = (!to_stdout || std::fputc('\n', f) != EOF) && std::fflush(f) == 0 && !std::ferror(f);
-  if (owned) ok = std::fclose(owned.release()) == 0 && ok;
+  bool ok = std::fputc('\n', stdout) != EOF && std::fflush(stdout) == 0 && !std::ferror(stdout);
   int err = errno ? errno : EIO;
   if (!ok) throw OutputError("cannot write " + where + ": " + std::strerror(err), err);
   return "";
@@ -77,17 +83,17 @@ ThreadStacks& Session::stacks() {
 std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::string& output_path) {
   StitchFn stitch;
   if (stacks_ && stacks_->has_chains()) stitch = [this](Goroutine* g) { stacks_->StitchGoroutine(g); };
-  return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
+  return JsonTo(output_path, inputs_, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
 }
 
 std::string Session::LockGraphJson(const std::string& output_path, size_t max_waiters) {
   LockGraph graph = BuildLockGraph(*runtime_, stacks());
   last_report_partial_ = !graph.warnings.empty();
-  return JsonTo(output_path, [&](JsonWriter& w) { WriteLockGraph(graph, w, max_waiters); });
+  return JsonTo(output_path, inputs_, [&](JsonWriter& w) { WriteLockGraph(graph, w, max_waiters); });
 }
 
 std::string Session::ThreadsJson(const ThreadsQuery& query, const std::string& output_path) {
-  return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteThreadsReport(*runtime_, stacks(), query, w); });
+  return JsonTo(output_path, inputs_, [&](JsonWriter& w) { last_report_partial_ = WriteThreadsReport(*runtime_, stacks(), query, w); });
 }
 
 }  // namespace cgostack

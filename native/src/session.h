@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "goruntime/go_runtime.h"
 #include "report/goroutine_query.h"
@@ -42,6 +43,10 @@ class Session {
   // a live process that ran has new stacks, Ms and native frames.
   ThreadStacks& stacks();
   void ResetThreads() { stacks_.reset(); }
+  // Whether native frames were handed over (goroutines get C frames stitched in).
+  bool has_native_chains() const { return stacks_ && stacks_->has_chains(); }
+  // The files reports are read from: an --output must not name one.
+  const std::vector<std::string>& inputs() const { return inputs_; }
 
  private:
   explicit Session(std::unique_ptr<Target> target);
@@ -49,6 +54,7 @@ class Session {
   std::unique_ptr<GoRuntime> runtime_;
   std::unique_ptr<ThreadStacks> stacks_;
   bool last_report_partial_ = false;
+  std::vector<std::string> inputs_;
 };
 
 }  // namespace cgostack

@@ -50,120 +50,163 @@ std::string_view Kind(const ThreadContext& t) {
   return extra ? "c_extra_m" : "go";
 }
 
-void WriteP(GoRuntime& rt, const ThreadContext& t, JsonWriter& w) {
+ThreadRow::P ReadP(GoRuntime& rt, const ThreadContext& t) {
+  ThreadRow::P p;
   uint64_t pp = t.p ? t.p : t.oldp;
-  w.Key("p");
-  if (!pp) {
-    w.Null();
-    return;
-  }
-  w.BeginObject();
+  if (!pp) return p;
+  p.present = true;
   try {
-    w.Field("id", static_cast<int64_t>(rt.ReadField("runtime.p", pp, "id")));
-    w.Field("status", rt.PStatusName(static_cast<uint32_t>(rt.ReadField("runtime.p", pp, "status"))));
+    p.id = static_cast<int64_t>(rt.ReadField("runtime.p", pp, "id"));
+    p.status = rt.PStatusName(static_cast<uint32_t>(rt.ReadField("runtime.p", pp, "status")));
+    p.status_read = true;
   } catch (const Error& e) {
-    w.Field("error", e.what());
+    p.error = e.what();
   }
   // m.oldp: the P a thread gave up entering a syscall or cgo call, which it
   // will try to take back (proc.go reentersyscall / exitsyscall).
-  w.Field("held_as", t.p ? "p" : "oldp");
-  w.EndObject();
+  p.held_as = t.p ? "p" : "oldp";
+  return p;
 }
 
-void WriteGoid(const GView& g, JsonWriter& w) {
-  if (g.address) w.Uint(g.goid);
+std::optional<uint64_t> Goid(const GView& g) {
+  if (g.address) return g.goid;
+  return std::nullopt;
+}
+
+template <typename T>
+void Optional(JsonWriter& w, std::string_view key, const std::optional<T>& v) {
+  w.Key(key);
+  if (v) w.Value(*v);
   else w.Null();
 }
 
-void WriteSignals(const SignalTable& sigs, std::optional<uint64_t> mask, JsonWriter& w) {
-  w.Key("signals_blocked");
-  if (!mask) {
+void WriteNames(JsonWriter& w, std::string_view key, const std::optional<std::vector<std::string>>& names) {
+  w.Key(key);
+  if (!names) {
     w.Null();  // a gcore core records no mask: unknown, not "none"
-  } else {
-    w.BeginArray();
-    for (int sig = 1; sig <= 64; ++sig)
-      if ((*mask >> (sig - 1)) & 1) w.String(sigs.Name(sig));
-    w.EndArray();
+    return;
   }
-  w.Key("runtime_signals_blocked");
-  if (!mask) {
-    w.Null();
-  } else {
-    w.BeginArray();
-    for (const auto& name : sigs.NeededAndBlocked(*mask)) w.String(name);
-    w.EndArray();
-  }
+  w.BeginArray();
+  for (const auto& n : *names) w.String(n);
+  w.EndArray();
 }
 
 }  // namespace
 
-bool WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w) {
-  bool partial = !rt.target().warnings().empty();
-  w.BeginObject();
-  w.Field("go_version", rt.BuildVersion());
-  w.Key("threads").BeginArray();
+ThreadRows BuildThreadRows(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q) {
+  ThreadRows rows;
+  rows.go_version = rt.BuildVersion();
+  rows.warnings = rt.target().warnings();
+  rows.partial = !rows.warnings.empty();
   for (const ThreadState& ts : rt.target().threads()) {
     const ThreadContext& t = stacks.contexts().Of(ts.lwp);
     ThreadRegisters tr = RegistersOf(rt, ts);
-    const std::vector<SignalFrame>& handlers = tr.handlers;
     std::optional<uint64_t> pc;
     if (tr.known) pc = tr.regs.rip;
+    ThreadRow r;
+    r.lwp = ts.lwp;
+    if (t.m) r.m = t.m_id;
+    r.kind = Kind(t);
+    r.activity = ThreadActivity(rt, stacks, t, pc, !tr.handlers.empty());
+    r.goroutine = Goid(t.curg);
+    r.locked_goroutine = Goid(t.lockedg);
+    r.in_callback = ThreadInCallback(stacks, t);
+    r.cgo_calls = static_cast<int64_t>(t.ncgo);
+    r.p = ReadP(rt, t);
+    if (!tr.handlers.empty() && tr.handlers.front().signal) r.signal = stacks.signals().Name(tr.handlers.front().signal);
+    r.handlers = tr.handlers;
+    for (const SignalFrame& sf : tr.handlers) r.handler_signals.push_back(stacks.signals().Name(sf.signal));
+    // The mask that matters is the thread's own: inside the Go handler the
+    // kernel's mask is the handler's, the interrupted one is in the ucontext.
+    std::optional<uint64_t> mask = tr.handlers.empty() ? ts.blocked_signals : tr.handlers.back().blocked_signals;
+    if (mask) {
+      std::vector<std::string> blocked;
+      for (int sig = 1; sig <= 64; ++sig)
+        if ((*mask >> (sig - 1)) & 1) blocked.push_back(stacks.signals().Name(sig));
+      r.signals_blocked = std::move(blocked);
+      r.runtime_signals_blocked = stacks.signals().NeededAndBlocked(*mask);
+    }
+    r.with_frames = q.with_frames;
+    if (q.with_frames) {
+      const NativeChain* chain = stacks.Chain(ts.lwp);
+      r.has_frames = chain != nullptr;
+      if (chain) r.frames = stacks.stitcher().ThreadStack(ts.lwp, *chain, q.signal_frames);
+      r.frames_error = chain ? chain->error : "no native frames were collected for this thread";
+      rows.partial = rows.partial || !r.frames_error.empty();
+    }
+    rows.threads.push_back(std::move(r));
+  }
+  return rows;
+}
+
+void WriteThreadRows(const ThreadRows& rows, const ThreadsQuery& q, JsonWriter& w) {
+  w.BeginObject();
+  w.Field("go_version", rows.go_version);
+  w.Key("threads").BeginArray();
+  for (const ThreadRow& r : rows.threads) {
     w.BeginObject();
-    w.Field("lwp", static_cast<int64_t>(ts.lwp));
+    w.Field("lwp", r.lwp);
+    auto gt = q.gdb_threads.find(r.lwp);
     w.Key("gdb_thread");
-    auto gt = q.gdb_threads.find(ts.lwp);
     if (gt != q.gdb_threads.end()) w.Int(gt->second);
     else w.Null();
-    w.Key("m");
-    if (t.m) w.Int(t.m_id);
-    else w.Null();
-    w.Field("kind", Kind(t));
-    w.Field("activity", ThreadActivity(rt, stacks, t, pc, !handlers.empty()));
-    w.Key("goroutine");
-    WriteGoid(t.curg, w);
-    w.Key("locked_goroutine");
-    WriteGoid(t.lockedg, w);
-    w.Field("in_callback", ThreadInCallback(stacks, t));
-    w.Field("cgo_calls", static_cast<int64_t>(t.ncgo));
-    WriteP(rt, t, w);
+    Optional(w, "m", r.m);
+    w.Field("kind", r.kind);
+    w.Field("activity", r.activity);
+    Optional(w, "goroutine", r.goroutine);
+    Optional(w, "locked_goroutine", r.locked_goroutine);
+    w.Field("in_callback", r.in_callback);
+    w.Field("cgo_calls", r.cgo_calls);
+    w.Key("p");
+    if (!r.p.present) {
+      w.Null();
+    } else {
+      w.BeginObject();
+      if (r.p.id) w.Field("id", *r.p.id);
+      if (r.p.status_read) w.Field("status", r.p.status);
+      if (!r.p.error.empty()) w.Field("error", r.p.error);
+      w.Field("held_as", r.p.held_as);
+      w.EndObject();
+    }
     w.Key("signal");
-    if (!handlers.empty() && handlers.front().signal) w.String(stacks.signals().Name(handlers.front().signal));
+    if (!r.signal.empty()) w.String(r.signal);
     else w.Null();
     // Each Go signal handler the thread is in, innermost first, with the
     // context it interrupted (the kernel's ucontext).
     w.Key("signal_frames").BeginArray();
-    for (const SignalFrame& sf : handlers) {
+    for (size_t i = 0; i < r.handlers.size(); ++i) {
+      const SignalFrame& sf = r.handlers[i];
       w.BeginObject();
-      w.Field("signal", stacks.signals().Name(sf.signal)).Field("ucontext", sf.ucontext);
+      w.Field("signal", r.handler_signals[i]).Field("ucontext", sf.ucontext);
       w.Key("interrupted").BeginObject();
       w.Field("rip", sf.interrupted.rip).Field("rsp", sf.interrupted.rsp).Field("rbp", sf.interrupted.rbp);
       w.EndObject();
       w.EndObject();
     }
     w.EndArray();
-    // The mask that matters is the thread's own: inside the Go handler the
-    // kernel's mask is the handler's, the interrupted one is in the ucontext.
-    std::optional<uint64_t> mask = handlers.empty() ? ts.blocked_signals : handlers.back().blocked_signals;
-    WriteSignals(stacks.signals(), mask, w);
-    if (q.with_frames) {
-      const NativeChain* chain = stacks.Chain(ts.lwp);
+    WriteNames(w, "signals_blocked", r.signals_blocked);
+    WriteNames(w, "runtime_signals_blocked", r.runtime_signals_blocked);
+    if (r.with_frames) {
       w.Key("frames");
-      if (chain) WriteFrames(stacks.stitcher().ThreadStack(ts.lwp, *chain, q.signal_frames), SIZE_MAX, w);
+      if (r.has_frames) WriteFrames(r.frames, SIZE_MAX, w);
       else w.Null();
-      std::string error = chain ? chain->error : "no native frames were collected for this thread";
-      partial = partial || !error.empty();
       w.Key("frames_error");
-      if (error.empty()) w.Null();
-      else w.String(error);
+      if (r.frames_error.empty()) w.Null();
+      else w.String(r.frames_error);
     }
     w.EndObject();
   }
   w.EndArray();
   w.Key("warnings").BeginArray();
-  for (const auto& warning : rt.target().warnings()) w.String(warning);
+  for (const auto& warning : rows.warnings) w.String(warning);
   w.EndArray();
   w.EndObject();
-  return partial;
+}
+
+bool WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q, JsonWriter& w) {
+  ThreadRows rows = BuildThreadRows(rt, stacks, q);
+  WriteThreadRows(rows, q, w);
+  return rows.partial;
 }
 
 }  // namespace cgostack

@@ -6,6 +6,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "goruntime/go_runtime.h"
 #include "report/json_writer.h"
@@ -19,6 +23,43 @@ struct ThreadsQuery {
   bool signal_frames = false;  // show the Go signal handler's frames
   std::map<int64_t, int64_t> gdb_threads;  // GDB's thread number per LWP
 };
+
+// One OS thread as the threads report and view show it: the model, built
+// once, written as JSON (WriteThreadsReport) or text (views/threads_text).
+struct ThreadRow {
+  int64_t lwp = 0;
+  std::optional<int64_t> m;
+  std::string_view kind;      // "go", "c_extra_m", "c"
+  std::string_view activity;  // ThreadActivity
+  std::optional<uint64_t> goroutine, locked_goroutine;
+  bool in_callback = false;
+  int64_t cgo_calls = 0;
+  struct P {
+    bool present = false;
+    std::optional<int64_t> id;
+    std::string status, error;
+    bool status_read = false;
+    std::string_view held_as;  // "p", or "oldp" (given up for a syscall or cgo call)
+  } p;
+  std::string signal;  // the Go signal handler it is in, if any
+  std::vector<SignalFrame> handlers;
+  std::vector<std::string> handler_signals;  // their names
+  std::optional<std::vector<std::string>> signals_blocked, runtime_signals_blocked;  // unknown in gcore cores
+  bool with_frames = false;
+  bool has_frames = false;  // native frames were collected
+  std::vector<StackFrame> frames;
+  std::string frames_error;
+};
+
+struct ThreadRows {
+  std::string go_version;
+  std::vector<ThreadRow> threads;
+  std::vector<std::string> warnings;
+  bool partial = false;  // a warning, or (with frames) a stack that stops early or is missing
+};
+
+ThreadRows BuildThreadRows(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q);
+void WriteThreadRows(const ThreadRows& rows, const ThreadsQuery& q, JsonWriter& w);
 
 // Returns whether the report is partial: a warning, or (with frames) a
 // thread whose stack stops early or is missing.

@@ -160,6 +160,9 @@ def _add_frames(add, frames, limit, lines=None):
     runs = []   # [index of the first frame, count]
     last = None
     for i, k in enumerate(keys):
+        # Issue 12 fixes: only frames at the same pc fold (distinct `??`
+        # frames never do), and every boundary is shown.
+        k = (i,) if k[4] == "boundary" else k + (frames[i].get("pc"),)
         if k == last:
             runs[-1][1] += 1
         else:

@@ -1,0 +1,68 @@
+#include "views/goroutine_set.h"
+
+#include <unordered_map>
+
+namespace cgostack::views {
+
+namespace {
+
+// Frames come from pcs, so equal pc sequences (with the line, which also
+// covers the innermost frame's lookup, and a boundary's kind) are equal
+// frame lists.
+std::string StackKey(const std::vector<StackFrame>& frames) {
+  std::string key;
+  key.reserve(frames.size() * 13);
+  for (const auto& f : frames) {
+    key.append(reinterpret_cast<const char*>(&f.pc), sizeof f.pc);
+    key.append(reinterpret_cast<const char*>(&f.line), sizeof f.line);
+    key.push_back(static_cast<char>(f.lang));
+    if (f.lang == FrameLang::kBoundary) {
+      key.append(f.function);
+      key.push_back('\0');
+      key.append(f.file);
+      key.push_back('\0');
+    }
+  }
+  return key;
+}
+
+}  // namespace
+
+std::optional<int64_t> GoroutineSet::GdbThread(const std::optional<int64_t>& lwp) const {
+  if (!lwp) return std::nullopt;
+  auto it = gdb_threads.find(*lwp);
+  return it == gdb_threads.end() ? std::nullopt : std::optional<int64_t>(it->second);
+}
+
+GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& stitch,
+                              std::map<int64_t, int64_t> gdb_threads) {
+  GoroutineSet set;
+  set.go_version = rt.BuildVersion();
+  set.with_frames = with_frames;
+  set.gdb_threads = std::move(gdb_threads);
+  GoroutineReader reader(rt);
+  GoroutineOptions opts;
+  opts.with_frames = with_frames;
+  std::unordered_map<std::string, uint32_t> index;
+  std::vector<uint64_t> order = reader.LiveInGoidOrder();
+  set.goroutines.reserve(order.size());
+  set.stack_of.reserve(order.size());
+  for (uint64_t gp : order) {
+    Goroutine g = reader.Read(gp, opts);
+    if (with_frames && stitch) stitch(&g);
+    auto [it, fresh] = index.emplace(StackKey(g.frames), static_cast<uint32_t>(set.stacks.size()));
+    if (fresh) set.stacks.push_back(std::move(g.frames));
+    std::vector<StackFrame>().swap(g.frames);
+    set.stack_of.push_back(it->second);
+    set.partial = set.partial || !g.error.empty() || (with_frames && !g.frames_error.empty());
+    set.goroutines.push_back(std::move(g));
+  }
+  set.now_ns = rt.target().MonotonicNow();
+  set.warnings = rt.target().warnings();
+  if (!reader.wait_reasons_error().empty())
+    set.warnings.push_back("wait reasons unavailable: " + reader.wait_reasons_error());
+  set.partial = set.partial || !set.warnings.empty();
+  return set;
+}
+
+}  // namespace cgostack::views

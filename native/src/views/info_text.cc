@@ -1,0 +1,110 @@
+#include "views/info_text.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "views/escape.h"
+
+namespace cgostack::views {
+
+namespace {
+
+using nlohmann::json;
+
+// A value as Python's str() shows it (the formatter this replaced).
+std::string PyStr(const json& v) {
+  if (v.is_null()) return "None";
+  if (v.is_boolean()) return v.get<bool>() ? "True" : "False";
+  if (v.is_string()) return Escaped(v.get_ref<const std::string&>());
+  return v.dump();
+}
+
+const json& Get(const json& o, const char* key) {
+  static const json kNull;
+  if (!o.is_object()) return kNull;
+  auto it = o.find(key);
+  return it == o.end() ? kNull : *it;
+}
+
+bool Truthy(const json& v) {
+  if (v.is_null()) return false;
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_string() || v.is_array() || v.is_object()) return !v.empty();
+  if (v.is_number_integer()) return v.get<int64_t>() != 0;
+  return true;
+}
+
+}  // namespace
+
+std::string RenderInfo(const json& info) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  const json& cgo = Get(info, "cgo");
+  std::string cgo_text = cgo.is_boolean() ? (cgo.get<bool>() ? "cgo enabled" : "cgo disabled") : "cgo unknown";
+  // A damaged core can leave any section null (its warning says why).
+  const json& version = Get(info, "go_version");
+  rows.push_back({"Go version", (Truthy(version) ? PyStr(version) : "?") + " (" + cgo_text + ")"});
+  const json& t = Get(info, "target");
+  if (Get(t, "kind") == "core")
+    rows.push_back({"Target", "core " + PyStr(Get(t, "core")) + " of " + PyStr(Get(t, "executable")) + " (pid " +
+                                  PyStr(Get(t, "pid")) + ")"});
+  else
+    rows.push_back({"Target", "live process " + PyStr(Get(t, "pid")) + " (" + PyStr(Get(t, "executable")) + ")"});
+  if (Truthy(Get(t, "go_library"))) rows.push_back({"Go runtime", "in shared library " + PyStr(Get(t, "go_library"))});
+  std::vector<std::pair<std::string, int64_t>> by_status;
+  if (Get(info, "goroutines_by_status").is_object())
+    for (const auto& [s, n] : Get(info, "goroutines_by_status").items()) by_status.push_back({s, n.get<int64_t>()});
+  std::stable_sort(by_status.begin(), by_status.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string detail;
+  for (const auto& [s, n] : by_status) detail += (detail.empty() ? "" : ", ") + std::to_string(n) + " " + Escaped(s);
+  const json& count = Get(info, "goroutines");
+  rows.push_back({"Goroutines", (count.is_null() ? "unknown" : PyStr(count)) + (detail.empty() ? "" : " (" + detail + ")")});
+  rows.push_back({"OS threads", info.contains("threads") ? PyStr(info["threads"]) : "0"});
+  rows.push_back({"Ms", Get(info, "ms").is_null() ? "unknown" : PyStr(Get(info, "ms"))});
+  const json& ncpu = Get(info, "ncpu");
+  rows.push_back({"GOMAXPROCS", PyStr(Get(info, "gomaxprocs")) + (ncpu.is_null() ? "" : " (" + PyStr(ncpu) + " CPUs)")});
+  std::string ps;
+  if (Get(info, "ps").is_array()) {
+    for (const auto& p : Get(info, "ps")) {
+      std::string one;
+      if (p.contains("error")) {
+        one = "P? unreadable";
+      } else {
+        one = "P" + PyStr(Get(p, "id")) + " " + PyStr(Get(p, "status"));
+        if (!Get(p, "m").is_null()) one += " on M" + PyStr(Get(p, "m"));
+      }
+      ps += (ps.empty() ? "" : ", ") + one;
+    }
+  }
+  rows.push_back({"Ps", ps.empty() ? "none" : ps});
+  const json& bi = Get(info, "build_info");
+  if (Truthy(bi)) {
+    const json& s = Get(bi, "settings");
+    std::string keep;
+    for (const char* k : {"CGO_ENABLED", "-ldflags", "-buildmode", "GOAMD64", "-race"})
+      if (s.is_object() && s.contains(k)) keep += (keep.empty() ? "" : " ") + std::string(k) + "=" + PyStr(s[k]);
+    rows.push_back({"Build", PyStr(Get(bi, "path")) + " (module " + PyStr(Get(bi, "main_module")) + ")" +
+                                 (keep.empty() ? "" : "; " + keep)});
+  }
+  const json& g = Get(info, "godebug");
+  std::string knobs;
+  if (g.is_object()) {
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : g.items())
+      if (k != "env") keys.push_back(k);
+    std::sort(keys.begin(), keys.end());
+    for (const auto& k : keys) knobs += (knobs.empty() ? "" : " ") + Escaped(k) + "=" + PyStr(g[k]);
+  }
+  rows.push_back({"GODEBUG", (Get(g, "env").is_null() ? std::string("(unset)") : PyStr(Get(g, "env"))) + "; " + knobs});
+  const json& tb = Get(info, "gotraceback");
+  rows.push_back({"GOTRACEBACK", tb.is_null() ? "(unset)" : PyStr(tb)});
+  size_t width = 0;
+  for (const auto& r : rows) width = std::max(width, r.first.size());
+  std::string text;
+  for (const auto& [k, v] : rows) text += k + std::string(width - k.size(), ' ') + "  " + v + "\n";
+  if (Get(info, "warnings").is_array())
+    for (const auto& w : Get(info, "warnings")) text += "warning: " + PyStr(w) + "\n";
+  return text;
+}
+
+}  // namespace cgostack::views
