@@ -116,7 +116,12 @@ Example:
 
     def _go(self, arg):
         args = self.parser.parse(arg)
-        data = json.loads(target.session().info_json())
+        s = target.session()
+        if target.describe()[0] == "core":
+            # The crash record names the faulting frame: C frames from GDB.
+            from . import native_frames
+            native_frames.hand_over(s)
+        data = json.loads(s.info_json())
         views.show_info(args, data, gdb.write)
 
 

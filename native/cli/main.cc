@@ -73,6 +73,7 @@ std::string OutputPath(const Args& a) {
 
 Outcome Info(Context& c) {
   Outcome o;
+  if (c.session.target().is_core()) c.unwind();  // the crash record's frames
   std::string json = c.session.InfoJson();
   o.partial = !nlohmann::json::parse(json).value("warnings", nlohmann::json::array()).empty();
   if (c.args.Has("--json")) {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "error.h"
+#include "report/crash_report.h"
 #include "report/info_report.h"
 #include "locks/lock_graph.h"
 #include "report/threads_report.h"
@@ -25,7 +26,18 @@ std::unique_ptr<Session> Session::OpenLive(const std::string& exe, int pid) {
   return std::unique_ptr<Session>(new Session(Target::OpenLive(exe, pid)));
 }
 
-std::string Session::InfoJson() { return InfoReportJson(*runtime_); }
+std::string Session::InfoJson() {
+  nlohmann::json out = BuildInfoReport(*runtime_);
+  // Why the process stopped (a core only); a damaged core loses this
+  // section, not the report.
+  out["crash"] = nullptr;
+  try {
+    out["crash"] = CrashJson(*runtime_, stacks());
+  } catch (const Error& e) {
+    out["warnings"].push_back(std::string("crash: ") + e.what());
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace cgostack
 
