@@ -266,6 +266,8 @@ class _StackRenderer:
             out.append(INDENT + "error: " + err)
         if self.limit == 0:  # headers only (an unreadable goroutine keeps its error)
             return
+        if g.get("crash"):
+            out.append(INDENT + "crashed here: " + g["crash"])
         out.extend(self.block(g.get("frames") or ()))
         ferr = g.get("frames_error")
         if ferr:
@@ -382,6 +384,8 @@ def render_list(data, sel, frame_limit=LIST_FRAMES, runtime_frames=False):
             add(header(g, now))
         if err:
             add(INDENT + "error: " + err)
+        if g.get("crash"):
+            add(INDENT + "crashed here: " + g["crash"])
         if frames:
             extend(block(frames))
         if ferr:

@@ -86,7 +86,21 @@ ThreadStacks& Session::stacks() {
   return *stacks_;
 }
 
-std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::string& output_path) {
+std::optional<CrashRecord> Session::Crash() {
+  if (!target_->is_core()) return std::nullopt;
+  try {
+    return FindCrash(*runtime_, stacks());
+  } catch (const Error&) {
+    return std::nullopt;  // cgo-info says why
+  }
+}
+
+std::string Session::GoroutinesJson(const GoroutineQuery& given, const std::string& output_path) {
+  GoroutineQuery query = given;
+  if (auto crash = Crash()) {
+    query.crash_goid = crash->goid;
+    query.crash = CrashSummary(*crash, stacks().signals());
+  }
   StitchFn stitch;
   if (stacks_ && stacks_->has_chains()) stitch = [this](Goroutine* g) { stacks_->StitchGoroutine(g); };
   return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
@@ -98,7 +112,12 @@ std::string Session::LockGraphJson(const std::string& output_path, size_t max_wa
   return JsonTo(output_path, [&](JsonWriter& w) { WriteLockGraph(graph, w, max_waiters); });
 }
 
-std::string Session::ThreadsJson(const ThreadsQuery& query, const std::string& output_path) {
+std::string Session::ThreadsJson(const ThreadsQuery& given, const std::string& output_path) {
+  ThreadsQuery query = given;
+  if (auto crash = Crash()) {
+    query.crash_lwp = crash->lwp;
+    query.crash = CrashSummary(*crash, stacks().signals());
+  }
   return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteThreadsReport(*runtime_, stacks(), query, w); });
 }
 

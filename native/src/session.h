@@ -9,6 +9,7 @@
 #include "report/goroutine_query.h"
 #include "target/target.h"
 #include "stacks/thread_stacks.h"
+#include "report/crash_report.h"
 #include "report/threads_report.h"
 
 namespace cgostack {
@@ -45,6 +46,8 @@ class Session {
 
  private:
   explicit Session(std::unique_ptr<Target> target);
+  // The crash record of a core (crash_report.h); nullopt when live.
+  std::optional<CrashRecord> Crash();
   std::unique_ptr<Target> target_;
   std::unique_ptr<GoRuntime> runtime_;
   std::unique_ptr<ThreadStacks> stacks_;

@@ -5,6 +5,7 @@
 #include "goruntime/crash_facts.h"
 #include "report/goroutines_report.h"
 #include "report/json_writer.h"
+#include "error.h"
 #include "stacks/signal_frame.h"
 
 namespace cgostack {
@@ -107,6 +108,36 @@ json FrameJson(const StackFrame& f) {
   return j;
 }
 
+// The fault a runtime.sigpanic frame on the thread's stack stands for.
+std::optional<CrashSignal> SigpanicSignal(GoRuntime& rt, ThreadStacks& stacks, const ThreadState& ts) {
+  const NativeChain* chain = stacks.Chain(ts.lwp);
+  if (!chain) return std::nullopt;
+  const GoPclntab& tab = rt.Pclntab();
+  bool sigpanic = false;
+  for (const NativeFrame& f : chain->frames)
+    if (auto fn = tab.FindFunc(f.pc ? f.pc - 1 : 0))
+      if (tab.FuncName(*fn) == "runtime.sigpanic") sigpanic = true;
+  if (!sigpanic) return std::nullopt;
+  const ThreadContext& tc = stacks.contexts().Of(ts.lwp);
+  for (uint64_t gp : {tc.g0.address, tc.curg.address}) {
+    if (!gp) continue;
+    try {
+      int sig = static_cast<int>(rt.ReadField("runtime.g", gp, "sig"));
+      if (sig <= 0 || sig > 64) continue;
+      CrashSignal c;
+      c.signo = sig;
+      c.code = static_cast<int>(static_cast<int64_t>(rt.ReadField("runtime.g", gp, "sigcode0")));
+      c.fault = c.code > 0 && IsFaultSignal(sig);
+      if (c.fault) c.fault_address = rt.ReadField("runtime.g", gp, "sigcode1");
+      c.handled = true;
+      c.sigpanic_pc = rt.ReadField("runtime.g", gp, "sigpc");
+      return c;
+    } catch (const Error&) {
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string SignalCodeName(int signo, int code) {
@@ -138,6 +169,11 @@ std::optional<CrashRecord> FindCrash(GoRuntime& rt, ThreadStacks& stacks) {
     if (ts.has_registers) handlers = CrossGoSignalFrames(rt.Pclntab(), target.memory(), ts.regs);
     for (const auto& sf : handlers)
       if (sf.signal) r.chain.push_back(FromHandler(sf, own));
+    // Before Go 1.21 the handler turns a fault in C into a call of
+    // runtime.sigpanic on the system stack and returns: no handler frame
+    // is left, but sighandler saved the siginfo in the g it ran on
+    // (g.sig, g.sigcode0/1, g.sigpc; runtime/signal_unix.go, sigpanic).
+    if (auto sp = SigpanicSignal(rt, stacks, ts)) r.chain.push_back(*sp);
     if (r.chain.empty()) continue;
     int rank = Rank(r.chain.back(), own);
     bool dumping = siginfo && siginfo->lwp == ts.lwp;
@@ -156,7 +192,8 @@ std::optional<CrashRecord> FindCrash(GoRuntime& rt, ThreadStacks& stacks) {
   }
   const CrashSignal& cause = c.chain.back();
   std::optional<uint64_t> interrupted_pc;
-  if (cause.handled && !best_handlers.empty()) interrupted_pc = best_handlers.back().interrupted.rip;
+  if (cause.sigpanic_pc) interrupted_pc = cause.sigpanic_pc;
+  else if (cause.handled && !best_handlers.empty()) interrupted_pc = best_handlers.back().interrupted.rip;
   const GoPclntab& tab = rt.Pclntab();
   if (interrupted_pc) c.in_c = !tab.FindFunc(*interrupted_pc).has_value();
 
@@ -165,7 +202,9 @@ std::optional<CrashRecord> FindCrash(GoRuntime& rt, ThreadStacks& stacks) {
     size_t from = 0;
     if (cause.handled)
       for (size_t i = 0; i < all.size(); ++i)
-        if (all[i].lang == FrameLang::kBoundary && all[i].function == "signal") from = i + 1;
+        if (all[i].lang == FrameLang::kBoundary &&
+            (all[i].function == "signal" || (cause.sigpanic_pc && all[i].function == "sigpanic")))
+          from = i + 1;
     for (size_t i = from; i < all.size() && c.frames.size() < kCrashFrames; ++i) c.frames.push_back(all[i]);
     // A fault is blamed on the instruction; an abort, a raise or a Go
     // panic/throw on the first frame outside the C library's abort path and
@@ -177,6 +216,24 @@ std::optional<CrashRecord> FindCrash(GoRuntime& rt, ThreadStacks& stacks) {
         continue;
       c.frame = i;
       break;
+    }
+    if (!c.frame && c.g) {
+      // The thread's stack stops early (a switch the unwinder cannot
+      // cross): the goroutine's own stack, stitched, says where it was.
+      GoroutineReader reader(rt);
+      GoroutineOptions opts;
+      opts.with_frames = true;
+      Goroutine g = reader.Read(c.g, opts);
+      stacks.StitchGoroutine(&g);
+      c.frames.clear();
+      for (size_t i = 0; i < g.frames.size() && c.frames.size() < kCrashFrames; ++i) c.frames.push_back(g.frames[i]);
+      for (size_t i = 0; i < c.frames.size() && !c.frame; ++i) {
+        const StackFrame& f = c.frames[i];
+        if (f.lang == FrameLang::kBoundary || (f.lang == FrameLang::kC && InCLibrary(f.object)) ||
+            (f.lang == FrameLang::kGo && InGoRuntime(f)))
+          continue;
+        c.frame = i;
+      }
     }
     if (!cause.handled && c.frame) c.in_c = c.frames[*c.frame].lang == FrameLang::kC;
     if (!chain->error.empty()) c.frames_error = chain->error;

@@ -28,6 +28,7 @@ struct CrashSignal {
   bool fault = false;      // the kernel raised it for an instruction (si_code > 0)
   bool requested = false;  // another process sent it
   bool handled = false;    // a Go signal-handler frame for it is on the stack
+  uint64_t sigpanic_pc = 0;  // Go < 1.21: turned into runtime.sigpanic; the faulting pc (g.sigpc)
 };
 
 struct CrashRecord {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct GoroutineQuery {
   bool rows = false;
   // GDB's thread number per LWP, so the JSON can name the thread to select.
   std::map<int64_t, int64_t> gdb_threads;
+  // The goroutine a core's process crashed on and the crash summary
+  // (crash_report.h), written as its "crash" field; others get null.
+  std::optional<uint64_t> crash_goid;
+  std::string crash;
 };
 
 }  // namespace cgostack

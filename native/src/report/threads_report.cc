@@ -110,6 +110,9 @@ bool WriteThreadsReport(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery&
     if (tr.known) pc = tr.regs.rip;
     w.BeginObject();
     w.Field("lwp", static_cast<int64_t>(ts.lwp));
+    w.Key("crash");
+    if (q.crash_lwp && ts.lwp == q.crash_lwp) w.String(q.crash);
+    else w.Null();
     w.Key("gdb_thread");
     auto gt = q.gdb_threads.find(ts.lwp);
     if (gt != q.gdb_threads.end()) w.Int(gt->second);

@@ -18,6 +18,10 @@ struct ThreadsQuery {
   bool with_frames = true;
   bool signal_frames = false;  // show the Go signal handler's frames
   std::map<int64_t, int64_t> gdb_threads;  // GDB's thread number per LWP
+  // The thread a core's process crashed on and the crash summary
+  // (crash_report.h), written as its "crash" field; others get null.
+  int crash_lwp = 0;
+  std::string crash;
 };
 
 // Returns whether the report is partial: a warning, or (with frames) a
