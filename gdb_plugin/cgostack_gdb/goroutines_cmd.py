@@ -24,21 +24,28 @@ def _session(with_frames):
     return s
 
 
-def _fetch_rows(with_frames):
+def _all_frames(on):
+    """--frames all: every Go frame of deep stacks (the backend keeps the
+    first and last 50 otherwise)."""
+    return {"all_frames": True} if on else {}
+
+
+def _fetch_rows(with_frames, all_frames=False):
     """The backend's goroutine report in its compact form: goroutines as
     rows of values named by "columns", each distinct stack once in
     "stacks" (goroutines refer to it by index).  Decoding 100,000 rows costs
     a quarter of decoding 100,000 objects."""
     return json.loads(_session(with_frames).goroutines_json(
-        with_frames=with_frames, stack_table=True, rows=True, gdb_threads=_gdb_threads()))
+        with_frames=with_frames, stack_table=True, rows=True, gdb_threads=_gdb_threads(),
+        **_all_frames(all_frames)))
 
 
-def _report(with_frames=True):
+def _report(with_frames=True, all_frames=False):
     """The backend's goroutine report as dicts (views.decode_report), each
     goroutine with `gdb_thread` and `locked_gdb_thread` (GDB's numbers for
     its LWPs, null when GDB has no such thread) and its `frames`.  Without
     frames the backend skips unwinding."""
-    return views.decode_report(_fetch_rows(with_frames))
+    return views.decode_report(_fetch_rows(with_frames, all_frames))
 
 
 def _write_all_json(args, frame_limit):
@@ -48,7 +55,7 @@ def _write_all_json(args, frame_limit):
     round trip through Python objects would take many seconds)."""
     out = _session(frame_limit != 0).goroutines_json(
         with_frames=frame_limit != 0, max_frames=-1 if frame_limit is None else frame_limit,
-        gdb_threads=_gdb_threads(), output=args.output or "")
+        gdb_threads=_gdb_threads(), output=args.output or "", **_all_frames(args.frames == "all"))
     if args.output:
         gdb.write("cgostack: wrote %s\n" % args.output)
     else:
@@ -130,7 +137,7 @@ Examples:
             data = target.session().goroutine_rows(fields=list(goroutines_text.HEADER_FIELDS),
                                                    gdb_threads=_gdb_threads())
         else:
-            data = _report(with_frames=plan.with_frames)
+            data = _report(with_frames=plan.with_frames, all_frames=args.frames == "all")
         views.show_goroutines(args, plan, data, gdb.write)
 
 
@@ -165,7 +172,7 @@ Examples:
         if len(args.goids) != 1:
             raise options.UsageError("cgo-goroutine: give exactly one GOID "
                                      "(see `help cgo-goroutine`)")
-        views.show_one(args, _report(), args.goids[0], gdb.write)
+        views.show_one(args, _report(all_frames=getattr(args, "frames", None) == "all"), args.goids[0], gdb.write)
 
 
 def register():

@@ -138,6 +138,8 @@ def boundary_line(f):
         if f.get("hidden_frames"):
             text += " (%d handler frames hidden; --signal-frames shows them)" % f["hidden_frames"]
         text += "; the interrupted code below"
+    elif kind == "elided":
+        text = "...%d frames elided... (--frames all shows them)" % f.get("elided", 0)
     else:
         text = _BOUNDARIES.get(kind, kind or "stack switch")
     return "%s---- %s ----" % (INDENT, text)

@@ -14,6 +14,9 @@ namespace cgostack {
 struct GoroutineQuery {
   bool with_frames = true;
   size_t max_frames = SIZE_MAX;  // frames written per goroutine
+  // Read every Go frame (--frames all); else a deep stack keeps its first
+  // and last 50 with an elided boundary between (GoroutineOptions).
+  bool all_frames = false;
   // Write each distinct stack once under "stacks" and give goroutines a
   // "stack" index instead of "frames".  For the plugin: 100,000 goroutines
   // blocked in a few dozen places then cost a few dozen frame lists.
