@@ -97,7 +97,7 @@ std::optional<CrashRecord> Session::Crash() {
 
 std::string Session::GoroutinesJson(const GoroutineQuery& given, const std::string& output_path) {
   GoroutineQuery query = given;
-  if (auto crash = Crash()) {
+  if (auto crash = Crash(); crash && !crash->chain.back().requested) {
     query.crash_goid = crash->goid;
     query.crash = CrashSummary(*crash, stacks().signals());
   }
@@ -114,7 +114,7 @@ std::string Session::LockGraphJson(const std::string& output_path, size_t max_wa
 
 std::string Session::ThreadsJson(const ThreadsQuery& given, const std::string& output_path) {
   ThreadsQuery query = given;
-  if (auto crash = Crash()) {
+  if (auto crash = Crash(); crash && !crash->chain.back().requested) {
     query.crash_lwp = crash->lwp;
     query.crash = CrashSummary(*crash, stacks().signals());
   }
