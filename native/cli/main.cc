@@ -107,6 +107,7 @@ Outcome Goroutines(Context& c) {
   if (with_frames) c.unwind();
   GoroutineQuery q;
   q.with_frames = with_frames;
+  q.all_frames = a.Last("--frames") == "all";  // every Go frame of deep stacks
   Outcome o;
   if (a.Has("--json") && !filtered) {
     // Every goroutine, written by the backend straight to the file or the
