@@ -31,10 +31,12 @@ std::string Session::InfoJson() {
   // Why the process stopped (a core only); a damaged core loses this
   // section, not the report.
   out["crash"] = nullptr;
-  try {
-    out["crash"] = CrashJson(*runtime_, stacks());
-  } catch (const Error& e) {
-    out["warnings"].push_back(std::string("crash: ") + e.what());
+  if (target_->is_core()) {
+    try {
+      out["crash"] = CrashJson(*runtime_, stacks());
+    } catch (const Error& e) {
+      out["warnings"].push_back(std::string("crash: ") + e.what());
+    }
   }
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
