@@ -26,7 +26,8 @@ def _crash_rows(c):
                                                         if f.get("file") else ""))))
     for key, label in (("panic", "Panic"), ("fatal_error", "Fatal error"), ("abort_message", "Abort message")):
         if c.get(key) is not None:
-            extra = " (%s)" % c["panic_type"] if key == "panic" and c.get("panic_type") != c["panic"] else ""
+            extra = (" (%s)" % c["panic_type"] if key == "panic" and c.get("panic_type")
+                     and c["panic_type"] != c["panic"] else "")
             rows.append((label, _printable(c[key] + extra)))
     return rows
 
