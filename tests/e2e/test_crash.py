@@ -67,6 +67,9 @@ class CrashMixin:
         rc, out, err = gdbrun.gdb(["cgo-info"], self.core["binary"], self.core["core"])
         self.assertIn("Crash ", out)
         self.assertIn(self.crash["summary"], out)
+        for key, label in (("panic", "Panic"), ("fatal_error", "Fatal error"), ("abort_message", "Abort message")):
+            if self.crash[key] is not None:
+                self.assertRegex(out, r"(?m)^%s +%s$" % (label, re.escape(self.crash[key])))
         self.assertNotIn("Traceback", out + err)
 
     def test_lockgraph_says_crashed_not_all_blocked(self):
