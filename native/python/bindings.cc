@@ -266,9 +266,10 @@ PYBIND11_MODULE(_cgostack, m) {
       .def(
           "goroutines_json",
           [](cgostack::Session& s, bool with_frames, int64_t max_frames, bool stack_table, bool rows,
-             std::map<int64_t, int64_t> gdb_threads, const std::string& output) {
+             std::map<int64_t, int64_t> gdb_threads, const std::string& output, bool all_frames) {
             cgostack::GoroutineQuery q;
             q.with_frames = with_frames;
+            q.all_frames = all_frames;
             q.max_frames = max_frames < 0 ? SIZE_MAX : static_cast<size_t>(max_frames);
             q.stack_table = stack_table;
             q.rows = rows;
@@ -278,7 +279,9 @@ PYBIND11_MODULE(_cgostack, m) {
           },
           py::arg("with_frames") = true, py::arg("max_frames") = -1, py::arg("stack_table") = false,
           py::arg("rows") = false, py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
-          "cgo-goroutines as a JSON string (or written to `output`, returning \"\").");
+          py::arg("all_frames") = false,
+          "cgo-goroutines as a JSON string (or written to `output`, returning \"\").  A stack deeper than 100 "
+          "Go frames keeps its first and last 50 unless `all_frames`.");
 
   m.def(
       "help_text",

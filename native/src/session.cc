@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "error.h"
+#include "report/crash_report.h"
 #include "report/info_report.h"
 #include "locks/lock_graph.h"
 #include "report/threads_report.h"
@@ -30,7 +31,24 @@ std::unique_ptr<Session> Session::OpenLive(const std::string& exe, int pid) {
   return s;
 }
 
-std::string Session::InfoJson() { return InfoReportJson(*runtime_); }
+std::string Session::InfoJson() {
+  return InfoReport().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json Session::InfoReport() {
+  nlohmann::json out = BuildInfoReport(*runtime_);
+  // Why the process stopped (a core only); a damaged core loses this
+  // section, not the report.
+  out["crash"] = nullptr;
+  if (target_->is_core()) {
+    try {
+      out["crash"] = CrashJson(*runtime_, stacks());
+    } catch (const Error& e) {
+      out["warnings"].push_back(std::string("crash: ") + e.what());
+    }
+  }
+  return out;
+}
 
 }  // namespace cgostack
 
@@ -80,7 +98,32 @@ ThreadStacks& Session::stacks() {
   return *stacks_;
 }
 
-std::string Session::GoroutinesJson(const GoroutineQuery& query, const std::string& output_path) {
+std::optional<CrashRecord> Session::Crash() {
+  if (!target_->is_core()) return std::nullopt;
+  try {
+    return FindCrash(*runtime_, stacks());
+  } catch (const Error&) {
+    return std::nullopt;  // cgo-info says why
+  }
+}
+
+void Session::MarkCrash(GoroutineQuery& query) {
+  if (auto crash = Crash(); crash && !crash->chain.back().requested) {
+    query.crash_goid = crash->goid;
+    query.crash = CrashSummary(*crash, stacks().signals());
+  }
+}
+
+void Session::MarkCrash(ThreadsQuery& query) {
+  if (auto crash = Crash(); crash && !crash->chain.back().requested) {
+    query.crash_lwp = crash->lwp;
+    query.crash = CrashSummary(*crash, stacks().signals());
+  }
+}
+
+std::string Session::GoroutinesJson(const GoroutineQuery& given, const std::string& output_path) {
+  GoroutineQuery query = given;
+  MarkCrash(query);
   StitchFn stitch;
   if (stacks_ && stacks_->has_chains()) stitch = [this](Goroutine* g) { stacks_->StitchGoroutine(g); };
   return JsonTo(output_path, inputs_, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
@@ -92,7 +135,9 @@ std::string Session::LockGraphJson(const std::string& output_path, size_t max_wa
   return JsonTo(output_path, inputs_, [&](JsonWriter& w) { WriteLockGraph(graph, w, max_waiters); });
 }
 
-std::string Session::ThreadsJson(const ThreadsQuery& query, const std::string& output_path) {
+std::string Session::ThreadsJson(const ThreadsQuery& given, const std::string& output_path) {
+  ThreadsQuery query = given;
+  MarkCrash(query);
   return JsonTo(output_path, inputs_, [&](JsonWriter& w) { last_report_partial_ = WriteThreadsReport(*runtime_, stacks(), query, w); });
 }
 

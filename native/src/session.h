@@ -10,6 +10,7 @@
 #include "report/goroutine_query.h"
 #include "target/target.h"
 #include "stacks/thread_stacks.h"
+#include "report/crash_report.h"
 #include "report/threads_report.h"
 
 namespace cgostack {
@@ -28,6 +29,12 @@ class Session {
   // that file (100,000 stacks are hundreds of megabytes; "-" is standard
   // output) and "" is returned.
   std::string GoroutinesJson(const GoroutineQuery& query, const std::string& output_path);
+  // The crashing goroutine or thread of a core marked in `query` (its
+  // "crash" field), unless the signal was sent from outside.
+  void MarkCrash(GoroutineQuery& query);
+  void MarkCrash(ThreadsQuery& query);
+  // `cgo-info`'s model, with the crash record of a core.
+  nlohmann::json InfoReport();
   // `cgo-threads` as JSON (to `output_path` as for GoroutinesJson).
   std::string ThreadsJson(const ThreadsQuery& query, const std::string& output_path);
 
@@ -50,6 +57,8 @@ class Session {
 
  private:
   explicit Session(std::unique_ptr<Target> target);
+  // The crash record of a core (crash_report.h); nullopt when live.
+  std::optional<CrashRecord> Crash();
   std::unique_ptr<Target> target_;
   std::unique_ptr<GoRuntime> runtime_;
   std::unique_ptr<ThreadStacks> stacks_;

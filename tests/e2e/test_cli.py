@@ -133,6 +133,11 @@ class CliMatchesGdbTest(unittest.TestCase):
                 self.assertIn(rc, (0, 2), err)
                 self.assertEqual(err, "")
                 got = without_gdb_threads(json.loads(out))
+                if name == "info" and got.get("crash") and want.get("crash"):
+                    # Where GDB repeats a bad frame libdwfl stops with an
+                    # error (the tolerated difference, see the module doc).
+                    got["crash"].pop("frames_error")
+                    want["crash"].pop("frames_error")
                 self.assert_same_report("%s %s" % (fixture, name), got, want, exact)
             for name, words in (("goroutines_text", ["goroutines", "--group"]),
                                 ("threads_text", ["threads"]), ("lockgraph_text", ["lockgraph"]))[:None if exact else 0]:

@@ -49,6 +49,8 @@ void VisitGoroutineFields(const Goroutine& g, const GoroutineQuery& q, size_t st
   out.Labels("labels", g.labels);
   out.RareText("labels_error", g.labels_error);
   out.Put("system", g.system);
+  static const std::string kNotCrashed;
+  out.Text("crash", q.crash_goid && *q.crash_goid == g.goid ? q.crash : kNotCrashed);
   if (q.with_frames) {
     if (q.stack_table) out.Put("stack", static_cast<uint64_t>(stack));
     else out.Frames("frames", stack);

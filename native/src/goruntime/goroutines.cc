@@ -188,7 +188,7 @@ void GoroutineReader::ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, cons
   g->start = start.function;
   g->system = start.system;
   if (labels_) ReadLabels(Get(buf, *labels_), g);
-  if (opts.with_frames) Unwind(buf, g, opts.max_frames);
+  if (opts.with_frames) Unwind(buf, g, opts.all_frames ? SIZE_MAX : opts.head_frames, opts.all_frames ? 0 : opts.tail_frames);
 }
 
 const GoroutineReader::Creator& GoroutineReader::CreatorAt(uint64_t gopc) {
@@ -283,7 +283,7 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
   return false;
 }
 
-void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames) {
+void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames, size_t keep_tail) {
   UnwindStart start;
   // runtime/traceback.go traceback1 (1.19-1.27): a goroutine in a syscall or
   // cgo call is traced from g.syscallpc/syscallsp, saved by entersyscall;
@@ -301,7 +301,7 @@ void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size
     g->frames_error = "no saved pc";
     return;
   }
-  UnwindResult r = unwinder_.Unwind(start, Get(buf, stack_lo_), Get(buf, stack_hi_), max_frames);
+  UnwindResult r = unwinder_.Unwind(start, Get(buf, stack_lo_), Get(buf, stack_hi_), max_frames, keep_tail);
   g->frames = std::move(r.frames);
   if (!r.error.empty()) g->frames_error = r.error;
   else if (r.truncated) g->frames_error = "stopped after " + std::to_string(max_frames) + " frames";

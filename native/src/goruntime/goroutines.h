@@ -46,7 +46,11 @@ struct Goroutine {
 
 struct GoroutineOptions {
   bool with_frames = true;
-  size_t max_frames = 1024;
+  // Go frames kept: the first head_frames and the last tail_frames with an
+  // elided boundary between them (go_unwind.h), as the runtime's own
+  // traceback; all_frames keeps every one.
+  size_t head_frames = 50, tail_frames = 50;
+  bool all_frames = false;
   // Called on every goroutine ReadAll returns, as soon as it is read.
   std::function<void(Goroutine*)> each;
 };
@@ -73,7 +77,7 @@ class GoroutineReader {
     std::optional<int64_t> lwp;
   };
   void ReadOne(uint64_t gp, const std::vector<uint8_t>& buf, const GoroutineOptions& opts, Goroutine* g);
-  void Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames);
+  void Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames, size_t keep_tail);
   // Where a running goroutine's frames start; false (with g->frames_error) if unknown.
   bool StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start);
   std::optional<MInfo> ReadM(uint64_t mp);

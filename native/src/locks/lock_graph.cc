@@ -2,6 +2,12 @@
 #include "locks/waiter_groups.h"
 
 #include <algorithm>
+#include <cstring>
+
+#include "error.h"
+#include "report/crash_report.h"
+
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -36,6 +42,11 @@ std::string_view UserFunction(const Goroutine& g) {
   }
   return g.start;
 }
+
+struct PollInC {
+  std::string c_function;  // the program's C function that sleeps
+  std::string sleep;       // the C library call it sleeps in (usleep, poll, ...)
+};
 
 class Builder {
  public:
@@ -384,6 +395,11 @@ class Builder {
   }
 
   void Diagnose();
+  // Whether anything can still move (progress_diagnosis.cc's part of the
+  // graph): crashed, polls_in_c, all_blocked.
+  void DiagnoseProgress();
+  std::optional<PollInC> PollingIn(const GraphNode& thread);
+  std::vector<std::string> WaitersOf(const std::string& node);
 
   // The target's glibc layouts, found the first time a thread's wait needs
   // them (most Go programs never block in pthread code).
@@ -504,21 +520,156 @@ void Builder::Diagnose() {
         "SIGURG/SIGPROF in threads that run Go",
         {n.id}});
   }
+  DiagnoseProgress();
+}
+
+// ---- Progress: crashed, polls_in_c, all_blocked --------------------------
+
+// A thread asleep with a timeout in C code of the program (not the Go
+// runtime's): it will wake and look again, so it is not blocked, but if it
+// waits for something only a goroutine blocked on it can do, it never ends.
+std::optional<PollInC> Builder::PollingIn(const GraphNode& thread) {
+  if (thread.activity != "cgo_call" && thread.activity != "in_c") return std::nullopt;
+  const NativeChain* chain = stacks_.Chain(static_cast<int>(std::stoll(thread.id.substr(1))));
+  if (!chain) return std::nullopt;
+  PollInC p;
+  // Below the Go signal handler, if the thread is in it (cores).
+  const GoPclntab& tab = rt_.Pclntab();
+  size_t start = 0;
+  for (size_t i = 0; i < chain->frames.size(); ++i)
+    if (auto fn = tab.FindFunc(chain->frames[i].pc ? chain->frames[i].pc - 1 : 0))
+      if (tab.FuncName(*fn) == "runtime.sigtramp" || tab.FuncName(*fn) == "runtime.cgoSigtramp") start = i + 1;
+  for (size_t i = start; i < chain->frames.size(); ++i) {
+    const NativeFrame& f = chain->frames[i];
+    if (tab.FindFunc(f.pc ? f.pc - 1 : 0)) return std::nullopt;  // reached Go first
+    std::string_view base = std::string_view(f.object).substr(f.object.rfind('/') + 1);
+    bool libc = base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0;
+    if (libc) {
+      std::string_view name = f.function;
+      while (!name.empty() && name.front() == '_') name.remove_prefix(1);
+      if (name.rfind("GI_", 0) == 0) name.remove_prefix(3);
+      while (!name.empty() && name.front() == '_') name.remove_prefix(1);
+      for (const char* s : {"usleep", "nanosleep", "clock_nanosleep", "sleep", "poll", "ppoll", "select",
+                            "pselect", "epoll_wait", "epoll_pwait"})
+        if (name == s || (name.rfind(s, 0) == 0 && name.size() > std::strlen(s) && name[std::strlen(s)] == '_'))
+          p.sleep = s;  // the outermost: the call the program made
+      continue;
+    }
+    if (p.sleep.empty()) return std::nullopt;
+    p.c_function = f.function.empty() ? "??" : f.function;
+    return p;
+  }
+  return std::nullopt;
+}
+
+// Goroutines that wait, directly or through the graph, for `node`.
+std::vector<std::string> Builder::WaitersOf(const std::string& node) {
+  std::multimap<std::string, std::string> into;
+  for (const GraphEdge& e : graph_.edges) into.emplace(e.to, e.from);
+  std::set<std::string> seen{node};
+  std::vector<std::string> todo{node}, out;
+  while (!todo.empty()) {
+    std::string n = todo.back();
+    todo.pop_back();
+    auto r = into.equal_range(n);
+    for (auto it = r.first; it != r.second; ++it)
+      if (seen.insert(it->second).second) {
+        todo.push_back(it->second);
+        if (Node(it->second).kind == "goroutine") out.push_back(it->second);
+      }
+  }
+  return out;
+}
+
+void Builder::DiagnoseProgress() {
+  // A crash core is the state at the crash, not a hang.  A dump someone
+  // asked for (SIGQUIT from another process) is a snapshot of a live one.
+  std::optional<CrashRecord> crash;
+  try {
+    crash = FindCrash(rt_, stacks_);
+  } catch (const Error&) {
+  }
+  bool crashed = crash && !crash->chain.back().requested;
+  if (crashed)
+    graph_.diagnoses.push_back(Diagnosis{
+        "crashed",
+        "the process crashed (" + CrashSummary(*crash, stacks_.signals()) +
+            "): this is the state it died in, not a hang",
+        "see cgo-info for the crash record (signal, faulting frame, panic value, abort message)",
+        {ThreadId(crash->lwp)}});
+
+  std::set<std::string> waiting;  // nodes with a waits_for edge
+  for (const GraphEdge& e : graph_.edges)
+    if (e.kind == "waits_for") waiting.insert(e.from);
   bool progress = false;
   for (const Goroutine& g : snap_.goroutines)
-    if (g.status == "running" || g.status == "runnable") progress = true;
-  for (const GraphNode& n : graph_.nodes)
-    if (n.kind == "thread" && (n.activity == "running_go" || n.activity == "go_callback")) progress = true;
-  if (!progress && !snap_.goroutines.empty()) {
-    bool cgo = false;
-    for (const GraphNode& n : graph_.nodes)
-      if (n.kind == "thread" && n.activity == "cgo_call") cgo = true;
+    if (g.status == "running" || g.status == "runnable" || g.wait_reason == "sleep") progress = true;
+  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    const GraphNode n = graph_.nodes[i];  // a copy: Node() below may add nodes
+    if (n.kind != "thread" || n.exited) continue;
+    if (n.activity == "idle" || waiting.count(n.id)) continue;
+    // C frames below a callback whose goroutine waits: they wait with it.
+    bool waits_below = false;
+    for (const GraphEdge& e : graph_.edges)
+      if (e.kind == "runs" && e.from == n.id && waiting.count(e.to)) waits_below = true;
+    if (waits_below) continue;
+    progress = true;  // running, computing, or in a wait the graph does not understand
+    auto poll = PollingIn(n);
+    if (!poll) continue;
+    // The goroutine whose cgo call this is, and the locks it (or its thread) holds.
+    std::string g;
+    for (const GraphEdge& e : graph_.edges)
+      if (e.kind == "runs" && e.to == n.id && Node(e.from).kind == "goroutine") g = e.from;
+    if (g.empty()) continue;  // a C thread of its own: not a goroutine's cgo call
+    std::string who = Node(g).label;
+    std::vector<std::string> held, nodes{g.empty() ? n.id : g};
+    std::set<std::string> holders{n.id};
+    if (!g.empty()) holders.insert(g);
+    for (const GraphEdge& e : graph_.edges)
+      if (e.kind == "held_by" && holders.count(e.to) && Node(e.from).lock_kind != "thread_join") held.push_back(e.from);
+    std::vector<std::string> waiters;
+    for (const std::string& l : held)
+      for (const std::string& w : WaitersOf(l))
+        if (w != g && std::find(waiters.begin(), waiters.end(), w) == waiters.end()) waiters.push_back(w);
+    if (waiters.empty()) continue;  // sleeping in C with nobody waiting on it: just work in progress
+    std::string locks, names, short_names;
+    for (const std::string& l : held) {
+      locks += (locks.empty() ? "" : ", ") + Node(l).label;
+      nodes.push_back(l);
+    }
+    for (const std::string& w : waiters) {
+      const GraphNode& wn = Node(w);
+      names += (names.empty() ? "" : ", ") + wn.label;
+      std::string fn = wn.label.substr(wn.label.find('(') + 1);
+      fn = fn.substr(0, fn.size() - 1);
+      short_names += (short_names.empty() ? "" : " or ") + fn.substr(fn.rfind('.') + 1);
+      nodes.push_back(w);
+    }
+    std::string what_held;
+    for (const std::string& l : held) {
+      const GraphNode& ln = Node(l);
+      what_held += (what_held.empty() ? "" : ", ") + (ln.symbol.empty() ? ln.label : ln.symbol);
+    }
     graph_.diagnoses.push_back(Diagnosis{
-        "all_blocked",
-        std::string("no goroutine or thread can make progress") +
-            (cgo ? " (the Go runtime reports no deadlock while cgo calls are in flight)" : ""),
-        "see the cycles and waits above", {}});
+        "polls_in_c",
+        who + " holds " + locks + " and polls in C (" + poll->c_function + " \u2192 " + poll->sleep + "); " + names +
+            (waiters.size() == 1 ? " waits" : " wait") + " for " + what_held + ": if " + poll->c_function +
+            " waits for something only " + short_names + " does, this is a deadlock",
+        "do not hold a Go lock across a cgo call that waits for other goroutines; release it before the call, "
+        "or have the C code wait on a condition the holder of the lock does not need",
+        nodes});
   }
+  if (crashed || progress || snap_.goroutines.empty()) return;
+  bool cgo = false;
+  for (const GraphNode& n : graph_.nodes)
+    if (n.kind == "thread" && n.activity == "cgo_call") cgo = true;
+  bool above = !graph_.cycles.empty() || !waiting.empty();
+  graph_.diagnoses.push_back(Diagnosis{
+      "all_blocked",
+      std::string("no goroutine or thread can make progress: each waits for a lock, channel or thread and "
+                  "nothing runs, sleeps on a timer or computes") +
+          (cgo ? " (the Go runtime reports no deadlock while cgo calls are in flight)" : ""),
+      above ? "see the cycles and waits above" : "nothing is waiting in a way the graph shows", {}});
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@ namespace cgostack {
 struct GoroutineQuery {
   bool with_frames = true;
   size_t max_frames = SIZE_MAX;  // frames written per goroutine
+  // Read every Go frame (--frames all); else a deep stack keeps its first
+  // and last 50 with an elided boundary between (GoroutineOptions).
+  bool all_frames = false;
   // Write each distinct stack once under "stacks" and give goroutines a
   // "stack" index instead of "frames".  For the plugin: 100,000 goroutines
   // blocked in a few dozen places then cost a few dozen frame lists.
@@ -22,6 +26,10 @@ struct GoroutineQuery {
   bool rows = false;
   // GDB's thread number per LWP, so the JSON can name the thread to select.
   std::map<int64_t, int64_t> gdb_threads;
+  // The goroutine a core's process crashed on and the crash summary
+  // (crash_report.h), written as its "crash" field; others get null.
+  std::optional<uint64_t> crash_goid;
+  std::string crash;
 };
 
 }  // namespace cgostack

@@ -99,6 +99,10 @@ void WriteFrames(const std::vector<StackFrame>& frames, size_t max_frames, JsonW
         // function holds the kind; file the signal's name; line the
         // number of signal-handler frames folded into it.
         w.Field("lang", "boundary").Field("kind", f.function);
+        if (f.function == kElidedBoundary) {
+          w.Field("elided", f.line);  // frames left out of a deep stack (--frames all shows them)
+          break;
+        }
         if (!f.file.empty()) w.Field("signal", f.file);
         if (f.line) w.Field("hidden_frames", f.line);
         break;
@@ -189,6 +193,7 @@ bool WriteGoroutinesReport(GoRuntime& rt, const GoroutineQuery& q, JsonWriter& w
   GoroutineReader reader(rt);
   GoroutineOptions opts;
   opts.with_frames = q.with_frames;
+  opts.all_frames = q.all_frames;
   StackTable stacks(q.max_frames);
   bool partial = false;
   auto read = [&](uint64_t gp) {

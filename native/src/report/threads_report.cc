@@ -105,6 +105,7 @@ ThreadRows BuildThreadRows(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQue
     if (tr.known) pc = tr.regs.rip;
     ThreadRow r;
     r.lwp = ts.lwp;
+    if (q.crash_lwp && ts.lwp == q.crash_lwp) r.crash = q.crash;
     if (t.m) r.m = t.m_id;
     r.kind = Kind(t);
     r.activity = ThreadActivity(rt, stacks, t, pc, !tr.handlers.empty());
@@ -146,6 +147,9 @@ void WriteThreadRows(const ThreadRows& rows, const ThreadsQuery& q, JsonWriter& 
   for (const ThreadRow& r : rows.threads) {
     w.BeginObject();
     w.Field("lwp", r.lwp);
+    w.Key("crash");
+    if (r.crash.empty()) w.Null();
+    else w.String(r.crash);
     auto gt = q.gdb_threads.find(r.lwp);
     w.Key("gdb_thread");
     if (gt != q.gdb_threads.end()) w.Int(gt->second);

@@ -22,12 +22,17 @@ struct ThreadsQuery {
   bool with_frames = true;
   bool signal_frames = false;  // show the Go signal handler's frames
   std::map<int64_t, int64_t> gdb_threads;  // GDB's thread number per LWP
+  // The thread a core's process crashed on and the crash summary
+  // (crash_report.h), written as its "crash" field; others get null.
+  int crash_lwp = 0;
+  std::string crash;
 };
 
 // One OS thread as the threads report and view show it: the model, built
 // once, written as JSON (WriteThreadsReport) or text (views/threads_text).
 struct ThreadRow {
   int64_t lwp = 0;
+  std::string crash;  // the crash summary on the thread a core crashed on
   std::optional<int64_t> m;
   std::string_view kind;      // "go", "c_extra_m", "c"
   std::string_view activity;  // ThreadActivity

@@ -1,6 +1,8 @@
 #include "stacks/go_unwind.h"
 
+#include <algorithm>
 #include <cctype>
+#include <climits>
 
 #include "report/format.h"
 
@@ -44,12 +46,28 @@ const GoUnwinder::PcInfo& GoUnwinder::Lookup(uint64_t pc, bool is_return) {
   return cache_.emplace(key, std::move(info)).first->second;
 }
 
-UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames) {
+UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames,
+                                size_t keep_tail) {
   UnwindResult r;
   uint64_t pc = start.pc, sp = start.sp;
   bool is_return = start.pc_is_return_address;
+  // Past the head, frames go to a ring of keep_tail; what falls out of it
+  // is counted as elided.
+  std::vector<StackFrame> tail;
+  size_t tail_next = 0;
+  auto keep = [&](const StackFrame& fr) {
+    if (r.frames.size() < max_frames) {
+      r.frames.push_back(fr);
+    } else if (tail.size() < keep_tail) {
+      tail.push_back(fr);
+    } else {
+      tail[tail_next] = fr;
+      tail_next = (tail_next + 1) % keep_tail;
+      ++r.elided;
+    }
+  };
   while (true) {
-    if (r.frames.size() >= max_frames) {
+    if (r.frames.size() >= max_frames && keep_tail == 0) {
       r.truncated = true;
       break;
     }
@@ -66,7 +84,7 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
     for (StackFrame fr : info.frames) {
       fr.pc = pc;
       fr.sp = sp;
-      r.frames.push_back(fr);
+      keep(fr);
     }
     // goexit, mstart, rt0_go: the bottom of every goroutine stack.
     if (info.top_frame) break;
@@ -86,6 +104,16 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
     is_return = !(info.kind == GoFuncKind::kSigpanic || info.kind == GoFuncKind::kAsyncPreempt);
     pc = ret;
     sp = fp;
+  }
+  if (!tail.empty()) {
+    if (r.elided) {
+      StackFrame b;
+      b.lang = FrameLang::kBoundary;
+      b.function = kElidedBoundary;
+      b.line = static_cast<int32_t>(std::min<uint64_t>(r.elided, INT32_MAX));
+      r.frames.push_back(b);
+    }
+    for (size_t i = 0; i < tail.size(); ++i) r.frames.push_back(tail[(tail_next + i) % tail.size()]);
   }
   return r;
 }

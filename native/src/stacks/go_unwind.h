@@ -47,7 +47,12 @@ struct UnwindResult {
   std::vector<StackFrame> frames;
   std::string error;  // why unwinding stopped early; empty if it reached the top
   bool truncated = false;  // stopped at max_frames
+  uint64_t elided = 0;     // frames left out between the head and the tail (keep_tail)
 };
+
+// The marker Unwind puts between the first max_frames frames and the last
+// keep_tail ones: a boundary of kind "elided" whose line holds the count.
+inline constexpr std::string_view kElidedBoundary = "elided";
 
 // The GOTRACEBACK=all rule for hiding a frame, from the function's name.
 bool HiddenByDefault(std::string_view function, GoFuncKind kind);
@@ -58,7 +63,14 @@ class GoUnwinder {
 
   // `stack_lo`/`stack_hi` bound every SP; a frame outside them ends the walk
   // with an error (a corrupt or reused stack must not send us through the heap).
-  UnwindResult Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames);
+  // With `keep_tail`, a stack deeper than max_frames + keep_tail keeps its
+  // first max_frames and last keep_tail frames with one elided boundary
+  // between them, as the runtime's traceback does (runtime/traceback.go,
+  // tracebackInner, Go 1.21+: 50 and 50); the middle is walked (Go frame
+  // sizes vary, so the bottom cannot be found without it) but not symbolized
+  // again beyond the per-pc cache, nor kept.
+  UnwindResult Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames,
+                      size_t keep_tail = 0);
 
  private:
   // Everything the tables say about one pc; goroutines blocked in the same

@@ -43,6 +43,15 @@ uint64_t FindUcontext(const GoPclntab& tab, const MemorySource& mem, const Regis
   return 0;
 }
 
+// si_code at +8; the union at +16 holds si_pid (sent) or si_addr (fault).
+void ReadSiginfoDetail(const MemorySource& mem, uint64_t info, SignalFrame* sf) {
+  int32_t code = 0;
+  if (!sf->signal || !mem.TryRead(info + 8, &code, sizeof code)) return;
+  sf->code = code;
+  if (code > 0) mem.TryRead(info + 16, &sf->fault_address, sizeof sf->fault_address);
+  else mem.TryRead(info + 16, &sf->sender_pid, sizeof sf->sender_pid);
+}
+
 }  // namespace
 
 std::optional<SignalFrame> ReadSignalFrame(const MemorySource& mem, uint64_t uc, const Registers& base) {
@@ -58,6 +67,7 @@ std::optional<SignalFrame> ReadSignalFrame(const MemorySource& mem, uint64_t uc,
   mem.TryRead(uc + kSigmaskOffset, &sf.blocked_signals, sizeof sf.blocked_signals);
   int32_t signo = 0;
   if (mem.TryRead(uc + kSiginfoOffset, &signo, sizeof signo) && signo > 0 && signo < 65) sf.signal = signo;
+  ReadSiginfoDetail(mem, uc + kSiginfoOffset, &sf);
   return sf;
 }
 

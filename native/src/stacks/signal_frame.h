@@ -20,6 +20,11 @@ struct SignalFrame {
   Registers interrupted{};   // uc_mcontext, in user_regs_struct order
   uint64_t blocked_signals = 0;  // uc_sigmask: the interrupted code's mask
   int signal = 0;                // siginfo.si_signo of the signal being handled
+  // The rest of that siginfo: si_code (> 0: the kernel's, a fault; <= 0:
+  // sent, SI_USER/SI_TKILL/...), si_pid of a sent signal, si_addr of a fault.
+  int code = 0;
+  int32_t sender_pid = 0;
+  uint64_t fault_address = 0;
 };
 
 // Reads the kernel's signal frame whose struct ucontext is at `ucontext`

@@ -81,6 +81,18 @@ void CoreFile::ParseNotes(const uint8_t* p, size_t size) {
       std::memcpy(&t.regs, &st.pr_reg, sizeof t.regs);
       t.has_registers = true;
       threads_.push_back(t);
+    } else if (type == NT_SIGINFO && descsz >= 24 && !threads_.empty()) {
+      // siginfo_t (x86-64): si_signo, si_errno, si_code, padding, then the
+      // union at 16: si_pid/si_uid for a sent signal, si_addr for a fault.
+      CoreSignalInfo si;
+      si.lwp = threads_.front().lwp;
+      int32_t head[3];
+      std::memcpy(head, desc, sizeof head);
+      si.signo = head[0];
+      si.code = head[2];
+      if (si.code > 0) std::memcpy(&si.addr, desc + 16, 8);
+      else std::memcpy(&si.pid, desc + 16, 4);
+      siginfo_ = si;
     } else if (type == NT_PRPSINFO && descsz >= sizeof(elf_prpsinfo)) {
       elf_prpsinfo ps;
       std::memcpy(&ps, desc, sizeof ps);

@@ -32,6 +32,16 @@ struct ThreadState {
   std::optional<uint64_t> blocked_signals;  // bit (n-1) set: signal n blocked; unknown if empty
 };
 
+// The siginfo of the signal that made the kernel dump the core (NT_SIGINFO,
+// written once, for the dumping thread, whose NT_PRSTATUS comes first).
+struct CoreSignalInfo {
+  int lwp = 0;       // the dumping thread
+  int signo = 0;
+  int code = 0;      // si_code: > 0 from the kernel (a fault), <= 0 sent (SI_USER, SI_TKILL, ...)
+  int32_t pid = 0;   // si_pid for a sent signal
+  uint64_t addr = 0; // si_addr for a fault
+};
+
 struct FileMapping {
   uint64_t start, end, file_offset;  // file_offset in bytes
   std::string path;
@@ -50,6 +60,8 @@ class CoreFile {
   // AT_* value from the saved auxiliary vector, 0 if absent.
   uint64_t Auxv(uint64_t type) const;
   int pid() const { return pid_; }
+  // NT_SIGINFO; nullopt when the core has none (GDB's gcore).
+  const std::optional<CoreSignalInfo>& siginfo() const { return siginfo_; }
   // Non-empty when segments point past the end of the file.
   const std::string& truncation() const { return truncation_; }
 
@@ -61,6 +73,7 @@ class CoreFile {
   std::vector<FileMapping> mappings_;
   std::vector<std::pair<uint64_t, uint64_t>> auxv_;
   int pid_ = 0;
+  std::optional<CoreSignalInfo> siginfo_;
   std::string truncation_;
 };
 

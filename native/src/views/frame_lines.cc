@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "stacks/go_unwind.h"
 #include "views/escape.h"
 
 namespace cgostack::views {
@@ -48,6 +49,8 @@ std::string BoundaryLine(const StackFrame& f) {
       out += " (" + std::to_string(f.line) + " handler frames hidden; --signal-frames shows them)";
     }
     out += "; the interrupted code below";
+  } else if (f.function == kElidedBoundary) {
+    out += "..." + std::to_string(f.line) + " frames elided... (--frames all shows them)";
   } else {
     AppendEscaped(out, BoundaryText(f.function));
   }

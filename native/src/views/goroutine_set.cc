@@ -35,7 +35,7 @@ std::optional<int64_t> GoroutineSet::GdbThread(const std::optional<int64_t>& lwp
 }
 
 GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& stitch,
-                              std::map<int64_t, int64_t> gdb_threads) {
+                              std::map<int64_t, int64_t> gdb_threads, bool all_frames) {
   GoroutineSet set;
   set.go_version = rt.BuildVersion();
   set.with_frames = with_frames;
@@ -43,6 +43,7 @@ GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& s
   GoroutineReader reader(rt);
   GoroutineOptions opts;
   opts.with_frames = with_frames;
+  opts.all_frames = all_frames;
   std::unordered_map<std::string, uint32_t> index;
   std::vector<uint64_t> order = reader.LiveInGoidOrder();
   set.goroutines.reserve(order.size());

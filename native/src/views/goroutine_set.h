@@ -24,14 +24,18 @@ struct GoroutineSet {
   std::map<int64_t, int64_t> gdb_threads;  // GDB's thread number per LWP
   bool with_frames = false;
   bool partial = false;  // a warning, or an unreadable goroutine or stack
+  // The goroutine a core's process crashed on, and the crash summary.
+  std::optional<uint64_t> crash_goid;
+  std::string crash;
 
   const std::vector<StackFrame>& frames(size_t i) const { return stacks[stack_of[i]]; }
   std::optional<int64_t> GdbThread(const std::optional<int64_t>& lwp) const;
 };
 
 // Reads every goroutine (in goid order); `stitch` completes each one's
-// frames with its thread's native frames when given.
+// frames with its thread's native frames when given.  `all_frames` keeps
+// every Go frame of a deep stack (else its first and last 50, go_unwind.h).
 GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& stitch,
-                              std::map<int64_t, int64_t> gdb_threads);
+                              std::map<int64_t, int64_t> gdb_threads, bool all_frames = false);
 
 }  // namespace cgostack::views

@@ -124,6 +124,8 @@ class StackLines {
     const Goroutine& g = set_.goroutines[goroutine];
     if (!g.error.empty()) Line(out, std::string(kIndent) + "error: " + Escaped(g.error));
     if (limit_ && *limit_ == 0) return;  // headers only (an unreadable goroutine keeps its error)
+    if (set_.crash_goid && g.goid == *set_.crash_goid)
+      Line(out, std::string(kIndent) + "crashed here: " + Escaped(set_.crash));
     if (!set_.frames(goroutine).empty()) out += Of(goroutine);
     if (!g.frames_error.empty()) Line(out, std::string(kIndent) + "stack error: " + Escaped(g.frames_error));
     if (!g.created_by.empty()) {

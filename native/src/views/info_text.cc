@@ -1,6 +1,7 @@
 #include "views/info_text.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,39 @@ bool Truthy(const json& v) {
   if (v.is_string() || v.is_array() || v.is_object()) return !v.empty();
   if (v.is_number_integer()) return v.get<int64_t>() != 0;
   return true;
+}
+
+// The crash record of a core (report/crash_report.h): what a person needs
+// first, under the process summary.
+void CrashRows(const json& c, std::vector<std::pair<std::string, std::string>>& rows) {
+  if (!c.is_object()) return;
+  rows.push_back({"Crash", PyStr(Get(c, "summary"))});
+  const json& goroutine = Get(c, "goroutine");
+  std::string where = "LWP " + PyStr(Get(c, "lwp")) + ", goroutine " + (goroutine.is_null() ? "none" : PyStr(goroutine));
+  std::string addr;
+  if (Get(c, "fault_address").is_number_unsigned() || Get(c, "fault_address").is_number_integer()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " at 0x%llx", static_cast<unsigned long long>(Get(c, "fault_address").get<uint64_t>()));
+    addr = buf;
+  }
+  std::string sender = Truthy(Get(c, "requested")) ? ", sent by pid " + PyStr(Get(c, "sender_pid")) : "";
+  rows.push_back({"Signal", PyStr(Get(c, "signal")) + " (" + PyStr(Get(c, "code")) + ")" + addr + sender + ", " + where +
+                                ", in " + (Truthy(Get(c, "in_c")) ? "C" : "Go") + " code"});
+  const json& f = Get(c, "frame");
+  if (Truthy(f)) {
+    std::string text = Truthy(Get(f, "function")) ? PyStr(Get(f, "function")) : "??";
+    if (Truthy(Get(f, "file"))) text += " at " + PyStr(Get(f, "file")) + ":" + PyStr(Get(f, "line"));
+    rows.push_back({"Crash frame", text});
+  }
+  for (auto [key, label] : {std::pair<const char*, const char*>{"panic", "Panic"}, {"fatal_error", "Fatal error"},
+                            {"abort_message", "Abort message"}}) {
+    const json& v = Get(c, key);
+    if (v.is_null()) continue;
+    std::string text = PyStr(v);
+    const json& type = Get(c, "panic_type");
+    if (std::string(key) == "panic" && Truthy(type) && type != v) text += " (" + PyStr(type) + ")";
+    rows.push_back({label, text});
+  }
 }
 
 }  // namespace
@@ -98,6 +132,7 @@ std::string RenderInfo(const json& info) {
   rows.push_back({"GODEBUG", (Get(g, "env").is_null() ? std::string("(unset)") : PyStr(Get(g, "env"))) + "; " + knobs});
   const json& tb = Get(info, "gotraceback");
   rows.push_back({"GOTRACEBACK", tb.is_null() ? "(unset)" : PyStr(tb)});
+  CrashRows(Get(info, "crash"), rows);
   size_t width = 0;
   for (const auto& r : rows) width = std::max(width, r.first.size());
   std::string text;

@@ -112,10 +112,17 @@ StitchFn Stitcher(Session& s) {
   return [&s](Goroutine* g) { s.stacks().StitchGoroutine(g); };
 }
 
+bool AllFrames(const Ctx& c) { return c.opts.Has("--frames") && c.opts.Last("--frames") == "all"; }
+
 GoroutineSet ReadSet(Ctx& c, bool with_frames) {
   if (with_frames) c.NativeFrames();
-  return ReadGoroutineSet(c.session.runtime(), with_frames, with_frames ? Stitcher(c.session) : nullptr,
-                          c.req.gdb_threads);
+  GoroutineSet set = ReadGoroutineSet(c.session.runtime(), with_frames, with_frames ? Stitcher(c.session) : nullptr,
+                                      c.req.gdb_threads, AllFrames(c));
+  GoroutineQuery crash;
+  c.session.MarkCrash(crash);
+  set.crash_goid = crash.crash_goid;
+  set.crash = std::move(crash.crash);
+  return set;
 }
 
 // One goroutine in full (cgo-goroutine, or goroutines with one GOID).
@@ -156,6 +163,7 @@ CommandResult Goroutines(Ctx& c) {
     GoroutineQuery q;
     q.with_frames = with_frames;
     q.max_frames = json_limit ? *json_limit : SIZE_MAX;
+    q.all_frames = AllFrames(c);
     q.gdb_threads = c.req.gdb_threads;
     std::string out = c.output();
     if (out.empty() && c.req.screen) out = "-";
@@ -191,9 +199,11 @@ CommandResult Goroutines(Ctx& c) {
 
 CommandResult Info(Ctx& c) {
   CommandResult r;
-  nlohmann::json info = BuildInfoReport(c.session.runtime());
+  // A core's crash record names the faulting frame: C frames are needed.
+  if (c.session.target().is_core()) c.NativeFrames();
+  nlohmann::json info = c.session.InfoReport();
   r.partial = info.contains("warnings") && !info["warnings"].empty();
-  if (c.json()) c.Emit(r, c.session.InfoJson() + "\n");
+  if (c.json()) c.Emit(r, info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   else c.Emit(r, RenderInfo(info));
   return r;
 }
@@ -221,6 +231,7 @@ CommandResult Threads(Ctx& c) {
     r.partial = c.session.last_report_partial();
     return r;
   }
+  c.session.MarkCrash(q);
   ThreadRows rows = BuildThreadRows(c.session.runtime(), c.session.stacks(), q);
   r.partial = rows.partial;
   if (!lwps.empty()) {

@@ -74,6 +74,7 @@ std::string RenderThreads(const ThreadRows& rows, const std::map<int64_t, int64_
   for (const auto& t : rows.threads) {
     out += Header(t, gdb_threads) + "\n";
     out += std::string(kIndent) + Signals(t) + "\n";
+    if (!t.crash.empty()) out += std::string(kIndent) + "crashed here: " + Escaped(t.crash) + "\n";
     if (!t.frames.empty())
       for (const auto& line : RenderFrames(t.frames, std::nullopt, true).lines) out += line + "\n";
     if (!t.frames_error.empty()) out += std::string(kIndent) + "stack error: " + Escaped(t.frames_error) + "\n";

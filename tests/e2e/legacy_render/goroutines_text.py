@@ -138,6 +138,8 @@ def boundary_line(f):
         if f.get("hidden_frames"):
             text += " (%d handler frames hidden; --signal-frames shows them)" % f["hidden_frames"]
         text += "; the interrupted code below"
+    elif kind == "elided":
+        text = "...%d frames elided... (--frames all shows them)" % f.get("elided", 0)
     else:
         text = _BOUNDARIES.get(kind, kind or "stack switch")
     return "%s---- %s ----" % (INDENT, text)
@@ -269,6 +271,8 @@ class _StackRenderer:
             out.append(INDENT + "error: " + err)
         if self.limit == 0:  # headers only (an unreadable goroutine keeps its error)
             return
+        if g.get("crash"):
+            out.append(INDENT + "crashed here: " + g["crash"])
         out.extend(self.block(g.get("frames") or ()))
         ferr = g.get("frames_error")
         if ferr:
@@ -385,6 +389,8 @@ def render_list(data, sel, frame_limit=LIST_FRAMES, runtime_frames=False):
             add(header(g, now))
         if err:
             add(INDENT + "error: " + err)
+        if g.get("crash"):
+            add(INDENT + "crashed here: " + g["crash"])
         if frames:
             extend(block(frames))
         if ferr:

@@ -6,6 +6,32 @@ def _kv(rows):
     return "".join("%-*s  %s\n" % (width, k, v) for k, v in rows)
 
 
+def _printable(s):
+    """A string from the target, control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
+
+
+def _crash_rows(c):
+    if not c:
+        return []
+    rows = [("Crash", _printable(c["summary"]))]
+    where = "LWP %d, goroutine %s" % (c["lwp"], c["goroutine"] if c.get("goroutine") is not None else "none")
+    addr = " at 0x%x" % c["fault_address"] if c.get("fault_address") is not None else ""
+    sender = ", sent by pid %d" % c["sender_pid"] if c.get("requested") else ""
+    rows.append(("Signal", "%s (%s)%s%s, %s, in %s code" % (c["signal"], c["code"], addr, sender, where,
+                                                            "C" if c["in_c"] else "Go")))
+    f = c.get("frame")
+    if f:
+        rows.append(("Crash frame", _printable("%s%s" % (f["function"] or "??", " at %s:%d" % (f["file"], f["line"])
+                                                        if f.get("file") else ""))))
+    for key, label in (("panic", "Panic"), ("fatal_error", "Fatal error"), ("abort_message", "Abort message")):
+        if c.get(key) is not None:
+            extra = (" (%s)" % c["panic_type"] if key == "panic" and c.get("panic_type")
+                     and c["panic_type"] != c["panic"] else "")
+            rows.append((label, _printable(c[key] + extra)))
+    return rows
+
+
 def render(info):
     rows = []
     cgo = {True: "cgo enabled", False: "cgo disabled"}.get(info.get("cgo"), "cgo unknown")
@@ -49,6 +75,7 @@ def render(info):
     rows.append(("GODEBUG", "%s; %s" % (g.get("env") if g.get("env") is not None else "(unset)", knobs)))
     tb = info.get("gotraceback")
     rows.append(("GOTRACEBACK", tb if tb is not None else "(unset)"))
+    rows += _crash_rows(info.get("crash"))
     text = _kv(rows)
     for w in info.get("warnings", []):
         text += "warning: %s\n" % w

@@ -65,6 +65,8 @@ def render(data, frame_limit=None):
     for t in data.get("threads") or ():
         add(header(t))
         add(goroutines_text.INDENT + _signals(t))
+        if t.get("crash"):
+            add(goroutines_text.INDENT + "crashed here: " + t["crash"])
         frames = t.get("frames")
         if frames:
             block, _ = goroutines_text.frame_block(frames, frame_limit, True)
