@@ -54,6 +54,8 @@ void WriteGoroutine(const GoroutineSet& set, size_t i, std::optional<size_t> lim
   GoroutineQuery q;  // every field, frames in place
   q.with_frames = true;
   q.gdb_threads = set.gdb_threads;
+  q.crash_goid = set.crash_goid;
+  q.crash = set.crash;
   ObjectOut out(w, set.frames(i), limit);
   w.BeginObject();
   VisitGoroutineFields(set.goroutines[i], q, 0, out);

@@ -120,11 +120,13 @@ class StackLines {
   }
   // The error, frames, notes, stack error and creation site of one
   // goroutine (or of a group, by its first member).
-  void Render(std::string& out, size_t goroutine, bool with_parent) {
+  // `crash_mark`: the crashing goroutine says so above its frames (the
+  // list; a group stands for several goroutines and does not).
+  void Render(std::string& out, size_t goroutine, bool with_parent, bool crash_mark) {
     const Goroutine& g = set_.goroutines[goroutine];
     if (!g.error.empty()) Line(out, std::string(kIndent) + "error: " + Escaped(g.error));
     if (limit_ && *limit_ == 0) return;  // headers only (an unreadable goroutine keeps its error)
-    if (set_.crash_goid && g.goid == *set_.crash_goid)
+    if (crash_mark && set_.crash_goid && g.goid == *set_.crash_goid)
       Line(out, std::string(kIndent) + "crashed here: " + Escaped(set_.crash));
     if (!set_.frames(goroutine).empty()) out += Of(goroutine);
     if (!g.frames_error.empty()) Line(out, std::string(kIndent) + "stack error: " + Escaped(g.frames_error));
@@ -240,7 +242,7 @@ std::string RenderGoroutineList(const GoroutineSet& set, const Selection& sel, s
   StackLines stacks(set, frame_limit, runtime_frames);
   for (size_t i : sel.shown) {
     Line(out, Header(set, set.goroutines[i]));
-    stacks.Render(out, i, true);
+    stacks.Render(out, i, true, true);
   }
   Tail(out, set, sel, nullptr, stacks.runtime_hidden());
   return out;
@@ -265,7 +267,7 @@ std::string RenderGoroutineGroups(const GoroutineSet& set, const Selection& sel,
     if (first.system) line += " system";
     line += ": " + GoidRuns(set, grp.members);
     Line(out, line);
-    stacks.Render(out, grp.members[0], false);
+    stacks.Render(out, grp.members[0], false, false);
   }
   Tail(out, set, sel, &groups, stacks.runtime_hidden());
   return out;
@@ -303,6 +305,8 @@ std::string RenderGoroutineFull(const GoroutineSet& set, size_t index, std::opti
   rows.push_back({"pprof labels", g.labels.empty() ? "none" : Labels(g.labels)});
   rows.push_back({"system goroutine", g.system ? "yes" : "no"});
   rows.push_back({"error", none(g.error)});
+  // Fields the table has no row of its own for, as JSON, in name order.
+  rows.push_back({"crash", set.crash_goid && g.goid == *set.crash_goid ? JsonQuoted(set.crash) : "null"});
   if (!g.labels_error.empty()) rows.push_back({"labels_error", JsonQuoted(g.labels_error)});
   size_t shown = frame_limit ? std::min(*frame_limit, frames.size()) : frames.size();
   size_t cut = frames.size() - shown;
