@@ -32,6 +32,8 @@ readonly ALL_GO_VERSIONS="1.19 1.21 1.22 1.23 1.24 1.26 1.27"
 readonly DEBIAN_PACKAGES=(
     g++ cmake make pkg-config gdb python3 python3-dev pybind11-dev
     libdw-dev libelf-dev elfutils nlohmann-json3-dev libgtest-dev
+    # Capstone: decoding the Go runtime's machine code in stripped binaries
+    libcapstone-dev
     binutils file procps
     # clang with its sanitizer and libFuzzer runtimes: scripts/fuzz.sh
     clang libclang-rt-dev
