@@ -27,16 +27,17 @@ def render(info):
     rows.append(("OS threads", str(info.get("threads", 0))))
     rows.append(("Ms", "unknown" if info.get("ms") is None else str(info["ms"])))
     ncpu = info.get("ncpu")
-    rows.append(("GOMAXPROCS", "%s%s" % (info.get("gomaxprocs"),
+    gomaxprocs = info.get("gomaxprocs")
+    rows.append(("GOMAXPROCS", "%s%s" % ("unknown" if gomaxprocs is None else gomaxprocs,
                                           " (%s CPUs)" % ncpu if ncpu is not None else "")))
     ps = []
-    for p in info.get("ps", []):
+    for p in info.get("ps") or []:
         if "error" in p:
             ps.append("P? unreadable")
             continue
         m = " on M%d" % p["m"] if p.get("m") is not None else ""
         ps.append("P%d %s%s" % (p["id"], p["status"], m))
-    rows.append(("Ps", ", ".join(ps) if ps else "none"))
+    rows.append(("Ps", "unknown" if info.get("ps") is None else ", ".join(ps) if ps else "none"))
     bi = info.get("build_info")
     if bi:
         s = bi.get("settings", {})
