@@ -34,6 +34,8 @@ readonly DEBIAN_PACKAGES=(
     libdw-dev libelf-dev elfutils nlohmann-json3-dev libgtest-dev
     # Capstone: decoding the Go runtime's machine code in stripped binaries
     libcapstone-dev
+    # zlib: CRC-32 of .gnu_debuglink debug files
+    zlib1g-dev
     binutils file procps
     # clang with its sanitizer and libFuzzer runtimes: scripts/fuzz.sh
     clang libclang-rt-dev

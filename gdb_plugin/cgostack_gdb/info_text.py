@@ -45,6 +45,8 @@ def render(info):
         rows.append(("Build", "%s (module %s)%s" % (bi.get("path"), bi.get("main_module"),
                                                     "; " + " ".join("%s=%s" % (k, s[k]) for k in keep)
                                                     if keep else "")))
+    if info.get("debug_file"):
+        rows.append(("Debug info", "separate file %s" % info["debug_file"]))
     g = info.get("godebug", {})
     knobs = " ".join("%s=%s" % (k, g[k]) for k in sorted(g) if k != "env")
     rows.append(("GODEBUG", "%s; %s" % (g.get("env") if g.get("env") is not None else "(unset)", knobs)))

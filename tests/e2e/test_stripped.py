@@ -129,6 +129,37 @@ class StrippedTest(unittest.TestCase):
         self.assertEqual(edges(b), edges(a), err)
         self.assertEqual(len(b["cycles"]), len(a["cycles"]), err)
 
+    def test_separate_debug_file_by_gnu_debuglink(self):
+        """objcopy --only-keep-debug + .gnu_debuglink, as distributions split
+        debug info: found in the executable's .debug/ directory (where GDB
+        looks), used instead of the layout table, named in cgo-info."""
+        core = harness.kernel_core("deadlock", GO)
+        oracle = harness.load_oracle(core)
+        d = os.path.join(self.tmp, "debuglink")
+        os.makedirs(os.path.join(d, ".debug"), exist_ok=True)
+        exe = os.path.join(d, "deadlock")
+        dbg = os.path.join(d, ".debug", "deadlock.debug")
+        subprocess.run(["objcopy", "--only-keep-debug", core["binary"], dbg], check=True)
+        subprocess.run(["objcopy", "--strip-all", "--add-gnu-debuglink=" + dbg, core["binary"], exe], check=True)
+        info = gdbrun.gdb_json("cgo-info", exe, core["core"])
+        self.assertEqual(info["debug_file"], dbg)
+        self.assertEqual(info["warnings"], [])
+        full = gdbrun.gdb_json("cgo-info", core["binary"], core["core"])
+        self.assertIsNone(full["debug_file"])
+        for key in INFO_KEYS:
+            self.assertEqual(info[key], full[key], key)
+        ours = gdbrun.gdb_json("cgo-goroutines", exe, core["core"])
+        self.assertEqual(compare(ours, oracle), [])
+        self.assertEqual(ours["warnings"], [])
+        rc, cli, err = cli_json("goroutines", exe, core["core"])
+        self.assertEqual(compare(cli, oracle), [], err)
+        # A debug file that is not this build's (CRC differs) is not used.
+        with open(dbg, "ab") as f:
+            f.write(b"\0")
+        info = gdbrun.gdb_json("cgo-info", exe, core["core"])
+        self.assertIsNone(info["debug_file"])
+        self.assertEqual(len(warnings_about_layouts(info)), 1, info["warnings"])
+
     def test_go_126_text_start(self):
         """Go 1.26+ no longer writes pcHeader.textStart: without the
         runtime.text symbol it comes from runtime.firstmoduledata."""

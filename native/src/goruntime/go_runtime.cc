@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "goruntime/build_info.h"
+#include "target/debug_file_lookup.h"
 #include "error.h"
 #include "goruntime/go_layouts.h"
 #include "report/format.h"
@@ -38,7 +39,7 @@ std::string HowStripped(const GoBuildInfo& bi) {
 
 }  // namespace
 
-std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target) {
+std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target, std::string* debug_file) {
   ElfImage& exe = target.exe();
   std::string why = "it has no DWARF debug info (built with -ldflags=-w or stripped)";
   if (exe.HasSection(".debug_info")) {
@@ -46,6 +47,16 @@ std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target) {
       return std::make_unique<DwarfIndex>(target.exe_image());
     } catch (const Error& e) {
       why = e.what();  // DWARF for the C code only, or unreadable
+    }
+  } else if (auto dbg = FindSeparateDebugFile(exe)) {
+    // Separate debug info (objcopy --only-keep-debug, -dbgsym packages),
+    // found where GDB looks (debug_file_lookup.h).
+    try {
+      auto index = std::make_unique<DwarfIndex>(ElfImage::Open(dbg->path));
+      *debug_file = dbg->path;
+      return index;
+    } catch (const Error& e) {
+      why = std::string("its debug file ") + dbg->path + " is not usable: " + e.what();
     }
   }
   // No usable DWARF: the layouts measured on the same Go release's DWARF
@@ -78,7 +89,7 @@ GoRuntime::GoRuntime(Target& target) : target_(target) {
   // since Go 1.13, a .go.buildinfo; a stripped one keeps both.
   if (!exe.HasSection(".gopclntab") && !exe.HasSection(".go.buildinfo"))
     throw Error(exe.path() + " is not a Go program (no .gopclntab or .go.buildinfo section)");
-  dwarf_ = OpenLayouts(target);
+  dwarf_ = OpenLayouts(target, &debug_file_);
   if (dwarf_->from_table() && !exe.HasSection(".symtab")) {
     stripped_ = true;
     auto bi = ReadBuildInfo(exe);

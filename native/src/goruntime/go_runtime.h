@@ -27,6 +27,9 @@ class GoRuntime {
 
   Target& target() { return target_; }
   DwarfIndex& dwarf() { return *dwarf_; }
+  // The separate debug file whose DWARF is used ("" when the executable's
+  // own DWARF or the layout table is), see debug_file_lookup.h.
+  const std::string& debug_file() const { return debug_file_; }
 
   // The runtime's pc tables (.gopclntab), loaded on first use.
   const GoPclntab& Pclntab();
@@ -67,7 +70,8 @@ class GoRuntime {
   uint64_t ReadSized(uint64_t addr, uint64_t size);
   // The executable's DWARF, or else the layout table of its Go release
   // (noted in the target's warnings); throws Error when neither is usable.
-  static std::unique_ptr<DwarfIndex> OpenLayouts(Target& target);
+  static std::unique_ptr<DwarfIndex> OpenLayouts(Target& target, std::string* debug_file);
+  std::string debug_file_;
   Target& target_;
   std::unique_ptr<DwarfIndex> dwarf_;
   std::unique_ptr<GoPclntab> pclntab_;

@@ -151,6 +151,7 @@ json BuildInfoReport(GoRuntime& rt) {
     if (auto v = rt.ReadGlobalField("runtime.debug", knob)) godebug[knob] = *v;
   out["godebug"] = godebug;
   out["gotraceback"] = EnvValue(env, "GOTRACEBACK");
+  out["debug_file"] = rt.debug_file().empty() ? json(nullptr) : json(rt.debug_file());
   out["warnings"] = warnings;
   return out;
 }
