@@ -32,6 +32,10 @@ readonly ALL_GO_VERSIONS="1.19 1.21 1.22 1.23 1.24 1.26 1.27"
 readonly DEBIAN_PACKAGES=(
     g++ cmake make pkg-config gdb python3 python3-dev pybind11-dev
     libdw-dev libelf-dev elfutils nlohmann-json3-dev libgtest-dev
+    # Capstone: decoding the Go runtime's machine code in stripped binaries
+    libcapstone-dev
+    # zlib: CRC-32 of .gnu_debuglink debug files
+    zlib1g-dev
     binutils file procps
     # glibc's debug symbols: the lock graph reads pthread layouts from the
     # target libc's DWARF when they are installed (tests check both ways)

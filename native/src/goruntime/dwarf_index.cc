@@ -239,6 +239,7 @@ std::optional<DwarfGlobal> DwarfIndex::Global(const std::string& name) {
   if (table_) {
     // Addresses from the symbol table, which -ldflags=-w keeps (-s drops it).
     uint64_t addr = exe_->SymbolAddress(name);
+    if (!addr && resolver_ && table_->globals.count(name)) addr = resolver_(name);
     if (!addr) return std::nullopt;
     DwarfGlobal g;
     g.address = addr;

@@ -7,6 +7,7 @@
 #include <elfutils/libdw.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,11 @@ class DwarfIndex {
   // same questions, for the structs and globals the table holds.
   DwarfIndex(std::shared_ptr<ElfImage> exe, const GoLayoutTable& table);
   bool from_table() const { return table_ != nullptr; }
+  // Table mode without a symbol table: where the addresses of the table's
+  // globals come from instead (link-time; 0 when unknown), see global_finder.h.
+  void SetGlobalResolver(std::function<uint64_t(const std::string&)> resolver) {
+    resolver_ = std::move(resolver);
+  }
 
   // Every member of a named struct, with members of struct-typed members
   // one level down ("sched.sp"), for the layout tables (scripts/gen_layouts.py).
@@ -84,6 +90,7 @@ class DwarfIndex {
   std::shared_ptr<ElfImage> exe_;
   Dwarf* dwarf_ = nullptr;
   const GoLayoutTable* table_ = nullptr;
+  std::function<uint64_t(const std::string&)> resolver_;
   std::unordered_map<std::string, Dwarf_Off> types_;
   std::unordered_map<std::string, Dwarf_Off> variables_;
   std::map<std::string, Dwarf_Off> constants_;  // ordered for prefix scans

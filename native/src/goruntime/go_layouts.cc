@@ -17,6 +17,7 @@ const std::vector<std::string> kLayoutStructs = {
     "runtime.mutex", "runtime.schedt", "runtime/pprof.labelMap", "sync.Mutex",
     "sync.RWMutex",  "sync.WaitGroup", "runtime.semaRoot", "runtime.semTable",
     "runtime.sigTabT", "runtime.maybeTraceablePtr", "internal/sync.Mutex",
+    "runtime.moduledata",  // text, gofunc: stripped binaries (module_data.h)
 };
 const std::vector<std::string> kLayoutGlobals = {
     "runtime.allgs",      "runtime.allm",    "runtime.allp",          "runtime.buildVersion",

@@ -1173,6 +1173,433 @@ extern const char kGoLayoutsJson[] = R"json({
 "func(*runtime.g, unsafe.Pointer) bool"
 ]
 },
+"runtime.moduledata": {
+"bad": [
+536,
+1,
+"bool"
+],
+"bss": [
+224,
+8,
+"uintptr"
+],
+"cutab": [
+32,
+24,
+"[]uint32"
+],
+"cutab.array": [
+32,
+8,
+"*uint32"
+],
+"cutab.cap": [
+48,
+8,
+"int"
+],
+"cutab.len": [
+40,
+8,
+"int"
+],
+"data": [
+208,
+8,
+"uintptr"
+],
+"ebss": [
+232,
+8,
+"uintptr"
+],
+"edata": [
+216,
+8,
+"uintptr"
+],
+"end": [
+256,
+8,
+"uintptr"
+],
+"enoptrbss": [
+248,
+8,
+"uintptr"
+],
+"enoptrdata": [
+200,
+8,
+"uintptr"
+],
+"etext": [
+184,
+8,
+"uintptr"
+],
+"etypes": [
+288,
+8,
+"uintptr"
+],
+"filetab": [
+56,
+24,
+"[]uint8"
+],
+"filetab.array": [
+56,
+8,
+"*uint8"
+],
+"filetab.cap": [
+72,
+8,
+"int"
+],
+"filetab.len": [
+64,
+8,
+"int"
+],
+"findfunctab": [
+152,
+8,
+"uintptr"
+],
+"ftab": [
+128,
+24,
+"[]runtime.functab"
+],
+"ftab.array": [
+128,
+8,
+"*runtime.functab"
+],
+"ftab.cap": [
+144,
+8,
+"int"
+],
+"ftab.len": [
+136,
+8,
+"int"
+],
+"funcnametab": [
+8,
+24,
+"[]uint8"
+],
+"funcnametab.array": [
+8,
+8,
+"*uint8"
+],
+"funcnametab.cap": [
+24,
+8,
+"int"
+],
+"funcnametab.len": [
+16,
+8,
+"int"
+],
+"gcbss": [
+272,
+8,
+"uintptr"
+],
+"gcbssmask": [
+512,
+16,
+"runtime.bitvector"
+],
+"gcbssmask.bytedata": [
+520,
+8,
+"*uint8"
+],
+"gcbssmask.n": [
+512,
+4,
+"int32"
+],
+"gcdata": [
+264,
+8,
+"uintptr"
+],
+"gcdatamask": [
+496,
+16,
+"runtime.bitvector"
+],
+"gcdatamask.bytedata": [
+504,
+8,
+"*uint8"
+],
+"gcdatamask.n": [
+496,
+4,
+"int32"
+],
+"gofunc": [
+304,
+8,
+"uintptr"
+],
+"hasmain": [
+488,
+1,
+"uint8"
+],
+"itablinks": [
+360,
+24,
+"[]*runtime.itab"
+],
+"itablinks.array": [
+360,
+8,
+"**runtime.itab"
+],
+"itablinks.cap": [
+376,
+8,
+"int"
+],
+"itablinks.len": [
+368,
+8,
+"int"
+],
+"maxpc": [
+168,
+8,
+"uintptr"
+],
+"minpc": [
+160,
+8,
+"uintptr"
+],
+"modulehashes": [
+464,
+24,
+"[]runtime.modulehash"
+],
+"modulehashes.array": [
+464,
+8,
+"*runtime.modulehash"
+],
+"modulehashes.cap": [
+480,
+8,
+"int"
+],
+"modulehashes.len": [
+472,
+8,
+"int"
+],
+"modulename": [
+448,
+16,
+"string"
+],
+"modulename.len": [
+456,
+8,
+"int"
+],
+"modulename.str": [
+448,
+8,
+"*uint8"
+],
+"next": [
+544,
+8,
+"*runtime.moduledata"
+],
+"noptrbss": [
+240,
+8,
+"uintptr"
+],
+"noptrdata": [
+192,
+8,
+"uintptr"
+],
+"pcHeader": [
+0,
+8,
+"*runtime.pcHeader"
+],
+"pclntable": [
+104,
+24,
+"[]uint8"
+],
+"pclntable.array": [
+104,
+8,
+"*uint8"
+],
+"pclntable.cap": [
+120,
+8,
+"int"
+],
+"pclntable.len": [
+112,
+8,
+"int"
+],
+"pctab": [
+80,
+24,
+"[]uint8"
+],
+"pctab.array": [
+80,
+8,
+"*uint8"
+],
+"pctab.cap": [
+96,
+8,
+"int"
+],
+"pctab.len": [
+88,
+8,
+"int"
+],
+"pkghashes": [
+424,
+24,
+"[]runtime.modulehash"
+],
+"pkghashes.array": [
+424,
+8,
+"*runtime.modulehash"
+],
+"pkghashes.cap": [
+440,
+8,
+"int"
+],
+"pkghashes.len": [
+432,
+8,
+"int"
+],
+"pluginpath": [
+408,
+16,
+"string"
+],
+"pluginpath.len": [
+416,
+8,
+"int"
+],
+"pluginpath.str": [
+408,
+8,
+"*uint8"
+],
+"ptab": [
+384,
+24,
+"[]runtime.ptabEntry"
+],
+"ptab.array": [
+384,
+8,
+"*runtime.ptabEntry"
+],
+"ptab.cap": [
+400,
+8,
+"int"
+],
+"ptab.len": [
+392,
+8,
+"int"
+],
+"rodata": [
+296,
+8,
+"uintptr"
+],
+"text": [
+176,
+8,
+"uintptr"
+],
+"textsectmap": [
+312,
+24,
+"[]runtime.textsect"
+],
+"textsectmap.array": [
+312,
+8,
+"*runtime.textsect"
+],
+"textsectmap.cap": [
+328,
+8,
+"int"
+],
+"textsectmap.len": [
+320,
+8,
+"int"
+],
+"typelinks": [
+336,
+24,
+"[]int32"
+],
+"typelinks.array": [
+336,
+8,
+"*int32"
+],
+"typelinks.cap": [
+352,
+8,
+"int"
+],
+"typelinks.len": [
+344,
+8,
+"int"
+],
+"typemap": [
+528,
+8,
+"map[runtime.typeOff]*runtime._type"
+],
+"types": [
+280,
+8,
+"uintptr"
+]
+},
 "runtime.mutex": {
 "key": [
 0,
@@ -2466,6 +2893,7 @@ extern const char kGoLayoutsJson[] = R"json({
 "runtime.gobuf": 56,
 "runtime.hchan": 96,
 "runtime.m": 1008,
+"runtime.moduledata": 552,
 "runtime.mutex": 8,
 "runtime.p": 8912,
 "runtime.schedt": 6080,
@@ -3755,6 +4183,473 @@ extern const char kGoLayoutsJson[] = R"json({
 632,
 8,
 "func(*runtime.g, unsafe.Pointer) bool"
+]
+},
+"runtime.moduledata": {
+"NotInHeap": [
+0,
+0,
+"runtime/internal/sys.NotInHeap"
+],
+"NotInHeap._": [
+0,
+0,
+"runtime/internal/sys.nih"
+],
+"bad": [
+576,
+1,
+"bool"
+],
+"bss": [
+224,
+8,
+"uintptr"
+],
+"covctrs": [
+256,
+8,
+"uintptr"
+],
+"cutab": [
+32,
+24,
+"[]uint32"
+],
+"cutab.array": [
+32,
+8,
+"*uint32"
+],
+"cutab.cap": [
+48,
+8,
+"int"
+],
+"cutab.len": [
+40,
+8,
+"int"
+],
+"data": [
+208,
+8,
+"uintptr"
+],
+"ebss": [
+232,
+8,
+"uintptr"
+],
+"ecovctrs": [
+264,
+8,
+"uintptr"
+],
+"edata": [
+216,
+8,
+"uintptr"
+],
+"end": [
+272,
+8,
+"uintptr"
+],
+"enoptrbss": [
+248,
+8,
+"uintptr"
+],
+"enoptrdata": [
+200,
+8,
+"uintptr"
+],
+"etext": [
+184,
+8,
+"uintptr"
+],
+"etypes": [
+304,
+8,
+"uintptr"
+],
+"filetab": [
+56,
+24,
+"[]uint8"
+],
+"filetab.array": [
+56,
+8,
+"*uint8"
+],
+"filetab.cap": [
+72,
+8,
+"int"
+],
+"filetab.len": [
+64,
+8,
+"int"
+],
+"findfunctab": [
+152,
+8,
+"uintptr"
+],
+"ftab": [
+128,
+24,
+"[]runtime.functab"
+],
+"ftab.array": [
+128,
+8,
+"*runtime.functab"
+],
+"ftab.cap": [
+144,
+8,
+"int"
+],
+"ftab.len": [
+136,
+8,
+"int"
+],
+"funcnametab": [
+8,
+24,
+"[]uint8"
+],
+"funcnametab.array": [
+8,
+8,
+"*uint8"
+],
+"funcnametab.cap": [
+24,
+8,
+"int"
+],
+"funcnametab.len": [
+16,
+8,
+"int"
+],
+"gcbss": [
+288,
+8,
+"uintptr"
+],
+"gcbssmask": [
+552,
+16,
+"runtime.bitvector"
+],
+"gcbssmask.bytedata": [
+560,
+8,
+"*uint8"
+],
+"gcbssmask.n": [
+552,
+4,
+"int32"
+],
+"gcdata": [
+280,
+8,
+"uintptr"
+],
+"gcdatamask": [
+536,
+16,
+"runtime.bitvector"
+],
+"gcdatamask.bytedata": [
+544,
+8,
+"*uint8"
+],
+"gcdatamask.n": [
+536,
+4,
+"int32"
+],
+"gofunc": [
+320,
+8,
+"uintptr"
+],
+"hasmain": [
+528,
+1,
+"uint8"
+],
+"inittasks": [
+464,
+24,
+"[]*runtime.initTask"
+],
+"inittasks.array": [
+464,
+8,
+"**runtime.initTask"
+],
+"inittasks.cap": [
+480,
+8,
+"int"
+],
+"inittasks.len": [
+472,
+8,
+"int"
+],
+"itablinks": [
+376,
+24,
+"[]*runtime.itab"
+],
+"itablinks.array": [
+376,
+8,
+"**runtime.itab"
+],
+"itablinks.cap": [
+392,
+8,
+"int"
+],
+"itablinks.len": [
+384,
+8,
+"int"
+],
+"maxpc": [
+168,
+8,
+"uintptr"
+],
+"minpc": [
+160,
+8,
+"uintptr"
+],
+"modulehashes": [
+504,
+24,
+"[]runtime.modulehash"
+],
+"modulehashes.array": [
+504,
+8,
+"*runtime.modulehash"
+],
+"modulehashes.cap": [
+520,
+8,
+"int"
+],
+"modulehashes.len": [
+512,
+8,
+"int"
+],
+"modulename": [
+488,
+16,
+"string"
+],
+"modulename.len": [
+496,
+8,
+"int"
+],
+"modulename.str": [
+488,
+8,
+"*uint8"
+],
+"next": [
+584,
+8,
+"*runtime.moduledata"
+],
+"noptrbss": [
+240,
+8,
+"uintptr"
+],
+"noptrdata": [
+192,
+8,
+"uintptr"
+],
+"pcHeader": [
+0,
+8,
+"*runtime.pcHeader"
+],
+"pclntable": [
+104,
+24,
+"[]uint8"
+],
+"pclntable.array": [
+104,
+8,
+"*uint8"
+],
+"pclntable.cap": [
+120,
+8,
+"int"
+],
+"pclntable.len": [
+112,
+8,
+"int"
+],
+"pctab": [
+80,
+24,
+"[]uint8"
+],
+"pctab.array": [
+80,
+8,
+"*uint8"
+],
+"pctab.cap": [
+96,
+8,
+"int"
+],
+"pctab.len": [
+88,
+8,
+"int"
+],
+"pkghashes": [
+440,
+24,
+"[]runtime.modulehash"
+],
+"pkghashes.array": [
+440,
+8,
+"*runtime.modulehash"
+],
+"pkghashes.cap": [
+456,
+8,
+"int"
+],
+"pkghashes.len": [
+448,
+8,
+"int"
+],
+"pluginpath": [
+424,
+16,
+"string"
+],
+"pluginpath.len": [
+432,
+8,
+"int"
+],
+"pluginpath.str": [
+424,
+8,
+"*uint8"
+],
+"ptab": [
+400,
+24,
+"[]runtime.ptabEntry"
+],
+"ptab.array": [
+400,
+8,
+"*runtime.ptabEntry"
+],
+"ptab.cap": [
+416,
+8,
+"int"
+],
+"ptab.len": [
+408,
+8,
+"int"
+],
+"rodata": [
+312,
+8,
+"uintptr"
+],
+"text": [
+176,
+8,
+"uintptr"
+],
+"textsectmap": [
+328,
+24,
+"[]runtime.textsect"
+],
+"textsectmap.array": [
+328,
+8,
+"*runtime.textsect"
+],
+"textsectmap.cap": [
+344,
+8,
+"int"
+],
+"textsectmap.len": [
+336,
+8,
+"int"
+],
+"typelinks": [
+352,
+24,
+"[]int32"
+],
+"typelinks.array": [
+352,
+8,
+"*int32"
+],
+"typelinks.cap": [
+368,
+8,
+"int"
+],
+"typelinks.len": [
+360,
+8,
+"int"
+],
+"typemap": [
+568,
+8,
+"map[internal/abi.TypeOff]*internal/abi.Type"
+],
+"types": [
+296,
+8,
+"uintptr"
 ]
 },
 "runtime.mutex": {
@@ -5450,6 +6345,7 @@ extern const char kGoLayoutsJson[] = R"json({
 "runtime.gobuf": 56,
 "runtime.hchan": 96,
 "runtime.m": 1008,
+"runtime.moduledata": 592,
 "runtime.mutex": 8,
 "runtime.p": 8912,
 "runtime.schedt": 1632,
@@ -6854,6 +7750,473 @@ extern const char kGoLayoutsJson[] = R"json({
 920,
 8,
 "func(*runtime.g, unsafe.Pointer) bool"
+]
+},
+"runtime.moduledata": {
+"NotInHeap": [
+0,
+0,
+"runtime/internal/sys.NotInHeap"
+],
+"NotInHeap._": [
+0,
+0,
+"runtime/internal/sys.nih"
+],
+"bad": [
+576,
+1,
+"bool"
+],
+"bss": [
+224,
+8,
+"uintptr"
+],
+"covctrs": [
+256,
+8,
+"uintptr"
+],
+"cutab": [
+32,
+24,
+"[]uint32"
+],
+"cutab.array": [
+32,
+8,
+"*uint32"
+],
+"cutab.cap": [
+48,
+8,
+"int"
+],
+"cutab.len": [
+40,
+8,
+"int"
+],
+"data": [
+208,
+8,
+"uintptr"
+],
+"ebss": [
+232,
+8,
+"uintptr"
+],
+"ecovctrs": [
+264,
+8,
+"uintptr"
+],
+"edata": [
+216,
+8,
+"uintptr"
+],
+"end": [
+272,
+8,
+"uintptr"
+],
+"enoptrbss": [
+248,
+8,
+"uintptr"
+],
+"enoptrdata": [
+200,
+8,
+"uintptr"
+],
+"etext": [
+184,
+8,
+"uintptr"
+],
+"etypes": [
+304,
+8,
+"uintptr"
+],
+"filetab": [
+56,
+24,
+"[]uint8"
+],
+"filetab.array": [
+56,
+8,
+"*uint8"
+],
+"filetab.cap": [
+72,
+8,
+"int"
+],
+"filetab.len": [
+64,
+8,
+"int"
+],
+"findfunctab": [
+152,
+8,
+"uintptr"
+],
+"ftab": [
+128,
+24,
+"[]runtime.functab"
+],
+"ftab.array": [
+128,
+8,
+"*runtime.functab"
+],
+"ftab.cap": [
+144,
+8,
+"int"
+],
+"ftab.len": [
+136,
+8,
+"int"
+],
+"funcnametab": [
+8,
+24,
+"[]uint8"
+],
+"funcnametab.array": [
+8,
+8,
+"*uint8"
+],
+"funcnametab.cap": [
+24,
+8,
+"int"
+],
+"funcnametab.len": [
+16,
+8,
+"int"
+],
+"gcbss": [
+288,
+8,
+"uintptr"
+],
+"gcbssmask": [
+552,
+16,
+"runtime.bitvector"
+],
+"gcbssmask.bytedata": [
+560,
+8,
+"*uint8"
+],
+"gcbssmask.n": [
+552,
+4,
+"int32"
+],
+"gcdata": [
+280,
+8,
+"uintptr"
+],
+"gcdatamask": [
+536,
+16,
+"runtime.bitvector"
+],
+"gcdatamask.bytedata": [
+544,
+8,
+"*uint8"
+],
+"gcdatamask.n": [
+536,
+4,
+"int32"
+],
+"gofunc": [
+320,
+8,
+"uintptr"
+],
+"hasmain": [
+528,
+1,
+"uint8"
+],
+"inittasks": [
+464,
+24,
+"[]*runtime.initTask"
+],
+"inittasks.array": [
+464,
+8,
+"**runtime.initTask"
+],
+"inittasks.cap": [
+480,
+8,
+"int"
+],
+"inittasks.len": [
+472,
+8,
+"int"
+],
+"itablinks": [
+376,
+24,
+"[]*runtime.itab"
+],
+"itablinks.array": [
+376,
+8,
+"**runtime.itab"
+],
+"itablinks.cap": [
+392,
+8,
+"int"
+],
+"itablinks.len": [
+384,
+8,
+"int"
+],
+"maxpc": [
+168,
+8,
+"uintptr"
+],
+"minpc": [
+160,
+8,
+"uintptr"
+],
+"modulehashes": [
+504,
+24,
+"[]runtime.modulehash"
+],
+"modulehashes.array": [
+504,
+8,
+"*runtime.modulehash"
+],
+"modulehashes.cap": [
+520,
+8,
+"int"
+],
+"modulehashes.len": [
+512,
+8,
+"int"
+],
+"modulename": [
+488,
+16,
+"string"
+],
+"modulename.len": [
+496,
+8,
+"int"
+],
+"modulename.str": [
+488,
+8,
+"*uint8"
+],
+"next": [
+584,
+8,
+"*runtime.moduledata"
+],
+"noptrbss": [
+240,
+8,
+"uintptr"
+],
+"noptrdata": [
+192,
+8,
+"uintptr"
+],
+"pcHeader": [
+0,
+8,
+"*runtime.pcHeader"
+],
+"pclntable": [
+104,
+24,
+"[]uint8"
+],
+"pclntable.array": [
+104,
+8,
+"*uint8"
+],
+"pclntable.cap": [
+120,
+8,
+"int"
+],
+"pclntable.len": [
+112,
+8,
+"int"
+],
+"pctab": [
+80,
+24,
+"[]uint8"
+],
+"pctab.array": [
+80,
+8,
+"*uint8"
+],
+"pctab.cap": [
+96,
+8,
+"int"
+],
+"pctab.len": [
+88,
+8,
+"int"
+],
+"pkghashes": [
+440,
+24,
+"[]runtime.modulehash"
+],
+"pkghashes.array": [
+440,
+8,
+"*runtime.modulehash"
+],
+"pkghashes.cap": [
+456,
+8,
+"int"
+],
+"pkghashes.len": [
+448,
+8,
+"int"
+],
+"pluginpath": [
+424,
+16,
+"string"
+],
+"pluginpath.len": [
+432,
+8,
+"int"
+],
+"pluginpath.str": [
+424,
+8,
+"*uint8"
+],
+"ptab": [
+400,
+24,
+"[]runtime.ptabEntry"
+],
+"ptab.array": [
+400,
+8,
+"*runtime.ptabEntry"
+],
+"ptab.cap": [
+416,
+8,
+"int"
+],
+"ptab.len": [
+408,
+8,
+"int"
+],
+"rodata": [
+312,
+8,
+"uintptr"
+],
+"text": [
+176,
+8,
+"uintptr"
+],
+"textsectmap": [
+328,
+24,
+"[]runtime.textsect"
+],
+"textsectmap.array": [
+328,
+8,
+"*runtime.textsect"
+],
+"textsectmap.cap": [
+344,
+8,
+"int"
+],
+"textsectmap.len": [
+336,
+8,
+"int"
+],
+"typelinks": [
+352,
+24,
+"[]int32"
+],
+"typelinks.array": [
+352,
+8,
+"*int32"
+],
+"typelinks.cap": [
+368,
+8,
+"int"
+],
+"typelinks.len": [
+360,
+8,
+"int"
+],
+"typemap": [
+568,
+8,
+"map[internal/abi.TypeOff]*internal/abi.Type"
+],
+"types": [
+296,
+8,
+"uintptr"
 ]
 },
 "runtime.mutex": {
@@ -8764,6 +10127,7 @@ extern const char kGoLayoutsJson[] = R"json({
 "runtime.gobuf": 56,
 "runtime.hchan": 96,
 "runtime.m": 2024,
+"runtime.moduledata": 592,
 "runtime.mutex": 8,
 "runtime.p": 8944,
 "runtime.schedt": 6824,
@@ -10213,6 +11577,473 @@ extern const char kGoLayoutsJson[] = R"json({
 856,
 0,
 "runtime.winlibcall"
+]
+},
+"runtime.moduledata": {
+"NotInHeap": [
+0,
+0,
+"runtime/internal/sys.NotInHeap"
+],
+"NotInHeap._": [
+0,
+0,
+"runtime/internal/sys.nih"
+],
+"bad": [
+529,
+1,
+"bool"
+],
+"bss": [
+224,
+8,
+"uintptr"
+],
+"covctrs": [
+256,
+8,
+"uintptr"
+],
+"cutab": [
+32,
+24,
+"[]uint32"
+],
+"cutab.array": [
+32,
+8,
+"*uint32"
+],
+"cutab.cap": [
+48,
+8,
+"int"
+],
+"cutab.len": [
+40,
+8,
+"int"
+],
+"data": [
+208,
+8,
+"uintptr"
+],
+"ebss": [
+232,
+8,
+"uintptr"
+],
+"ecovctrs": [
+264,
+8,
+"uintptr"
+],
+"edata": [
+216,
+8,
+"uintptr"
+],
+"end": [
+272,
+8,
+"uintptr"
+],
+"enoptrbss": [
+248,
+8,
+"uintptr"
+],
+"enoptrdata": [
+200,
+8,
+"uintptr"
+],
+"etext": [
+184,
+8,
+"uintptr"
+],
+"etypes": [
+304,
+8,
+"uintptr"
+],
+"filetab": [
+56,
+24,
+"[]uint8"
+],
+"filetab.array": [
+56,
+8,
+"*uint8"
+],
+"filetab.cap": [
+72,
+8,
+"int"
+],
+"filetab.len": [
+64,
+8,
+"int"
+],
+"findfunctab": [
+152,
+8,
+"uintptr"
+],
+"ftab": [
+128,
+24,
+"[]runtime.functab"
+],
+"ftab.array": [
+128,
+8,
+"*runtime.functab"
+],
+"ftab.cap": [
+144,
+8,
+"int"
+],
+"ftab.len": [
+136,
+8,
+"int"
+],
+"funcnametab": [
+8,
+24,
+"[]uint8"
+],
+"funcnametab.array": [
+8,
+8,
+"*uint8"
+],
+"funcnametab.cap": [
+24,
+8,
+"int"
+],
+"funcnametab.len": [
+16,
+8,
+"int"
+],
+"gcbss": [
+288,
+8,
+"uintptr"
+],
+"gcbssmask": [
+552,
+16,
+"runtime.bitvector"
+],
+"gcbssmask.bytedata": [
+560,
+8,
+"*uint8"
+],
+"gcbssmask.n": [
+552,
+4,
+"int32"
+],
+"gcdata": [
+280,
+8,
+"uintptr"
+],
+"gcdatamask": [
+536,
+16,
+"runtime.bitvector"
+],
+"gcdatamask.bytedata": [
+544,
+8,
+"*uint8"
+],
+"gcdatamask.n": [
+536,
+4,
+"int32"
+],
+"gofunc": [
+320,
+8,
+"uintptr"
+],
+"hasmain": [
+528,
+1,
+"uint8"
+],
+"inittasks": [
+464,
+24,
+"[]*runtime.initTask"
+],
+"inittasks.array": [
+464,
+8,
+"**runtime.initTask"
+],
+"inittasks.cap": [
+480,
+8,
+"int"
+],
+"inittasks.len": [
+472,
+8,
+"int"
+],
+"itablinks": [
+376,
+24,
+"[]*internal/abi.ITab"
+],
+"itablinks.array": [
+376,
+8,
+"**internal/abi.ITab"
+],
+"itablinks.cap": [
+392,
+8,
+"int"
+],
+"itablinks.len": [
+384,
+8,
+"int"
+],
+"maxpc": [
+168,
+8,
+"uintptr"
+],
+"minpc": [
+160,
+8,
+"uintptr"
+],
+"modulehashes": [
+504,
+24,
+"[]runtime.modulehash"
+],
+"modulehashes.array": [
+504,
+8,
+"*runtime.modulehash"
+],
+"modulehashes.cap": [
+520,
+8,
+"int"
+],
+"modulehashes.len": [
+512,
+8,
+"int"
+],
+"modulename": [
+488,
+16,
+"string"
+],
+"modulename.len": [
+496,
+8,
+"int"
+],
+"modulename.str": [
+488,
+8,
+"*uint8"
+],
+"next": [
+576,
+8,
+"*runtime.moduledata"
+],
+"noptrbss": [
+240,
+8,
+"uintptr"
+],
+"noptrdata": [
+192,
+8,
+"uintptr"
+],
+"pcHeader": [
+0,
+8,
+"*runtime.pcHeader"
+],
+"pclntable": [
+104,
+24,
+"[]uint8"
+],
+"pclntable.array": [
+104,
+8,
+"*uint8"
+],
+"pclntable.cap": [
+120,
+8,
+"int"
+],
+"pclntable.len": [
+112,
+8,
+"int"
+],
+"pctab": [
+80,
+24,
+"[]uint8"
+],
+"pctab.array": [
+80,
+8,
+"*uint8"
+],
+"pctab.cap": [
+96,
+8,
+"int"
+],
+"pctab.len": [
+88,
+8,
+"int"
+],
+"pkghashes": [
+440,
+24,
+"[]runtime.modulehash"
+],
+"pkghashes.array": [
+440,
+8,
+"*runtime.modulehash"
+],
+"pkghashes.cap": [
+456,
+8,
+"int"
+],
+"pkghashes.len": [
+448,
+8,
+"int"
+],
+"pluginpath": [
+424,
+16,
+"string"
+],
+"pluginpath.len": [
+432,
+8,
+"int"
+],
+"pluginpath.str": [
+424,
+8,
+"*uint8"
+],
+"ptab": [
+400,
+24,
+"[]runtime.ptabEntry"
+],
+"ptab.array": [
+400,
+8,
+"*runtime.ptabEntry"
+],
+"ptab.cap": [
+416,
+8,
+"int"
+],
+"ptab.len": [
+408,
+8,
+"int"
+],
+"rodata": [
+312,
+8,
+"uintptr"
+],
+"text": [
+176,
+8,
+"uintptr"
+],
+"textsectmap": [
+328,
+24,
+"[]runtime.textsect"
+],
+"textsectmap.array": [
+328,
+8,
+"*runtime.textsect"
+],
+"textsectmap.cap": [
+344,
+8,
+"int"
+],
+"textsectmap.len": [
+336,
+8,
+"int"
+],
+"typelinks": [
+352,
+24,
+"[]int32"
+],
+"typelinks.array": [
+352,
+8,
+"*int32"
+],
+"typelinks.cap": [
+368,
+8,
+"int"
+],
+"typelinks.len": [
+360,
+8,
+"int"
+],
+"typemap": [
+568,
+8,
+"map[internal/abi.TypeOff]*internal/abi.Type"
+],
+"types": [
+296,
+8,
+"uintptr"
 ]
 },
 "runtime.mutex": {
@@ -12053,6 +13884,7 @@ extern const char kGoLayoutsJson[] = R"json({
 "runtime.gobuf": 56,
 "runtime.hchan": 104,
 "runtime.m": 1760,
+"runtime.moduledata": 584,
 "runtime.mutex": 8,
 "runtime.p": 8944,
 "runtime.schedt": 6824,
@@ -13564,6 +15396,473 @@ extern const char kGoLayoutsJson[] = R"json({
 880,
 0,
 "runtime.winlibcall"
+]
+},
+"runtime.moduledata": {
+"NotInHeap": [
+0,
+0,
+"internal/runtime/sys.NotInHeap"
+],
+"NotInHeap._": [
+0,
+0,
+"internal/runtime/sys.nih"
+],
+"bad": [
+529,
+1,
+"bool"
+],
+"bss": [
+224,
+8,
+"uintptr"
+],
+"covctrs": [
+256,
+8,
+"uintptr"
+],
+"cutab": [
+32,
+24,
+"[]uint32"
+],
+"cutab.array": [
+32,
+8,
+"*uint32"
+],
+"cutab.cap": [
+48,
+8,
+"int"
+],
+"cutab.len": [
+40,
+8,
+"int"
+],
+"data": [
+208,
+8,
+"uintptr"
+],
+"ebss": [
+232,
+8,
+"uintptr"
+],
+"ecovctrs": [
+264,
+8,
+"uintptr"
+],
+"edata": [
+216,
+8,
+"uintptr"
+],
+"end": [
+272,
+8,
+"uintptr"
+],
+"enoptrbss": [
+248,
+8,
+"uintptr"
+],
+"enoptrdata": [
+200,
+8,
+"uintptr"
+],
+"etext": [
+184,
+8,
+"uintptr"
+],
+"etypes": [
+304,
+8,
+"uintptr"
+],
+"filetab": [
+56,
+24,
+"[]uint8"
+],
+"filetab.array": [
+56,
+8,
+"*uint8"
+],
+"filetab.cap": [
+72,
+8,
+"int"
+],
+"filetab.len": [
+64,
+8,
+"int"
+],
+"findfunctab": [
+152,
+8,
+"uintptr"
+],
+"ftab": [
+128,
+24,
+"[]runtime.functab"
+],
+"ftab.array": [
+128,
+8,
+"*runtime.functab"
+],
+"ftab.cap": [
+144,
+8,
+"int"
+],
+"ftab.len": [
+136,
+8,
+"int"
+],
+"funcnametab": [
+8,
+24,
+"[]uint8"
+],
+"funcnametab.array": [
+8,
+8,
+"*uint8"
+],
+"funcnametab.cap": [
+24,
+8,
+"int"
+],
+"funcnametab.len": [
+16,
+8,
+"int"
+],
+"gcbss": [
+288,
+8,
+"uintptr"
+],
+"gcbssmask": [
+552,
+16,
+"runtime.bitvector"
+],
+"gcbssmask.bytedata": [
+560,
+8,
+"*uint8"
+],
+"gcbssmask.n": [
+552,
+4,
+"int32"
+],
+"gcdata": [
+280,
+8,
+"uintptr"
+],
+"gcdatamask": [
+536,
+16,
+"runtime.bitvector"
+],
+"gcdatamask.bytedata": [
+544,
+8,
+"*uint8"
+],
+"gcdatamask.n": [
+536,
+4,
+"int32"
+],
+"gofunc": [
+320,
+8,
+"uintptr"
+],
+"hasmain": [
+528,
+1,
+"uint8"
+],
+"inittasks": [
+464,
+24,
+"[]*runtime.initTask"
+],
+"inittasks.array": [
+464,
+8,
+"**runtime.initTask"
+],
+"inittasks.cap": [
+480,
+8,
+"int"
+],
+"inittasks.len": [
+472,
+8,
+"int"
+],
+"itablinks": [
+376,
+24,
+"[]*internal/abi.ITab"
+],
+"itablinks.array": [
+376,
+8,
+"**internal/abi.ITab"
+],
+"itablinks.cap": [
+392,
+8,
+"int"
+],
+"itablinks.len": [
+384,
+8,
+"int"
+],
+"maxpc": [
+168,
+8,
+"uintptr"
+],
+"minpc": [
+160,
+8,
+"uintptr"
+],
+"modulehashes": [
+504,
+24,
+"[]runtime.modulehash"
+],
+"modulehashes.array": [
+504,
+8,
+"*runtime.modulehash"
+],
+"modulehashes.cap": [
+520,
+8,
+"int"
+],
+"modulehashes.len": [
+512,
+8,
+"int"
+],
+"modulename": [
+488,
+16,
+"string"
+],
+"modulename.len": [
+496,
+8,
+"int"
+],
+"modulename.str": [
+488,
+8,
+"*uint8"
+],
+"next": [
+576,
+8,
+"*runtime.moduledata"
+],
+"noptrbss": [
+240,
+8,
+"uintptr"
+],
+"noptrdata": [
+192,
+8,
+"uintptr"
+],
+"pcHeader": [
+0,
+8,
+"*runtime.pcHeader"
+],
+"pclntable": [
+104,
+24,
+"[]uint8"
+],
+"pclntable.array": [
+104,
+8,
+"*uint8"
+],
+"pclntable.cap": [
+120,
+8,
+"int"
+],
+"pclntable.len": [
+112,
+8,
+"int"
+],
+"pctab": [
+80,
+24,
+"[]uint8"
+],
+"pctab.array": [
+80,
+8,
+"*uint8"
+],
+"pctab.cap": [
+96,
+8,
+"int"
+],
+"pctab.len": [
+88,
+8,
+"int"
+],
+"pkghashes": [
+440,
+24,
+"[]runtime.modulehash"
+],
+"pkghashes.array": [
+440,
+8,
+"*runtime.modulehash"
+],
+"pkghashes.cap": [
+456,
+8,
+"int"
+],
+"pkghashes.len": [
+448,
+8,
+"int"
+],
+"pluginpath": [
+424,
+16,
+"string"
+],
+"pluginpath.len": [
+432,
+8,
+"int"
+],
+"pluginpath.str": [
+424,
+8,
+"*uint8"
+],
+"ptab": [
+400,
+24,
+"[]runtime.ptabEntry"
+],
+"ptab.array": [
+400,
+8,
+"*runtime.ptabEntry"
+],
+"ptab.cap": [
+416,
+8,
+"int"
+],
+"ptab.len": [
+408,
+8,
+"int"
+],
+"rodata": [
+312,
+8,
+"uintptr"
+],
+"text": [
+176,
+8,
+"uintptr"
+],
+"textsectmap": [
+328,
+24,
+"[]runtime.textsect"
+],
+"textsectmap.array": [
+328,
+8,
+"*runtime.textsect"
+],
+"textsectmap.cap": [
+344,
+8,
+"int"
+],
+"textsectmap.len": [
+336,
+8,
+"int"
+],
+"typelinks": [
+352,
+24,
+"[]int32"
+],
+"typelinks.array": [
+352,
+8,
+"*int32"
+],
+"typelinks.cap": [
+368,
+8,
+"int"
+],
+"typelinks.len": [
+360,
+8,
+"int"
+],
+"typemap": [
+568,
+8,
+"map[internal/abi.TypeOff]*internal/abi.Type"
+],
+"types": [
+296,
+8,
+"uintptr"
 ]
 },
 "runtime.mutex": {
@@ -15432,6 +17731,7 @@ extern const char kGoLayoutsJson[] = R"json({
 "runtime.gobuf": 56,
 "runtime.hchan": 104,
 "runtime.m": 1808,
+"runtime.moduledata": 584,
 "runtime.mutex": 8,
 "runtime.p": 8952,
 "runtime.schedt": 6824,
@@ -17025,6 +19325,478 @@ extern const char kGoLayoutsJson[] = R"json({
 ],
 "vu": [
 8,
+8,
+"uintptr"
+]
+},
+"runtime.moduledata": {
+"NotInHeap": [
+0,
+0,
+"internal/runtime/sys.NotInHeap"
+],
+"NotInHeap._": [
+0,
+0,
+"internal/runtime/sys.nih"
+],
+"bad": [
+537,
+1,
+"bool"
+],
+"bss": [
+224,
+8,
+"uintptr"
+],
+"covctrs": [
+256,
+8,
+"uintptr"
+],
+"cutab": [
+32,
+24,
+"[]uint32"
+],
+"cutab.array": [
+32,
+8,
+"*uint32"
+],
+"cutab.cap": [
+48,
+8,
+"int"
+],
+"cutab.len": [
+40,
+8,
+"int"
+],
+"data": [
+208,
+8,
+"uintptr"
+],
+"ebss": [
+232,
+8,
+"uintptr"
+],
+"ecovctrs": [
+264,
+8,
+"uintptr"
+],
+"edata": [
+216,
+8,
+"uintptr"
+],
+"end": [
+272,
+8,
+"uintptr"
+],
+"enoptrbss": [
+248,
+8,
+"uintptr"
+],
+"enoptrdata": [
+200,
+8,
+"uintptr"
+],
+"epclntab": [
+328,
+8,
+"uintptr"
+],
+"etext": [
+184,
+8,
+"uintptr"
+],
+"etypes": [
+304,
+8,
+"uintptr"
+],
+"filetab": [
+56,
+24,
+"[]uint8"
+],
+"filetab.array": [
+56,
+8,
+"*uint8"
+],
+"filetab.cap": [
+72,
+8,
+"int"
+],
+"filetab.len": [
+64,
+8,
+"int"
+],
+"findfunctab": [
+152,
+8,
+"uintptr"
+],
+"ftab": [
+128,
+24,
+"[]runtime.functab"
+],
+"ftab.array": [
+128,
+8,
+"*runtime.functab"
+],
+"ftab.cap": [
+144,
+8,
+"int"
+],
+"ftab.len": [
+136,
+8,
+"int"
+],
+"funcnametab": [
+8,
+24,
+"[]uint8"
+],
+"funcnametab.array": [
+8,
+8,
+"*uint8"
+],
+"funcnametab.cap": [
+24,
+8,
+"int"
+],
+"funcnametab.len": [
+16,
+8,
+"int"
+],
+"gcbss": [
+288,
+8,
+"uintptr"
+],
+"gcbssmask": [
+560,
+16,
+"runtime.bitvector"
+],
+"gcbssmask.bytedata": [
+568,
+8,
+"*uint8"
+],
+"gcbssmask.n": [
+560,
+4,
+"int32"
+],
+"gcdata": [
+280,
+8,
+"uintptr"
+],
+"gcdatamask": [
+544,
+16,
+"runtime.bitvector"
+],
+"gcdatamask.bytedata": [
+552,
+8,
+"*uint8"
+],
+"gcdatamask.n": [
+544,
+4,
+"int32"
+],
+"gofunc": [
+320,
+8,
+"uintptr"
+],
+"hasmain": [
+536,
+1,
+"uint8"
+],
+"inittasks": [
+472,
+24,
+"[]*runtime.initTask"
+],
+"inittasks.array": [
+472,
+8,
+"**runtime.initTask"
+],
+"inittasks.cap": [
+488,
+8,
+"int"
+],
+"inittasks.len": [
+480,
+8,
+"int"
+],
+"itablinks": [
+384,
+24,
+"[]*internal/abi.ITab"
+],
+"itablinks.array": [
+384,
+8,
+"**internal/abi.ITab"
+],
+"itablinks.cap": [
+400,
+8,
+"int"
+],
+"itablinks.len": [
+392,
+8,
+"int"
+],
+"maxpc": [
+168,
+8,
+"uintptr"
+],
+"minpc": [
+160,
+8,
+"uintptr"
+],
+"modulehashes": [
+512,
+24,
+"[]runtime.modulehash"
+],
+"modulehashes.array": [
+512,
+8,
+"*runtime.modulehash"
+],
+"modulehashes.cap": [
+528,
+8,
+"int"
+],
+"modulehashes.len": [
+520,
+8,
+"int"
+],
+"modulename": [
+496,
+16,
+"string"
+],
+"modulename.len": [
+504,
+8,
+"int"
+],
+"modulename.str": [
+496,
+8,
+"*uint8"
+],
+"next": [
+584,
+8,
+"*runtime.moduledata"
+],
+"noptrbss": [
+240,
+8,
+"uintptr"
+],
+"noptrdata": [
+192,
+8,
+"uintptr"
+],
+"pcHeader": [
+0,
+8,
+"*runtime.pcHeader"
+],
+"pclntable": [
+104,
+24,
+"[]uint8"
+],
+"pclntable.array": [
+104,
+8,
+"*uint8"
+],
+"pclntable.cap": [
+120,
+8,
+"int"
+],
+"pclntable.len": [
+112,
+8,
+"int"
+],
+"pctab": [
+80,
+24,
+"[]uint8"
+],
+"pctab.array": [
+80,
+8,
+"*uint8"
+],
+"pctab.cap": [
+96,
+8,
+"int"
+],
+"pctab.len": [
+88,
+8,
+"int"
+],
+"pkghashes": [
+448,
+24,
+"[]runtime.modulehash"
+],
+"pkghashes.array": [
+448,
+8,
+"*runtime.modulehash"
+],
+"pkghashes.cap": [
+464,
+8,
+"int"
+],
+"pkghashes.len": [
+456,
+8,
+"int"
+],
+"pluginpath": [
+432,
+16,
+"string"
+],
+"pluginpath.len": [
+440,
+8,
+"int"
+],
+"pluginpath.str": [
+432,
+8,
+"*uint8"
+],
+"ptab": [
+408,
+24,
+"[]runtime.ptabEntry"
+],
+"ptab.array": [
+408,
+8,
+"*runtime.ptabEntry"
+],
+"ptab.cap": [
+424,
+8,
+"int"
+],
+"ptab.len": [
+416,
+8,
+"int"
+],
+"rodata": [
+312,
+8,
+"uintptr"
+],
+"text": [
+176,
+8,
+"uintptr"
+],
+"textsectmap": [
+336,
+24,
+"[]runtime.textsect"
+],
+"textsectmap.array": [
+336,
+8,
+"*runtime.textsect"
+],
+"textsectmap.cap": [
+352,
+8,
+"int"
+],
+"textsectmap.len": [
+344,
+8,
+"int"
+],
+"typelinks": [
+360,
+24,
+"[]int32"
+],
+"typelinks.array": [
+360,
+8,
+"*int32"
+],
+"typelinks.cap": [
+376,
+8,
+"int"
+],
+"typelinks.len": [
+368,
+8,
+"int"
+],
+"typemap": [
+576,
+8,
+"map[internal/abi.TypeOff]*internal/abi.Type"
+],
+"types": [
+296,
 8,
 "uintptr"
 ]
@@ -19111,6 +21883,7 @@ extern const char kGoLayoutsJson[] = R"json({
 "runtime.hchan": 112,
 "runtime.m": 1824,
 "runtime.maybeTraceablePtr": 16,
+"runtime.moduledata": 592,
 "runtime.mutex": 8,
 "runtime.p": 15920,
 "runtime.schedt": 6872,
@@ -20694,6 +23467,453 @@ extern const char kGoLayoutsJson[] = R"json({
 ],
 "vu": [
 8,
+8,
+"uintptr"
+]
+},
+"runtime.moduledata": {
+"NotInHeap": [
+0,
+0,
+"internal/runtime/sys.NotInHeap"
+],
+"NotInHeap._": [
+0,
+0,
+"internal/runtime/sys.nih"
+],
+"bad": [
+513,
+1,
+"bool"
+],
+"bss": [
+224,
+8,
+"uintptr"
+],
+"covctrs": [
+256,
+8,
+"uintptr"
+],
+"cutab": [
+32,
+24,
+"[]uint32"
+],
+"cutab.array": [
+32,
+8,
+"*uint32"
+],
+"cutab.cap": [
+48,
+8,
+"int"
+],
+"cutab.len": [
+40,
+8,
+"int"
+],
+"data": [
+208,
+8,
+"uintptr"
+],
+"ebss": [
+232,
+8,
+"uintptr"
+],
+"ecovctrs": [
+264,
+8,
+"uintptr"
+],
+"edata": [
+216,
+8,
+"uintptr"
+],
+"end": [
+272,
+8,
+"uintptr"
+],
+"enoptrbss": [
+248,
+8,
+"uintptr"
+],
+"enoptrdata": [
+200,
+8,
+"uintptr"
+],
+"epclntab": [
+352,
+8,
+"uintptr"
+],
+"etext": [
+184,
+8,
+"uintptr"
+],
+"etypes": [
+312,
+8,
+"uintptr"
+],
+"filetab": [
+56,
+24,
+"[]uint8"
+],
+"filetab.array": [
+56,
+8,
+"*uint8"
+],
+"filetab.cap": [
+72,
+8,
+"int"
+],
+"filetab.len": [
+64,
+8,
+"int"
+],
+"findfunctab": [
+152,
+8,
+"uintptr"
+],
+"ftab": [
+128,
+24,
+"[]runtime.functab"
+],
+"ftab.array": [
+128,
+8,
+"*runtime.functab"
+],
+"ftab.cap": [
+144,
+8,
+"int"
+],
+"ftab.len": [
+136,
+8,
+"int"
+],
+"funcnametab": [
+8,
+24,
+"[]uint8"
+],
+"funcnametab.array": [
+8,
+8,
+"*uint8"
+],
+"funcnametab.cap": [
+24,
+8,
+"int"
+],
+"funcnametab.len": [
+16,
+8,
+"int"
+],
+"gcbss": [
+288,
+8,
+"uintptr"
+],
+"gcbssmask": [
+536,
+16,
+"runtime.bitvector"
+],
+"gcbssmask.bytedata": [
+544,
+8,
+"*uint8"
+],
+"gcbssmask.n": [
+536,
+4,
+"int32"
+],
+"gcdata": [
+280,
+8,
+"uintptr"
+],
+"gcdatamask": [
+520,
+16,
+"runtime.bitvector"
+],
+"gcdatamask.bytedata": [
+528,
+8,
+"*uint8"
+],
+"gcdatamask.n": [
+520,
+4,
+"int32"
+],
+"gofunc": [
+344,
+8,
+"uintptr"
+],
+"hasmain": [
+512,
+1,
+"uint8"
+],
+"inittasks": [
+448,
+24,
+"[]*runtime.initTask"
+],
+"inittasks.array": [
+448,
+8,
+"**runtime.initTask"
+],
+"inittasks.cap": [
+464,
+8,
+"int"
+],
+"inittasks.len": [
+456,
+8,
+"int"
+],
+"itaboffset": [
+320,
+8,
+"uintptr"
+],
+"itabsize": [
+328,
+8,
+"uintptr"
+],
+"maxpc": [
+168,
+8,
+"uintptr"
+],
+"minpc": [
+160,
+8,
+"uintptr"
+],
+"modulehashes": [
+488,
+24,
+"[]runtime.modulehash"
+],
+"modulehashes.array": [
+488,
+8,
+"*runtime.modulehash"
+],
+"modulehashes.cap": [
+504,
+8,
+"int"
+],
+"modulehashes.len": [
+496,
+8,
+"int"
+],
+"modulename": [
+472,
+16,
+"string"
+],
+"modulename.len": [
+480,
+8,
+"int"
+],
+"modulename.str": [
+472,
+8,
+"*uint8"
+],
+"next": [
+560,
+8,
+"*runtime.moduledata"
+],
+"noptrbss": [
+240,
+8,
+"uintptr"
+],
+"noptrdata": [
+192,
+8,
+"uintptr"
+],
+"pcHeader": [
+0,
+8,
+"*runtime.pcHeader"
+],
+"pclntable": [
+104,
+24,
+"[]uint8"
+],
+"pclntable.array": [
+104,
+8,
+"*uint8"
+],
+"pclntable.cap": [
+120,
+8,
+"int"
+],
+"pclntable.len": [
+112,
+8,
+"int"
+],
+"pctab": [
+80,
+24,
+"[]uint8"
+],
+"pctab.array": [
+80,
+8,
+"*uint8"
+],
+"pctab.cap": [
+96,
+8,
+"int"
+],
+"pctab.len": [
+88,
+8,
+"int"
+],
+"pkghashes": [
+424,
+24,
+"[]runtime.modulehash"
+],
+"pkghashes.array": [
+424,
+8,
+"*runtime.modulehash"
+],
+"pkghashes.cap": [
+440,
+8,
+"int"
+],
+"pkghashes.len": [
+432,
+8,
+"int"
+],
+"pluginpath": [
+408,
+16,
+"string"
+],
+"pluginpath.len": [
+416,
+8,
+"int"
+],
+"pluginpath.str": [
+408,
+8,
+"*uint8"
+],
+"ptab": [
+384,
+24,
+"[]runtime.ptabEntry"
+],
+"ptab.array": [
+384,
+8,
+"*runtime.ptabEntry"
+],
+"ptab.cap": [
+400,
+8,
+"int"
+],
+"ptab.len": [
+392,
+8,
+"int"
+],
+"rodata": [
+336,
+8,
+"uintptr"
+],
+"text": [
+176,
+8,
+"uintptr"
+],
+"textsectmap": [
+360,
+24,
+"[]runtime.textsect"
+],
+"textsectmap.array": [
+360,
+8,
+"*runtime.textsect"
+],
+"textsectmap.cap": [
+376,
+8,
+"int"
+],
+"textsectmap.len": [
+368,
+8,
+"int"
+],
+"typedesclen": [
+304,
+8,
+"uintptr"
+],
+"typemap": [
+552,
+8,
+"map[*internal/abi.Type]*internal/abi.Type"
+],
+"types": [
+296,
 8,
 "uintptr"
 ]
@@ -22780,6 +26000,7 @@ extern const char kGoLayoutsJson[] = R"json({
 "runtime.hchan": 112,
 "runtime.m": 1832,
 "runtime.maybeTraceablePtr": 16,
+"runtime.moduledata": 568,
 "runtime.mutex": 8,
 "runtime.p": 15920,
 "runtime.schedt": 6872,

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "goruntime/build_info.h"
+#include "target/debug_file_lookup.h"
 #include "error.h"
 #include "goruntime/go_layouts.h"
 #include "report/format.h"
@@ -27,9 +28,18 @@ bool IsStatusSuffix(const std::string& s) {
   return true;
 }
 
+// Whether the Go command was asked to strip (its -ldflags are recorded in
+// .go.buildinfo, as `go version -m` shows) or the file was stripped later, as
+// distributions do: the user's fix differs.
+std::string HowStripped(const GoBuildInfo& bi) {
+  for (const auto& [key, value] : bi.settings)
+    if (key == "-ldflags" && value.find("-s") != std::string::npos) return "built with -ldflags='-s -w'";
+  return "stripped after the build";
+}
+
 }  // namespace
 
-std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target) {
+std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target, std::string* debug_file) {
   ElfImage& exe = target.exe();
   std::string why = "it has no DWARF debug info (built with -ldflags=-w or stripped)";
   if (exe.HasSection(".debug_info")) {
@@ -37,6 +47,16 @@ std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target) {
       return std::make_unique<DwarfIndex>(target.exe_image());
     } catch (const Error& e) {
       why = e.what();  // DWARF for the C code only, or unreadable
+    }
+  } else if (auto dbg = FindSeparateDebugFile(exe)) {
+    // Separate debug info (objcopy --only-keep-debug, -dbgsym packages),
+    // found where GDB looks (debug_file_lookup.h).
+    try {
+      auto index = std::make_unique<DwarfIndex>(ElfImage::Open(dbg->path));
+      *debug_file = dbg->path;
+      return index;
+    } catch (const Error& e) {
+      why = std::string("its debug file ") + dbg->path + " is not usable: " + e.what();
     }
   }
   // No usable DWARF: the layouts measured on the same Go release's DWARF
@@ -56,8 +76,9 @@ std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target) {
   std::string note = "layouts: Go " + release + " table (" + exe.path() + " has no DWARF; measured on " +
                      table->go_version + ")";
   if (!exe.HasSection(".symtab"))
-    note += "; no symbol table either (built with -ldflags='-s -w'): the runtime's globals cannot be "
-            "located, so goroutines, Ms and Ps are unknown; rebuild without -s -w or use the unstripped copy";
+    note += "; stripped: no symbol table, no DWARF (" + HowStripped(*bi) +
+            "): the runtime's globals were located through .gopclntab and the machine code of the runtime "
+            "functions that use them, each checked against memory";
   target.AddWarning(note);
   return std::make_unique<DwarfIndex>(target.exe_image(), *table);
 }
@@ -68,7 +89,16 @@ GoRuntime::GoRuntime(Target& target) : target_(target) {
   // since Go 1.13, a .go.buildinfo; a stripped one keeps both.
   if (!exe.HasSection(".gopclntab") && !exe.HasSection(".go.buildinfo"))
     throw Error(exe.path() + " is not a Go program (no .gopclntab or .go.buildinfo section)");
-  dwarf_ = OpenLayouts(target);
+  dwarf_ = OpenLayouts(target, &debug_file_);
+  if (dwarf_->from_table() && !exe.HasSection(".symtab")) {
+    stripped_ = true;
+    auto bi = ReadBuildInfo(exe);
+    stripped_how_ = bi ? HowStripped(*bi) : "stripped";
+    dwarf_->SetGlobalResolver([this](const std::string& name) -> uint64_t {
+      auto addr = Finder().Find(name);
+      return addr ? *addr - target_.load_bias() : 0;
+    });
+  }
   LoadGStatuses();
   for (const auto& [name, value] : dwarf_->ConstantsWithPrefix("runtime._P")) {
     std::string suffix = name.substr(std::string("runtime._P").size());
@@ -85,10 +115,44 @@ const GoPclntab& GoRuntime::Pclntab() {
     if (!FindGoPclntabInElf(target_.exe().elf(), &source, &error))
       throw Error(target_.exe().path() + ": cannot find the Go pc table: " + error);
     source.load_bias = target_.load_bias();
+    if (source.text_start == 0 || source.gofunc == nullptr) {
+      // No runtime.text / go:func.* symbols (stripped): the same values
+      // from runtime.firstmoduledata.  Go 1.26+ needs text (pcHeader.textStart is 0).
+      std::string why;
+      if (auto md = ModuleData(&why)) {
+        if (source.text_start == 0) source.text_start = md->text - target_.load_bias();
+        uint64_t size = 0;
+        if (source.gofunc == nullptr && md->gofunc)
+          if ((source.gofunc = ElfBytesAt(target_.exe().elf(), md->gofunc - target_.load_bias(), &size)))
+            source.gofunc_size = size;
+      } else if (source.text_start == 0 && source.pclntab_size >= 40 && source.pclntab[0] == 0xf1 &&
+                 std::all_of(source.pclntab + 24, source.pclntab + 32, [](uint8_t b) { return b == 0; })) {
+        throw Error(target_.exe().path() + ": cannot tell where its Go code starts: no runtime.text symbol, " +
+                    "pcHeader.textStart is 0 (Go 1.26+), and runtime.firstmoduledata was not found (" + why + ")");
+      }
+    }
     pclntab_ = GoPclntab::Load(source, &error);
     if (!pclntab_) throw Error(target_.exe().path() + ": unreadable Go pc table: " + error);
   }
   return *pclntab_;
+}
+
+std::optional<GoModuleData> GoRuntime::ModuleData(std::string* why) {
+  if (!module_data_tried_) {
+    module_data_tried_ = true;
+    module_data_ = FindFirstModuleData(target_.exe(), target_.memory(), target_.load_bias(), *dwarf_,
+                                       &module_data_why_);
+  }
+  *why = module_data_why_;
+  return module_data_;
+}
+
+GlobalFinder& GoRuntime::Finder() {
+  if (!finder_) {
+    auto bi = ReadBuildInfo(target_.exe());
+    finder_ = std::make_unique<GlobalFinder>(target_.memory(), Pclntab(), *dwarf_, bi ? bi->go_version : "");
+  }
+  return *finder_;
 }
 
 void GoRuntime::LoadGStatuses() {
@@ -134,9 +198,10 @@ void GoRuntime::LoadGStatuses() {
 
 uint64_t GoRuntime::GlobalAddress(const std::string& name) {
   auto g = dwarf_->Global(name);
-  if (!g && dwarf_->from_table() && !target_.exe().HasSection(".symtab"))
-    throw Error("cannot locate " + name + " without DWARF or a symbol table (" + target_.exe().path() +
-                " was built with -ldflags='-s -w'; rebuild it without them, or use the unstripped copy)");
+  if (!g && stripped_)
+    throw Error("cannot locate " + name + " in " + target_.exe().path() + " (stripped: no symbol table, no DWARF; " +
+                stripped_how_ + "): the runtime code that uses it did not single it out in this " +
+                (target_.is_core() ? "core" : "process") + "; use the unstripped copy or its debug file");
   if (!g) throw Error("this Go runtime's DWARF has no variable " + name);
   return g->address + target_.load_bias();
 }

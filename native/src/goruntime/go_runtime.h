@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "goruntime/dwarf_index.h"
+#include "goruntime/global_finder.h"
+#include "goruntime/module_data.h"
 #include "goruntime/gopclntab.h"
 #include "target/target.h"
 
@@ -25,6 +27,9 @@ class GoRuntime {
 
   Target& target() { return target_; }
   DwarfIndex& dwarf() { return *dwarf_; }
+  // The separate debug file whose DWARF is used ("" when the executable's
+  // own DWARF or the layout table is), see debug_file_lookup.h.
+  const std::string& debug_file() const { return debug_file_; }
 
   // The runtime's pc tables (.gopclntab), loaded on first use.
   const GoPclntab& Pclntab();
@@ -65,10 +70,21 @@ class GoRuntime {
   uint64_t ReadSized(uint64_t addr, uint64_t size);
   // The executable's DWARF, or else the layout table of its Go release
   // (noted in the target's warnings); throws Error when neither is usable.
-  static std::unique_ptr<DwarfIndex> OpenLayouts(Target& target);
+  static std::unique_ptr<DwarfIndex> OpenLayouts(Target& target, std::string* debug_file);
+  std::string debug_file_;
   Target& target_;
   std::unique_ptr<DwarfIndex> dwarf_;
   std::unique_ptr<GoPclntab> pclntab_;
+  // Executables with neither DWARF nor a symbol table (global_finder.h).
+  bool stripped_ = false;
+  std::string stripped_how_;  // "built with -ldflags='-s -w'" or "stripped after the build"
+  std::unique_ptr<GlobalFinder> finder_;
+  GlobalFinder& Finder();
+  // runtime.firstmoduledata, searched for once (module_data.h).
+  std::optional<GoModuleData> ModuleData(std::string* why);
+  bool module_data_tried_ = false;
+  std::optional<GoModuleData> module_data_;
+  std::string module_data_why_;
   void LoadGStatuses();
   std::map<std::string, int64_t> g_status_values_;  // "waiting" -> 4
   std::map<int64_t, std::string> g_status_names_;   // what the runtime prints

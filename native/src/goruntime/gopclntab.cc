@@ -517,8 +517,8 @@ void GoPclntab::Symbolize(const Func& f, uint64_t pc, std::vector<Location>* out
 
 namespace {
 
-// Bytes of the section containing link-time address [addr, addr+size), as a
-// pointer; size 0 means "to the end of the section".
+}  // namespace
+
 const uint8_t* ElfBytesAt(Elf* elf, uint64_t addr, uint64_t* size) {
   Elf_Scn* scn = nullptr;
   while ((scn = elf_nextscn(elf, scn)) != nullptr) {
@@ -536,8 +536,6 @@ const uint8_t* ElfBytesAt(Elf* elf, uint64_t addr, uint64_t* size) {
   }
   return nullptr;
 }
-
-}  // namespace
 
 bool FindGoPclntabInElf(Elf* elf, GoPclntabSource* source, std::string* error) {
   *source = GoPclntabSource();

@@ -299,6 +299,11 @@ class GoPclntab {
   mutable std::array<uint8_t, 256> raw_kinds_{};
 };
 
+// Bytes of the ELF section holding link-time address [addr, addr+*size),
+// borrowed from libelf; *size 0 means "to the end of the section" (and is
+// set).  nullptr when no allocated section holds it.
+const uint8_t* ElfBytesAt(Elf* elf, uint64_t addr, uint64_t* size);
+
 // Finds the pclntab of an ELF executable (with libelf): the `.gopclntab`
 // section, `.data.rel.ro.gopclntab` (internally linked PIE), or the symbols
 // runtime.pclntab..runtime.epclntab (externally linked PIE); the gofunc bytes

@@ -1,5 +1,7 @@
 #include "goruntime/thread_context.h"
 
+#include <algorithm>
+
 #include "error.h"
 
 namespace cgostack {
@@ -26,7 +28,18 @@ ThreadContexts::ThreadContexts(GoRuntime& rt) : rt_(rt) {
   // m.procid is the thread id the M runs on (set by minit on the thread).
   // An extra M not lent to any thread keeps the id of the last one: the
   // first M found for an id wins, and allm lists the newest first.
-  for (uint64_t mp : rt.AllMs()) {
+  // Without runtime.allm (a stripped binary whose globals could not be
+  // singled out, damaged memory) the threads are still the core's, with
+  // their C frames: no M is known for any of them, and the report says why.
+  std::vector<uint64_t> ms;
+  try {
+    ms = rt.AllMs();
+  } catch (const Error& e) {
+    std::string w = std::string("Ms unknown, threads shown without their Ms and goroutines: ") + e.what();
+    const auto& seen = rt.target().warnings();
+    if (std::find(seen.begin(), seen.end(), w) == seen.end()) rt.target().AddWarning(w);
+  }
+  for (uint64_t mp : ms) {
     try {
       int lwp = static_cast<int>(rt.ReadField("runtime.m", mp, "procid"));
       if (lwp) m_of_lwp_.emplace(lwp, mp);

@@ -97,7 +97,11 @@ json BuildInfoReport(GoRuntime& rt) {
 
   json ps = json::array();
   std::vector<uint64_t> all_ps;
-  partial("Ps", [&] { all_ps = rt.AllPs(); });
+  bool ps_known = false;
+  partial("Ps", [&] {
+    all_ps = rt.AllPs();
+    ps_known = true;
+  });
   for (uint64_t pp : all_ps) {
     json p;
     try {
@@ -110,9 +114,13 @@ json BuildInfoReport(GoRuntime& rt) {
     }
     ps.push_back(p);
   }
-  out["ps"] = ps;
+  // Unknown is null, never 0 or an empty list (a stripped binary whose
+  // globals could not be located, an unreadable core).
+  out["ps"] = ps_known ? ps : json(nullptr);
+  out["gomaxprocs"] = nullptr;
+  out["ncpu"] = nullptr;
   partial("GOMAXPROCS", [&] {
-    out["gomaxprocs"] = rt.ReadGlobal("runtime.gomaxprocs").value_or(0);
+    if (auto n = rt.ReadGlobal("runtime.gomaxprocs")) out["gomaxprocs"] = *n;
     // runtime.ncpu became runtime.numCPUStartup in Go 1.25.
     for (const char* name : {"runtime.ncpu", "runtime.numCPUStartup"})
       if (auto ncpu = rt.ReadGlobal(name)) out["ncpu"] = *ncpu;
@@ -143,6 +151,7 @@ json BuildInfoReport(GoRuntime& rt) {
     if (auto v = rt.ReadGlobalField("runtime.debug", knob)) godebug[knob] = *v;
   out["godebug"] = godebug;
   out["gotraceback"] = EnvValue(env, "GOTRACEBACK");
+  out["debug_file"] = rt.debug_file().empty() ? json(nullptr) : json(rt.debug_file());
   out["warnings"] = warnings;
   return out;
 }

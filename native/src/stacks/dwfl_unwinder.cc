@@ -1,4 +1,5 @@
 #include "stacks/dwfl_unwinder.h"
+#include "target/library_identity.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -189,6 +190,7 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
                 (err > 0 ? std::strerror(err) : DwflError()));
   }
   dwfl_report_end(dwfl_, nullptr, nullptr);
+  if (target.is_core()) WarnAboutReplacedLibraries(dwfl_, target_);  // issue 16.6
   if (!dwfl_attach_state(dwfl_, core_elf_, target.pid(), &kThreadCallbacks, this))
     throw Error("libdwfl cannot unwind this target: " + DwflError());
   tail_calls_ = TailCalls(dwfl_);

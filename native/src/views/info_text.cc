@@ -96,7 +96,10 @@ std::string RenderInfo(const json& info) {
   rows.push_back({"OS threads", info.contains("threads") ? PyStr(info["threads"]) : "0"});
   rows.push_back({"Ms", Get(info, "ms").is_null() ? "unknown" : PyStr(Get(info, "ms"))});
   const json& ncpu = Get(info, "ncpu");
-  rows.push_back({"GOMAXPROCS", PyStr(Get(info, "gomaxprocs")) + (ncpu.is_null() ? "" : " (" + PyStr(ncpu) + " CPUs)")});
+  const json& gomaxprocs = Get(info, "gomaxprocs");
+  // Unknown (a stripped binary whose global was not found) is said, never 0.
+  rows.push_back({"GOMAXPROCS", (gomaxprocs.is_null() ? std::string("unknown") : PyStr(gomaxprocs)) +
+                                    (ncpu.is_null() ? "" : " (" + PyStr(ncpu) + " CPUs)")});
   std::string ps;
   if (Get(info, "ps").is_array()) {
     for (const auto& p : Get(info, "ps")) {
@@ -110,7 +113,7 @@ std::string RenderInfo(const json& info) {
       ps += (ps.empty() ? "" : ", ") + one;
     }
   }
-  rows.push_back({"Ps", ps.empty() ? "none" : ps});
+  rows.push_back({"Ps", Get(info, "ps").is_null() ? "unknown" : ps.empty() ? "none" : ps});
   const json& bi = Get(info, "build_info");
   if (Truthy(bi)) {
     const json& s = Get(bi, "settings");
@@ -120,6 +123,7 @@ std::string RenderInfo(const json& info) {
     rows.push_back({"Build", PyStr(Get(bi, "path")) + " (module " + PyStr(Get(bi, "main_module")) + ")" +
                                  (keep.empty() ? "" : "; " + keep)});
   }
+  if (Truthy(Get(info, "debug_file"))) rows.push_back({"Debug info", "separate file " + PyStr(Get(info, "debug_file"))});
   const json& g = Get(info, "godebug");
   std::string knobs;
   if (g.is_object()) {

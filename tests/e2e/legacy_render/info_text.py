@@ -53,16 +53,17 @@ def render(info):
     rows.append(("OS threads", str(info.get("threads", 0))))
     rows.append(("Ms", "unknown" if info.get("ms") is None else str(info["ms"])))
     ncpu = info.get("ncpu")
-    rows.append(("GOMAXPROCS", "%s%s" % (info.get("gomaxprocs"),
+    gomaxprocs = info.get("gomaxprocs")
+    rows.append(("GOMAXPROCS", "%s%s" % ("unknown" if gomaxprocs is None else gomaxprocs,
                                           " (%s CPUs)" % ncpu if ncpu is not None else "")))
     ps = []
-    for p in info.get("ps", []):
+    for p in info.get("ps") or []:
         if "error" in p:
             ps.append("P? unreadable")
             continue
         m = " on M%d" % p["m"] if p.get("m") is not None else ""
         ps.append("P%d %s%s" % (p["id"], p["status"], m))
-    rows.append(("Ps", ", ".join(ps) if ps else "none"))
+    rows.append(("Ps", "unknown" if info.get("ps") is None else ", ".join(ps) if ps else "none"))
     bi = info.get("build_info")
     if bi:
         s = bi.get("settings", {})
@@ -70,6 +71,8 @@ def render(info):
         rows.append(("Build", "%s (module %s)%s" % (bi.get("path"), bi.get("main_module"),
                                                     "; " + " ".join("%s=%s" % (k, s[k]) for k in keep)
                                                     if keep else "")))
+    if info.get("debug_file"):
+        rows.append(("Debug info", "separate file %s" % info["debug_file"]))
     g = info.get("godebug", {})
     knobs = " ".join("%s=%s" % (k, g[k]) for k in sorted(g) if k != "env")
     rows.append(("GODEBUG", "%s; %s" % (g.get("env") if g.get("env") is not None else "(unset)", knobs)))
