@@ -32,6 +32,7 @@ class Target {
   const std::shared_ptr<ElfImage>& exe_image() const { return exe_; }
   uint64_t load_bias() const { return load_bias_; }
   bool is_core() const { return core_ != nullptr; }
+  const CoreFile* core() const { return core_.get(); }  // null for a live process
   int pid() const { return pid_; }
   const std::string& core_path() const;
   // Threads of the process: from the core's notes, or /proc/PID/task (no
