@@ -49,9 +49,7 @@ def _write_all_json(args, frame_limit):
     out = _session(frame_limit != 0).goroutines_json(
         with_frames=frame_limit != 0, max_frames=-1 if frame_limit is None else frame_limit,
         gdb_threads=_gdb_threads(), output=args.output or "")
-    if args.output:
-        gdb.write("cgostack: wrote %s\n" % args.output)
-    else:
+    if not args.output:  # a file is written silently, as the docs say
         gdb.write(out + "\n")
 
 

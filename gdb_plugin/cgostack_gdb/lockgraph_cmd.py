@@ -47,7 +47,6 @@ Examples:
             # Written by the backend: 100,000 waiting goroutines make a
             # graph of tens of megabytes, not worth a round trip through Python.
             session.lockgraph_json(output=args.output)
-            gdb.write("cgostack: wrote %s\n" % args.output)
             return
         # Text needs only ten waiters per lock: the backend leaves the rest
         # out (100,000 goroutines on one channel), keeping their count.

@@ -48,8 +48,20 @@ def emit(args, data, text_formatter, write):
     else:
         out = text_formatter(data)
     if args.output:
-        with open(args.output, "w") as f:
-            f.write(out)
-        write("cgostack: wrote %s\n" % args.output)
+        write_output(args.output, out)
     else:
         write(out)
+
+
+def write_output(path, text):
+    """Writes an output file through the backend (report/output_file.h):
+    whole or not at all, never over an input such as the core GDB has open
+    or a debug file it read.  Prints nothing, as the docs say."""
+    from . import backend
+    mod = backend.load()
+    try:
+        import gdb  # noqa: PLC0415 - absent in the CLI's text step
+        mod.remember_inputs([o.filename for o in gdb.objfiles() if o.filename])
+    except ImportError:
+        pass
+    mod.write_output(path, text)

@@ -61,7 +61,6 @@ Examples:
             # Written by the backend: the one schema, no round trip.
             session.threads_json(with_frames=not args.no_frames, signal_frames=args.signal_frames,
                                  gdb_threads=gdb_threads, output=args.output)
-            gdb.write("cgostack: wrote %s\n" % args.output)
             return
         data = json.loads(session.threads_json(with_frames=not args.no_frames,
                                                 signal_frames=args.signal_frames,

@@ -31,6 +31,7 @@
 #include "error.h"
 #include "session.h"
 #include "target/stopped_process.h"
+#include "report/output_file.h"
 #include "text_step.h"
 
 namespace cgostack::cli {
@@ -54,14 +55,13 @@ struct Context {
   std::function<void()> unwind;
 };
 
-// Writes `text` to --output or stdout.
+// Writes `text` to --output (whole or not at all, never over an input:
+// report/output_file.h) or stdout.
 void Emit(const Args& a, const std::string& text) {
   std::string out = a.Last("--output");
-  std::FILE* f = out.empty() ? stdout : std::fopen(out.c_str(), "w");
-  if (!f) throw Error("cannot write " + out + ": " + std::strerror(errno));
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fputc('\n', f) != EOF;
-  ok = (f == stdout ? std::fflush(f) == 0 : std::fclose(f) == 0) && ok;
-  if (!ok) throw Error("cannot write " + (out.empty() ? std::string("to standard output") : out));
+  if (!out.empty()) return WriteOutputFile(out, text + "\n");
+  bool ok = std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fputc('\n', stdout) != EOF;
+  if (!(std::fflush(stdout) == 0 && ok)) throw OutputError("cannot write to standard output: " + std::string(std::strerror(errno)), errno);
 }
 
 // Where the backend streams JSON: --output, or "-" for standard output (a
@@ -312,6 +312,9 @@ int Run(int argc, char** argv) {
     };
     session = Session::OpenCore(absolute(args.exe), absolute(args.core));
   }
+  // Before any work: an output over an input (the core, say) is refused.
+  for (const char* option : {"--output", "--dot"})
+    if (args.Has(option)) CheckNotAnInput(args.Last(option));
   std::unique_ptr<DwflUnwinder> unwinder;
   Context c{args, *session, [&] {
               if (unwinder) return;
@@ -321,8 +324,18 @@ int Run(int argc, char** argv) {
   Outcome o = cmd->run(c);
   stopped.reset();
   if (!o.written) {
-    int rc = RunTextStep(name, args.forward, o.report);
+    // --output: the text step's output is collected and written here,
+    // whole or not at all (report/output_file.h).
+    std::string out = args.Last("--output");
+    std::vector<std::string> forward;
+    for (size_t i = 0; i < args.forward.size(); ++i) {
+      if (!out.empty() && args.forward[i] == "--output") ++i;  // and its value
+      else forward.push_back(args.forward[i]);
+    }
+    std::string text;
+    int rc = RunTextStep(name, forward, o.report, out.empty() ? nullptr : &text);
     if (rc != 0) return rc;
+    if (!out.empty()) WriteOutputFile(out, text);
   }
   return o.partial ? kPartial : kOk;
 }

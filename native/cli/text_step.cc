@@ -22,7 +22,8 @@ std::string Env(const char* name, const char* fallback) {
 
 }  // namespace
 
-int RunTextStep(const std::string& command, const std::vector<std::string>& args, const std::string& report) {
+int RunTextStep(const std::string& command, const std::vector<std::string>& args, const std::string& report,
+                std::string* captured) {
   std::string python = Env("CGOSTACK_PYTHON", CGOSTACK_PYTHON);
   std::string plugin = Env("CGOSTACK_PLUGIN_DIR", CGOSTACK_PLUGIN_DIR);
   if (::access((plugin + "/cgostack_gdb/render.py").c_str(), R_OK) != 0)
@@ -34,10 +35,13 @@ int RunTextStep(const std::string& command, const std::vector<std::string>& args
   argv.push_back(nullptr);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(std::string("pipe: ") + std::strerror(errno));
+  int out[2] = {-1, -1};
+  if (captured && ::pipe2(out, O_CLOEXEC) != 0) throw Error(std::string("pipe: ") + std::strerror(errno));
   pid_t child = ::fork();
   if (child < 0) throw Error(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
     ::dup2(fds[0], 0);
+    if (captured) ::dup2(out[1], 1);
     std::string path = plugin;
     if (const char* old = std::getenv("PYTHONPATH"); old && *old) path += std::string(":") + old;
     ::setenv("PYTHONPATH", path.c_str(), 1);
@@ -60,6 +64,18 @@ int RunTextStep(const std::string& command, const std::vector<std::string>& args
     left -= static_cast<size_t>(n);
   }
   ::close(fds[1]);
+  if (captured) {
+    // The formatter reads the whole report before it writes (json.load).
+    ::close(out[1]);
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(out[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      captured->append(buf, static_cast<size_t>(n));
+    }
+    ::close(out[0]);
+  }
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }

@@ -13,6 +13,10 @@ namespace cgostack::cli {
 // if Python cannot be started.  The plugin directory is $CGOSTACK_PLUGIN_DIR
 // or the source tree's gdb_plugin (configured at build time); the
 // interpreter $CGOSTACK_PYTHON or the one CMake found (GDB's).
-int RunTextStep(const std::string& command, const std::vector<std::string>& args, const std::string& report);
+// With `captured`, the step's standard output is collected there instead
+// (the CLI's --output then writes it through report/output_file.h, so a
+// full disk is reported with the file's name).
+int RunTextStep(const std::string& command, const std::vector<std::string>& args, const std::string& report,
+                std::string* captured = nullptr);
 
 }  // namespace cgostack::cli

@@ -11,6 +11,8 @@
 #include "error.h"
 #include "goruntime/goroutine_fields.h"
 #include "report/goroutines_report.h"
+#include "report/output_file.h"
+#include "target/regular_file.h"
 #include "session.h"
 
 namespace py = pybind11;
@@ -241,6 +243,20 @@ PYBIND11_MODULE(_cgostack, m) {
           py::arg("with_frames") = true, py::arg("max_frames") = -1, py::arg("stack_table") = false,
           py::arg("rows") = false, py::arg("gdb_threads") = std::map<int64_t, int64_t>{}, py::arg("output") = "",
           "cgo-goroutines as a JSON string (or written to `output`, returning \"\").");
+
+  // Output files for the plugin's own writers (text, filtered JSON, DOT):
+  // whole or not at all, never over an input (report/output_file.h).
+  m.def("write_output", [](const std::string& path, const std::string& text) {
+        py::gil_scoped_release release;
+        cgostack::WriteOutputFile(path, text);
+      },
+      py::arg("path"), py::arg("text"),
+      "Writes `text` to `path` through a temporary file renamed into place; raises Error (one line naming "
+      "the file) if it cannot, or if `path` is an input (executable, core, library, debug file).");
+  m.def("remember_inputs", [](const std::vector<std::string>& paths) {
+        for (const auto& p : paths) cgostack::RememberInputFile(p);
+      },
+      py::arg("paths"), "Files GDB has read (objfiles, separate debug files) that no output may overwrite.");
 
   m.attr("__version__") = "0.1.0";
 }

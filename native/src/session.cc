@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "report/info_report.h"
+#include "report/output_file.h"
 #include "locks/lock_graph.h"
 #include "report/threads_report.h"
 
@@ -46,11 +47,10 @@ std::string JsonTo(const std::string& output_path, Write write) {
   }
   bool to_stdout = output_path == "-";
   std::string where = to_stdout ? "to standard output" : output_path;
-  std::FILE* f = to_stdout ? stdout : std::fopen(output_path.c_str(), "w");
-  if (!f) throw Error("cannot write " + where + ": " + std::strerror(errno));
-  // Our own file is closed on every path (a failure to close counts only
-  // when nothing else failed).
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(to_stdout ? nullptr : f, std::fclose);
+  // A file is written whole or not at all, never over an input
+  // (report/output_file.h).
+  std::unique_ptr<OutputFile> file = to_stdout ? nullptr : std::make_unique<OutputFile>(output_path);
+  std::FILE* f = to_stdout ? stdout : file->stream();
   try {
     JsonWriter w(&out, f);
     write(w);
@@ -58,10 +58,13 @@ std::string JsonTo(const std::string& output_path, Write write) {
   } catch (const OutputError& e) {
     throw OutputError("cannot write " + where + ": " + e.what(), e.err());
   }
-  errno = 0;
+  if (file) {
+    file->Commit();
+    return "";
+  }
   // Standard output ends the line, as for a terminal; a file holds the JSON alone.
-  bool ok = (!to_stdout || std::fputc('\n', f) != EOF) && std::fflush(f) == 0 && !std::ferror(f);
-  if (owned) ok = std::fclose(owned.release()) == 0 && ok;
+  errno = 0;
+  bool ok = std::fputc('\n', f) != EOF && std::fflush(f) == 0 && !std::ferror(f);
   int err = errno ? errno : EIO;
   if (!ok) throw OutputError("cannot write " + where + ": " + std::strerror(err), err);
   return "";
