@@ -44,9 +44,7 @@ std::string BaseName(const std::string& path) {
 }  // namespace
 
 void CheckNotAnInput(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return;  // nothing there yet
-  std::string input = InputFileName(st.st_dev, st.st_ino);
+  std::string input = InputFileName(path);  // "" also when nothing is there yet
   if (!input.empty())
     throw Error("will not write " + path + ": it is " + (input == path ? "an input" : "the input " + input) +
                 ", which writing would destroy; choose another file");

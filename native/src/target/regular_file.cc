@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <map>
@@ -16,15 +18,42 @@ namespace cgostack {
 
 namespace {
 
+// A file's identity: device and inode, plus its birth time where the file
+// system keeps one, since an inode number is reused once a file is gone
+// (the birth time does not change on rename, as an mtime or ctime would).
+struct Identity {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool has_birth = false;
+  int64_t birth_sec = 0;
+  uint32_t birth_nsec = 0;
+};
+
+bool IdentityOf(int dirfd, const char* path, int flags, Identity* id) {
+  struct statx sx;
+  if (::statx(dirfd, path, flags, STATX_INO | STATX_BTIME, &sx) != 0) return false;
+  id->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  id->ino = sx.stx_ino;
+  id->has_birth = sx.stx_mask & STATX_BTIME;
+  id->birth_sec = sx.stx_btime.tv_sec;
+  id->birth_nsec = sx.stx_btime.tv_nsec;
+  return true;
+}
+
+struct Input {
+  Identity id;
+  std::string path;
+};
+
 std::mutex inputs_mutex;
-std::map<std::pair<dev_t, ino_t>, std::string>& Inputs() {
-  static std::map<std::pair<dev_t, ino_t>, std::string> inputs;
+std::map<std::pair<dev_t, ino_t>, Input>& Inputs() {
+  static std::map<std::pair<dev_t, ino_t>, Input> inputs;
   return inputs;
 }
 
-void Remember(const struct stat& st, const std::string& path) {
+void Remember(const Identity& id, const std::string& path) {
   std::lock_guard<std::mutex> lock(inputs_mutex);
-  Inputs().emplace(std::make_pair(st.st_dev, st.st_ino), path);
+  Inputs()[{id.dev, id.ino}] = Input{id, path};
 }
 
 }  // namespace
@@ -64,7 +93,8 @@ int TryOpenRegularFile(const std::string& path, std::string* why) {
     ::close(fd);
     return -1;
   }
-  Remember(st, path);
+  Identity id;
+  if (IdentityOf(fd, "", AT_EMPTY_PATH, &id)) Remember(id, path);
   return fd;
 }
 
@@ -75,15 +105,23 @@ int OpenRegularFile(const std::string& path) {
   return fd;
 }
 
-std::string InputFileName(dev_t dev, ino_t ino) {
+std::string InputFileName(const std::string& path) {
+  Identity id;
+  if (!IdentityOf(AT_FDCWD, path.c_str(), 0, &id)) return "";
   std::lock_guard<std::mutex> lock(inputs_mutex);
-  auto it = Inputs().find({dev, ino});
-  return it == Inputs().end() ? "" : it->second;
+  auto it = Inputs().find({id.dev, id.ino});
+  if (it == Inputs().end()) return "";
+  const Identity& old = it->second.id;
+  // Born later than the input: the input is gone and its inode reused.
+  if (old.has_birth && id.has_birth && (old.birth_sec != id.birth_sec || old.birth_nsec != id.birth_nsec)) return "";
+  return it->second.path;
 }
 
 void RememberInputFile(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) Remember(st, path);
+  Identity id;
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && IdentityOf(AT_FDCWD, path.c_str(), 0, &id))
+    Remember(id, path);
 }
 
 }  // namespace cgostack

@@ -26,9 +26,10 @@ int TryOpenRegularFile(const std::string& path, std::string* why);
 // "a directory", "a FIFO", "a character device", ... for a stat mode.
 std::string FileKind(mode_t mode);
 
-// The path by which a file with this device and inode was opened for
-// reading by OpenRegularFile (by any session of this process), "" if none.
-std::string InputFileName(dev_t dev, ino_t ino);
+// If `path` (following links) is a file opened for reading by
+// OpenRegularFile (by any session of this process), the path it was opened
+// by; else "".  Compared by device, inode and birth time.
+std::string InputFileName(const std::string& path);
 
 // Records a file opened elsewhere (by GDB: its executable, core and debug
 // files) as an input; a path that does not exist is ignored.
