@@ -58,10 +58,40 @@ def write_output(path, text):
     whole or not at all, never over an input such as the core GDB has open
     or a debug file it read.  Prints nothing, as the docs say."""
     from . import backend
-    mod = backend.load()
+    try:
+        mod = backend.load()
+    except backend.BackendMissing:
+        # The CLI's text step without a built module (--dot): the CLI has
+        # refused inputs already; still whole or not at all.
+        return _write_whole(path, text)
     try:
         import gdb  # noqa: PLC0415 - absent in the CLI's text step
         mod.remember_inputs([o.filename for o in gdb.objfiles() if o.filename])
     except ImportError:
         pass
     mod.write_output(path, text)
+
+
+def _write_whole(path, text):
+    import os
+    import tempfile
+    d = os.path.dirname(path) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".cgostack-")
+    except OSError as e:
+        raise OSError("cannot write %s: %s" % (path, e.strerror or e)) from None
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise OSError("cannot write %s: %s" % (path, e.strerror or e)) from None
+
+
+def _umask():
+    import os
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
