@@ -18,7 +18,7 @@
 #
 # Environment:
 #   CGOSTACK_GO_VERSIONS  Go releases to install when --go is not given
-#                         (default: all of them, see ALL_GO_VERSIONS)
+#                         (default: all of them, listed in go-releases.txt)
 #   CGOSTACK_TOOLCHAINS   where toolchains are unpacked
 #                         (default: /opt/cgostack/toolchains)
 #
@@ -28,7 +28,10 @@
 # Use scripts/goroot.sh to find an installed toolchain's GOROOT.
 set -Eeuo pipefail
 
-readonly ALL_GO_VERSIONS="1.19 1.21 1.22 1.23 1.24 1.26 1.27"
+# Supported Go releases and their Debian suites: go-releases.txt, the one list.
+readonly RELEASES_FILE="$(dirname "$0")/../go-releases.txt"
+ALL_GO_VERSIONS=$(awk '!/^[[:space:]]*(#|$)/ {printf "%s%s", sep, $1; sep=" "}' "$RELEASES_FILE")
+readonly ALL_GO_VERSIONS
 readonly DEBIAN_PACKAGES=(
     g++ cmake make pkg-config gdb python3 python3-dev pybind11-dev
     libdw-dev libelf-dev elfutils nlohmann-json3-dev libgtest-dev
@@ -171,18 +174,12 @@ install_debian_packages() {
 
 # ------------------------------------------------------------ Go toolchains
 
-# The suite each Go release is taken from. Several suites can carry the same
-# release over time; pinning keeps the chosen build deterministic. A release
-# not listed here (or no longer in its suite) is taken from whichever suite
-# has the highest version of it.
+# The suite each Go release is taken from (go-releases.txt). Several suites
+# can carry the same release over time; pinning keeps the chosen build
+# deterministic. A release not listed (or "-", or no longer in its suite) is
+# taken from whichever suite has the highest version of it.
 suite_for() {
-    case $1 in
-        1.19) echo bookworm ;;
-        1.21 | 1.22 | 1.23) echo bookworm-backports ;;
-        1.24) echo trixie ;;
-        1.26 | 1.27) echo sid ;;
-        *) echo "" ;;
-    esac
+    awk -v r="$1" '$1 == r && $2 != "-" {print $2}' "$RELEASES_FILE"
 }
 
 goroot_of() { echo "$TOOLCHAINS/go$1/usr/lib/go-$1"; }

@@ -3,9 +3,9 @@
 # test with ctest.  This is the README's test command and what CI runs.
 #
 # Usage: scripts/test.sh [--all-go] [--no-hostile] [ctest arguments...]
-#   --all-go      run the end-to-end tests against every Go release Debian
-#                 packages (1.19 1.21 1.22 1.23 1.24 1.26 1.27) instead of the
-#                 oldest and newest only
+#   --all-go      run the end-to-end tests against every supported Go release
+#                 (go-releases.txt) instead of those marked `ci` (the oldest
+#                 and the newest)
 #   --no-hostile  skip the sanitizer build (scripts/sanitize.sh) and the
 #                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
@@ -13,12 +13,14 @@
 #                 about 15 minutes the first time, not run by CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-matrix="1.19 1.27"
+# The one list of supported Go releases; `ci` marks the default matrix.
+releases() { awk -v want="$1" '!/^[[:space:]]*(#|$)/ && (want == "" || $3 == want) {printf "%s%s", sep, $1; sep=" "}' go-releases.txt; }
+matrix=$(releases ci)
 hostile=1
 debian13=0
 while [ $# -gt 0 ]; do
     case $1 in
-        --all-go) matrix="1.19 1.21 1.22 1.23 1.24 1.26 1.27" ;;
+        --all-go) matrix=$(releases "") ;;
         --no-hostile) hostile=0 ;;
         --debian13) debian13=1 ;;
         *) break ;;

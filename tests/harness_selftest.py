@@ -41,8 +41,9 @@ def versions_under_test():
     if env:
         return env.split()
     installed = harness.installed_versions()
-    out = ["1.19"]
-    if installed and installed[-1] != "1.19":
+    oldest = harness.supported_releases(ci_only=True)[0]  # go-releases.txt
+    out = [oldest]
+    if installed and installed[-1] != oldest:
         out.append(installed[-1])
     return out
 

@@ -82,6 +82,9 @@ class ViewCommand(gdb.Command):
 
     def _go(self, arg):
         session = target.session()
+        # What GDB read (objfiles and their separate debug files) is input
+        # too: no --output may overwrite it (report/output_file.h).
+        backend.load().remember_inputs([o.filename for o in gdb.objfiles() if o.filename])
         screen, _partial = session.run_command(self.name, arg, gdb_threads=gdb_threads(),
                                                native_frames=lambda: native_frames.hand_over(session))
         if screen:

@@ -27,6 +27,7 @@
 #include "stacks/dwfl_unwinder.h"
 #include "error.h"
 #include "session.h"
+#include "report/output_file.h"
 #include "target/stopped_process.h"
 #include "views/command_options.h"
 #include "views/run_command.h"
@@ -106,6 +107,9 @@ int Run(int argc, char** argv) {
     };
     session = Session::OpenCore(absolute(args.exe), absolute(args.core));
   }
+  // Before any work: an output over an input (the core, say) is refused.
+  for (const char* option : {"--output", "--dot"})
+    if (args.Has(option)) CheckNotAnInput(args.Last(option));
   std::unique_ptr<DwflUnwinder> unwinder;
   req.native_frames = [&] {
     unwinder = std::make_unique<DwflUnwinder>(session->target());

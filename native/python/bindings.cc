@@ -12,6 +12,8 @@
 #include "error.h"
 #include "goruntime/goroutine_fields.h"
 #include "report/goroutines_report.h"
+#include "report/output_file.h"
+#include "target/regular_file.h"
 #include "session.h"
 #include "views/command_options.h"
 #include "views/run_command.h"
@@ -308,5 +310,19 @@ PYBIND11_MODULE(_cgostack, m) {
       py::arg("command"), "A command's long options, sorted (for completion).");
   m.def("markdown_options", &cgostack::views::MarkdownOptions,
         "Every command's options as Markdown (the generated part of docs/commands.md).");
+  // Output files for the plugin's own writers (text, filtered JSON, DOT):
+  // whole or not at all, never over an input (report/output_file.h).
+  m.def("write_output", [](const std::string& path, const std::string& text) {
+        py::gil_scoped_release release;
+        cgostack::WriteOutputFile(path, text);
+      },
+      py::arg("path"), py::arg("text"),
+      "Writes `text` to `path` through a temporary file renamed into place; raises Error (one line naming "
+      "the file) if it cannot, or if `path` is an input (executable, core, library, debug file).");
+  m.def("remember_inputs", [](const std::vector<std::string>& paths) {
+        for (const auto& p : paths) cgostack::RememberInputFile(p);
+      },
+      py::arg("paths"), "Files GDB has read (objfiles, separate debug files) that no output may overwrite.");
+
   m.attr("__version__") = "0.1.0";
 }

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "report/crash_report.h"
 #include "report/info_report.h"
+#include "report/output_file.h"
 #include "locks/lock_graph.h"
 #include "report/threads_report.h"
 #include "views/output.h"

@@ -67,7 +67,7 @@ TEST_P(DwarfIndexTest, BuildInfoNamesTheToolchainAndCgo) {
   EXPECT_TRUE(cgo);
 }
 
-// Offsets from shared/brief/runtime-layouts.md (read from DWARF of each release).
+// Offsets read from the DWARF of each release (docs/go-runtime-facts.md).
 INSTANTIATE_TEST_SUITE_P(GoReleases, DwarfIndexTest,
                          ::testing::Values(Expected{"1.19", 392, 152, 144, 176, 232, 112, 72, 192},
                                            Expected{"1.27", 456, 152, 144, 176, 208, 104, 64, 184}),

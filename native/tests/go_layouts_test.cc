@@ -1,4 +1,4 @@
-// The committed layout tables (go_layouts_data.cc, scripts/gen_layouts.py)
+// The committed layout tables (go_layouts_1_NN.cc, one per release, scripts/gen_layouts.py)
 // agree with the DWARF of a program built now by the same Go release: every
 // struct field, type size, global and constant the fallback would answer.
 // Fails when a toolchain update moved a field and the table was not

@@ -33,7 +33,6 @@ using ::cgostack::testing::kNewestGo;
 using ::cgostack::testing::kOldestGo;
 using ::cgostack::testing::RunCommand;
 
-const char* const kAllGo[] = {"1.19", "1.21", "1.22", "1.23", "1.24", "1.26", "1.27"};
 const char* const kModes[] = {"exe", "pie", "pieext"};
 
 std::string Trim(std::string s) {
@@ -217,7 +216,7 @@ std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
 
 std::vector<Param> AllParams() {
   std::vector<Param> out;
-  for (const char* v : kAllGo)
+  for (const std::string& v : ::cgostack::testing::GoReleases(false))  // go-releases.txt
     for (const char* m : kModes) out.push_back({v, m});
   return out;
 }

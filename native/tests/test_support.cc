@@ -1,5 +1,9 @@
 #include "test_support.h"
 
+#include <fstream>
+#include <sstream>
+#include <utility>
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -7,6 +11,26 @@
 #include <sys/wait.h>
 
 namespace cgostack::testing {
+
+const std::vector<std::string>& GoReleases(bool ci_only) {
+  static const auto lists = [] {
+    std::pair<std::vector<std::string>, std::vector<std::string>> all_ci;
+    std::ifstream in(CGOSTACK_SOURCE_DIR "/go-releases.txt");
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream words(line);
+      std::string release, suite, flag;
+      if (!(words >> release) || release[0] == '#') continue;
+      words >> suite >> flag;
+      all_ci.first.push_back(release);
+      if (flag == "ci") all_ci.second.push_back(release);
+    }
+    if (all_ci.second.empty()) all_ci.second = {"go-releases.txt unreadable"};
+    if (all_ci.first.empty()) all_ci.first = all_ci.second;
+    return all_ci;
+  }();
+  return ci_only ? lists.second : lists.first;
+}
 
 std::string RunCommand(const std::string& command, int* rc) {
   std::string out;

@@ -3,12 +3,17 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace cgostack::testing {
 
+// The supported Go releases, oldest first, from go-releases.txt (the one
+// list); with ci_only those the default test run covers (marked `ci`).
+const std::vector<std::string>& GoReleases(bool ci_only);
+
 // Oldest and newest Go releases the default test run covers.
-inline const char* kOldestGo = "1.19";
-inline const char* kNewestGo = "1.27";
+inline const char* kOldestGo = GoReleases(true).front().c_str();
+inline const char* kNewestGo = GoReleases(true).back().c_str();
 
 // Builds fixtures/<fixture> with Go `go_version` (cached by the harness) and
 // returns the path of the executable.  Fails the calling test (ADD_FAILURE and

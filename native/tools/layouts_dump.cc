@@ -2,7 +2,7 @@
 // (go_layouts.h: kLayoutStructs, kLayoutGlobals, kLayoutConstantPrefixes) as
 // EXE's DWARF describes them.  scripts/gen_layouts.py runs it on a program
 // built by each installed Go toolchain and collects the results into
-// native/src/goruntime/go_layouts_data.cc, the fallback for binaries without DWARF.
+// native/src/goruntime/go_layouts_1_NN.cc (one per release), the fallback for binaries without DWARF.
 #include <iostream>
 
 #include <nlohmann/json.hpp>

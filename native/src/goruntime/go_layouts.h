@@ -1,7 +1,7 @@
 // Runtime layouts per Go release, for executables built without DWARF
 // (-ldflags=-w): what DwarfIndex would have read from the binary's own DWARF,
 // measured on each toolchain's DWARF by scripts/gen_layouts.py and committed
-// as go_layouts_data.cc.  Used only when the binary carries no DWARF; the
+// as go_layouts_1_NN.cc (one per release).  Used only when the binary carries no DWARF; the
 // binary's own DWARF always wins (docs/go-runtime-facts.md).
 #pragma once
 

@@ -230,9 +230,27 @@ void GoroutineReader::ReadLabels(uint64_t labels, Goroutine* g) {
     g->labels_error = "cannot read the pprof labels at " + Hex(labels);
     return;
   }
+  // A key or value longer than kMaxLabelBytes keeps its first bytes and
+  // says so (labels_error, and a warning of the report).
+  uint64_t longest = 0;
+  auto read = [&](uint64_t addr) {
+    uint64_t str[2];
+    mem.ReadExact(addr, str, sizeof str);
+    longest = std::max(longest, str[1]);
+    std::string s(std::min<uint64_t>(str[1], kMaxLabelBytes), '\0');
+    if (!s.empty()) mem.ReadExact(str[0], s.data(), s.size());
+    return s;
+  };
   try {
-    for (uint64_t i = 0; i < hdr[1]; ++i)
-      g->labels.emplace_back(mem.ReadGoString(hdr[0] + 32 * i, 4096), mem.ReadGoString(hdr[0] + 32 * i + 16, 4096));
+    for (uint64_t i = 0; i < hdr[1]; ++i) {
+      std::string key = read(hdr[0] + 32 * i);
+      g->labels.emplace_back(std::move(key), read(hdr[0] + 32 * i + 16));
+    }
+    if (longest > kMaxLabelBytes) {
+      g->labels_error = "a pprof label of " + std::to_string(longest) + " bytes is cut to its first " +
+                        std::to_string(kMaxLabelBytes);
+      ++labels_cut_;
+    }
   } catch (const Error& e) {
     g->labels_error = std::string("cannot read the pprof labels: ") + e.what();
   }

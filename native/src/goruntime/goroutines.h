@@ -4,6 +4,7 @@
 // creator and start function, and its Go stack.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -70,6 +71,10 @@ class GoroutineReader {
   Goroutine Read(uint64_t gp, const GoroutineOptions& opts);
   // Why wait reasons could not be read (they are then shown as numbers).
   const std::string& wait_reasons_error() const { return wait_reasons_error_; }
+  // Goroutines whose pprof labels were cut at kMaxLabelBytes (never silent:
+  // a warning of the report).
+  size_t labels_cut() const { return labels_cut_.load(); }
+  static constexpr size_t kMaxLabelBytes = 4096;
 
  private:
   struct MInfo {
@@ -109,6 +114,7 @@ class GoroutineReader {
   DwarfField m_id_, m_procid_;
   std::vector<std::string> wait_reasons_;
   std::string wait_reasons_error_;
+  std::atomic<size_t> labels_cut_{0};
   std::map<uint64_t, MInfo> m_cache_;
   std::unordered_map<uint64_t, Creator> creators_;
   std::unordered_map<uint64_t, Start> starts_;

@@ -12,7 +12,9 @@
 
 #include "error.h"
 #include "report/format.h"
+#include "stacks/safe_modules.h"
 #include "target/link_map_names.h"
+#include "target/regular_file.h"
 
 namespace cgostack {
 
@@ -161,19 +163,22 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
   // Separate debug info: next to the file, .debug/, and /usr/lib/debug
   // (by build-id too), as GDB looks by default.
   debuginfo_path_ = strdup(":.debug:/usr/lib/debug");
-  static const Dwfl_Callbacks kCoreCallbacks = {dwfl_build_id_find_elf, dwfl_standard_find_debuginfo,
+  // libdwfl's standard callbacks, refusing names that are not regular
+  // files (safe_modules.h).
+  static const Dwfl_Callbacks kCoreCallbacks = {FindElfRegularOnly, FindDebuginfoRegularOnly,
                                                 dwfl_offline_section_address, nullptr};
-  static const Dwfl_Callbacks kProcCallbacks = {dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo,
+  static const Dwfl_Callbacks kProcCallbacks = {FindProcElfRegularOnly, FindDebuginfoRegularOnly,
                                                 nullptr, nullptr};
+  SafeModulesScope warnings_to(target);
   Dwfl_Callbacks* cb = new Dwfl_Callbacks(target.is_core() ? kCoreCallbacks : kProcCallbacks);
   cb->debuginfo_path = &debuginfo_path_;
   callbacks_.reset(cb);
   dwfl_ = dwfl_begin(cb);
   if (!dwfl_) throw Error("libdwfl: " + DwflError());
   dwfl_report_begin(dwfl_);
+  bool own_modules = false;
   if (target.is_core()) {
-    core_fd_ = ::open(target.core_path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (core_fd_ < 0) throw Error("cannot open " + target.core_path() + ": " + std::strerror(errno));
+    core_fd_ = OpenRegularFile(target.core_path());
     core_elf_ = elf_begin(core_fd_, ELF_C_READ_MMAP, nullptr);
     if (!core_elf_) throw Error("libelf cannot read " + target.core_path() + ": " + elf_errmsg(-1));
     // libdwfl sniffs the first page of every core segment for an ELF
@@ -183,8 +188,14 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
     // KB around it: gigabytes of page cache for nothing.
     size_t raw_size = 0;
     if (char* raw = elf_rawfile(core_elf_, &raw_size)) ::madvise(raw, raw_size, MADV_RANDOM);
-    if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0)
+    // dwfl_core_file_report open()s every name the core gives; if one is a
+    // FIFO or a device, the modules are reported from checked descriptors.
+    if (!SpecialFilesNamedByCore(target).empty()) {
+      ReportCoreModules(dwfl_, target);
+      own_modules = true;
+    } else if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0) {
       throw Error("libdwfl cannot find the modules of " + target.core_path() + ": " + DwflError());
+    }
   } else if (int err = dwfl_linux_proc_report(dwfl_, target.pid()); err != 0) {
     throw Error("libdwfl cannot find the modules of process " + std::to_string(target.pid()) + ": " +
                 (err > 0 ? std::strerror(err) : DwflError()));
@@ -193,9 +204,18 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
   if (target.is_core()) WarnAboutReplacedLibraries(dwfl_, target_);  // issue 16.6
   if (!dwfl_attach_state(dwfl_, core_elf_, target.pid(), &kThreadCallbacks, this))
     throw Error("libdwfl cannot unwind this target: " + DwflError());
+  // Every module's file now, while warnings go to the target.
+  dwfl_getmodules(
+      dwfl_,
+      [](Dwfl_Module* mod, void**, const char*, Dwarf_Addr, void*) -> int {
+        Dwarf_Addr bias = 0;
+        dwfl_module_getelf(mod, &bias);
+        return DWARF_CB_OK;
+      },
+      nullptr, 0);
   tail_calls_ = TailCalls(dwfl_);
   for (const ThreadState& t : target.threads()) lwps_.insert(t.lwp);
-  if (!target.is_core()) link_map_names_ = LinkMapNames(dwfl_, target.memory());
+  if (!target.is_core() || own_modules) link_map_names_ = LinkMapNames(dwfl_, target.memory());
 }
 
 DwflUnwinder::~DwflUnwinder() {
@@ -249,7 +269,7 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   // library by the path the dynamic linker recorded (gdb.solib_name).
   uint64_t entry = target_.exe().entry() + target_.load_bias();
   base.object = entry >= low && entry < high ? target_.exe().path() : mainfile ? mainfile : name ? name : "";
-  if (!target_.is_core() && base.object != target_.exe().path()) {
+  if (!link_map_names_.empty() && base.object != target_.exe().path()) {
     Dwarf_Addr load_bias = 0;
     auto it = dwfl_module_getelf(mod, &load_bias) ? link_map_names_.find(load_bias) : link_map_names_.end();
     if (it != link_map_names_.end()) base.object = it->second;
@@ -412,6 +432,7 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
 }
 
 void DwflUnwinder::HandOver(ThreadStacks& stacks) {
+  SafeModulesScope warnings_to(target_);  // a skipped debug file is a warning
   for (const ThreadState& t : target_.threads()) {
     if (!t.has_registers) {
       stacks.SetChain(t.lwp, NativeChain{{}, "no registers for this thread"});

@@ -13,8 +13,10 @@ std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
   std::unique_ptr<CoreFile> core(new CoreFile());
   try {
     core->image_ = ElfImage::Open(path);
-  } catch (const Error&) {
-    throw Error(path + " is not a core file (not ELF)");
+  } catch (const NotElfError& e) {
+    // Open errors (missing, unreadable, a directory) pass through as they are.
+    std::string why = e.what();
+    throw Error(why.find("truncated") != std::string::npos ? "core " + why : path + " is not a core file (not ELF)");
   }
   const ElfImage& img = *core->image_;
   if (img.type() != ET_CORE)
@@ -33,6 +35,7 @@ std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
   elf_getphdrnum(img.elf(), &phnum);
   std::vector<SegmentMemory::Segment> segs;
   uint64_t needed = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> missing;  // dumped, but past the end of the file
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
     if (!gelf_getphdr(img.elf(), static_cast<int>(i), &ph)) continue;
@@ -44,17 +47,21 @@ std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
       // A segment past the end of a truncated core has no bytes; its offset
       // must not even be added to the mapping's address (that overflows).
       segs.push_back({ph.p_vaddr, avail, avail ? img.raw() + ph.p_offset : nullptr});
+      if (avail < ph.p_filesz) missing.emplace_back(ph.p_vaddr + avail, ph.p_vaddr + ph.p_filesz);
     } else if (ph.p_type == PT_NOTE && avail) {
       core->ParseNotes(img.raw() + ph.p_offset, avail);
     }
   }
   if (needed > img.raw_size())
     core->truncation_ = "core file is truncated: " + std::to_string(img.raw_size()) + " of " +
-                        std::to_string(needed) + " bytes present";
+                        std::to_string(needed) + " bytes present (" + std::to_string(needed - img.raw_size()) +
+                        " missing)";
   if (core->threads_.empty())
     throw Error(path + " has no thread state (NT_PRSTATUS)" +
                 (core->truncation_.empty() ? std::string() : "; " + core->truncation_));
-  core->memory_ = std::make_shared<SegmentMemory>(nullptr, std::move(segs));
+  auto memory = std::make_shared<SegmentMemory>(nullptr, std::move(segs));
+  if (!core->truncation_.empty()) memory->SetMissing(std::move(missing), "in the missing part: " + core->truncation_);
+  core->memory_ = std::move(memory);
   return core;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "target/regular_file.h"
 
 namespace cgostack {
 
@@ -37,11 +38,14 @@ std::shared_ptr<ElfImage> ElfImage::Open(const std::string& path) {
   InitLibelf();
   std::shared_ptr<ElfImage> img(new ElfImage());
   img->path_ = path;
-  img->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (img->fd_ < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
+  img->fd_ = OpenRegularFile(path);  // only a regular file (target/regular_file.h)
   img->elf_ = elf_begin(img->fd_, ELF_C_READ_MMAP, nullptr);
-  if (!img->elf_ || elf_kind(img->elf_) != ELF_K_ELF || !gelf_getehdr(img->elf_, &img->ehdr_))
-    throw Error(path + " is not an ELF file");
+  if (!img->elf_ || elf_kind(img->elf_) != ELF_K_ELF || !gelf_getehdr(img->elf_, &img->ehdr_)) {
+    // ELF's magic number but no whole header: a file cut short, not some other file.
+    char magic[SELFMAG] = {};
+    bool elf_magic = ::pread(img->fd_, magic, SELFMAG, 0) == SELFMAG && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
+    throw NotElfError(path + (elf_magic ? " is truncated (shorter than its ELF header)" : " is not an ELF file"));
+  }
   if (gelf_getclass(img->elf_) != ELFCLASS64)
     throw Error(path + " is a 32-bit ELF file; only 64-bit targets are supported");
   img->raw_ = reinterpret_cast<const uint8_t*>(elf_rawfile(img->elf_, &img->raw_size_));

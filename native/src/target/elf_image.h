@@ -3,6 +3,8 @@
 // (decompressed when SHF_COMPRESSED, as Go's .debug_* are), symbols and notes.
 #pragma once
 
+#include "error.h"
+
 #include <gelf.h>
 #include <libelf.h>
 
@@ -18,6 +20,13 @@
 #include "target/memory.h"
 
 namespace cgostack {
+
+// ElfImage::Open found a regular file that is not ELF (or is cut short
+// inside its ELF header).
+class NotElfError : public Error {
+ public:
+  using Error::Error;
+};
 
 class ElfImage {
  public:

@@ -45,12 +45,9 @@ std::string ReadCString(const MemorySource& mem, uint64_t addr) {
   return s;
 }
 
-}  // namespace
-
-std::map<uint64_t, std::string> LinkMapNames(Dwfl* dwfl, const MemorySource& mem) {
+std::map<uint64_t, std::string> NamesFromRDebug(uint64_t r_debug, const MemorySource& mem) {
   std::map<uint64_t, std::string> names;
-  uint64_t r_debug = 0, map = 0;
-  dwfl_getmodules(dwfl, FindRDebug, &r_debug, 0);
+  uint64_t map = 0;
   if (!r_debug || !mem.TryRead(r_debug + kRDebugMap, &map, sizeof map)) return names;
   for (int i = 0; map && i < kMaxObjects; ++i) {
     uint64_t addr = 0, name = 0, next = 0;
@@ -62,6 +59,24 @@ std::map<uint64_t, std::string> LinkMapNames(Dwfl* dwfl, const MemorySource& mem
     map = next;
   }
   return names;
+}
+
+}  // namespace
+
+std::map<uint64_t, std::string> LinkMapNames(Dwfl* dwfl, const MemorySource& mem) {
+  uint64_t r_debug = 0;
+  dwfl_getmodules(dwfl, FindRDebug, &r_debug, 0);
+  return NamesFromRDebug(r_debug, mem);
+}
+
+std::map<uint64_t, std::string> LinkMapNamesFromDynamic(uint64_t dynamic, const MemorySource& mem) {
+  // Elf64_Dyn {d_tag, d_val} pairs up to DT_NULL; DT_DEBUG (21) holds &_r_debug.
+  for (int i = 0; dynamic && i < kMaxObjects; ++i) {
+    uint64_t entry[2];
+    if (!mem.TryRead(dynamic + 16 * i, entry, sizeof entry) || entry[0] == 0) break;
+    if (entry[0] == 21) return NamesFromRDebug(entry[1], mem);
+  }
+  return {};
 }
 
 }  // namespace cgostack

@@ -21,4 +21,9 @@ namespace cgostack {
 // the process has no dynamic linker or its list cannot be read.
 std::map<uint64_t, std::string> LinkMapNames(Dwfl* dwfl, const MemorySource& mem);
 
+// The same list found without libdwfl, through the executable's DT_DEBUG
+// (which ld.so points at _r_debug): before libdwfl opens any of them.
+// `dynamic` is the run-time address of the executable's PT_DYNAMIC.
+std::map<uint64_t, std::string> LinkMapNamesFromDynamic(uint64_t dynamic, const MemorySource& mem);
+
 }  // namespace cgostack

@@ -8,21 +8,17 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "target/regular_file.h"
 
 namespace cgostack {
 
 std::shared_ptr<const MappedFile> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
+  int fd = OpenRegularFile(path);  // a regular file, or one line saying what it is
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     int e = errno;
     ::close(fd);
     throw Error("cannot stat " + path + ": " + std::strerror(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error(path + " is not a regular file");
   }
   size_t size = static_cast<size_t>(st.st_size);
   const uint8_t* data = nullptr;

@@ -12,8 +12,22 @@
 namespace cgostack {
 
 void MemorySource::ReadExact(uint64_t addr, void* dst, size_t len) const {
-  if (Read(addr, dst, len) != len)
-    throw Error("cannot read " + std::to_string(len) + " bytes at " + Hex(addr));
+  size_t got = Read(addr, dst, len);
+  if (got == len) return;
+  std::string why = WhyUnreadable(addr + got);
+  throw Error("cannot read " + std::to_string(len) + " bytes at " + Hex(addr) + (why.empty() ? "" : " (" + why + ")"));
+}
+
+std::string SegmentMemory::WhyUnreadable(uint64_t addr) const {
+  for (const auto& [first, end] : missing_)
+    if (addr >= first && addr < end) return missing_note_;
+  return "";
+}
+
+std::string LayeredMemory::WhyUnreadable(uint64_t addr) const {
+  for (const auto& layer : layers_)
+    if (std::string why = layer->WhyUnreadable(addr); !why.empty()) return why;
+  return "";
 }
 
 uint64_t MemorySource::ReadU64(uint64_t addr) const {

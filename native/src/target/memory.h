@@ -21,8 +21,12 @@ class MemorySource {
   // contiguous bytes from `addr` were readable (0 when `addr` is unmapped).
   virtual size_t Read(uint64_t addr, void* dst, size_t len) const = 0;
 
-  // Reads exactly `len` bytes or throws Error("cannot read N bytes at 0x...").
+  // Reads exactly `len` bytes or throws Error("cannot read N bytes at 0x...",
+  // with WhyUnreadable's reason when there is one).
   void ReadExact(uint64_t addr, void* dst, size_t len) const;
+  // Why `addr` cannot be read, when the source knows ("" otherwise): the
+  // part of a truncated core that is missing.
+  virtual std::string WhyUnreadable(uint64_t) const { return ""; }
   bool TryRead(uint64_t addr, void* dst, size_t len) const { return Read(addr, dst, len) == len; }
   uint64_t ReadU64(uint64_t addr) const;
   uint32_t ReadU32(uint64_t addr) const;
@@ -45,11 +49,20 @@ class SegmentMemory : public MemorySource {
   SegmentMemory(std::shared_ptr<const MappedFile> owner, std::vector<Segment> segments);
   size_t Read(uint64_t addr, void* dst, size_t len) const override;
   const std::vector<Segment>& segments() const { return segments_; }
+  // Address ranges [first, second) whose bytes a truncated file lacks, and
+  // the note WhyUnreadable gives for them.
+  void SetMissing(std::vector<std::pair<uint64_t, uint64_t>> ranges, std::string note) {
+    missing_ = std::move(ranges);
+    missing_note_ = std::move(note);
+  }
+  std::string WhyUnreadable(uint64_t addr) const override;
 
  private:
   const Segment* Find(uint64_t addr) const;
   std::shared_ptr<const MappedFile> owner_;
   std::vector<Segment> segments_;  // sorted by vaddr
+  std::vector<std::pair<uint64_t, uint64_t>> missing_;
+  std::string missing_note_;
 };
 
 // Tries each source in order; the first that has a byte wins.  A core comes
@@ -58,6 +71,7 @@ class LayeredMemory : public MemorySource {
  public:
   void Add(std::shared_ptr<const MemorySource> source) { layers_.push_back(std::move(source)); }
   size_t Read(uint64_t addr, void* dst, size_t len) const override;
+  std::string WhyUnreadable(uint64_t addr) const override;
 
  private:
   std::vector<std::shared_ptr<const MemorySource>> layers_;

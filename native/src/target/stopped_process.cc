@@ -1,6 +1,8 @@
 #include "target/stopped_process.h"
 
 #include <dirent.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -8,6 +10,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "error.h"
@@ -27,10 +31,63 @@ std::vector<int> Tasks(int pid) {
   return tids;
 }
 
+// The value of "Key:" in /proc/PID/status, "" if absent.
+std::string StatusField(int pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key + ":", 0) == 0) {
+      size_t start = line.find_first_not_of(" \t", key.size() + 1);
+      return start == std::string::npos ? "" : line.substr(start);
+    }
+  return "";
+}
+
+std::string UserName(uid_t uid) {
+  passwd pw, *found = nullptr;
+  char buf[4096];
+  std::string id = "uid " + std::to_string(uid);
+  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found) return std::string(found->pw_name) + " (" + id + ")";
+  return id;
+}
+
+// Why PTRACE_SEIZE said EPERM, as far as /proc tells: someone traces it
+// already, it belongs to another user, or Yama's ptrace_scope forbids it.
+std::string WhyNotPermitted(int pid) {
+  std::string tracer = StatusField(pid, "TracerPid");
+  if (!tracer.empty() && tracer != "0") {
+    std::ifstream comm("/proc/" + tracer + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    return "it is traced already by process " + tracer + (name.empty() ? "" : " (" + name + ")");
+  }
+  std::istringstream uids(StatusField(pid, "Uid"));
+  uid_t real = 0, effective = 0;
+  if (uids >> real >> effective && ::geteuid() != 0 && (real != ::geteuid() || effective != ::geteuid()))
+    return "it belongs to user " + UserName(effective != ::geteuid() ? effective : real) + ", not to you (" +
+           UserName(::geteuid()) + "); run as that user or as root";
+  std::ifstream scope_file("/proc/sys/kernel/yama/ptrace_scope");
+  int scope = 0;
+  if (scope_file >> scope && scope > 0)
+    return "/proc/sys/kernel/yama/ptrace_scope is " + std::to_string(scope) +
+           (scope == 1 ? ": only a parent may trace its children (run as root, or set it to 0)"
+                       : scope == 2 ? ": only root (CAP_SYS_PTRACE) may trace" : ": no process may be traced");
+  return "is it traced by a debugger already, or does ptrace_scope forbid it?";
+}
+
 }  // namespace
 
 StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
   if (Tasks(pid).empty()) throw Error("no process with pid " + std::to_string(pid));
+  // A zombie has no memory left to read; a process whose main thread has
+  // exited is going away (the kernel refuses to stop it).
+  std::string state = StatusField(pid, "State");
+  if (!state.empty() && (state[0] == 'Z' || state[0] == 'X')) {
+    if (Tasks(pid).size() > 1)
+      throw Error("process " + std::to_string(pid) + " is exiting (its main thread has exited): nothing to read");
+    throw Error("process " + std::to_string(pid) + " is a zombie (it has exited; its parent has not reaped it): "
+                "nothing to read");
+  }
   // Threads may be created while we stop the others: list again until a
   // pass finds nothing new (a stopped thread cannot create any).
   try {
@@ -53,10 +110,10 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
 
 bool StoppedProcess::Stop(int tid) {
   if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
-    if (errno == ESRCH) return false;  // the thread exited meanwhile
+    int err = errno;
+    if (err == ESRCH) return false;  // the thread exited meanwhile
     throw Error("cannot attach to process " + std::to_string(pid_) + " (thread " + std::to_string(tid) +
-                "): " + std::strerror(errno) +
-                (errno == EPERM ? " (is it traced by a debugger already, or does ptrace_scope forbid it?)" : ""));
+                "): " + std::strerror(err) + (err == EPERM ? " (" + WhyNotPermitted(pid_) + ")" : ""));
   }
   if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
     ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);

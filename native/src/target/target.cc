@@ -30,6 +30,21 @@ std::shared_ptr<ElfImage> OpenExecutable(const std::string& path) {
   if (exe->type() != ET_EXEC && exe->type() != ET_DYN)
     throw Error(path + " is not an executable");
   if (exe->machine() != EM_X86_64) throw Error(path + ": only x86-64 executables are supported");
+  // A copy cut short loses its section headers first (they are at the
+  // end), and then looks like no Go program at all: say what it is.
+  uint64_t needed = 0;
+  GElf_Ehdr eh;
+  if (gelf_getehdr(exe->elf(), &eh)) needed = eh.e_shoff + uint64_t{eh.e_shnum} * eh.e_shentsize;
+  size_t phnum = 0;
+  elf_getphdrnum(exe->elf(), &phnum);
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (gelf_getphdr(exe->elf(), static_cast<int>(i), &ph) && ph.p_type != PT_NULL)
+      needed = std::max<uint64_t>(needed, ph.p_offset + ph.p_filesz);
+  }
+  if (needed > exe->raw_size())
+    throw Error(path + " is truncated: " + std::to_string(exe->raw_size()) + " of " + std::to_string(needed) +
+                " bytes present (" + std::to_string(needed - exe->raw_size()) + " missing)");
   return exe;
 }
 

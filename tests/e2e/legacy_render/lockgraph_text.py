@@ -102,8 +102,8 @@ def dot(data, max_nodes=2000):
 
 def write_dot(path, source, write):
     """Writes the Graphviz source, and PATH.svg when `dot` is installed."""
-    with open(path, "w") as f:
-        f.write(source)
+    from . import options
+    options.write_output(path, source)  # whole, never over an input
     write("cgostack: wrote %s\n" % path)
     if not shutil.which("dot"):
         write("cgostack: Graphviz `dot` is not installed; no SVG written (apt install graphviz)\n")

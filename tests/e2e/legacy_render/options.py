@@ -48,8 +48,50 @@ def emit(args, data, text_formatter, write):
     else:
         out = text_formatter(data)
     if args.output:
-        with open(args.output, "w") as f:
-            f.write(out)
-        write("cgostack: wrote %s\n" % args.output)
+        write_output(args.output, out)
     else:
         write(out)
+
+
+def write_output(path, text):
+    """Writes an output file through the backend (report/output_file.h):
+    whole or not at all, never over an input such as the core GDB has open
+    or a debug file it read.  Prints nothing, as the docs say."""
+    from . import backend
+    try:
+        mod = backend.load()
+    except backend.BackendMissing:
+        # The CLI's text step without a built module (--dot): the CLI has
+        # refused inputs already; still whole or not at all.
+        return _write_whole(path, text)
+    try:
+        import gdb  # noqa: PLC0415 - absent in the CLI's text step
+        mod.remember_inputs([o.filename for o in gdb.objfiles() if o.filename])
+    except ImportError:
+        pass
+    mod.write_output(path, text)
+
+
+def _write_whole(path, text):
+    import os
+    import tempfile
+    d = os.path.dirname(path) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".cgostack-")
+    except OSError as e:
+        raise OSError("cannot write %s: %s" % (path, e.strerror or e)) from None
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise OSError("cannot write %s: %s" % (path, e.strerror or e)) from None
+
+
+def _umask():
+    import os
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,146 @@
+#include "stacks/safe_modules.h"
+
+#include <elf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "target/core_file.h"
+#include "target/link_map_names.h"
+#include "target/regular_file.h"
+
+namespace cgostack {
+
+namespace {
+
+thread_local Target* warnings_to = nullptr;
+
+void Warn(const std::string& w) {
+  if (!warnings_to) return;
+  for (const std::string& old : warnings_to->warnings())
+    if (old == w) return;
+  warnings_to->AddWarning(w);
+}
+
+// "" for a regular file or no file at all (libdwfl finds nothing there
+// either), else what it is.
+std::string SpecialKind(const std::string& path) {
+  struct stat st;
+  if (path.empty() || path[0] != '/' || ::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return "";
+  return FileKind(st.st_mode);
+}
+
+std::string SkipWarning(const std::string& path, const std::string& kind) {
+  return "skipped " + path + " (named by the target): it is " + kind + ", not a regular file";
+}
+
+// The run-time address of the executable's PT_DYNAMIC, 0 if none.
+uint64_t DynamicAddress(Target& target) {
+  Elf* elf = target.exe().elf();
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf, &phnum) != 0) return 0;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (gelf_getphdr(elf, static_cast<int>(i), &ph) && ph.p_type == PT_DYNAMIC) return ph.p_vaddr + target.load_bias();
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> SpecialFilesNamedByCore(const Target& target) {
+  std::set<std::string> names;
+  if (target.core())
+    for (const FileMapping& m : target.core()->mappings()) names.insert(m.path);
+  auto& t = const_cast<Target&>(target);
+  for (const auto& [bias, name] : LinkMapNamesFromDynamic(DynamicAddress(t), t.memory())) names.insert(name);
+  std::vector<std::string> special;
+  for (const std::string& name : names)
+    if (std::string kind = SpecialKind(name); !kind.empty()) special.push_back(name + " (" + kind + ")");
+  return special;
+}
+
+void ReportCoreModules(Dwfl* dwfl, Target& target) {
+  // Each file once, at the address where its offset 0 is mapped.
+  std::map<std::string, uint64_t> starts;
+  for (const FileMapping& m : target.core()->mappings())
+    if (m.file_offset == 0 && !starts.count(m.path)) starts[m.path] = m.start;
+  uint64_t exe_entry = target.exe().entry() + target.load_bias();
+  for (const auto& [path, start] : starts) {
+    if (std::string kind = SpecialKind(path); !kind.empty()) {
+      Warn(SkipWarning(path, kind));
+      continue;
+    }
+    // The executable by the name the user gave (the mapping holding its entry).
+    bool is_exe = false;
+    for (const FileMapping& m : target.core()->mappings())
+      if (m.path == path && exe_entry >= m.start && exe_entry < m.end) is_exe = true;
+    std::string file = is_exe ? target.exe().path() : path;
+    std::string why;
+    int fd = TryOpenRegularFile(file, &why);
+    if (fd < 0) continue;  // gone since, as libdwfl would find nothing
+    char magic[SELFMAG];
+    if (::pread(fd, magic, SELFMAG, 0) != SELFMAG || std::memcmp(magic, ELFMAG, SELFMAG) != 0) {
+      ::close(fd);  // a mapped data file (locale-archive, ...)
+      continue;
+    }
+    // libdwfl takes the descriptor; base is where the first PT_LOAD is.
+    dwfl_report_elf(dwfl, file.c_str(), file.c_str(), fd, start, false);
+  }
+}
+
+int FindElfRegularOnly(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base, char** file_name,
+                       Elf** elfp) {
+  int fd = dwfl_build_id_find_elf(mod, userdata, modname, base, file_name, elfp);
+  if (fd >= 0 || *elfp || !*file_name) return fd;
+  // libdwfl would open() the name left here (NT_FILE's, the link map's):
+  // open it ourselves, only if it is a regular file.
+  std::string why;
+  fd = TryOpenRegularFile(*file_name, &why);
+  if (fd < 0) {
+    if (std::string kind = SpecialKind(*file_name); !kind.empty()) Warn(SkipWarning(*file_name, kind));
+    std::free(*file_name);
+    *file_name = nullptr;
+  }
+  return fd;
+}
+
+int FindProcElfRegularOnly(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                           char** file_name, Elf** elfp) {
+  if (modname && modname[0] == '/')
+    if (std::string kind = SpecialKind(modname); !kind.empty()) {
+      Warn(SkipWarning(modname, kind));
+      return -1;
+    }
+  return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
+}
+
+int FindDebuginfoRegularOnly(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                             const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                             char** debuginfo_file_name) {
+  // The standard search tries the .gnu_debuglink name next to the file, in
+  // .debug/ there and under /usr/lib/debug (the debuginfo path set in
+  // dwfl_unwinder.cc); if any of those is special, only build-id is used.
+  if (debuglink_file && file_name) {
+    std::string dir = file_name;
+    dir = dir.substr(0, dir.rfind('/') + 1);
+    for (const std::string& candidate :
+         {dir + debuglink_file, dir + ".debug/" + debuglink_file, "/usr/lib/debug/" + dir + debuglink_file})
+      if (std::string kind = SpecialKind(candidate); !kind.empty()) {
+        Warn(SkipWarning(candidate, kind));
+        return dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                            debuglink_crc, debuginfo_file_name);
+      }
+  }
+  return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+                                      debuginfo_file_name);
+}
+
+SafeModulesScope::SafeModulesScope(Target& target) : previous_(warnings_to) { warnings_to = &target; }
+SafeModulesScope::~SafeModulesScope() { warnings_to = previous_; }
+
+}  // namespace cgostack
