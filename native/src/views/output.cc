@@ -1,7 +1,5 @@
 #include "views/output.h"
 
-#include <cerrno>
-
 #include "error.h"
 #include "report/output_file.h"
 #include "target/regular_file.h"
@@ -20,10 +18,9 @@ void WriteOutputWith(const std::string& path, const std::vector<std::string>& in
 }
 
 void WriteOutput(const std::string& path, std::string_view bytes, const std::vector<std::string>& inputs) {
-  WriteOutputWith(path, inputs, [&](std::FILE* f) {
-    if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size())
-      throw OutputError("cannot write " + path + ": short write", errno ? errno : EIO);
-  });
+  for (const auto& in : inputs)
+    if (!in.empty()) RememberInputFile(in);
+  WriteOutputFile(path, bytes);  // a failed write names the file and errno
 }
 
 }  // namespace cgostack::views
