@@ -194,9 +194,11 @@ PYBIND11_MODULE(_cgostack, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const cgostack::Error& e) {
-      error(e.what());
+      // The C API, not py::exception::operator() (deprecated in pybind11
+      // 2.12+, Debian 13) nor py::set_error (absent before 2.12, Debian 12).
+      PyErr_SetString(error.ptr(), e.what());
     } catch (const cgostack::views::UsageError& e) {
-      usage_error(e.what());
+      PyErr_SetString(usage_error.ptr(), e.what());
     }
   });
 
