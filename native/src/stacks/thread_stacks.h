@@ -21,7 +21,10 @@ class ThreadStacks {
   const SignalTable& signals() const { return signals_; }
   Stitcher& stitcher() { return stitcher_; }
 
-  void SetChain(int lwp, NativeChain chain) { chains_[lwp] = std::move(chain); }
+  // Keeps `lwp`'s chain, cut before the first caller whose pc lies in the
+  // executable's data: an unwinder that read a data address as a return
+  // address (GDB's heuristics past an outermost frame) produced garbage.
+  void SetChain(int lwp, NativeChain chain);
   const NativeChain* Chain(int lwp) const;
   bool has_chains() const { return !chains_.empty(); }
   // Splices the C frames of the goroutine's thread (its M's, or the M it
@@ -33,6 +36,7 @@ class ThreadStacks {
   StackSwitcher switcher_;
   SignalTable signals_;
   Stitcher stitcher_;
+  GoRuntime& rt_;
   std::map<int, NativeChain> chains_;
 };
 

@@ -117,6 +117,18 @@ uint64_t ElfImage::FirstLoadAddress() const {
   return lowest == UINT64_MAX ? 0 : lowest;
 }
 
+bool ElfImage::InLoadedData(uint64_t addr) const {
+  size_t phnum = 0;
+  elf_getphdrnum(elf_, &phnum);
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (gelf_getphdr(elf_, static_cast<int>(i), &ph) && ph.p_type == PT_LOAD && addr >= ph.p_vaddr &&
+        addr - ph.p_vaddr < ph.p_memsz)
+      return !(ph.p_flags & PF_X);
+  }
+  return false;
+}
+
 std::shared_ptr<const MemorySource> ElfImage::LoadedMemory(uint64_t load_bias) const {
   std::vector<SegmentMemory::Segment> segs;
   size_t phnum = 0;

@@ -57,6 +57,9 @@ class ElfImage {
   std::shared_ptr<const MemorySource> LoadedMemory(uint64_t load_bias) const;
   // Link-time address of the lowest PT_LOAD segment.
   uint64_t FirstLoadAddress() const;
+  // Whether link-time address `addr` lies in a loaded segment that is not
+  // executable (data, bss): no return address can point there.
+  bool InLoadedData(uint64_t addr) const;
 
   // Symbol-table lookup (.symtab, else .dynsym), link-time value; 0 if absent.
   uint64_t SymbolAddress(const std::string& name);
