@@ -15,8 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& m : core->mappings()) sink = sink + m.start + m.path.size();
     uint8_t buf[64];
     for (const auto& t : core->threads()) {
-      core->memory()->Read(t.regs.rsp, buf, sizeof buf);
-      core->memory()->Read(t.regs.rip, buf, sizeof buf);
+      core->memory()->Read(t.regs.sp, buf, sizeof buf);
+      core->memory()->Read(t.regs.pc, buf, sizeof buf);
     }
     (void)sink;
   } catch (const cgostack::Error&) {

@@ -22,8 +22,8 @@ void ChainsFromSwitchRules(GoRuntime& rt, ThreadStacks& stacks) {
     NativeChain chain;
     Registers r = ts.regs;
     bool return_address = false;
-    for (int i = 0; i < kMaxFrames && r.rip; ++i) {
-      chain.frames.push_back(NativeFrame{r.rip, r.rsp, "", "", 0, "", false});
+    for (int i = 0; i < kMaxFrames && r.pc; ++i) {
+      chain.frames.push_back(NativeFrame{r.pc, r.sp, "", "", 0, "", false});
       auto step = stacks.switcher().Step(ts.lwp, r, return_address);
       if (!step || step->outermost) break;
       return_address = step->switch_kind != "signal" && step->switch_kind != "sigpanic";

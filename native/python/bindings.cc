@@ -99,11 +99,11 @@ py::dict GoroutineRows(cgostack::Session& s, const std::vector<std::string>& fie
   return out;
 }
 
-py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t rip, uint64_t rsp, uint64_t rbp, bool return_address) {
+py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, uint64_t fp, bool return_address) {
   cgostack::Registers frame{};
-  frame.rip = rip;
-  frame.rsp = rsp;
-  frame.rbp = rbp;
+  frame.pc = pc;
+  frame.sp = sp;
+  frame.fp = fp;
   std::optional<cgostack::FrameStep> step;
   {
     py::gil_scoped_release release;
@@ -116,30 +116,20 @@ py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t rip, uint64_t rsp
   out["outermost"] = step->outermost;
   out["error"] = step->error;
   out["switch"] = std::string(step->switch_kind);
+  // The caller's registers by GDB's names for the target's machine.
   py::dict regs;
   if (!step->outermost) {
+    const cgostack::Arch& arch = s.target().arch();
     const cgostack::Registers& r = step->caller;
-    regs["rip"] = r.rip;
-    regs["rsp"] = r.rsp;
-    regs["rbp"] = r.rbp;
-    if (step->callee_saved || step->all) {
-      regs["rbx"] = r.rbx;
-      regs["r12"] = r.r12;
-      regs["r13"] = r.r13;
-      regs["r14"] = r.r14;
-      regs["r15"] = r.r15;
-    }
+    regs[arch.gdb_pc_name] = r.pc;
+    regs[arch.gdb_names[arch.dwarf_sp]] = r.sp;
+    regs[arch.gdb_names[arch.dwarf_fp]] = r.fp;
+    if (step->callee_saved || step->all)
+      for (size_t i = 0; i < arch.callee_saved_count; ++i)
+        regs[arch.gdb_names[arch.callee_saved[i]]] = arch.Get(r, arch.callee_saved[i]);
     if (step->all) {
-      regs["rax"] = r.rax;
-      regs["rcx"] = r.rcx;
-      regs["rdx"] = r.rdx;
-      regs["rsi"] = r.rsi;
-      regs["rdi"] = r.rdi;
-      regs["r8"] = r.r8;
-      regs["r9"] = r.r9;
-      regs["r10"] = r.r10;
-      regs["r11"] = r.r11;
-      regs["eflags"] = r.eflags;
+      for (unsigned regno = 0; regno < arch.gpr_count; ++regno) regs[arch.gdb_names[regno]] = arch.Get(r, regno);
+      regs[arch.gdb_flags_name] = r.flags;
     }
   }
   out["registers"] = regs;
@@ -213,14 +203,14 @@ PYBIND11_MODULE(_cgostack, m) {
            "cgo-info as a JSON string.")
       .def(
           "set_thread_registers",
-          [](cgostack::Session& s, int lwp, uint64_t rip, uint64_t rsp, uint64_t rbp) {
+          [](cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, uint64_t fp) {
             cgostack::Registers r{};
-            r.rip = rip;
-            r.rsp = rsp;
-            r.rbp = rbp;
+            r.pc = pc;
+            r.sp = sp;
+            r.fp = fp;
             s.target().SetThreadRegisters(lwp, r);
           },
-          py::arg("lwp"), py::arg("rip"), py::arg("rsp"), py::arg("rbp"),
+          py::arg("lwp"), py::arg("pc"), py::arg("sp"), py::arg("fp"),
           "Registers of a live thread as GDB sees them (cores carry their own).")
       .def("goroutine_rows", &GoroutineRows, py::arg("fields") = std::vector<std::string>{},
            py::arg("gdb_threads") = std::map<int64_t, int64_t>{},
@@ -245,7 +235,7 @@ PYBIND11_MODULE(_cgostack, m) {
             return s.stacks().switcher().IsGo(pc, return_address);
           },
           py::arg("pc"), py::arg("return_address") = false, "Whether pc is in a Go function.")
-      .def("go_frame_step", &GoFrameStep, py::arg("lwp"), py::arg("rip"), py::arg("rsp"), py::arg("rbp"),
+      .def("go_frame_step", &GoFrameStep, py::arg("lwp"), py::arg("pc"), py::arg("sp"), py::arg("fp"),
            py::arg("return_address"),
            "The caller of a Go frame on thread `lwp`, across stack switches: None if rip is not Go, else "
            "{entry, cfa, outermost, error, switch, registers: {name: value}}.")

@@ -34,7 +34,7 @@ bool IsSystemStart(const GoPclntab& tab, uint64_t startpc) {
 }  // namespace
 
 GoroutineReader::GoroutineReader(GoRuntime& rt)
-    : rt_(rt), tab_(rt.Pclntab()), unwinder_(tab_, rt.target().memory()) {
+    : rt_(rt), tab_(rt.Pclntab()), unwinder_(rt.target().arch(), tab_, rt.target().memory()) {
   DwarfIndex& dw = rt.dwarf();
   g_size_ = dw.TypeSize("runtime.g").value_or(0);
   if (g_size_ == 0 || g_size_ > 65536) throw Error("runtime.g has no usable size in DWARF");
@@ -283,11 +283,12 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
     return false;
   }
   Registers regs = thread->regs;
-  auto handlers = CrossGoSignalFrames(tab_, rt_.target().memory(), regs);
+  auto handlers = CrossGoSignalFrames(rt_.target().arch(), tab_, rt_.target().memory(), regs);
   if (!handlers.empty()) regs = handlers.back().interrupted;
-  if (regs.rsp >= lo && regs.rsp <= hi) {
-    start->pc = regs.rip;
-    start->sp = regs.rsp;
+  if (regs.sp >= lo && regs.sp <= hi) {
+    start->pc = regs.pc;
+    start->sp = regs.sp;
+    start->lr = regs.lr;
     start->pc_is_return_address = false;  // an interrupted instruction
     return true;
   }
@@ -297,7 +298,7 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
     return true;
   }
   g->frames_error = "running on LWP " + std::to_string(thread->lwp) + ", which is not on the goroutine's stack (pc " +
-                    Hex(regs.rip) + ")";
+                    Hex(regs.pc) + ")";
   return false;
 }
 

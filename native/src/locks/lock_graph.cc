@@ -134,7 +134,7 @@ class Builder {
     ThreadRegisters tr = RegistersOf(rt_, ts);
     GraphNode& n = ThreadNode(ts.lwp);
     if (t.m) n.label += " (M" + std::to_string(t.m_id) + ")";
-    n.activity = std::string(ThreadActivity(rt_, stacks_, t, tr.known ? std::optional<uint64_t>(tr.regs.rip) : std::nullopt,
+    n.activity = std::string(ThreadActivity(rt_, stacks_, t, tr.known ? std::optional<uint64_t>(tr.regs.pc) : std::nullopt,
                                             !tr.handlers.empty()));
     n.in_callback = ThreadInCallback(stacks_, t);
     n.details.emplace_back("activity", n.activity);

@@ -13,17 +13,17 @@ namespace cgostack {
 
 namespace {
 
-constexpr uint64_t kSysFutex = 202;  // x86-64
-
 struct Syscall {
   uint64_t nr = 0, arg0 = 0, arg1 = 0;
 };
 
-// The system call a thread sleeps in.  A kernel core's note has orig_rax; a
-// context saved by a signal taken during a restartable system call has the
-// call number back in rax and rip on the `syscall` instruction (the kernel
-// rewinds both before building the frame: arch/x86/kernel/signal.c); a live
-// thread's is in /proc/PID/task/TID/syscall.
+// The system call a thread sleeps in.  An x86-64 kernel core's note has
+// orig_rax; a context saved by a signal taken during a restartable system
+// call has the call number back in its register and pc on the system call
+// instruction (the kernel rewinds both before building the frame:
+// arch/*/kernel/signal.c); an aarch64 core's thread blocked in the kernel
+// has pc just past its `svc` with the number in x8; a live thread's is in
+// /proc/PID/task/TID/syscall.
 std::optional<Syscall> SleepingSyscall(GoRuntime& rt, int lwp, const Registers& r, bool from_signal_frame) {
   const Target& target = rt.target();
   if (!target.is_core()) {
@@ -35,13 +35,21 @@ std::optional<Syscall> SleepingSyscall(GoRuntime& rt, int lwp, const Registers& 
     in >> std::hex >> s.arg0 >> s.arg1;
     return s;
   }
-  if (!from_signal_frame) return Syscall{r.orig_rax, r.rdi, r.rsi};  // orig_rax is -1 outside a call
+  const Arch& arch = target.arch();
+  Syscall s{0, arch.Get(r, arch.syscall_arg_regs[0]), arch.Get(r, arch.syscall_arg_regs[1])};
+  if (!from_signal_frame && arch.prstatus_has_syscall) {  // orig_rax: -1 outside a call
+    s.nr = static_cast<uint64_t>(r.syscall);
+    return s;
+  }
   // libc's code is usually not in a core (file-backed text is not dumped):
-  // check the instruction when it can be read, else trust rax.
-  uint8_t insn[2] = {0x0f, 0x05};
-  target.memory().TryRead(r.rip, insn, 2);
-  if (insn[0] != 0x0f || insn[1] != 0x05) return std::nullopt;
-  return Syscall{r.rax, r.rdi, r.rsi};
+  // check the instruction when it can be read, else trust the register.
+  uint64_t insn_at = from_signal_frame ? r.pc : r.pc - arch.syscall_insn_size;
+  uint8_t insn[4];
+  std::copy(arch.syscall_insn, arch.syscall_insn + 4, insn);
+  target.memory().TryRead(insn_at, insn, arch.syscall_insn_size);
+  if (!std::equal(insn, insn + arch.syscall_insn_size, arch.syscall_insn)) return std::nullopt;
+  s.nr = arch.Get(r, arch.syscall_nr_reg);
+  return s;
 }
 
 std::string Lower(std::string s) {
@@ -119,17 +127,19 @@ const WaitFunction* FindWaitFunction(const std::vector<std::string>& names, cons
 // what pthread_join sleeps on -- the joined thread's tid field, which the
 // kernel clears when it exits (CLONE_CHILD_CLEARTID), through glibc 2.41;
 // its joinstate field from 2.42.  A thread's descriptor (struct pthread)
-// starts at its TCB, fs_base on x86-64, so this needs no symbol and no
-// layout: it recognises a join whose frames have no names (glibc without
-// debug symbols tail-calls the unnamed __pthread_clockjoin_ex).  Static TLS
-// lies below fs_base (TLS variant II), so the range above it is the
-// descriptor's.
+// is next to its thread pointer (fs_base on x86-64, above it; TPIDR_EL0 on
+// aarch64, below it: Arch::descriptor_below_tp), so this needs no symbol
+// and no layout: it recognises a join whose frames have no names (glibc
+// without debug symbols tail-calls the unnamed __pthread_clockjoin_ex).
 constexpr uint64_t kThreadDescriptorSize = 4096;  // struct pthread: ~2.3 KB in glibc 2.25-2.43
 int32_t JoinedThread(GoRuntime& rt, int waiter, uint64_t futex) {
-  for (const ThreadState& t : rt.target().threads())
-    if (t.lwp != waiter && t.has_registers && t.regs.fs_base && futex >= t.regs.fs_base &&
-        futex < t.regs.fs_base + kThreadDescriptorSize)
-      return t.lwp;
+  bool below = rt.target().arch().descriptor_below_tp;
+  for (const ThreadState& t : rt.target().threads()) {
+    uint64_t tp = t.regs.tls;
+    if (t.lwp == waiter || !t.has_registers || !tp || (below && tp < kThreadDescriptorSize)) continue;
+    uint64_t lo = below ? tp - kThreadDescriptorSize : tp;
+    if (futex >= lo && futex < lo + kThreadDescriptorSize) return t.lwp;
+  }
   return 0;
 }
 
@@ -148,7 +158,7 @@ uint64_t ObjectOf(GoRuntime& rt, uint64_t futex, const std::vector<uint64_t>& of
 std::optional<ThreadWait> FindThreadWait(GoRuntime& rt, int lwp, const Registers& regs, bool regs_from_signal_frame,
                                          const NativeChain* chain, const GlibcLayouts& glibc) {
   auto sc = SleepingSyscall(rt, lwp, regs, regs_from_signal_frame);
-  if (!sc || sc->nr != kSysFutex) return std::nullopt;
+  if (!sc || sc->nr != rt.target().arch().sys_futex) return std::nullopt;
   ThreadWait w;
   w.futex = sc->arg0;
   std::vector<std::string> names = FrameNames(rt, chain);

@@ -166,7 +166,7 @@ std::optional<CrashRecord> FindCrash(GoRuntime& rt, ThreadStacks& stacks) {
     if (kernel_core && siginfo && siginfo->lwp == ts.lwp && siginfo->signo > 0)
       r.chain.push_back(FromCore(*siginfo, own));
     std::vector<SignalFrame> handlers;
-    if (ts.has_registers) handlers = CrossGoSignalFrames(rt.Pclntab(), target.memory(), ts.regs);
+    if (ts.has_registers) handlers = CrossGoSignalFrames(target.arch(), rt.Pclntab(), target.memory(), ts.regs);
     for (const auto& sf : handlers)
       if (sf.signal) r.chain.push_back(FromHandler(sf, own));
     // Before Go 1.21 the handler turns a fault in C into a call of
@@ -193,7 +193,7 @@ std::optional<CrashRecord> FindCrash(GoRuntime& rt, ThreadStacks& stacks) {
   const CrashSignal& cause = c.chain.back();
   std::optional<uint64_t> interrupted_pc;
   if (cause.sigpanic_pc) interrupted_pc = cause.sigpanic_pc;
-  else if (cause.handled && !best_handlers.empty()) interrupted_pc = best_handlers.back().interrupted.rip;
+  else if (cause.handled && !best_handlers.empty()) interrupted_pc = best_handlers.back().interrupted.pc;
   const GoPclntab& tab = rt.Pclntab();
   if (interrupted_pc) c.in_c = !tab.FindFunc(*interrupted_pc).has_value();
 

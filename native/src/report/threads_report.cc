@@ -34,7 +34,7 @@ bool ThreadInCallback(ThreadStacks& stacks, const ThreadContext& t) {
 ThreadRegisters RegistersOf(GoRuntime& rt, const ThreadState& ts) {
   ThreadRegisters out;
   if (!ts.has_registers) return out;
-  out.handlers = CrossGoSignalFrames(rt.Pclntab(), rt.target().memory(), ts.regs);
+  out.handlers = CrossGoSignalFrames(rt.target().arch(), rt.Pclntab(), rt.target().memory(), ts.regs);
   out.regs = out.handlers.empty() ? ts.regs : out.handlers.back().interrupted;
   out.known = true;
   return out;
@@ -96,13 +96,14 @@ void WriteNames(JsonWriter& w, std::string_view key, const std::optional<std::ve
 ThreadRows BuildThreadRows(GoRuntime& rt, ThreadStacks& stacks, const ThreadsQuery& q) {
   ThreadRows rows;
   rows.go_version = rt.BuildVersion();
+  rows.arch = &rt.target().arch();
   rows.warnings = rt.target().warnings();
   rows.partial = !rows.warnings.empty();
   for (const ThreadState& ts : rt.target().threads()) {
     const ThreadContext& t = stacks.contexts().Of(ts.lwp);
     ThreadRegisters tr = RegistersOf(rt, ts);
     std::optional<uint64_t> pc;
-    if (tr.known) pc = tr.regs.rip;
+    if (tr.known) pc = tr.regs.pc;
     ThreadRow r;
     r.lwp = ts.lwp;
     if (q.crash_lwp && ts.lwp == q.crash_lwp) r.crash = q.crash;
@@ -183,7 +184,11 @@ void WriteThreadRows(const ThreadRows& rows, const ThreadsQuery& q, JsonWriter& 
       w.BeginObject();
       w.Field("signal", r.handler_signals[i]).Field("ucontext", sf.ucontext);
       w.Key("interrupted").BeginObject();
-      w.Field("rip", sf.interrupted.rip).Field("rsp", sf.interrupted.rsp).Field("rbp", sf.interrupted.rbp);
+      // GDB's names for the machine's registers: rip/rsp/rbp, pc/sp/x29.
+      const Arch& arch = *rows.arch;
+      w.Field(arch.gdb_pc_name, sf.interrupted.pc)
+          .Field(arch.gdb_names[arch.dwarf_sp], sf.interrupted.sp)
+          .Field(arch.gdb_names[arch.dwarf_fp], sf.interrupted.fp);
       w.EndObject();
       w.EndObject();
     }

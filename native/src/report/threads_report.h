@@ -4,6 +4,8 @@
 // docs/json-schema.md.
 #pragma once
 
+#include "arch/arch.h"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -58,6 +60,7 @@ struct ThreadRow {
 
 struct ThreadRows {
   std::string go_version;
+  const Arch* arch = &ArchAmd64();  // the target's: names its registers
   std::vector<ThreadRow> threads;
   std::vector<std::string> warnings;
   bool partial = false;  // a warning, or (with frames) a stack that stops early or is missing

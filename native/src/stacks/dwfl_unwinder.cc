@@ -23,9 +23,6 @@ namespace {
 // The plugin stops at the same depth (native_frames.MAX_FRAMES).
 constexpr size_t kMaxFrames = 512;
 
-// x86-64 DWARF register numbers (System V psABI, table 3.36).
-enum : unsigned { kRax, kRdx, kRcx, kRbx, kRsi, kRdi, kRbp, kRsp, kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15 };
-
 DwflUnwinder* Self(void* arg) { return static_cast<DwflUnwinder*>(arg); }
 
 // Thread callbacks of our own instead of dwfl_core_file_attach's: every
@@ -43,28 +40,26 @@ bool MemoryRead(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* dwfl_arg) {
   return Self(dwfl_arg)->memory().TryRead(addr, result, sizeof *result);
 }
 
+// Registers by the target's DWARF numbers (arch/arch.h): always SP and the
+// frame pointer (and the link register when the start has it), the
+// callee-saved ones when known, every general register from a signal context.
 bool SetInitialRegisters(Dwfl_Thread* thread, void* thread_arg) {
-  const DwflUnwinder::Start& s = Self(thread_arg)->start();
+  const DwflUnwinder& self = *Self(thread_arg);
+  const DwflUnwinder::Start& s = self.start();
+  const Arch& arch = self.arch();
   const Registers& r = s.regs;
   auto set = [thread](unsigned regno, uint64_t v) {
     Dwarf_Word w = v;
     return dwfl_thread_state_registers(thread, static_cast<int>(regno), 1, &w);
   };
-  if (!set(kRbp, r.rbp) || !set(kRsp, r.rsp)) return false;
-  if (s.callee_saved || s.all) {
-    set(kRbx, r.rbx);
-    set(kR12, r.r12);
-    set(kR13, r.r13);
-    set(kR14, r.r14);
-    set(kR15, r.r15);
-  }
-  if (s.all) {
-    const std::pair<unsigned, uint64_t> rest[] = {{kRax, r.rax}, {kRdx, r.rdx}, {kRcx, r.rcx}, {kRsi, r.rsi},
-                                                  {kRdi, r.rdi}, {kR8, r.r8},   {kR9, r.r9},   {kR10, r.r10},
-                                                  {kR11, r.r11}};
-    for (auto [regno, v] : rest) set(regno, v);
-  }
-  dwfl_thread_state_register_pc(thread, r.rip);
+  if (!set(arch.dwarf_fp, r.fp) || !set(arch.dwarf_sp, r.sp)) return false;
+  if (arch.dwarf_lr >= 0 && r.lr) set(static_cast<unsigned>(arch.dwarf_lr), r.lr);
+  if (s.callee_saved || s.all)
+    for (size_t i = 0; i < arch.callee_saved_count; ++i) set(arch.callee_saved[i], arch.Get(r, arch.callee_saved[i]));
+  if (s.all)
+    for (unsigned regno = 0; regno < arch.gpr_count; ++regno)
+      if (regno != arch.dwarf_sp && regno != arch.dwarf_fp) set(regno, arch.Get(r, regno));
+  dwfl_thread_state_register_pc(thread, r.pc);
   return true;
 }
 
@@ -125,13 +120,14 @@ Dwarf_Die LastAlias(Dwarf_Die die) {
 // One frame of a libdwfl walk, as the walk's callback saw it.
 struct RawFrame : DwflUnwinder::RawFrameView {
   RawFrame() = default;
-  RawFrame(uint64_t pc_, bool exact_, uint64_t sp_, uint64_t rbp_) : RawFrameView{pc_, exact_}, sp(sp_), rbp(rbp_) {}
-  uint64_t sp = 0, rbp = 0;
+  RawFrame(uint64_t pc_, bool exact_, uint64_t sp_, uint64_t fp_) : RawFrameView{pc_, exact_}, sp(sp_), fp(fp_) {}
+  uint64_t sp = 0, fp = 0;
 };
 
 struct WalkState {
   std::vector<RawFrame> frames;
   StackSwitcher* switcher = nullptr;
+  const Arch* arch = nullptr;
   bool first_is_return_address = false;  // the walk starts at a return address
   bool stopped_at_go = false;
   size_t budget = kMaxFrames;
@@ -146,8 +142,8 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
   f.pc = pc;
   f.exact = activation && !(w->frames.empty() && w->first_is_return_address);
   Dwarf_Word v = 0;
-  if (dwfl_frame_reg(frame, kRsp, &v) == 0) f.sp = v;
-  if (dwfl_frame_reg(frame, kRbp, &v) == 0) f.rbp = v;
+  if (dwfl_frame_reg(frame, w->arch->dwarf_sp, &v) == 0) f.sp = v;
+  if (dwfl_frame_reg(frame, w->arch->dwarf_fp, &v) == 0) f.fp = v;
   if (pc == 0 && !w->frames.empty()) return DWARF_CB_ABORT;  // no caller
   w->frames.push_back(f);
   if (w->switcher->IsGo(f.pc, !f.exact)) {
@@ -367,6 +363,7 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
   while (chain.frames.size() < kMaxFrames) {
     WalkState w;
     w.switcher = &switcher;
+    w.arch = &target_.arch();
     w.first_is_return_address = return_address;
     w.budget = kMaxFrames - chain.frames.size();
     int rc = dwfl_getthread_frames(dwfl_, lwp, OnFrame, &w);
@@ -384,7 +381,7 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
     if (!w.stopped_at_go) {
       if (rc == -1 && chain.error.empty()) {
         std::string why = dwfl_errno() ? DwflError() : "no unwind information";
-        chain.error = "cannot unwind past pc " + Hex(chain.frames.empty() ? regs.rip : chain.frames.back().pc) +
+        chain.error = "cannot unwind past pc " + Hex(chain.frames.empty() ? regs.pc : chain.frames.back().pc) +
                       " (libdwfl: " + why + ")";
       }
       break;
@@ -394,6 +391,9 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
     // chain is back in C.
     RawFrame f = w.frames.back();
     bool ra = !f.exact;
+    // The link register is known for a Go frame only at the walk's start
+    // or right after a signal context (link-register machines).
+    uint64_t lr = w.frames.size() == 1 ? start_.regs.lr : 0;
     Start next;
     bool more = false;
     while (chain.frames.size() < kMaxFrames) {
@@ -402,9 +402,10 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
       go.sp = f.sp;
       chain.frames.push_back(go);
       Registers r{};
-      r.rip = f.pc;
-      r.rsp = f.sp;
-      r.rbp = f.rbp;
+      r.pc = f.pc;
+      r.sp = f.sp;
+      r.fp = f.fp;
+      r.lr = lr;
       std::optional<FrameStep> step = switcher.Step(lwp, r, ra);
       if (!step) break;
       if (step->outermost) {
@@ -413,9 +414,10 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
       }
       // A signal's or a fault's context is at the interrupted instruction.
       ra = !(step->switch_kind == "signal" || step->switch_kind == "sigpanic");
-      if (step->caller.rip == 0) break;
-      if (switcher.IsGo(step->caller.rip, ra)) {
-        f = RawFrame{step->caller.rip, !ra, step->caller.rsp, step->caller.rbp};
+      if (step->caller.pc == 0) break;
+      if (switcher.IsGo(step->caller.pc, ra)) {
+        f = RawFrame{step->caller.pc, !ra, step->caller.sp, step->caller.fp};
+        lr = step->all ? step->caller.lr : 0;
         continue;
       }
       next = Start{step->caller, step->callee_saved, step->all};

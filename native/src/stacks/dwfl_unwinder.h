@@ -44,11 +44,12 @@ class DwflUnwinder {
   // Used by the libdwfl callbacks (dwfl_unwinder.cc).
   struct Start {
     Registers regs{};
-    bool callee_saved = false;  // rbx, r12-r15 are known
+    bool callee_saved = false;  // Arch::callee_saved are known
     bool all = false;           // every general register is known
   };
   const Start& start() const { return start_; }
   const MemorySource& memory() const { return target_.memory(); }
+  const Arch& arch() const { return target_.arch(); }
   bool HasThread(int lwp) const;
   struct RawFrameView {
     uint64_t pc = 0;

@@ -51,6 +51,7 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
   UnwindResult r;
   uint64_t pc = start.pc, sp = start.sp;
   bool is_return = start.pc_is_return_address;
+  bool first = true;
   // Past the head, frames go to a ring of keep_tail; what falls out of it
   // is counted as elided.
   std::vector<StackFrame> tail;
@@ -92,18 +93,23 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
       r.error = "no frame size for " + std::string(info.name) + " at " + Hex(pc);
       break;
     }
-    uint64_t fp = sp + static_cast<uint64_t>(info.sp_delta) + 8;
-    uint64_t ret;
-    if (!mem_.TryRead(fp - 8, &ret, sizeof ret)) {
-      r.error = "cannot read the return address at " + Hex(fp - 8);
-      break;
+    uint64_t caller_sp = arch_.CallerSp(sp, info.sp_delta);
+    uint64_t ret = 0;
+    if (auto slot = arch_.ReturnAddressSlot(sp, info.sp_delta)) {
+      if (!mem_.TryRead(*slot, &ret, sizeof ret)) {
+        r.error = "cannot read the return address at " + Hex(*slot);
+        break;
+      }
+    } else if (first) {
+      ret = start.lr;  // a frameless innermost function returns through LR
     }
+    first = false;
     if (ret == 0) break;
     // A frame "called" by sigpanic or asyncPreempt was interrupted at `ret`
     // itself, not at a call (runtime/traceback.go, unwinder.next).
     is_return = !(info.kind == GoFuncKind::kSigpanic || info.kind == GoFuncKind::kAsyncPreempt);
     pc = ret;
-    sp = fp;
+    sp = caller_sp;
   }
   if (!tail.empty()) {
     if (r.elided) {

@@ -1,7 +1,8 @@
 // Unwinds a goroutine's Go frames from memory with the runtime's own tables
 // (.gopclntab), the way the runtime's traceback does (runtime/traceback.go):
-// the caller's SP is SP + pcsp(pc) + 8 and the return address sits just
-// below it.  Never touches GDB's registers, so it works on cores.
+// the caller's SP is SP + pcsp(pc) (+ 8 for the return address on amd64),
+// the return address where the Arch says it was saved (arch/arch.h).
+// Never touches GDB's registers, so it works on cores.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "arch/arch.h"
 #include "goruntime/gopclntab.h"
 #include "target/memory.h"
 
@@ -41,6 +43,10 @@ struct UnwindStart {
   // True when pc was saved by a call (gobuf.pc, syscallpc, a return address):
   // line lookups then use pc-1, inside the call instruction.
   bool pc_is_return_address = true;
+  // The link register at pc (link-register machines, registers from a
+  // thread or a signal context): the return address of a frameless
+  // innermost function.  0 when unknown.
+  uint64_t lr = 0;
 };
 
 struct UnwindResult {
@@ -59,7 +65,7 @@ bool HiddenByDefault(std::string_view function, GoFuncKind kind);
 
 class GoUnwinder {
  public:
-  GoUnwinder(const GoPclntab& tab, const MemorySource& mem) : tab_(tab), mem_(mem) {}
+  GoUnwinder(const Arch& arch, const GoPclntab& tab, const MemorySource& mem) : arch_(arch), tab_(tab), mem_(mem) {}
 
   // `stack_lo`/`stack_hi` bound every SP; a frame outside them ends the walk
   // with an error (a corrupt or reused stack must not send us through the heap).
@@ -85,6 +91,7 @@ class GoUnwinder {
   };
   const PcInfo& Lookup(uint64_t pc, bool is_return);
 
+  const Arch& arch_;
   const GoPclntab& tab_;
   const MemorySource& mem_;
   std::unordered_map<uint64_t, PcInfo> cache_;

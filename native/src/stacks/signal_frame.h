@@ -1,14 +1,16 @@
 // Crossing the Go runtime's signal handler.  When a thread is inside the
 // handler (every thread of a GOTRACEBACK=crash core), its registers describe
 // the handler; the context the signal interrupted is in the ucontext the
-// kernel pushed just above runtime.sigtramp's frame (Linux x86-64 rt_sigframe:
-// return address, then struct ucontext).
+// kernel placed just above runtime.sigtramp's frame (the kernel's
+// rt_sigframe; where in it the ucontext and siginfo lie, and the layout of
+// the saved registers, are the Arch's: arch/arch.h).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "arch/arch.h"
 #include "target/core_file.h"
 #include "goruntime/gopclntab.h"
 #include "target/memory.h"
@@ -17,7 +19,7 @@ namespace cgostack {
 
 struct SignalFrame {
   uint64_t ucontext = 0;     // address of the kernel's struct ucontext
-  Registers interrupted{};   // uc_mcontext, in user_regs_struct order
+  Registers interrupted{};   // uc_mcontext's registers
   uint64_t blocked_signals = 0;  // uc_sigmask: the interrupted code's mask
   int signal = 0;                // siginfo.si_signo of the signal being handled
   // The rest of that siginfo: si_code (> 0: the kernel's, a fault; <= 0:
@@ -28,15 +30,21 @@ struct SignalFrame {
 };
 
 // Reads the kernel's signal frame whose struct ucontext is at `ucontext`
-// (runtime.sigtramp's caller SP); registers the frame does not hold are
-// taken from `base`.  nullopt if unreadable.
-std::optional<SignalFrame> ReadSignalFrame(const MemorySource& mem, uint64_t ucontext, const Registers& base);
+// (found from runtime.sigtramp's caller SP: SignalUcontext); registers the
+// frame does not hold are taken from `base`.  nullopt if unreadable.
+std::optional<SignalFrame> ReadSignalFrame(const Arch& arch, const MemorySource& mem, uint64_t ucontext,
+                                           const Registers& base);
+// The ucontext of the signal frame above a runtime.sigtramp frame whose
+// caller SP (CFA) is `sigtramp_cfa`.
+inline uint64_t SignalUcontext(const Arch& arch, uint64_t sigtramp_cfa) {
+  return sigtramp_cfa + static_cast<uint64_t>(arch.ucontext_from_caller_sp);
+}
 
 // Follows the Go frames from `regs` down to runtime.sigtramp and reads the
 // interrupted context; repeats while that context is itself inside the
 // handler (a signal taken during another).  Innermost handler first; empty if
 // `regs` is not in the Go signal handler.
-std::vector<SignalFrame> CrossGoSignalFrames(const GoPclntab& tab, const MemorySource& mem,
+std::vector<SignalFrame> CrossGoSignalFrames(const Arch& arch, const GoPclntab& tab, const MemorySource& mem,
                                              const Registers& regs);
 
 }  // namespace cgostack

@@ -1,17 +1,13 @@
 #include "stacks/stack_switch.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "stacks/signal_frame.h"
 
 namespace cgostack {
 
 namespace {
-
-// crosscall2 (runtime/cgo/asm_amd64.s, PUSH_REGS_HOST_TO_ABI0 for non-Windows
-// in runtime/cgo/abi_amd64.h, Go 1.19-1.27) saves C's callee-saved registers
-// at the bottom of its 48-byte frame: BX, R12, R13, R14, R15, BP.
-constexpr uint64_t kCrosscall2SaveArea = 6 * 8;
 
 bool ReadWord(const MemorySource& mem, uint64_t addr, uint64_t* v) { return mem.TryRead(addr, v, sizeof *v); }
 
@@ -31,26 +27,28 @@ std::optional<GoPclntab::Func> StackSwitcher::FuncAt(uint64_t pc, bool return_ad
 
 bool StackSwitcher::IsGo(uint64_t pc, bool return_address) const { return FuncAt(pc, return_address).has_value(); }
 
-bool StackSwitcher::PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f, FrameStep* out) {
+bool StackSwitcher::PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f, FrameStep* out, uint64_t lr) {
   auto delta = tab_.SpDelta(f, pc);
   if (!delta || *delta < 0) {
     out->outermost = true;
     out->error = "no stack-pointer table entry for pc " + std::to_string(pc);
     return false;
   }
-  // The runtime's rule (traceback.go): caller SP = SP + pcsp(pc) + 8, the
-  // return address just below it; a function with a frame saved the
-  // caller's frame pointer just below that.
-  uint64_t fp = sp + static_cast<uint64_t>(*delta) + 8;
-  out->cfa = fp;
-  uint64_t ret = 0;
-  if (!ReadWord(mem_, fp - 8, &ret) || ret == 0) {
+  // The runtime's rule (traceback.go): caller SP = SP + pcsp(pc) (+ 8 on
+  // amd64), the return address where the architecture saves it; a
+  // function with a frame saved the caller's frame pointer.
+  const Arch& arch = rt_.target().arch();
+  uint64_t caller_sp = arch.CallerSp(sp, *delta);
+  out->cfa = caller_sp;
+  uint64_t ret = lr;
+  auto slot = arch.ReturnAddressSlot(sp, *delta);
+  if ((slot && !ReadWord(mem_, *slot, &ret)) || ret == 0) {
     out->outermost = true;
     return false;
   }
-  out->caller.rip = ret;
-  out->caller.rsp = fp;
-  if (*delta > 0) ReadWord(mem_, fp - 16, &out->caller.rbp);
+  out->caller.pc = ret;
+  out->caller.sp = caller_sp;
+  if (*delta > 0) ReadWord(mem_, arch.SavedFpSlot(sp, *delta), &out->caller.fp);
   return true;
 }
 
@@ -61,11 +59,11 @@ bool StackSwitcher::PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f
 // system stack ("nosave") the g slot is 0 and the depth slot is the old SP.
 // Whichever layout yields a g whose stack holds the resulting SP is used.
 bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& frame, FrameStep* out) {
-  if (t.curg.OnStack(frame.rsp)) return false;  // not switched yet: an ordinary frame
+  if (t.curg.OnStack(frame.sp)) return false;  // not switched yet: an ordinary frame
   static constexpr std::pair<uint64_t, uint64_t> kLayouts[] = {{0, 8}, {40, 48}};
   for (auto [depth_at, g_at] : kLayouts) {
     uint64_t depth = 0, gp = 0;
-    if (!ReadWord(mem_, frame.rsp + depth_at, &depth) || !ReadWord(mem_, frame.rsp + g_at, &gp)) continue;
+    if (!ReadWord(mem_, frame.sp + depth_at, &depth) || !ReadWord(mem_, frame.sp + g_at, &gp)) continue;
     uint64_t go_sp;
     if (gp) {
       GView g = gp == t.curg.address ? t.curg : threads_.ReadG(gp);
@@ -74,7 +72,7 @@ bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& fram
       if (!g.OnStack(go_sp)) continue;
     } else {
       go_sp = depth;
-      if (go_sp <= frame.rsp) continue;
+      if (go_sp <= frame.sp) continue;
     }
     // asmcgocall is declared with no frame ($0-20), but newer assemblers
     // push BP on entry when a function calls (seen in Go 1.27): the return
@@ -86,23 +84,23 @@ bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& fram
       at = go_sp + 8;
       if (!ReadWord(mem_, at, &ret) || !IsGo(ret, true)) continue;
     }
-    out->cfa = frame.rsp;
-    out->caller.rip = ret;
-    out->caller.rsp = at + 8;
+    out->cfa = frame.sp;
+    out->caller.pc = ret;
+    out->caller.sp = at + 8;
     // The goroutine's BP: pushed at entry, else untouched by asmcgocall and
     // preserved by C.
-    out->caller.rbp = frame.rbp;
-    if (at != go_sp) ReadWord(mem_, go_sp, &out->caller.rbp);
+    out->caller.fp = frame.fp;
+    if (at != go_sp) ReadWord(mem_, go_sp, &out->caller.fp);
     out->switch_kind = "cgocall";
     if (gp) {
       GView g = gp == t.curg.address ? t.curg : threads_.ReadG(gp);
-      if (g.syscallsp == out->caller.rsp && g.syscallpc) {
+      if (g.syscallsp == out->caller.sp && g.syscallpc) {
         // The goroutine's own cgo call (entersyscall saved its caller's pc
         // and SP): the runtime's traceback (traceback1) shows runtime.cgocall
         // at g.syscallpc, the entersyscall call, not at the asmcgocall call;
         // every view follows it, so they all show the same line.
         auto here = tab_.FindFunc(ret - 1), saved = tab_.FindFunc(g.syscallpc - 1);
-        if (here && saved && here->entry == saved->entry) out->caller.rip = g.syscallpc;
+        if (here && saved && here->entry == saved->entry) out->caller.pc = g.syscallpc;
       } else {
         // A cgo call a callback came out of: gosave_systemstack_switch left
         // runtime.systemstack_switch as the goroutine's pc at this SP, and
@@ -112,9 +110,9 @@ bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& fram
         auto& switches = switch_frames_[gp];
         auto sw = switches.find(go_sp);
         if (sw != switches.end()) {
-          out->caller.rip = sw->second;
-          out->caller.rsp = go_sp;
-          out->caller.rbp = frame.rbp;
+          out->caller.pc = sw->second;
+          out->caller.sp = go_sp;
+          out->caller.fp = frame.fp;
         }
       }
     }
@@ -154,10 +152,10 @@ const std::vector<uint64_t>& StackSwitcher::CallbackFrames(uint64_t gp) {
 // whose caller is crosscall2 and below it C.
 bool StackSwitcher::CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f,
                                     FrameStep* out, bool via_goexit) {
-  const GView* g = t.curg.OnStack(frame.rsp) ? &t.curg : t.lockedg.OnStack(frame.rsp) ? &t.lockedg : nullptr;
+  const GView* g = t.curg.OnStack(frame.sp) ? &t.curg : t.lockedg.OnStack(frame.sp) ? &t.lockedg : nullptr;
   if (!g || t.callback_g0_sp.empty()) return false;
   const std::vector<uint64_t>& frames = CallbackFrames(g->address);
-  size_t level = std::find(frames.begin(), frames.end(), frame.rsp) - frames.begin();
+  size_t level = std::find(frames.begin(), frames.end(), frame.sp) - frames.begin();
   if (level == frames.size()) level = 0;  // the goroutine's stack could not be read: assume innermost
   if (level >= t.callback_g0_sp.size()) return false;
   if (via_goexit) {
@@ -166,8 +164,8 @@ bool StackSwitcher::CgocallbackStep(const ThreadContext& t, const Registers& fra
     // runtime's traceback shows it, so that frame comes first and its step
     // (GoexitStep) leads to crosscall2 and C.
     FrameStep plain;
-    if (PlainStep(frame.rip, frame.rsp, f, &plain)) {
-      auto c = tab_.FindFunc(plain.caller.rip);
+    if (PlainStep(frame.pc, frame.sp, f, &plain)) {
+      auto c = tab_.FindFunc(plain.caller.pc);
       if (c && tab_.Kind(*c) == GoFuncKind::kGoexit) {
         out->cfa = plain.cfa;
         out->caller = plain.caller;
@@ -176,8 +174,8 @@ bool StackSwitcher::CgocallbackStep(const ThreadContext& t, const Registers& fra
     }
   }
   FrameStep on_g0;
-  if (!PlainStep(frame.rip, t.callback_g0_sp[level], f, &on_g0)) return false;
-  out->cfa = std::max(on_g0.cfa, frame.rsp);
+  if (!PlainStep(frame.pc, t.callback_g0_sp[level], f, &on_g0)) return false;
+  out->cfa = std::max(on_g0.cfa, frame.sp);
   out->caller = on_g0.caller;
   out->switch_kind = "cgocallback";
   return true;
@@ -186,17 +184,17 @@ bool StackSwitcher::CgocallbackStep(const ThreadContext& t, const Registers& fra
 // The runtime.goexit below an extra M's oldest runtime.cgocallback frame:
 // its caller is that callback's C caller (CgocallbackStep).
 bool StackSwitcher::GoexitStep(const ThreadContext& t, const Registers& frame, FrameStep* out) {
-  const GView* g = t.curg.OnStack(frame.rsp) ? &t.curg : t.lockedg.OnStack(frame.rsp) ? &t.lockedg : nullptr;
+  const GView* g = t.curg.OnStack(frame.sp) ? &t.curg : t.lockedg.OnStack(frame.sp) ? &t.lockedg : nullptr;
   if (!g) return false;
   const std::vector<uint64_t>& frames = CallbackFrames(g->address);
   const std::vector<uint64_t>& pcs = callback_pcs_[g->address];
   if (frames.empty() || pcs.size() != frames.size()) return false;
   Registers cb{};
-  cb.rip = pcs.back();
-  cb.rsp = frames.back();
-  auto f = FuncAt(cb.rip, true);
+  cb.pc = pcs.back();
+  cb.sp = frames.back();
+  auto f = FuncAt(cb.pc, true);
   FrameStep plain;
-  if (!f || !PlainStep(cb.rip, cb.rsp, *f, &plain) || plain.caller.rsp != frame.rsp) return false;
+  if (!f || !PlainStep(cb.pc, cb.sp, *f, &plain) || plain.caller.sp != frame.sp) return false;
   return CgocallbackStep(t, cb, *f, out, false);
 }
 
@@ -205,21 +203,21 @@ bool StackSwitcher::GoexitStep(const ThreadContext& t, const Registers& frame, F
 // its goroutine: continue at its saved context.  Otherwise the frames below
 // are what g0.sched describes (mstart's frame on threads Go created).
 bool StackSwitcher::McallStep(const ThreadContext& t, const Registers& frame, FrameStep* out) {
-  if (t.curg.OnStack(frame.rsp) || t.lockedg.OnStack(frame.rsp)) return false;
+  if (t.curg.OnStack(frame.sp) || t.lockedg.OnStack(frame.sp)) return false;
   uint64_t gp = 0;
-  ReadWord(mem_, frame.rsp, &gp);
-  out->cfa = frame.rsp + 8;
+  ReadWord(mem_, frame.sp, &gp);
+  out->cfa = frame.sp + 8;
   if (gp && gp == t.lockedg.address && t.lockedg.sched_sp) {
-    out->caller.rip = t.lockedg.sched_pc;
-    out->caller.rsp = t.lockedg.sched_sp;
-    out->caller.rbp = t.lockedg.sched_bp;
+    out->caller.pc = t.lockedg.sched_pc;
+    out->caller.sp = t.lockedg.sched_sp;
+    out->caller.fp = t.lockedg.sched_bp;
     out->switch_kind = "mcall";
     return true;
   }
-  if (t.g0.sched_sp > frame.rsp && IsGo(t.g0.sched_pc, true)) {
-    out->caller.rip = t.g0.sched_pc;
-    out->caller.rsp = t.g0.sched_sp;
-    out->caller.rbp = t.g0.sched_bp;
+  if (t.g0.sched_sp > frame.sp && IsGo(t.g0.sched_pc, true)) {
+    out->caller.pc = t.g0.sched_pc;
+    out->caller.sp = t.g0.sched_sp;
+    out->caller.fp = t.g0.sched_bp;
     return true;
   }
   out->outermost = true;
@@ -227,7 +225,7 @@ bool StackSwitcher::McallStep(const ThreadContext& t, const Registers& frame, Fr
 }
 
 std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bool return_address) {
-  auto f = FuncAt(frame.rip, return_address);
+  auto f = FuncAt(frame.pc, return_address);
   if (!f) return std::nullopt;
   FrameStep out;
   out.entry = f->entry;
@@ -237,10 +235,11 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
   if (name == "runtime.sigtramp") {
     // The kernel entered sigtramp with SP at the signal frame's return
     // address slot; the ucontext follows it (signal_frame.h).
-    auto delta = tab_.SpDelta(*f, frame.rip);
+    auto delta = tab_.SpDelta(*f, frame.pc);
     if (delta && *delta >= 0) {
-      out.cfa = frame.rsp + static_cast<uint64_t>(*delta) + 8;
-      if (auto sf = ReadSignalFrame(mem_, out.cfa, frame)) {
+      const Arch& arch = rt_.target().arch();
+      out.cfa = arch.CallerSp(frame.sp, *delta);
+      if (auto sf = ReadSignalFrame(arch, mem_, SignalUcontext(arch, out.cfa), frame)) {
         out.caller = sf->interrupted;
         out.all = true;
         out.switch_kind = "signal";
@@ -255,7 +254,7 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
   if (kind == GoFuncKind::kGoexit && GoexitStep(t, frame, &out)) return out;
   if (tab_.IsTopFrame(*f)) {
     out.outermost = true;
-    out.cfa = frame.rsp;
+    out.cfa = frame.sp;
     return out;
   }
   switch (kind) {
@@ -271,11 +270,11 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     case GoFuncKind::kSystemstack:
       // On the system stack, systemstack's caller is the goroutine whose
       // context gosave_systemstack_switch saved in g.sched.
-      if (t.m && !t.curg.OnStack(frame.rsp) && t.curg.address && t.curg.sched_sp) {
-        out.cfa = frame.rsp;
-        out.caller.rip = t.curg.sched_pc;
-        out.caller.rsp = t.curg.sched_sp;
-        out.caller.rbp = t.curg.sched_bp;
+      if (t.m && !t.curg.OnStack(frame.sp) && t.curg.address && t.curg.sched_sp) {
+        out.cfa = frame.sp;
+        out.caller.pc = t.curg.sched_pc;
+        out.caller.sp = t.curg.sched_sp;
+        out.caller.fp = t.curg.sched_bp;
         out.switch_kind = "systemstack";
         return out;
       }
@@ -283,7 +282,7 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     default:
       break;
   }
-  if (!PlainStep(frame.rip, frame.rsp, *f, &out)) return out;
+  if (!PlainStep(frame.pc, frame.sp, *f, &out, frame.lr)) return out;
   if (kind == GoFuncKind::kSigpanic) {
     // The signal handler made the faulting code "call" runtime.sigpanic
     // (signal_amd64.go preparePanic, Go 1.19-1.27): the return address it
@@ -292,14 +291,11 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
   }
   if (name == "crosscall2") {
     // C called Go through crosscall2: give C back its callee-saved registers.
-    uint64_t save[6];
-    if (mem_.TryRead(out.cfa - 8 - kCrosscall2SaveArea, save, sizeof save)) {
-      out.caller.rbx = save[0];
-      out.caller.r12 = save[1];
-      out.caller.r13 = save[2];
-      out.caller.r14 = save[3];
-      out.caller.r15 = save[4];
-      out.caller.rbp = save[5];
+    const Arch& arch = rt_.target().arch();
+    uint64_t save[16];
+    size_t n = std::min(arch.crosscall2_saved_count, std::size(save));
+    if (n && mem_.TryRead(out.cfa - arch.crosscall2_save_from_cfa, save, n * sizeof save[0])) {
+      for (size_t i = 0; i < n; ++i) arch.Set(out.caller, arch.crosscall2_saved[i], save[i]);
       out.callee_saved = true;
     }
     out.switch_kind = "callback";

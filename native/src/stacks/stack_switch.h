@@ -25,8 +25,8 @@ struct FrameStep {
   uint64_t cfa = 0;       // the frame's canonical frame address (caller's SP)
   bool outermost = false; // no caller (runtime.goexit, mstart, ...) or unknown
   std::string error;      // why unwinding stops here, if it does unexpectedly
-  // The caller's registers.  rip, rsp and rbp are always set unless
-  // outermost; the other callee-saved registers (rbx, r12-r15) only when
+  // The caller's registers.  pc, sp and fp are always set unless
+  // outermost; the other callee-saved registers (Arch::callee_saved) only when
   // `callee_saved` (crosscall2 saved C's), all registers when `all`
   // (the context a signal interrupted).
   Registers caller{};
@@ -45,8 +45,8 @@ class StackSwitcher {
   // Whether pc is in a Go function (.gopclntab); `return_address` means pc
   // follows a call (pc-1 is looked up, as a call may end a function).
   bool IsGo(uint64_t pc, bool return_address) const;
-  // The caller of the Go frame `frame` (rip, rsp, rbp) on thread `lwp`;
-  // nullopt if frame.rip is not Go.
+  // The caller of the Go frame `frame` (pc, sp, fp; lr when known) on thread `lwp`;
+  // nullopt if frame.pc is not Go.
   std::optional<FrameStep> Step(int lwp, const Registers& frame, bool return_address);
   // SPs of the runtime.cgocallback frames on goroutine `gp`'s stack,
   // innermost first: one per callback from C it is inside (cached).
@@ -57,7 +57,7 @@ class StackSwitcher {
   std::optional<GoPclntab::Func> FuncAt(uint64_t pc, bool return_address) const;
 
  private:
-  bool PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f, FrameStep* out);
+  bool PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f, FrameStep* out, uint64_t lr = 0);
   bool AsmcgocallStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
   bool CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f, FrameStep* out,
                        bool via_goexit = true);

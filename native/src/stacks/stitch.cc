@@ -60,8 +60,8 @@ std::vector<Stitcher::Item> Stitcher::Classify(int lwp, const NativeChain& chain
       it.name = tab_.FuncName(*it.func);
       it.kind = tab_.Kind(*it.func);
       Registers r{};
-      r.rip = it.native->pc;
-      r.rsp = it.native->sp;
+      r.pc = it.native->pc;
+      r.sp = it.native->sp;
       if (auto step = switcher_.Step(lwp, r, it.return_address)) {
         it.switch_kind = step->switch_kind;
         it.signal = step->signal;

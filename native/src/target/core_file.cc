@@ -3,11 +3,17 @@
 #include <elf.h>
 #include <sys/mman.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "error.h"
 
 namespace cgostack {
+
+namespace {
+constexpr size_t kPrstatusRegs = offsetof(elf_prstatus, pr_reg);
+static_assert(kPrstatusRegs == 112, "elf_prstatus header of 64-bit Linux");
+}  // namespace
 
 std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
   std::unique_ptr<CoreFile> core(new CoreFile());
@@ -22,7 +28,10 @@ std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
   if (img.type() != ET_CORE)
     throw Error(path + " is not a core file (it is an ELF " +
                 (img.type() == ET_EXEC || img.type() == ET_DYN ? "executable" : "object") + ")");
-  if (img.machine() != EM_X86_64) throw Error(path + ": only x86-64 cores are supported");
+  core->arch_ = ArchForMachine(img.machine());
+  if (!core->arch_)
+    throw Error(path + ": a core of machine " + std::to_string(img.machine()) + "; only " + SupportedMachines() +
+                " cores are supported");
   // Most of a core with thousands of threads is sparse holes (each
   // thread's stack reservation); the kernel's read-around on a fault would
   // zero-fill hundreds of KB of them per page read (issue 15: the whole
@@ -73,9 +82,14 @@ uint64_t CoreFile::Auxv(uint64_t type) const {
 
 void CoreFile::ParseNotes(const uint8_t* p, size_t size) {
   ForEachNote(p, size, [&](uint32_t type, std::string_view, const uint8_t* desc, size_t descsz) {
-    if (type == NT_PRSTATUS && descsz >= sizeof(elf_prstatus)) {
+    if (type == NT_PRSTATUS && descsz >= kPrstatusRegs + arch_->prstatus_regs_size + 4) {
+      // The header before pr_reg is the same on every 64-bit Linux ABI (the
+      // host's struct gives its offsets); pr_reg is the machine's
+      // elf_gregset_t and pr_fpvalid follows it.
       elf_prstatus st;
-      std::memcpy(&st, desc, sizeof st);
+      std::memcpy(&st, desc, kPrstatusRegs);
+      int32_t fpvalid = 0;
+      std::memcpy(&fpvalid, desc + kPrstatusRegs + arch_->prstatus_regs_size, sizeof fpvalid);
       ThreadState t;
       t.lwp = st.pr_pid;
       t.current_signal = st.pr_cursig;
@@ -84,12 +98,16 @@ void CoreFile::ParseNotes(const uint8_t* p, size_t size) {
       // the ucontext's, see signal_frame.h).  GDB's gcore leaves it zero,
       // which would read as "nothing blocked", so only a kernel core
       // (pr_fpvalid is set there too) is trusted for it.
-      if (st.pr_fpvalid) t.blocked_signals = st.pr_sighold;
-      std::memcpy(&t.regs, &st.pr_reg, sizeof t.regs);
+      if (fpvalid) t.blocked_signals = st.pr_sighold;
+      arch_->from_prstatus(desc + kPrstatusRegs, &t.regs);
       t.has_registers = true;
       threads_.push_back(t);
+    } else if (arch_->tls_note && type == arch_->tls_note && descsz >= 8 && !threads_.empty()) {
+      // aarch64's thread pointer (TPIDR_EL0) follows its thread's
+      // NT_PRSTATUS; qemu's cores do not write it.
+      std::memcpy(&threads_.back().regs.tls, desc, 8);
     } else if (type == NT_SIGINFO && descsz >= 24 && !threads_.empty()) {
-      // siginfo_t (x86-64): si_signo, si_errno, si_code, padding, then the
+      // siginfo_t (64-bit Linux): si_signo, si_errno, si_code, padding, then the
       // union at 16: si_pid/si_uid for a sent signal, si_addr for a fault.
       CoreSignalInfo si;
       si.lwp = threads_.front().lwp;

@@ -12,17 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "arch/arch.h"
 #include "target/elf_image.h"
 #include "target/memory.h"
 
 namespace cgostack {
 
-// x86-64 general registers as the kernel and GDB order them (user_regs_struct).
-struct Registers {
-  uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax,
-      rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
-};
-static_assert(sizeof(Registers) == 27 * 8, "user_regs_struct layout");
 
 struct ThreadState {
   int lwp = 0;
@@ -53,6 +48,8 @@ class CoreFile {
   static std::unique_ptr<CoreFile> Open(const std::string& path);
 
   const std::string& path() const { return image_->path(); }
+  // The machine the core was dumped on (its e_machine).
+  const Arch& arch() const { return *arch_; }
   // Only what the core itself holds (no file-backed fill-in).
   std::shared_ptr<const SegmentMemory> memory() const { return memory_; }
   const std::vector<ThreadState>& threads() const { return threads_; }
@@ -68,6 +65,7 @@ class CoreFile {
  private:
   void ParseNotes(const uint8_t* notes, size_t size);
   std::shared_ptr<ElfImage> image_;
+  const Arch* arch_ = nullptr;
   std::shared_ptr<const SegmentMemory> memory_;
   std::vector<ThreadState> threads_;
   std::vector<FileMapping> mappings_;

@@ -4,7 +4,8 @@
 #include <pwd.h>
 #include <unistd.h>
 #include <sys/ptrace.h>
-#include <sys/user.h>
+#include <sys/uio.h>
+#include <elf.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "arch/arch.h"
 #include "error.h"
 
 namespace cgostack {
@@ -100,11 +102,22 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
     Detach();
     throw;
   }
+  // The registers in NT_PRSTATUS's layout (PTRACE_GETREGSET works the same
+  // on every machine), decoded by the host's Arch like a core's.
+  const Arch& arch = HostArch();
   for (const auto& [tid, sig] : pending_signal_) {
-    user_regs_struct r;
-    if (::ptrace(PTRACE_GETREGS, tid, nullptr, &r) != 0) continue;
-    static_assert(sizeof r == sizeof(Registers), "user_regs_struct is Registers");
-    std::memcpy(&regs_[tid], &r, sizeof r);
+    uint8_t gregs[512];
+    iovec io{gregs, sizeof gregs};
+    if (::ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &io) != 0 ||
+        io.iov_len < arch.prstatus_regs_size)
+      continue;
+    arch.from_prstatus(gregs, &regs_[tid]);
+    if (arch.tls_note) {
+      uint64_t tp = 0;
+      iovec tls{&tp, sizeof tp};
+      if (::ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(uintptr_t{arch.tls_note}), &tls) == 0)
+        regs_[tid].tls = tp;
+    }
   }
 }
 

@@ -29,7 +29,9 @@ std::shared_ptr<ElfImage> OpenExecutable(const std::string& path) {
     throw Error(path + " is a core file; give the executable first, then the core");
   if (exe->type() != ET_EXEC && exe->type() != ET_DYN)
     throw Error(path + " is not an executable");
-  if (exe->machine() != EM_X86_64) throw Error(path + ": only x86-64 executables are supported");
+  if (!ArchForMachine(exe->machine()))
+    throw Error(path + ": an executable for machine " + std::to_string(exe->machine()) + "; only " +
+                SupportedMachines() + " executables are supported");
   // A copy cut short loses its section headers first (they are at the
   // end), and then looks like no Go program at all: say what it is.
   uint64_t needed = 0;
@@ -92,7 +94,11 @@ const std::string& Target::core_path() const {
 std::unique_ptr<Target> Target::OpenCore(const std::string& exe_path, const std::string& core_path) {
   std::unique_ptr<Target> t(new Target());
   t->exe_ = OpenExecutable(exe_path);
+  t->arch_ = ArchForMachine(t->exe_->machine());
   t->core_ = CoreFile::Open(core_path);
+  if (&t->core_->arch() != t->arch_)
+    throw Error("core " + core_path + " is an " + t->core_->arch().name + " core and " + exe_path + " an " +
+                t->arch_->name + " executable");
   if (!t->core_->truncation().empty()) t->warnings_.push_back(t->core_->truncation());
   t->pid_ = t->core_->pid();
   // Where the executable was loaded: the saved AT_ENTRY against e_entry.  A
@@ -210,6 +216,8 @@ std::unique_ptr<Target> Target::FromParts(std::shared_ptr<ElfImage> exe,
                                           std::vector<ThreadState> threads, uint64_t load_bias) {
   std::unique_ptr<Target> t(new Target());
   t->exe_ = std::move(exe);
+  t->arch_ = ArchForMachine(t->exe_->machine());
+  if (!t->arch_) throw Error(t->exe_->path() + ": only " + SupportedMachines() + " executables are supported");
   t->memory_ = std::move(memory);
   t->threads_ = std::move(threads);
   t->load_bias_ = load_bias;
@@ -221,6 +229,10 @@ std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
   std::string proc = "/proc/" + std::to_string(pid);
   if (::access(proc.c_str(), F_OK) != 0) throw Error("no process with pid " + std::to_string(pid));
   t->exe_ = OpenExecutable(exe_path.empty() ? proc + "/exe" : exe_path);
+  t->arch_ = ArchForMachine(t->exe_->machine());
+  if (t->arch_ != &HostArch())
+    throw Error(t->exe_->path() + " is an " + t->arch_->name + " executable; a live process can only be read on its "
+                "own machine (this is " + HostArch().name + ")");
   t->pid_ = pid;
   std::string auxv = ReadTextFile(proc + "/auxv");
   for (size_t i = 0; i + 16 <= auxv.size(); i += 16) {

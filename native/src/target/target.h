@@ -28,6 +28,9 @@ class Target {
                                            std::vector<ThreadState> threads, uint64_t load_bias);
 
   const MemorySource& memory() const { return *memory_; }
+  // The machine of the executable (and of the core, which must agree):
+  // every architecture fact comes from here.
+  const Arch& arch() const { return *arch_; }
   ElfImage& exe() { return *exe_; }
   const std::shared_ptr<ElfImage>& exe_image() const { return exe_; }
   uint64_t load_bias() const { return load_bias_; }
@@ -64,6 +67,7 @@ class Target {
   void UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered);
   std::string host_executable_;
   std::shared_ptr<ElfImage> exe_;
+  const Arch* arch_ = nullptr;
   std::unique_ptr<CoreFile> core_;
   std::shared_ptr<const MemorySource> memory_;
   uint64_t load_bias_ = 0;
