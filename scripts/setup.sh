@@ -4,7 +4,7 @@
 # debug programs built by each of them, because the Go runtime's data
 # structures change from release to release).
 #
-# Usage: scripts/setup.sh [--no-go] [--go "1.19 1.27"] [--reinstall-go] [--delve]
+# Usage: scripts/setup.sh [--no-go] [--go "1.19 1.27"] [--reinstall-go] [--delve] [--arm64]
 #
 #   --no-go          skip the Go toolchains (Debian packages only)
 #   --go LIST        install only these Go releases (space separated)
@@ -15,6 +15,9 @@
 #                    in bench/ that compares against it; not installed by
 #                    default and never put on PATH (delete
 #                    delve/cgostack.stamp to force a reinstall)
+#   --arm64          also install what the arm64 lane needs (scripts/test.sh
+#                    --arm64): qemu-user, the aarch64 cross compiler and C
+#                    library, gdb-multiarch (about 60 MB)
 #
 # Environment:
 #   CGOSTACK_GO_VERSIONS  Go releases to install when --go is not given
@@ -97,6 +100,7 @@ run_logged() {
 go_versions=${CGOSTACK_GO_VERSIONS:-$ALL_GO_VERSIONS}
 reinstall_go=0
 want_delve=0
+want_arm64=0
 while [ $# -gt 0 ]; do
     case $1 in
         --no-go) go_versions="" ;;
@@ -105,6 +109,7 @@ while [ $# -gt 0 ]; do
         --go=*) go_versions=${1#--go=} ;;
         --reinstall-go) reinstall_go=1 ;;
         --delve) want_delve=1 ;;
+        --arm64) want_arm64=1 ;;
         -h|--help) sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -148,16 +153,22 @@ check_host() {
 
 # ---------------------------------------------------------- Debian packages
 
+# The arm64 lane: fixtures cross-built for linux/arm64 and run under
+# qemu-user (which writes the guest's cores), read with gdb-multiarch.
+readonly ARM64_PACKAGES=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross gdb-multiarch)
+
 # dpkg-query alone is fast (tens of ms), unlike anything that touches apt's
 # lists, so it decides whether apt needs to run at all.
 install_debian_packages() {
     local -A status=()
     local pkg st
+    local wanted=("${DEBIAN_PACKAGES[@]}")
+    if [ "$want_arm64" = 1 ]; then wanted+=("${ARM64_PACKAGES[@]}"); fi
     while read -r pkg st; do
         status[$pkg]=$st
-    done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${DEBIAN_PACKAGES[@]}" 2>/dev/null || true)
+    done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null || true)
     local missing=()
-    for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    for pkg in "${wanted[@]}"; do
         if [ "${status[$pkg]:-}" != installed ]; then missing+=("$pkg"); fi
     done
     if [ ${#missing[@]} -eq 0 ]; then return 0; fi

@@ -8,6 +8,12 @@
 #                 and the newest)
 #   --no-hostile  skip the sanitizer build (scripts/sanitize.sh) and the
 #                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
+#   --arm64       also run the arm64 lane (ctest label arm64): the fixtures
+#                 cross-built for linux/arm64, cores taken under qemu-user,
+#                 read by the CLI and held against the runtime's traceback
+#                 (installs qemu-user and the cross compiler; about 1 minute
+#                 per Go release once the cross-built standard library is
+#                 cached, 5 minutes for each release the first time)
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
 #                 (trixie) root made with debootstrap (scripts/debian13.sh;
 #                 about 15 minutes the first time, not run by CI)
@@ -18,20 +24,27 @@ releases() { awk -v want="$1" '!/^[[:space:]]*(#|$)/ && (want == "" || $3 == wan
 matrix=$(releases ci)
 hostile=1
 debian13=0
+arm64=0
 while [ $# -gt 0 ]; do
     case $1 in
         --all-go) matrix=$(releases "") ;;
         --no-hostile) hostile=0 ;;
         --debian13) debian13=1 ;;
+        --arm64) arm64=1 ;;
         *) break ;;
     esac
     shift
 done
-scripts/setup.sh --go "$matrix"
+setup_args=(--go "$matrix")
+if [ "$arm64" = 1 ]; then setup_args+=(--arm64); fi
+scripts/setup.sh "${setup_args[@]}"
 scripts/build.sh -DCGOSTACK_GO_MATRIX="$matrix"
 # Cores are written by the kernel into the fixture's working directory.
 ulimit -c unlimited
-(cd build && ctest --output-on-failure -j2 "$@")
+(cd build && ctest --output-on-failure -j2 -LE arm64 "$@")
+if [ "$arm64" = 1 ]; then
+    (cd build && ctest --output-on-failure -j2 -L arm64 "$@")
+fi
 if [ "$hostile" = 1 ]; then
     # Same fixtures and cores as above, so these cost a build each and their
     # own run time (a few minutes on two cores; docs/testing.md).
