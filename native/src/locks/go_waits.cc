@@ -105,17 +105,34 @@ std::optional<uint64_t> GoWaits::SemaOf(uint64_t g) const {
   return it->second;
 }
 
-SyncObject GoWaits::SyncObjectOf(uint64_t sema, const std::vector<StackFrame>& frames) {
+const GoWaits::SyncLayouts& GoWaits::Sync() {
+  if (sync_) return *sync_;
   DwarfIndex& dw = rt_.dwarf();
+  SyncLayouts l;
+  // sync.Mutex is {state, sema} (Go 1.24+: it wraps internal/sync.Mutex).
+  l.mutex_sema = dw.Field("sync.Mutex", "mu.sema");
+  if (!l.mutex_sema) l.mutex_sema = dw.Field("sync.Mutex", "sema");
+  l.mutex_state = dw.Field("sync.Mutex", "mu.state");
+  if (!l.mutex_state) l.mutex_state = dw.Field("sync.Mutex", "state");
+  l.wg_sema = dw.Field("sync.WaitGroup", "sema");
+  if (!l.wg_sema) l.wg_sema = dw.Field("sync.WaitGroup", "state2");  // Go 1.19-1.20
+  l.wg_state = dw.Field("sync.WaitGroup", "state");
+  if (!l.wg_state) l.wg_state = dw.Field("sync.WaitGroup", "state1");
+  l.rw_w = dw.Field("sync.RWMutex", "w");
+  l.rw_writer_sem = dw.Field("sync.RWMutex", "writerSem");
+  l.rw_reader_sem = dw.Field("sync.RWMutex", "readerSem");
+  sync_ = l;
+  return *sync_;
+}
+
+SyncObject GoWaits::SyncObjectOf(uint64_t sema, const std::vector<StackFrame>& frames) {
   const MemorySource& mem = rt_.target().memory();
+  const SyncLayouts& l = Sync();
+  const auto& mutex_sema = l.mutex_sema;
+  const auto& mutex_state = l.mutex_state;
   SyncObject o;
   o.kind = LockKind::kSemaphore;
   o.address = sema;
-  // sync.Mutex is {state, sema} (Go 1.24+: it wraps internal/sync.Mutex).
-  auto mutex_sema = dw.Field("sync.Mutex", "mu.sema");
-  if (!mutex_sema) mutex_sema = dw.Field("sync.Mutex", "sema");
-  auto mutex_state = dw.Field("sync.Mutex", "mu.state");
-  if (!mutex_state) mutex_state = dw.Field("sync.Mutex", "state");
   auto read_mutex = [&](uint64_t at) {
     int32_t state = 0;
     if (mutex_state && mem.TryRead(at + mutex_state->offset, &state, sizeof state)) {
@@ -125,19 +142,17 @@ SyncObject GoWaits::SyncObjectOf(uint64_t sema, const std::vector<StackFrame>& f
     }
   };
   if (AnyFrame(frames, "(*WaitGroup).Wait")) {
-    auto f = dw.Field("sync.WaitGroup", "sema");
-    if (!f) f = dw.Field("sync.WaitGroup", "state2");  // Go 1.19-1.20
+    const auto& f = l.wg_sema;
     o.kind = LockKind::kSyncWaitGroup;
     if (f) o.address = sema - f->offset;
     uint64_t state = 0;
-    auto st = dw.Field("sync.WaitGroup", "state");
-    if (!st) st = dw.Field("sync.WaitGroup", "state1");
+    const auto& st = l.wg_state;
     if (st && mem.TryRead(o.address + st->offset, &state, sizeof state)) o.counter = static_cast<int32_t>(state >> 32);
   } else if (AnyFrame(frames, "(*RWMutex).")) {
     o.kind = LockKind::kSyncRWMutex;
-    auto w = dw.Field("sync.RWMutex", "w");
-    auto ws = dw.Field("sync.RWMutex", "writerSem");
-    auto rs = dw.Field("sync.RWMutex", "readerSem");
+    const auto& w = l.rw_w;
+    const auto& ws = l.rw_writer_sem;
+    const auto& rs = l.rw_reader_sem;
     if (AnyFrame(frames, "(*RWMutex).RLock") && rs) o.address = sema - rs->offset;
     else if (AnyFrame(frames, "(*Mutex).") && w && mutex_sema) o.address = sema - mutex_sema->offset - w->offset;
     else if (ws) o.address = sema - ws->offset;

@@ -48,6 +48,13 @@ class GoWaits {
  private:
   void WalkSemtable();
   uint64_t ReadPtrField(uint64_t base, const std::optional<DwarfField>& f) const;
+  // The sync.* fields SyncObjectOf reads, looked up once (thousands of
+  // goroutines wait on sync objects).
+  struct SyncLayouts {
+    std::optional<DwarfField> mutex_sema, mutex_state, wg_sema, wg_state, rw_w, rw_writer_sem, rw_reader_sem;
+  };
+  const SyncLayouts& Sync();
+  std::optional<SyncLayouts> sync_;
 
   GoRuntime& rt_;
   std::map<uint64_t, uint64_t> sema_of_g_;

@@ -26,6 +26,7 @@ std::string DotId(std::string_view s) {
 
 std::string RenderLockGraph(const LockGraph& g) {
   std::unordered_map<std::string_view, const GraphNode*> nodes;
+  nodes.reserve(g.nodes.size());
   for (const auto& n : g.nodes) nodes.emplace(n.id, &n);
   auto label = [&](const std::string& id) {
     auto it = nodes.find(id);
