@@ -54,7 +54,7 @@ class Builder {
     // Each distinct stack once: 100,000 goroutines stop in a few hundred
     // places, and what the graph derives from a stack is derived once.
     set_ = ReadGoroutineSet(rt_, true, [this](Goroutine* g) { stacks_.StitchGoroutine(g); }, {});
-    where_of_stack_.resize(set_.stacks.size());
+    facts_of_stack_.resize(set_.stacks.size());
     by_goid_.reserve(set_.goroutines.size());
     index_.reserve(set_.goroutines.size() + rt_.target().threads().size() + 64);
     for (size_t i = 0; i < set_.goroutines.size(); ++i) {
@@ -104,7 +104,7 @@ class Builder {
     if (n.kind.empty()) {
       n.kind = "goroutine";
       uint32_t s = set_.stack_of[i];
-      std::optional<StackFacts>& facts = where_of_stack_[s];
+      std::optional<StackFacts>& facts = facts_of_stack_[s];
       if (!facts) facts = StackFacts{UserFunction(set_.stacks[s]), OwnCodeLocation(set_.stacks[s], rt_.target().exe().path())};
       std::string_view fn = facts->user_function.empty() ? g.start : facts->user_function;
       n.label = "goroutine " + std::to_string(g.goid) + " (" + (fn.empty() ? std::string("callback from C") : std::string(fn)) + ")";
@@ -435,7 +435,7 @@ class Builder {
     std::string_view user_function;
     std::string where;
   };
-  std::vector<std::optional<StackFacts>> where_of_stack_;
+  std::vector<std::optional<StackFacts>> facts_of_stack_;
   LockGraph graph_;
   std::unordered_map<std::string, size_t> index_;
   std::map<uint64_t, uint64_t> goid_of_g_;
