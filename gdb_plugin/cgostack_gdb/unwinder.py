@@ -101,7 +101,12 @@ class GoFrameUnwinder(Unwinder):
             # stack or the system stack) decides which frames are its, and
             # so how deep in callbacks it is (goroutines.cc StartOfRunning).
             bp = int(pending_frame.read_register("rbp")) & 0xFFFFFFFFFFFFFFFF
-            target.note_thread_registers(lwp, pc, sp, bp)
+            if target.note_thread_registers(lwp, pc, sp, bp):
+                # The process ran since the session was made: start over.
+                self.forget()
+                session = target.unwinder_session()
+                if session is None:
+                    return None
         floor, exact = self._callers.get((lwp, pc, sp), (0, False))
         return_address = pending_frame.level() > 0 and not exact
         if not session.is_go_pc(pc, return_address):

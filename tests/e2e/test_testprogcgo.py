@@ -167,6 +167,12 @@ class TestprogcgoTest(unittest.TestCase):
             k = bt.index(ours[0])
             self.assertEqual(thread["frames"][0].get("hidden_frames"), k, "%s: hidden handler frames %s" % (where, bt[:k]))
             bt = bt[k:]
+        if "ran into data" in (thread.get("frames_error") or "") and len(bt) > len(ours):
+            # The C stack ends in a frame whose return address is data (a
+            # makecontext stack's uc_link): the views stop there and say
+            # so, GDB's own unwinder (not ours: C frames) shows it as `??`.
+            self.assertEqual([name for name, _ in bt[len(ours):]], [""], where)
+            bt = bt[:len(ours)]
         self.assertEqual(bt, ours, "%s: bt vs thread view (bt error %r)" % (where, views["bt_error"]))
         c = [f["function"] for f in top_c(thread["frames"])]
         if c and thread["frames"][0].get("lang") == "c":
