@@ -50,7 +50,8 @@ SCENARIOS = {
     "CgoPprof": ("pprofCgoTraceback", 3, True,
                  "SIGPROF in C with SetCgoTraceback: stopped in the traceback function cgoSigtramp calls"),
     "EnsureBindM": ("main.GoCheckBindM", 20, False, "C threads bound to their extra Ms call Go repeatedly"),
-    "NeedmDeadlock": ("runtime.needm", 0, False, "a C thread's first call into Go (needm) while signals fly"),
+    "NeedmDeadlock": ("runtime.cgocallbackg1", 0, False,
+                      "a C thread's first call into Go (needm done) while signals fly at it"),
     "SigStack": ("runtime.sigpanic", 0, False,
                  "SIGSEGV in Go called back on a C thread with its own sigaltstack"),
     "CgoCallbackGC": ("main.go_callback", 5, False, "callbacks from C threads running the GC"),
@@ -62,7 +63,7 @@ SCENARIOS = {
     "Abort": (None, 0, True, "C calls abort(): the Go handler prints and the program dumps core"),
 }
 
-QUIT_MAIN_THREAD = {"CgoPprof", "CgoPprofThread", "NeedmDeadlock"}
+QUIT_MAIN_THREAD = {"CgoPprof", "CgoPprofThread"}
 
 # Scenarios not in the lane, and why (data: printed by the test, and in
 # docs/testing.md).
