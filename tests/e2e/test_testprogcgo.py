@@ -32,6 +32,7 @@ GO = gdbrun.go_version_from_argv()  # before test_live_stops takes --go off argv
 from gdbrun import harness  # noqa: E402
 from oracle_compare import compare  # noqa: E402
 from test_live_stops import PLUMBING, frame_key  # noqa: E402
+from test_stitched_stacks import c_part as top_c  # noqa: E402  (C frames on top, after signal boundaries)
 
 sys.path.insert(0, os.path.join(gdbrun.SOURCE_DIR, "fixtures"))
 import testprogcgo  # noqa: E402
@@ -127,20 +128,6 @@ def core_views(binary, core):
         return res
 
 
-def top_c(frames):
-    """The C frames on top of a thread's stack (after its signal frames)."""
-    out = []
-    for f in frames or []:
-        if f.get("lang") == "boundary":
-            if f["kind"] in ("signal", "sigpanic") and not out:
-                continue
-            break
-        if f.get("lang") != "c":
-            break
-        out.append(f)
-    return out
-
-
 class TestprogcgoTest(unittest.TestCase):
     results = {}
 
@@ -199,7 +186,7 @@ class TestprogcgoTest(unittest.TestCase):
         self.assertEqual(problems, [], "%s:\n%s" % (where, "\n".join(problems)))
         checked = 0
         for t in threads["threads"]:
-            c = top_c(t["frames"])
+            c = top_c(t["frames"] or [])
             if not c:
                 continue
             plain = bt.get(str(t["lwp"]), [])
