@@ -32,7 +32,7 @@ GO = gdbrun.go_version_from_argv()  # before test_live_stops takes --go off argv
 from gdbrun import harness  # noqa: E402
 from oracle_compare import compare  # noqa: E402
 from test_live_stops import PLUMBING, frame_key  # noqa: E402
-from test_stitched_stacks import c_part as top_c  # noqa: E402  (C frames on top, after signal boundaries)
+from test_stitched_stacks import _PLAIN_BT, c_part as top_c  # noqa: E402
 
 sys.path.insert(0, os.path.join(gdbrun.SOURCE_DIR, "fixtures"))
 import testprogcgo  # noqa: E402
@@ -79,31 +79,23 @@ OUT_OF_SCOPE = {
 
 
 def _plain_bt_script(path):
-    return r'''
+    """GDB's plain bt of every thread (test_stitched_stacks' script), and
+    first, with the plugin's unwinder, the frames of the thread the core
+    names (the crashing one) as "crashing"."""
+    return (r'''
 import gdb, json
-# The thread the core names (the crashing one), with the plugin's unwinder.
 crashing, f = [], gdb.newest_frame()
 while f is not None and len(crashing) < 200:
     crashing.append({"pc": f.pc(), "function": f.name() or ""})
     try:
         f = f.older()
     except gdb.error:
-        break
-gdb.execute("disable unwinder global cgostack-go", to_string=True)
-out = {"crashing": crashing}
-for t in gdb.selected_inferior().threads():
-    t.switch()
-    fs, f = [], gdb.newest_frame()
-    while f is not None and len(fs) < 64:
-        fs.append({"pc": f.pc(), "function": f.name() or ""})
-        try:
-            f = f.older()
-        except gdb.error:
-            break
-    out[t.ptid[1]] = fs
+        f = None
+''' + _PLAIN_BT % path + r'''
+out["crashing"] = crashing
 with open(%r, "w") as fh:
     json.dump(out, fh)
-''' % path
+''' % path)
 
 
 def core_views(binary, core):
