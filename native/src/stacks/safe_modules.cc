@@ -79,7 +79,9 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
     bool is_exe = false;
     for (const FileMapping& m : target.core()->mappings())
       if (m.path == path && exe_entry >= m.start && exe_entry < m.end) is_exe = true;
-    std::string file = is_exe ? target.exe().path() : path;
+    // A library: where --sysroot / --solib-search-path put it, if given.
+    std::string file = is_exe ? target.exe().path() : target.LocalFile(path);
+    if (file.empty()) continue;  // not on this machine: the core's own bytes only
     std::string why;
     int fd = TryOpenRegularFile(file, &why);
     if (fd < 0) continue;  // gone since, as libdwfl would find nothing
