@@ -53,8 +53,14 @@ class SysrootTest(unittest.TestCase):
         cls.sysroot = os.path.join(cls.tmp, "sysroot")
         cls.flat = os.path.join(cls.tmp, "flat")
         os.makedirs(cls.flat)
+        # Laid out as a Debian root is (merged /usr: /lib and /lib64 are
+        # links into usr/): the core's NT_FILE names the real paths
+        # (/usr/lib/...), its link map and GDB the loader's (/lib/...).
+        for link in ("lib", "lib64"):
+            os.makedirs(os.path.join(cls.sysroot, "usr", link))
+            os.symlink(os.path.join("usr", link), os.path.join(cls.sysroot, link))
         for lib in cls.libraries:
-            dest = cls.sysroot + lib
+            dest = cls.sysroot + os.path.realpath(lib)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             shutil.copyfile(lib, dest)
             shutil.copyfile(lib, os.path.join(cls.flat, os.path.basename(lib)))
@@ -90,16 +96,16 @@ class SysrootTest(unittest.TestCase):
     def test_wrong_library_in_the_sysroot_is_warned_and_not_used(self):
         libc = [l for l in self.libraries if os.path.basename(l).startswith("libc.so")][0]
         other = os.path.join(self.tmp, "other")
-        shutil.copytree(self.sysroot, other)
+        shutil.copytree(self.sysroot, other, symlinks=True)
         # Another ELF library under libc's name: another build-id.
         libm = "/lib/x86_64-linux-gnu/libm.so.6"
-        shutil.copyfile(libm, other + libc)
+        shutil.copyfile(libm, other + os.path.realpath(libc))
         try:
             rc, data, err = cli_json("threads", "--sysroot", other, self.core["binary"], self.core["core"])
             self.assertEqual(rc, 2, err)
             notes = [w for w in data["warnings"] if "is not the one" in w]
             self.assertEqual(len(notes), 1, data["warnings"])
-            self.assertIn(other + libc, notes[0])
+            self.assertIn(other + os.path.realpath(libc), notes[0])
             libc_frames = [f for t in data["threads"] for f in t["frames"] or []
                            if f["lang"] == "c" and os.path.basename(f["object"] or "").startswith("libc.so")]
             # No frame is named from libm's symbols.

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "target/core_file.h"
+#include "target/library_identity.h"
 #include "target/link_map_names.h"
 #include "target/regular_file.h"
 
@@ -90,6 +91,14 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
       ::close(fd);  // a mapped data file (locale-archive, ...)
       continue;
     }
+    // libdwfl takes a file reported this way as it is: a library of
+    // another build (a wrong --sysroot) is warned about and left out.
+    if (!is_exe)
+      if (std::string w = ReplacedLibraryWarning(target, file, start); !w.empty()) {
+        Warn(w);
+        ::close(fd);
+        continue;
+      }
     // libdwfl takes the descriptor; base is where the first PT_LOAD is.
     dwfl_report_elf(dwfl, file.c_str(), file.c_str(), fd, start, false);
   }

@@ -90,8 +90,10 @@ class ZstdDecoder : public Decoder {
     size_t hint = ZSTD_decompressStream(ctx_, &dst, &src);
     *in_used = src.pos, *out_used = dst.pos;
     if (ZSTD_isError(hint)) return *error = ZSTD_getErrorName(hint), false;
-    // 0: a frame was completely decoded and flushed (several frames may follow).
-    complete_ = hint == 0;
+    // 0: a frame was completely decoded and flushed (several frames may
+    // follow).  A call with nothing to do after the last frame would start
+    // the next one and say it wants a header: it does not count.
+    if (src.pos || dst.pos) complete_ = hint == 0;
     return true;
   }
   bool Complete() const override { return complete_; }
@@ -114,7 +116,7 @@ class Lz4Decoder : public Decoder {
     size_t hint = LZ4F_decompress(ctx_, out, &dst, in, &src, nullptr);
     *in_used = src, *out_used = dst;
     if (LZ4F_isError(hint)) return *error = LZ4F_getErrorName(hint), false;
-    complete_ = hint == 0;  // 0: the frame is complete
+    if (src || dst) complete_ = hint == 0;  // 0: the frame is complete (an idle call does not count)
     return true;
   }
   bool Complete() const override { return complete_; }

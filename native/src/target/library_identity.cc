@@ -33,6 +33,13 @@ std::string BuildIdOnDisk(const std::string& path) {
   }
 }
 
+std::string Warning(const std::string& name, const std::string& in_core, const std::string& on_disk) {
+  auto hex = [](const std::string& s) { return HexBytes(reinterpret_cast<const unsigned char*>(s.data()), s.size()); };
+  return "library " + name + " on disk is not the one the process used (build-id " + hex(in_core) +
+         " in the core, " + hex(on_disk) + " on disk): it is not used, and its C frames have no names; give the "
+         "matching file";
+}
+
 int CheckModule(Dwfl_Module* mod, void**, const char* name, Dwarf_Addr, void* arg) {
   Target& target = *static_cast<Target*>(arg);
   const unsigned char* bits = nullptr;
@@ -44,10 +51,7 @@ int CheckModule(Dwfl_Module* mod, void**, const char* name, Dwarf_Addr, void* ar
   std::string in_core(reinterpret_cast<const char*>(bits), static_cast<size_t>(n));
   std::string on_disk = BuildIdOnDisk(name);
   if (on_disk.empty() || on_disk == in_core) return DWARF_CB_OK;
-  std::string w = std::string("library ") + name + " on disk is not the one the process used (build-id " +
-                  HexBytes(bits, static_cast<size_t>(n)) + " in the core, " +
-                  HexBytes(reinterpret_cast<const unsigned char*>(on_disk.data()), on_disk.size()) +
-                  " on disk): it is not used, and its C frames have no names; give the matching file";
+  std::string w = Warning(name, in_core, on_disk);
   const auto& seen = target.warnings();
   if (std::find(seen.begin(), seen.end(), w) == seen.end()) target.AddWarning(w);
   return DWARF_CB_OK;
@@ -57,6 +61,33 @@ int CheckModule(Dwfl_Module* mod, void**, const char* name, Dwarf_Addr, void* ar
 
 void WarnAboutReplacedLibraries(Dwfl* dwfl, Target& target) {
   dwfl_getmodules(dwfl, CheckModule, &target, 0);
+}
+
+std::string ReplacedLibraryWarning(Target& target, const std::string& file, uint64_t start) {
+  std::shared_ptr<ElfImage> image;
+  try {
+    image = ElfImage::Open(file);
+  } catch (const Error&) {
+    return "";
+  }
+  std::string on_disk = image->GnuBuildId();
+  if (on_disk.empty()) return "";
+  // The kernel dumps the first page of every ELF mapping, where the note
+  // segment (and its build-id) of a library normally is.
+  uint64_t bias = start - (image->FirstLoadAddress() & ~uint64_t{4095});
+  size_t phnum = 0;
+  if (elf_getphdrnum(image->elf(), &phnum) != 0) return "";
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (!gelf_getphdr(image->elf(), static_cast<int>(i), &ph) || ph.p_type != PT_NOTE || ph.p_filesz > 4096)
+      continue;
+    std::string notes(ph.p_filesz, '\0');
+    if (!target.memory().TryRead(ph.p_vaddr + bias, notes.data(), notes.size())) continue;
+    std::string in_core = FindGnuBuildIdInNotes(reinterpret_cast<const uint8_t*>(notes.data()), notes.size());
+    if (in_core.empty()) continue;
+    return in_core == on_disk ? "" : Warning(file, in_core, on_disk);
+  }
+  return "";
 }
 
 }  // namespace cgostack
