@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -97,6 +98,12 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
       if (std::string w = ReplacedLibraryWarning(target, file, start); !w.empty()) {
         Warn(w);
         ::close(fd);
+        // Still a module, by the core's name and without a file, so its
+        // frames say which library they are in and have no names.
+        uint64_t end = start;
+        for (const FileMapping& m : target.core()->mappings())
+          if (m.path == path) end = std::max(end, m.end);
+        dwfl_report_module(dwfl, path.c_str(), start, end);
         continue;
       }
     // libdwfl takes the descriptor; base is where the first PT_LOAD is.

@@ -1,6 +1,10 @@
 #include "target/library_identity.h"
 
+#include <elf.h>
 #include <sys/stat.h>
+
+#include <cstring>
+#include <vector>
 
 #include <algorithm>
 #include <string>
@@ -64,28 +68,30 @@ void WarnAboutReplacedLibraries(Dwfl* dwfl, Target& target) {
 }
 
 std::string ReplacedLibraryWarning(Target& target, const std::string& file, uint64_t start) {
-  std::shared_ptr<ElfImage> image;
-  try {
-    image = ElfImage::Open(file);
-  } catch (const Error&) {
-    return "";
-  }
-  std::string on_disk = image->GnuBuildId();
+  std::string on_disk = BuildIdOnDisk(file);
   if (on_disk.empty()) return "";
-  // The kernel dumps the first page of every ELF mapping, where the note
-  // segment (and its build-id) of a library normally is.
-  uint64_t bias = start - (image->FirstLoadAddress() & ~uint64_t{4095});
-  size_t phnum = 0;
-  if (elf_getphdrnum(image->elf(), &phnum) != 0) return "";
-  for (size_t i = 0; i < phnum; ++i) {
-    GElf_Phdr ph;
-    if (!gelf_getphdr(image->elf(), static_cast<int>(i), &ph) || ph.p_type != PT_NOTE || ph.p_filesz > 4096)
-      continue;
+  // The kernel dumps the first page of every ELF mapping: the ELF header
+  // and program headers of the library the process really mapped, and
+  // (normally) its note segment with the build-id.  Read them from the
+  // core, not through the file's own headers, which may be another build.
+  const MemorySource& mem = target.memory();
+  Elf64_Ehdr eh;
+  if (!mem.TryRead(start, &eh, sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+    return "";
+  std::vector<Elf64_Phdr> phdrs(eh.e_phnum);
+  if (!mem.TryRead(start + eh.e_phoff, phdrs.data(), phdrs.size() * sizeof(Elf64_Phdr))) return "";
+  uint64_t first_load = UINT64_MAX;
+  for (const auto& ph : phdrs)
+    if (ph.p_type == PT_LOAD) first_load = std::min<uint64_t>(first_load, ph.p_vaddr);
+  if (first_load == UINT64_MAX) return "";
+  uint64_t bias = start - (first_load & ~uint64_t{4095});
+  for (const auto& ph : phdrs) {
+    if (ph.p_type != PT_NOTE || ph.p_filesz > 4096) continue;
     std::string notes(ph.p_filesz, '\0');
-    if (!target.memory().TryRead(ph.p_vaddr + bias, notes.data(), notes.size())) continue;
+    if (!mem.TryRead(ph.p_vaddr + bias, notes.data(), notes.size())) continue;
     std::string in_core = FindGnuBuildIdInNotes(reinterpret_cast<const uint8_t*>(notes.data()), notes.size());
-    if (in_core.empty()) continue;
-    return in_core == on_disk ? "" : Warning(file, in_core, on_disk);
+    if (!in_core.empty()) return in_core == on_disk ? "" : Warning(file, in_core, on_disk);
   }
   return "";
 }
