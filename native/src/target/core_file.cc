@@ -27,7 +27,7 @@ std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
                   " bytes before it do not even hold an ELF header");
     std::string why = e.what();
     throw Error(why.find("truncated") != std::string::npos ? "core " + why
-                                                            : path + " is not a core file (" + zipped + "data, not ELF)");
+                                                            : path + " is not a core file (" + (zipped.empty() ? "not ELF" : zipped + "data, not ELF") + ")");
   }
   const ElfImage& img = *core->image_;
   if (img.type() != ET_CORE)
