@@ -27,12 +27,48 @@ def _core_path():
     return None
 
 
+def _compressed_core_advice():
+    """GDB refuses a compressed core (systemd-coredump's .zst, .lz4, .xz)
+    with "file format not recognized" and keeps no trace of it; if one of
+    the files GDB was started with is one, the backend says what to do."""
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            argv = [a.decode(errors="surrogateescape") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return ""
+    for arg in argv[1:]:
+        path = arg.split("=", 1)[1] if arg.startswith("--core=") else arg
+        if not path.startswith("-") and os.path.isfile(path):
+            try:
+                advice = backend.load().compressed_core_advice(path)
+            except Exception:  # noqa: BLE001 - only a hint; the plain message follows
+                return ""
+            if advice:
+                return advice
+    return ""
+
+
+def _library_search():
+    """GDB's `set sysroot` and `set solib-search-path`: where GDB reads a
+    core's libraries, so the backend reads the same files (libc's release
+    and debug info, __abort_msg)."""
+    def parameter(name):
+        try:
+            return gdb.parameter(name) or ""
+        except gdb.error:
+            return ""
+    return (parameter("sysroot"), parameter("solib-search-path"))
+
+
 def describe():
     """Returns (kind, executable, core_or_pid) for the selected inferior."""
     inferior = gdb.selected_inferior()
     conn = inferior.connection
     exe = gdb.current_progspace().filename
     if conn is None or inferior.pid == 0:
+        advice = _compressed_core_advice()
+        if advice:
+            raise NoTarget(advice)
         raise NoTarget("no process or core: open one with `gdb EXE CORE`, `core-file CORE` "
                        "or `attach PID`")
     if not exe:
@@ -62,13 +98,14 @@ def session(registers=True):
     global _registers_given
     mod = backend.load()
     kind, exe, where = describe()
-    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None)
+    libraries = _library_search() if kind == "core" else ("", "")
+    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None, libraries)
     s = _cache.get(key)
     if s is None:
         _cache.clear()
         _registers_given = False
         if kind == "core":
-            s = mod.Session.open_core(exe, where)
+            s = mod.Session.open_core(exe, where, sysroot=libraries[0], solib_search_path=libraries[1])
         else:
             s = mod.Session.open_live(exe, where)
         _cache[key] = s

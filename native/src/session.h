@@ -18,7 +18,8 @@ namespace cgostack {
 
 class Session {
  public:
-  static std::unique_ptr<Session> OpenCore(const std::string& exe, const std::string& core);
+  static std::unique_ptr<Session> OpenCore(const std::string& exe, const std::string& core,
+                                           const LibrarySearch& search = {});
   static std::unique_ptr<Session> OpenLive(const std::string& exe, int pid);
 
   Target& target() { return *target_; }
