@@ -39,6 +39,8 @@ readonly DEBIAN_PACKAGES=(
     libcapstone-dev
     # zlib: CRC-32 of .gnu_debuglink debug files
     zlib1g-dev
+    # libiberty: C++ names demangled as GDB demangles them
+    libiberty-dev
     binutils file procps
     # glibc's debug symbols: the lock graph reads pthread layouts from the
     # target libc's DWARF when they are installed (tests check both ways)
