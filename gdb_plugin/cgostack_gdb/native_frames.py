@@ -61,6 +61,14 @@ def _sp(frame):
     return int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
 
 
+def _older(frame):
+    """The frame's caller, or GDB's message when it cannot be found."""
+    try:
+        return frame.older()
+    except gdb.error as e:
+        return str(e)
+
+
 def _chain(session, lwp):
     """The thread's frames, innermost first.  A run of more than HEAD + TAIL
     consecutive C frames (a deep recursion) keeps its first HEAD and last
@@ -98,6 +106,15 @@ def _chain(session, lwp):
         if pc == 0 and walked:
             break  # how the Go unwinder marks the outermost frame (unwinder.py)
         last = frame
+        if frame.type() == gdb.SIGTRAMP_FRAME:
+            # The signal trampoline GDB shows as "<signal handler called>"
+            # (unwinder.py leaves it to GDB): no code of the program's, and
+            # the backend marks the crossing itself (a signal boundary).
+            frame = _older(frame)
+            if isinstance(frame, str):
+                error = frame
+                break
+            continue
         walked += 1
         inlined = frame.type() == gdb.INLINE_FRAME
         # Go frames are symbolized by the backend from the pc table; only
