@@ -52,6 +52,7 @@ def describe():
 _cache = {}
 _registers_given = False   # a live session has the threads' registers
 _unwinder_failed = False   # the target is not one the backend can open
+_seen_registers = {}       # lwp -> (rip, rsp, rbp) the live session was given
 
 
 def session(registers=True):
@@ -95,10 +96,29 @@ def unwinder_session():
 
 def note_thread_registers(lwp, rip, rsp, rbp):
     """A live thread's registers as GDB's unwinder sees them at its newest
-    frame (cores carry their own)."""
+    frame (cores carry their own).  Returns True when they differ from
+    what the session last saw for that thread: the process ran since, and
+    the cached session was dropped (the caller must ask for a new one).
+
+    GDB emits no `cont` event when it resumes the inferior by itself (past
+    a breakpoint whose ignore count is not spent, after a signal it passes
+    without stopping), yet it unwinds frame 0 at those internal stops; a
+    session made there would describe that instant (its M's g0.sched chain,
+    its goroutines' callback frames) at the next real stop."""
+    moved = False
+    for key, s in _cache.items():
+        if key[0] == "live":
+            seen = _seen_registers.get(lwp)
+            if seen is not None and seen != (rip, rsp, rbp):
+                moved = True
+    if moved:
+        forget()
+        unwinder_session()
     for key, s in _cache.items():
         if key[0] == "live":
             s.set_thread_registers(lwp, rip, rsp, rbp)
+            _seen_registers[lwp] = (rip, rsp, rbp)
+    return moved
 
 
 def each_thread():
@@ -128,6 +148,7 @@ def _hand_over_registers(session):
         f = gdb.newest_frame()
         regs = [int(f.read_register(r)) & 0xFFFFFFFFFFFFFFFF for r in ("rip", "rsp", "rbp")]
         session.set_thread_registers(t.ptid[1], *regs)
+        _seen_registers[t.ptid[1]] = tuple(regs)
 
 
 def _stamp(path):
@@ -142,5 +163,6 @@ def forget():
     """Drops cached sessions (a live process has moved on, or the target changed)."""
     global _registers_given, _unwinder_failed
     _cache.clear()
+    _seen_registers.clear()
     _registers_given = False
     _unwinder_failed = False

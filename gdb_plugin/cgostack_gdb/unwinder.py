@@ -112,7 +112,12 @@ class GoFrameUnwinder(Unwinder):
             # stack or the system stack) decides which frames are its, and
             # so how deep in callbacks it is (goroutines.cc StartOfRunning).
             bp = int(pending_frame.read_register("rbp")) & 0xFFFFFFFFFFFFFFFF
-            target.note_thread_registers(lwp, pc, sp, bp)
+            if target.note_thread_registers(lwp, pc, sp, bp):
+                # The process ran since the session was made: start over.
+                self.forget()
+                session = target.unwinder_session()
+                if session is None:
+                    return None
         if (lwp, pc, sp) in self._trampolines:
             return None  # GDB's sigtramp unwinder: "<signal handler called>"
         floor, exact = self._callers.get((lwp, pc, sp), (0, False))
