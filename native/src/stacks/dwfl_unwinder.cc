@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "report/format.h"
+#include "stacks/cxx_names.h"
 #include "stacks/safe_modules.h"
 #include "target/link_map_names.h"
 #include "target/regular_file.h"
@@ -21,8 +22,16 @@ namespace cgostack {
 
 namespace {
 
-// The plugin stops at the same depth (native_frames.MAX_FRAMES).
+// The plugin stops at the same depth (native_frames.MAX_FRAMES): frames
+// kept in a chain, a deep run of C frames counting as its first and last
+// 50 (kNativeHeadFrames, kNativeTailFrames) and one elided marker.
 constexpr size_t kMaxFrames = 512;
+// Frames one libdwfl walk may go through (elided ones included): libdwfl
+// has no limit of its own (dwfl_thread_getframes goes on while the CFI
+// gives a caller), and a stack whose garbage the CFI keeps reading as
+// frames must end.  A default 8 MB thread stack holds at most 524,288
+// frames of 16 bytes.
+constexpr size_t kMaxWalked = 1000000;
 
 // x86-64 DWARF register numbers (System V psABI, table 3.36).
 enum : unsigned { kRax, kRdx, kRcx, kRbx, kRsi, kRdi, kRbp, kRsp, kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15 };
@@ -83,9 +92,10 @@ std::string AttrString(Dwarf_Die* die, unsigned attr_name) {
 
 // A function's name as GDB prints it: the linkage name when DWARF has one
 // (__GI___lll_lock_wait for glibc's __lll_lock_wait), else its name.
+// C++ names demangled as GDB shows them (cxx_names.h).
 std::string FunctionName(Dwarf_Die* die) {
   std::string linkage = AttrString(die, DW_AT_linkage_name);
-  return linkage.empty() ? AttrString(die, DW_AT_name) : linkage;
+  return DwarfFrameName(linkage.empty() ? AttrString(die, DW_AT_name) : linkage);
 }
 
 // The ELF symbol GDB shows for a function without DWARF: of the symbols at
@@ -107,7 +117,7 @@ std::string GdbSymbolName(Dwfl_Module* mod, GElf_Addr addr, const char* found) {
       best_sized = sized;
     }
   }
-  return best.substr(0, best.find('@'));
+  return SymbolFrameName(best.substr(0, best.find('@')));
 }
 
 // Of several DWARF functions covering the same code, GDB's block lookup
@@ -123,19 +133,15 @@ Dwarf_Die LastAlias(Dwarf_Die die) {
   return best;
 }
 
-// One frame of a libdwfl walk, as the walk's callback saw it.
-struct RawFrame : DwflUnwinder::RawFrameView {
-  RawFrame() = default;
-  RawFrame(uint64_t pc_, bool exact_, uint64_t sp_, uint64_t rbp_) : RawFrameView{pc_, exact_}, sp(sp_), rbp(rbp_) {}
-  uint64_t sp = 0, rbp = 0;
-};
+using RawFrame = DwflUnwinder::RawFrame;
 
 struct WalkState {
   std::vector<RawFrame> frames;
   StackSwitcher* switcher = nullptr;
   bool first_is_return_address = false;  // the walk starts at a return address
   bool stopped_at_go = false;
-  size_t budget = kMaxFrames;
+  bool looped = false;  // the unwinder gave the same frame twice
+  size_t budget = kMaxWalked;
 };
 
 int OnFrame(Dwfl_Frame* frame, void* arg) {
@@ -150,6 +156,10 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
   if (dwfl_frame_reg(frame, kRsp, &v) == 0) f.sp = v;
   if (dwfl_frame_reg(frame, kRbp, &v) == 0) f.rbp = v;
   if (pc == 0 && !w->frames.empty()) return DWARF_CB_ABORT;  // no caller
+  if (!w->frames.empty() && f.sp != 0 && f.pc == w->frames.back().pc && f.sp == w->frames.back().sp) {
+    w->looped = true;  // GDB: "previous frame identical to this frame"
+    return DWARF_CB_ABORT;
+  }
   w->frames.push_back(f);
   if (w->switcher->IsGo(f.pc, !f.exact)) {
     w->stopped_at_go = true;
@@ -368,6 +378,51 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   std::free(parents);
 }
 
+// Functions the caller reached through tail calls on the way to the
+// callee (frames GDB shows too), then the frame's own (inlined calls
+// first): what raw frame `i` of a run stands for.
+void DwflUnwinder::SymbolizeRaw(const RawFrame* raw, size_t i, std::vector<NativeFrame>* out) {
+  uint64_t sp = raw[i].sp;
+  if (i > 0)
+    for (uint64_t pc : TailCallsBetween(raw[i].pc, raw[i - 1])) SymbolizeCached(pc, false, sp, out);
+  SymbolizeCached(raw[i].pc, raw[i].exact, sp, out);
+}
+
+size_t DwflUnwinder::CountRaw(const RawFrame* raw, size_t i) {
+  size_t n = i > 0 ? TailCallsBetween(raw[i].pc, raw[i - 1]).size() : 0;
+  uint64_t pc = raw[i].pc;
+  bool exact = raw[i].exact;
+  return n + cache_.Symbols(pc, exact, [&](std::vector<NativeFrame>* frames) { Symbolize(pc, exact, 0, frames); })
+                 .size();
+}
+
+void DwflUnwinder::AppendCRun(const RawFrame* raw, size_t n, std::vector<NativeFrame>* out) {
+  // Every frame of the run is counted (through the per-pc cache, so a
+  // recursion symbolizes its one pc once), only the first and last 50 are
+  // made: GDB's `bt 50` and `bt -50`, inline and tail-call frames included.
+  std::vector<size_t> counts(n);
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += counts[i] = CountRaw(raw, i);
+  if (total <= kNativeHeadFrames + kNativeTailFrames) {
+    for (size_t i = 0; i < n; ++i) SymbolizeRaw(raw, i, out);
+    return;
+  }
+  size_t head_end = 0, head = 0;  // raw frames [0, head_end) hold the head
+  while (head < kNativeHeadFrames) head += counts[head_end++];
+  size_t tail_start = n, tail = 0;  // raw frames [tail_start, n) hold the tail
+  while (tail < kNativeTailFrames) tail += counts[--tail_start];
+  size_t first = out->size();
+  for (size_t i = 0; i < head_end; ++i) SymbolizeRaw(raw, i, out);
+  out->resize(first + kNativeHeadFrames);  // a raw frame's inline frames may straddle the cut
+  NativeFrame marker;
+  marker.elided = total - kNativeHeadFrames - kNativeTailFrames;
+  marker.sp = raw[head_end - 1].sp;
+  out->push_back(marker);
+  std::vector<NativeFrame> last;
+  for (size_t i = tail_start; i < n; ++i) SymbolizeRaw(raw, i, &last);
+  out->insert(out->end(), last.end() - kNativeTailFrames, last.end());
+}
+
 NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& switcher) {
   NativeChain chain;
   start_ = Start{regs, true, true};
@@ -376,19 +431,12 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
     WalkState w;
     w.switcher = &switcher;
     w.first_is_return_address = return_address;
-    w.budget = kMaxFrames - chain.frames.size();
     int rc = dwfl_getthread_frames(dwfl_, lwp, OnFrame, &w);
-    for (size_t i = 0; i < w.frames.size(); ++i) {
-      const RawFrame& f = w.frames[i];
-      if (w.stopped_at_go && i + 1 == w.frames.size()) break;  // recorded below, as Go
-      if (i > 0) {
-        // Functions the caller reached through tail calls on the way to
-        // the callee: frames GDB shows too.
-        const RawFrame& callee = w.frames[i - 1];
-        for (uint64_t pc : TailCallsBetween(f.pc, callee)) SymbolizeCached(pc, false, f.sp, &chain.frames);
-      }
-      SymbolizeCached(f.pc, f.exact, f.sp, &chain.frames);
-    }
+    AppendCRun(w.frames.data(), w.frames.size() - (w.stopped_at_go ? 1 : 0), &chain.frames);
+    if (w.looped && chain.error.empty())
+      chain.error = "the unwinder gave the frame at pc " + Hex(w.frames.back().pc) + " twice (corrupt stack?)";
+    if (!w.budget && chain.error.empty())
+      chain.error = "stopped after " + std::to_string(kMaxWalked) + " frames of C";
     if (!w.stopped_at_go) {
       if (rc == -1 && chain.error.empty()) {
         std::string why = dwfl_errno() ? DwflError() : "no unwind information";
