@@ -49,6 +49,18 @@ def describe():
                    % kind)
 
 
+def _sysroot():
+    """GDB's `set sysroot` as a directory of this machine, "" for none.  For
+    a core, "target:" (GDB's default) is this machine's file system."""
+    try:
+        root = gdb.parameter("sysroot") or ""
+    except RuntimeError:
+        return ""
+    if root.startswith("target:"):
+        root = root[len("target:"):]
+    return "" if root in ("", "/") else os.path.abspath(root)
+
+
 _cache = {}
 _registers_given = False   # a live session has the threads' registers
 _unwinder_failed = False   # the target is not one the backend can open
@@ -61,13 +73,14 @@ def session(registers=True):
     global _registers_given
     mod = backend.load()
     kind, exe, where = describe()
-    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None)
+    sysroot = _sysroot() if kind == "core" else ""
+    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None, sysroot)
     s = _cache.get(key)
     if s is None:
         _cache.clear()
         _registers_given = False
         if kind == "core":
-            s = mod.Session.open_core(exe, where)
+            s = mod.Session.open_core(exe, where, sysroot)
         else:
             s = mod.Session.open_live(exe, where)
         _cache[key] = s

@@ -34,7 +34,9 @@ Args ParseArgs(const std::string& command, const std::vector<OptionSpec>& specs,
       value = w.substr(eq + 1);
       inline_value = true;
     }
-    bool known = name == "--pid", takes_value = name == "--pid";
+    // --pid and --sysroot choose the target: not options of the command.
+    bool target_option = name == "--pid" || name == "--sysroot";
+    bool known = target_option, takes_value = target_option;
     for (const auto& s : specs)
       if (s.name == name) known = true, takes_value = s.takes_value;
     if (!known) fail("unrecognized option " + name);
@@ -52,6 +54,11 @@ Args ParseArgs(const std::string& command, const std::vector<OptionSpec>& specs,
       a.pid = static_cast<int>(pid);
       continue;
     }
+    if (name == "--sysroot") {
+      if (value.empty()) fail("--sysroot wants a directory");
+      a.sysroot = value;
+      continue;
+    }
     a.values[name].push_back(value);
     a.forward.push_back(name);
     if (takes_value) a.forward.push_back(value);
@@ -60,6 +67,7 @@ Args ParseArgs(const std::string& command, const std::vector<OptionSpec>& specs,
   // EXE CORE are the last two words; with --pid there is no target word.
   size_t target_words = a.pid ? 0 : 2;
   if (positional.size() < target_words) fail("give EXE CORE, or --pid PID for a live process");
+  if (a.pid && !a.sysroot.empty()) fail("--sysroot is for a core; a live process's libraries are this machine's");
   a.filters.assign(positional.begin(), positional.end() - static_cast<long>(target_words));
   if (!a.pid) {
     a.exe = positional[positional.size() - 2];

@@ -24,6 +24,7 @@ struct Args {
   bool help = false;
   int pid = 0;
   std::string exe, core;
+  std::string sysroot;  // --sysroot DIR: where a core's libraries are here
   std::vector<std::string> filters;                        // GOIDs / LWPs
   std::map<std::string, std::vector<std::string>> values;  // option -> values ("" for a flag)
   std::vector<std::string> forward;  // every word but the target, for the text step

@@ -11,6 +11,7 @@
 // Exit status: 0 full success; 2 partial results (warnings, unreadable
 // goroutines, threads or stacks); 1 failure (one `cgostack:` line on
 // stderr); 64 usage error.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +41,7 @@ constexpr int kOk = 0, kFailure = 1, kPartial = 2, kUsage = 64;
 void GeneralHelp(std::FILE* f) {
   std::fprintf(f,
                "Usage: cgostack COMMAND [OPTIONS] EXE CORE\n"
+               "       cgostack COMMAND [OPTIONS] --sysroot DIR EXE CORE\n"
                "       cgostack COMMAND [OPTIONS] --pid PID\n\n"
                "Goroutines, OS threads and stitched C+Go stacks of Go programs that use cgo,\n"
                "from core files and live processes, without GDB.\n\nCommands:\n");
@@ -105,7 +107,12 @@ int Run(int argc, char** argv) {
       char cwd[4096];
       return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
     };
-    session = Session::OpenCore(absolute(args.exe), absolute(args.core));
+    if (!args.sysroot.empty()) {
+      struct stat st;
+      if (::stat(args.sysroot.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error("--sysroot " + args.sysroot + " is not a directory");
+    }
+    session = Session::OpenCore(absolute(args.exe), absolute(args.core), absolute(args.sysroot));
   }
   // Before any work: an output over an input (the core, say) is refused.
   for (const char* option : {"--output", "--dot"})

@@ -204,8 +204,8 @@ PYBIND11_MODULE(_cgostack, m) {
 
   py::class_<cgostack::Session>(m, "Session")
       .def_static("open_core", &cgostack::Session::OpenCore, py::arg("executable"), py::arg("core"),
-                  py::call_guard<py::gil_scoped_release>(),
-                  "Open a Go executable and its core file.")
+                  py::arg("sysroot") = "", py::call_guard<py::gil_scoped_release>(),
+                  "Open a Go executable and its core file; its libraries under `sysroot` (GDB's).")
       .def_static("open_live", &cgostack::Session::OpenLive, py::arg("executable"), py::arg("pid"),
                   py::call_guard<py::gil_scoped_release>(),
                   "Open a live process (GDB must already be attached).")

@@ -20,8 +20,9 @@ namespace cgostack {
 Session::Session(std::unique_ptr<Target> target)
     : target_(std::move(target)), runtime_(std::make_unique<GoRuntime>(*target_)) {}
 
-std::unique_ptr<Session> Session::OpenCore(const std::string& exe, const std::string& core) {
-  std::unique_ptr<Session> s(new Session(Target::OpenCore(exe, core)));
+std::unique_ptr<Session> Session::OpenCore(const std::string& exe, const std::string& core,
+                                           const std::string& sysroot) {
+  std::unique_ptr<Session> s(new Session(Target::OpenCore(exe, core, sysroot)));
   s->inputs_ = {exe, core};
   return s;
 }

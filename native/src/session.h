@@ -2,6 +2,7 @@
 // once and reused by every command (DWARF indexing is the expensive part).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +18,9 @@ namespace cgostack {
 
 class Session {
  public:
-  static std::unique_ptr<Session> OpenCore(const std::string& exe, const std::string& core);
+  // `sysroot`: where the core's libraries are here (Target::OpenCore).
+  static std::unique_ptr<Session> OpenCore(const std::string& exe, const std::string& core,
+                                           const std::string& sysroot = "");
   static std::unique_ptr<Session> OpenLive(const std::string& exe, int pid);
 
   Target& target() { return *target_; }

@@ -162,7 +162,10 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
 DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullptr) {
   // Separate debug info: next to the file, .debug/, and /usr/lib/debug
   // (by build-id too), as GDB looks by default.
-  debuginfo_path_ = strdup(":.debug:/usr/lib/debug");
+  // A sysroot's own debug directory too (GDB looks there as well).
+  std::string debug_dirs = ":.debug:/usr/lib/debug";
+  if (!target.sysroot().empty()) debug_dirs += ":" + target.sysroot() + "/usr/lib/debug";
+  debuginfo_path_ = strdup(debug_dirs.c_str());
   // libdwfl's standard callbacks, refusing names that are not regular
   // files (safe_modules.h).
   static const Dwfl_Callbacks kCoreCallbacks = {FindElfRegularOnly, FindDebuginfoRegularOnly,

@@ -42,9 +42,10 @@ int CheckModule(Dwfl_Module* mod, void**, const char* name, Dwarf_Addr, void* ar
   Dwarf_Addr bias;
   if (dwfl_module_getelf(mod, &bias) != nullptr) return DWARF_CB_OK;  // libdwfl accepted a file
   std::string in_core(reinterpret_cast<const char*>(bits), static_cast<size_t>(n));
-  std::string on_disk = BuildIdOnDisk(name);
+  std::string file = target.OnDisk(name);
+  std::string on_disk = BuildIdOnDisk(file);
   if (on_disk.empty() || on_disk == in_core) return DWARF_CB_OK;
-  std::string w = std::string("library ") + name + " on disk is not the one the process used (build-id " +
+  std::string w = std::string("library ") + file + " on disk is not the one the process used (build-id " +
                   HexBytes(bits, static_cast<size_t>(n)) + " in the core, " +
                   HexBytes(reinterpret_cast<const unsigned char*>(on_disk.data()), on_disk.size()) +
                   " on disk): it is not used, and its C frames have no names; give the matching file";

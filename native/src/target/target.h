@@ -18,7 +18,11 @@ class Target {
  public:
   // Opens EXE + CORE.  Throws Error if either is unusable or if the core was
   // not produced by this executable (entry point or build-id disagree).
-  static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core);
+  // `sysroot` (may be empty) is where the core's libraries are on this
+  // machine, as GDB's `set sysroot`: a core from another system (a chroot, a
+  // container, another distribution) names /lib/... of that system.
+  static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core,
+                                          const std::string& sysroot = "");
   // Opens a live process.  `exe` may be empty: /proc/PID/exe is used.
   static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid);
   // A target over memory and threads the caller assembled (the fuzz targets
@@ -42,6 +46,10 @@ class Target {
   // The files mapped into the process: the core's NT_FILE note, or a live
   // process's /proc/PID/maps read now.
   std::vector<FileMapping> mappings() const;
+  // Where the target's file `path` (a mapping's, a link map's) is on this
+  // machine: under the sysroot when one was given, else `path` itself.
+  std::string OnDisk(const std::string& path) const;
+  const std::string& sysroot() const { return sysroot_; }
   // The target's runtime.nanotime() now (CLOCK_MONOTONIC): known for a live
   // process on this machine; a core does not record when it was written in
   // that clock.
@@ -63,6 +71,7 @@ class Target {
   // among `mappings` (c-shared), adding its file contents to `layered`.
   void UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered);
   std::string host_executable_;
+  std::string sysroot_;
   std::shared_ptr<ElfImage> exe_;
   std::unique_ptr<CoreFile> core_;
   std::shared_ptr<const MemorySource> memory_;

@@ -1,6 +1,7 @@
 #include "views/command_options.h"
 
 #include <algorithm>
+#include <cstdint>  // SIZE_MAX (GCC 14 no longer brings it in through <algorithm>)
 
 namespace cgostack::views {
 
@@ -157,6 +158,9 @@ std::string OptionBlock(const CommandSpec& spec, bool cli) {
   if (spec.positional) rows.push_back({spec.positional, spec.positional_help});
   for (const auto& o : spec.options) rows.push_back({OptionWords(o), o.help});
   if (cli) rows.push_back({"--pid PID", "a live process (stopped with ptrace while it is read)"});
+  if (cli)
+    rows.push_back({"--sysroot DIR", "where a core's libraries are on this machine (GDB's `set sysroot`), "
+                                     "for a core from another system"});
   size_t width = 0;
   for (const auto& r : rows) width = std::max(width, r.first.size());
   std::string out;
