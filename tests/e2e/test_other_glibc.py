@@ -207,6 +207,21 @@ class OtherGlibcTest(unittest.TestCase):
         _, tids, _ = run(core["binary"], core["core"], ints=("tidMasked", "tidPlain"))
         self.check_cond_graph(data, tids, version, expected_source(host_libc, version))
 
+    def test_sysroot_bad_input(self):
+        """--sysroot that is not a directory, or with a live process: one
+        `cgostack:` line each, no traceback."""
+        import subprocess
+        core = harness.kernel_core("condwait", GO)
+        for argv, status, says in (
+                (["--sysroot", "/nonexistent", core["binary"], core["core"]], 1, "is not a directory"),
+                (["--sysroot", core["core"], core["binary"], core["core"]], 1, "is not a directory"),
+                (["--sysroot", "/", "--pid", str(os.getpid())], 64, "--sysroot is for a core")):
+            p = subprocess.run([CLI, "info"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(p.returncode, status, p.stderr)
+            lines = p.stderr.splitlines()
+            self.assertEqual(len(lines), 1, p.stderr)
+            self.assertTrue(lines[0].startswith("cgostack: ") and says in lines[0], lines[0])
+
     def test_this_machine(self):
         libc = ctypes.CDLL("libc.so.6")
         libc.gnu_get_libc_version.restype = ctypes.c_char_p
