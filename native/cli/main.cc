@@ -41,7 +41,6 @@ constexpr int kOk = 0, kFailure = 1, kPartial = 2, kUsage = 64;
 void GeneralHelp(std::FILE* f) {
   std::fprintf(f,
                "Usage: cgostack COMMAND [OPTIONS] EXE CORE\n"
-               "       cgostack COMMAND [OPTIONS] --sysroot DIR EXE CORE\n"
                "       cgostack COMMAND [OPTIONS] --pid PID\n\n"
                "Goroutines, OS threads and stitched C+Go stacks of Go programs that use cgo,\n"
                "from core files and live processes, without GDB.\n\nCommands:\n");
@@ -107,12 +106,14 @@ int Run(int argc, char** argv) {
       char cwd[4096];
       return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
     };
-    if (!args.sysroot.empty()) {
+    if (!args.sysroot.empty()) {  // a typo must not read as "no libraries there"
       struct stat st;
       if (::stat(args.sysroot.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw Error("--sysroot " + args.sysroot + " is not a directory");
     }
-    session = Session::OpenCore(absolute(args.exe), absolute(args.core), absolute(args.sysroot));
+    LibrarySearch search{args.sysroot.empty() ? std::string() : absolute(args.sysroot), {}};
+    for (const std::string& dir : args.solib_dirs) search.dirs.push_back(absolute(dir));
+    session = Session::OpenCore(absolute(args.exe), absolute(args.core), search);
   }
   // Before any work: an output over an input (the core, say) is refused.
   for (const char* option : {"--output", "--dot"})

@@ -213,7 +213,7 @@ class OtherGlibcTest(unittest.TestCase):
         for argv, status, says in (
                 (["--sysroot", "/nonexistent", core["binary"], core["core"]], 1, "is not a directory"),
                 (["--sysroot", core["core"], core["binary"], core["core"]], 1, "is not a directory"),
-                (["--sysroot", "/", "--pid", str(os.getpid())], 64, "--sysroot is for a core")):
+                (["--sysroot", "/", "--pid", str(os.getpid())], 64, "are for a core")):
             p = subprocess.run([CLI, "info"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.assertEqual(p.returncode, status, p.stderr)
             lines = p.stderr.splitlines()

@@ -235,7 +235,9 @@ std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::st
   if (id.size() <= 2) return std::nullopt;
   std::string rel = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
   std::vector<std::string> candidates = {rel};
-  if (!target.sysroot().empty()) candidates.insert(candidates.begin(), target.OnDisk(rel));
+  // Under the sysroot first (a core from another machine brings its own).
+  if (std::string root = target.library_search().LocalSysroot(); !root.empty())
+    candidates.insert(candidates.begin(), root + rel);
   for (const std::string& debug : candidates)
     if (IsRegularFile(debug))
       if (auto l = GlibcLayoutsFromDwarf(debug)) return l;
@@ -265,8 +267,11 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
   // place (issue 19.3).  The sysroot's file first, as GDB takes it; this
   // machine's at the same path if the sysroot's is another.
   std::string recorded = HexOf(BuildIdInMemory(target.memory(), libc_start));
-  std::vector<std::string> candidates = {target.OnDisk(libc)};
-  if (candidates[0] != libc) candidates.push_back(libc);
+  // The file GDB's rules give (--sysroot / the search path, else the path
+  // itself), then the path itself when that one is another build.
+  std::vector<std::string> candidates;
+  if (std::string local = target.LocalFile(libc); !local.empty()) candidates.push_back(local);
+  if (candidates.empty() || candidates[0] != libc) candidates.push_back(libc);
   std::shared_ptr<ElfImage> image;
   std::string file, on_disk, mismatch;
   for (const std::string& candidate : candidates) {

@@ -4,14 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
 
-#include "error.h"
 #include "target/core_file.h"
-#include "target/elf_image.h"
+#include "target/library_identity.h"
 #include "target/link_map_names.h"
 #include "target/regular_file.h"
 
@@ -52,22 +52,6 @@ uint64_t DynamicAddress(Target& target) {
   return 0;
 }
 
-// Whether the regular file `path` carries the build-id the process's copy
-// of `mod` had (true when the core recorded none: nothing to compare).
-bool IsModuleFile(Dwfl_Module* mod, const std::string& path) {
-  const unsigned char* bits = nullptr;
-  GElf_Addr vaddr = 0;
-  int n = dwfl_module_build_id(mod, &bits, &vaddr);
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  if (n <= 0) return true;
-  try {
-    return ElfImage::Open(path)->GnuBuildId() == std::string(reinterpret_cast<const char*>(bits), static_cast<size_t>(n));
-  } catch (const Error&) {
-    return false;
-  }
-}
-
 }  // namespace
 
 std::vector<std::string> SpecialFilesNamedByCore(const Target& target) {
@@ -78,11 +62,7 @@ std::vector<std::string> SpecialFilesNamedByCore(const Target& target) {
   for (const auto& [bias, name] : LinkMapNamesFromDynamic(DynamicAddress(t), t.memory())) names.insert(name);
   std::vector<std::string> special;
   for (const std::string& name : names)
-    for (const std::string& file : {name, target.OnDisk(name)})
-      if (std::string kind = SpecialKind(file); !kind.empty()) {
-        special.push_back(file + " (" + kind + ")");
-        break;
-      }
+    if (std::string kind = SpecialKind(name); !kind.empty()) special.push_back(name + " (" + kind + ")");
   return special;
 }
 
@@ -93,15 +73,17 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
     if (m.file_offset == 0 && !starts.count(m.path)) starts[m.path] = m.start;
   uint64_t exe_entry = target.exe().entry() + target.load_bias();
   for (const auto& [path, start] : starts) {
-    if (std::string kind = SpecialKind(target.OnDisk(path)); !kind.empty()) {
-      Warn(SkipWarning(target.OnDisk(path), kind));
+    if (std::string kind = SpecialKind(path); !kind.empty()) {
+      Warn(SkipWarning(path, kind));
       continue;
     }
     // The executable by the name the user gave (the mapping holding its entry).
     bool is_exe = false;
     for (const FileMapping& m : target.core()->mappings())
       if (m.path == path && exe_entry >= m.start && exe_entry < m.end) is_exe = true;
-    std::string file = is_exe ? target.exe().path() : target.OnDisk(path);
+    // A library: where --sysroot / --solib-search-path put it, if given.
+    std::string file = is_exe ? target.exe().path() : target.LocalFile(path);
+    if (file.empty()) continue;  // not on this machine: the core's own bytes only
     std::string why;
     int fd = TryOpenRegularFile(file, &why);
     if (fd < 0) continue;  // gone since, as libdwfl would find nothing
@@ -110,6 +92,20 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
       ::close(fd);  // a mapped data file (locale-archive, ...)
       continue;
     }
+    // libdwfl takes a file reported this way as it is: a library of
+    // another build (a wrong --sysroot) is warned about and left out.
+    if (!is_exe)
+      if (std::string w = ReplacedLibraryWarning(target, file, start); !w.empty()) {
+        Warn(w);
+        ::close(fd);
+        // Still a module, by the core's name and without a file, so its
+        // frames say which library they are in and have no names.
+        uint64_t end = start;
+        for (const FileMapping& m : target.core()->mappings())
+          if (m.path == path) end = std::max(end, m.end);
+        dwfl_report_module(dwfl, path.c_str(), start, end);
+        continue;
+      }
     // libdwfl takes the descriptor; base is where the first PT_LOAD is.
     dwfl_report_elf(dwfl, file.c_str(), file.c_str(), fd, start, false);
   }
@@ -118,24 +114,7 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
 int FindElfRegularOnly(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base, char** file_name,
                        Elf** elfp) {
   int fd = dwfl_build_id_find_elf(mod, userdata, modname, base, file_name, elfp);
-  if (fd >= 0 || *elfp) return fd;
-  // A module whose file libdwfl did not find at its path (a core from
-  // another system) has no name primed: with a sysroot, look there.
-  bool sysroot = warnings_to && !warnings_to->sysroot().empty();
-  if (!*file_name && sysroot && modname && modname[0] == '/') *file_name = ::strdup(modname);
-  if (!*file_name) return fd;
-  // A core from another system: its libraries are under the sysroot
-  // (libdwfl then checks the build-id against the core's, as for any file).
-  // If the sysroot's file is another build and this machine's at the same
-  // path is the process's, that one (libdwfl would reject the other).
-  if (sysroot && (*file_name)[0] == '/') {
-    std::string there = warnings_to->OnDisk(*file_name);
-    if (!IsModuleFile(mod, there) && IsModuleFile(mod, *file_name)) there = *file_name;
-    if (char* copy = ::strdup(there.c_str())) {
-      std::free(*file_name);
-      *file_name = copy;
-    }
-  }
+  if (fd >= 0 || *elfp || !*file_name) return fd;
   // libdwfl would open() the name left here (NT_FILE's, the link map's):
   // open it ourselves, only if it is a regular file.
   std::string why;

@@ -90,11 +90,9 @@ const std::string& Target::core_path() const {
 }
 
 std::unique_ptr<Target> Target::OpenCore(const std::string& exe_path, const std::string& core_path,
-                                         const std::string& sysroot) {
+                                         const LibrarySearch& search) {
   std::unique_ptr<Target> t(new Target());
-  t->sysroot_ = sysroot;
-  while (t->sysroot_.size() > 1 && t->sysroot_.back() == '/') t->sysroot_.pop_back();
-  if (t->sysroot_ == "/") t->sysroot_.clear();
+  t->search_ = search;
   t->exe_ = OpenExecutable(exe_path);
   t->core_ = CoreFile::Open(core_path);
   if (!t->core_->truncation().empty()) t->warnings_.push_back(t->core_->truncation());
@@ -149,11 +147,6 @@ std::vector<FileMapping> Target::mappings() const {
   return {};
 }
 
-std::string Target::OnDisk(const std::string& path) const {
-  if (sysroot_.empty() || path.empty() || path[0] != '/') return path;
-  return sysroot_ + path;
-}
-
 void Target::UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered) {
   if (HasGoRuntime(*exe_)) return;
   // -buildmode=c-shared: the runtime is in a library; its first mapping
@@ -162,7 +155,9 @@ void Target::UseGoSharedLibrary(const std::vector<FileMapping>& mappings, Layere
     if (m.file_offset != 0 || m.path == exe_->path()) continue;
     std::shared_ptr<ElfImage> lib;
     try {
-      lib = ElfImage::Open(OnDisk(m.path));
+      std::string local = LocalFile(m.path);  // under --sysroot for a core from elsewhere
+      if (local.empty()) continue;
+      lib = ElfImage::Open(local);
     } catch (const Error&) {
       continue;  // deleted or not ELF: a core may name files long gone
     }

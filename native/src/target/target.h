@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "target/core_file.h"
+#include "target/library_search.h"
 #include "target/elf_image.h"
 #include "target/memory.h"
 
@@ -18,11 +19,10 @@ class Target {
  public:
   // Opens EXE + CORE.  Throws Error if either is unusable or if the core was
   // not produced by this executable (entry point or build-id disagree).
-  // `sysroot` (may be empty) is where the core's libraries are on this
-  // machine, as GDB's `set sysroot`: a core from another system (a chroot, a
-  // container, another distribution) names /lib/... of that system.
+  // `search`: where the core's libraries are on this machine (--sysroot,
+  // --solib-search-path; GDB's settings in the plugin).
   static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core,
-                                          const std::string& sysroot = "");
+                                          const LibrarySearch& search = {});
   // Opens a live process.  `exe` may be empty: /proc/PID/exe is used.
   static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid);
   // A target over memory and threads the caller assembled (the fuzz targets
@@ -46,10 +46,6 @@ class Target {
   // The files mapped into the process: the core's NT_FILE note, or a live
   // process's /proc/PID/maps read now.
   std::vector<FileMapping> mappings() const;
-  // Where the target's file `path` (a mapping's, a link map's) is on this
-  // machine: under the sysroot when one was given, else `path` itself.
-  std::string OnDisk(const std::string& path) const;
-  const std::string& sysroot() const { return sysroot_; }
   // The target's runtime.nanotime() now (CLOCK_MONOTONIC): known for a live
   // process on this machine; a core does not record when it was written in
   // that clock.
@@ -63,6 +59,10 @@ class Target {
   // library (where the runtime, its DWARF and pc tables are), load_bias()
   // its load address, and this the host executable's path.  Empty otherwise.
   const std::string& host_executable() const { return host_executable_; }
+  // The file on this machine for a path the target mapped (a core's
+  // library, read from the sysroot or search path); "" if there is none.
+  std::string LocalFile(const std::string& target_path) const { return search_.Find(target_path); }
+  const LibrarySearch& library_search() const { return search_; }
 
  private:
   Target() = default;
@@ -71,7 +71,7 @@ class Target {
   // among `mappings` (c-shared), adding its file contents to `layered`.
   void UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered);
   std::string host_executable_;
-  std::string sysroot_;
+  LibrarySearch search_;
   std::shared_ptr<ElfImage> exe_;
   std::unique_ptr<CoreFile> core_;
   std::shared_ptr<const MemorySource> memory_;
