@@ -11,6 +11,7 @@
 // Exit status: 0 full success; 2 partial results (warnings, unreadable
 // goroutines, threads or stacks); 1 failure (one `cgostack:` line on
 // stderr); 64 usage error.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -105,6 +106,11 @@ int Run(int argc, char** argv) {
       char cwd[4096];
       return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
     };
+    if (!args.sysroot.empty()) {  // a typo must not read as "no libraries there"
+      struct stat st;
+      if (::stat(args.sysroot.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error("--sysroot " + args.sysroot + " is not a directory");
+    }
     LibrarySearch search{args.sysroot.empty() ? std::string() : absolute(args.sysroot), {}};
     for (const std::string& dir : args.solib_dirs) search.dirs.push_back(absolute(dir));
     session = Session::OpenCore(absolute(args.exe), absolute(args.core), search);

@@ -2,6 +2,7 @@
 // once and reused by every command (DWARF indexing is the expensive part).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
