@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "target/core_prefetch.h"
 #include "target/elf_image.h"
 #include "target/memory.h"
 
@@ -53,6 +54,11 @@ class CoreFile {
   static std::unique_ptr<CoreFile> Open(const std::string& path);
 
   const std::string& path() const { return image_->path(); }
+  // The core's one libelf handle and mapping, shared with libdwfl
+  // (stacks/dwfl_unwinder.cc): a second mapping of a core with thousands
+  // of threads doubles the page tables its sparse segments need and the
+  // time to unmap them.
+  Elf* elf() const { return image_->elf(); }
   // Only what the core itself holds (no file-backed fill-in).
   std::shared_ptr<const SegmentMemory> memory() const { return memory_; }
   const std::vector<ThreadState>& threads() const { return threads_; }
@@ -68,6 +74,7 @@ class CoreFile {
  private:
   void ParseNotes(const uint8_t* notes, size_t size);
   std::shared_ptr<ElfImage> image_;
+  std::unique_ptr<CorePrefetch> prefetch_;  // reading the data ahead (cold cores)
   std::shared_ptr<const SegmentMemory> memory_;
   std::vector<ThreadState> threads_;
   std::vector<FileMapping> mappings_;

@@ -41,6 +41,7 @@ class ElfImage {
   uint16_t type() const { return ehdr_.e_type; }  // ET_EXEC, ET_DYN, ET_CORE
   uint16_t machine() const { return ehdr_.e_machine; }
   uint64_t entry() const { return ehdr_.e_entry; }
+  int fd() const { return fd_; }  // read with pread only: its offset is nobody's
   const uint8_t* raw() const { return raw_; }
   size_t raw_size() const { return raw_size_; }
 
