@@ -23,6 +23,10 @@ CorePrefetch::CorePrefetch(int fd, uint64_t budget) {
   }
 }
 
+void CorePrefetch::Wait() {
+  if (thread_.joinable()) thread_.join();
+}
+
 CorePrefetch::~CorePrefetch() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();

@@ -26,6 +26,9 @@ class CorePrefetch {
   CorePrefetch(int fd, uint64_t budget);
   // Stops at the next extent and waits for the thread.
   ~CorePrefetch();
+  // Waits until every extent within the budget has been requested (the
+  // reads themselves complete in the background).
+  void Wait();
   CorePrefetch(const CorePrefetch&) = delete;
   CorePrefetch& operator=(const CorePrefetch&) = delete;
 
