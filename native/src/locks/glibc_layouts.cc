@@ -188,9 +188,11 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
     return fallback;
   }
   std::shared_ptr<ElfImage> image;
-  if (IsRegularFile(libc)) {
+  // A core from another machine: its libc under --sysroot / the search path.
+  std::string local = target.LocalFile(libc);
+  if (!local.empty() && IsRegularFile(local)) {
     try {
-      image = ElfImage::Open(libc);
+      image = ElfImage::Open(local);
     } catch (const Error&) {
     }
   }
@@ -205,8 +207,11 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
   if (auto rodata = image->Section(".rodata")) version = GlibcVersionInRodata(*rodata);
   // The debug file a -dbg package installs, by the library's build-id.
   std::string id = HexOf(image->GnuBuildId());
-  if (id.size() > 2) {
-    std::string debug = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
+  // Under the sysroot first (a core from another machine brings its own).
+  const std::string root = target.library_search().LocalSysroot();
+  for (const std::string& dir : {root + "/usr/lib/debug", std::string("/usr/lib/debug")}) {
+    if (id.size() <= 2) break;
+    std::string debug = dir + "/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
     if (IsRegularFile(debug))
       if (auto l = GlibcLayoutsFromDwarf(debug)) {
         l->version = version;

@@ -157,8 +157,10 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
 
 DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullptr) {
   // Separate debug info: next to the file, .debug/, and /usr/lib/debug
-  // (by build-id too), as GDB looks by default.
-  debuginfo_path_ = strdup(":.debug:/usr/lib/debug");
+  // (by build-id too), as GDB looks by default; a sysroot's own
+  // /usr/lib/debug first (a core from another machine with its -dbg files).
+  std::string root = target.library_search().LocalSysroot();
+  debuginfo_path_ = strdup(((root.empty() ? "" : ":" + root + "/usr/lib/debug") + ":.debug:/usr/lib/debug").c_str());
   // libdwfl's standard callbacks, refusing names that are not regular
   // files (safe_modules.h).
   static const Dwfl_Callbacks kCoreCallbacks = {FindElfRegularOnly, FindDebuginfoRegularOnly,
@@ -183,7 +185,9 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
     core_elf_ = target.core()->elf();
     // dwfl_core_file_report open()s every name the core gives; if one is a
     // FIFO or a device, the modules are reported from checked descriptors.
-    if (!SpecialFilesNamedByCore(target).empty()) {
+    // libdwfl 0.188 has no sysroot of its own: with one (or a search
+    // path) the modules are reported from the files found there.
+    if (!target.library_search().empty() || !SpecialFilesNamedByCore(target).empty()) {
       ReportCoreModules(dwfl_, target);
       own_modules = true;
     } else if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0) {

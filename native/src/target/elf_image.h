@@ -32,6 +32,10 @@ class ElfImage {
  public:
   // Throws Error if `path` is not a readable ELF file.
   static std::shared_ptr<ElfImage> Open(const std::string& path);
+  // The same over a descriptor already open (the image owns it from now
+  // on, even when this throws); `path` names it in messages.  A compressed
+  // core's memory file (target/compressed_core.h) is read this way.
+  static std::shared_ptr<ElfImage> FromDescriptor(int fd, const std::string& path);
   ~ElfImage();
   ElfImage(const ElfImage&) = delete;
   ElfImage& operator=(const ElfImage&) = delete;
@@ -41,9 +45,9 @@ class ElfImage {
   uint16_t type() const { return ehdr_.e_type; }  // ET_EXEC, ET_DYN, ET_CORE
   uint16_t machine() const { return ehdr_.e_machine; }
   uint64_t entry() const { return ehdr_.e_entry; }
-  int fd() const { return fd_; }  // read with pread only: its offset is nobody's
   const uint8_t* raw() const { return raw_; }
   size_t raw_size() const { return raw_size_; }
+  int descriptor() const { return fd_; }
 
   // Section contents, decompressed if needed; empty optional if absent.
   std::optional<std::string_view> Section(const std::string& name);
