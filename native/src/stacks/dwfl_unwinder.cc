@@ -3,11 +3,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -16,7 +12,6 @@
 #include "stacks/cxx_names.h"
 #include "stacks/safe_modules.h"
 #include "target/link_map_names.h"
-#include "target/regular_file.h"
 
 namespace cgostack {
 
@@ -191,19 +186,13 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
   dwfl_report_begin(dwfl_);
   bool own_modules = false;
   if (target.is_core()) {
-    // The core's own descriptor (a compressed core's memory file), so the
-    // file is neither opened nor decompressed a second time.
-    core_fd_ = ::fcntl(target.core()->descriptor(), F_DUPFD_CLOEXEC, 0);
-    if (core_fd_ < 0) throw Error("cannot read " + target.core_path() + " again: " + std::strerror(errno));
-    core_elf_ = elf_begin(core_fd_, ELF_C_READ_MMAP, nullptr);
-    if (!core_elf_) throw Error("libelf cannot read " + target.core_path() + ": " + elf_errmsg(-1));
-    // libdwfl sniffs the first page of every core segment for an ELF
-    // header (dwfl_segment_report_module); most segments of a core with
-    // thousands of threads are stack reservations, sparse holes.  Without
-    // this, each of those faults reads ahead (zero-filling) a few hundred
-    // KB around it: gigabytes of page cache for nothing.
-    size_t raw_size = 0;
-    if (char* raw = elf_rawfile(core_elf_, &raw_size)) ::madvise(raw, raw_size, MADV_RANDOM);
+    // The session's mapping of the core, already MADV_RANDOM (core_file.cc):
+    // libdwfl sniffs the first page of every core segment for an ELF header
+    // (dwfl_segment_report_module); most segments of a core with thousands
+    // of threads are stack reservations, sparse holes, and on a mapping
+    // advised otherwise each of those faults would read ahead (zero-fill)
+    // a few hundred KB around it.
+    core_elf_ = target.core()->elf();
     // dwfl_core_file_report open()s every name the core gives; if one is a
     // FIFO or a device, the modules are reported from checked descriptors.
     // libdwfl 0.188 has no sysroot of its own: with one (or a search
@@ -238,8 +227,6 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
 
 DwflUnwinder::~DwflUnwinder() {
   if (dwfl_) dwfl_end(dwfl_);
-  if (core_elf_) elf_end(core_elf_);
-  if (core_fd_ >= 0) ::close(core_fd_);
   std::free(debuginfo_path_);
 }
 

@@ -76,8 +76,7 @@ class DwflUnwinder {
   Target& target_;
   std::unique_ptr<Dwfl_Callbacks> callbacks_;  // libdwfl keeps a pointer
   Dwfl* dwfl_ = nullptr;
-  int core_fd_ = -1;
-  Elf* core_elf_ = nullptr;
+  Elf* core_elf_ = nullptr;  // the session's (CoreFile::elf), not ours
   Start start_;  // where the next libdwfl walk starts (set_initial_registers)
   TailCalls tail_calls_;
   UnwindCache cache_;
