@@ -18,7 +18,8 @@ namespace cgostack {
 class Session {
  public:
   static std::unique_ptr<Session> OpenCore(const std::string& exe, const std::string& core);
-  static std::unique_ptr<Session> OpenLive(const std::string& exe, int pid);
+  static std::unique_ptr<Session> OpenLive(const std::string& exe, int pid,
+                                           std::shared_ptr<const MemorySource> memory = nullptr);
 
   Target& target() { return *target_; }
   GoRuntime& runtime() { return *runtime_; }

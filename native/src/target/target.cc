@@ -216,7 +216,8 @@ std::unique_ptr<Target> Target::FromParts(std::shared_ptr<ElfImage> exe,
   return t;
 }
 
-std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
+std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid,
+                                         std::shared_ptr<const MemorySource> memory) {
   std::unique_ptr<Target> t(new Target());
   std::string proc = "/proc/" + std::to_string(pid);
   if (::access(proc.c_str(), F_OK) != 0) throw Error("no process with pid " + std::to_string(pid));
@@ -232,7 +233,7 @@ std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
   if (t->exe_->type() == ET_EXEC && t->load_bias_ != 0)
     throw Error("process " + std::to_string(pid) + " is not running " + exe_path);
   auto layered = std::make_shared<LayeredMemory>();
-  layered->Add(std::make_shared<ProcessMemory>(pid));
+  layered->Add(memory ? std::move(memory) : std::make_shared<ProcessMemory>(pid));
   t->UseGoSharedLibrary(LiveMappings(pid), layered.get());
   t->memory_ = layered;
   if (DIR* d = ::opendir((proc + "/task").c_str())) {
