@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 
 #include "error.h"
 #include "target/elf_image.h"
@@ -206,13 +207,22 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
   // The debug file a -dbg package installs, by the library's build-id.
   std::string id = HexOf(image->GnuBuildId());
   if (id.size() > 2) {
-    std::string debug = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
-    if (IsRegularFile(debug))
-      if (auto l = GlibcLayoutsFromDwarf(debug)) {
-        l->version = version;
-        l->libc = libc;
-        return *l;
-      }
+    // Reading libc's DWARF takes a few hundred ms; a snapshot does it before
+    // stopping the process and must not repeat it while it is stopped.  The
+    // build-id names the libc exactly.
+    static std::mutex cache_mu;
+    static std::map<std::string, std::optional<GlibcLayouts>> from_dwarf;
+    std::lock_guard<std::mutex> lock(cache_mu);
+    auto cached = from_dwarf.find(id);
+    if (cached == from_dwarf.end()) {
+      std::string debug = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
+      cached = from_dwarf.emplace(id, IsRegularFile(debug) ? GlibcLayoutsFromDwarf(debug) : std::nullopt).first;
+    }
+    if (auto l = cached->second) {
+      l->version = version;
+      l->libc = libc;
+      return *l;
+    }
   }
   if (auto l = GlibcLayoutsForVersion(version)) {
     l->libc = libc;

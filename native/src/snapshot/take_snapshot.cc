@@ -16,8 +16,9 @@
 #include "report/output_file.h"
 #include "report/threads_report.h"
 #include "session.h"
-#include "stacks/dwfl_unwinder.h"
+#include "locks/glibc_layouts.h"
 #include "target/core_writer.h"
+#include "target/link_map_names.h"
 #include "target/proc_maps.h"
 #include "target/process_copy.h"
 #include "target/stopped_process.h"
@@ -138,9 +139,13 @@ std::vector<GoStack> GoroutineStacks(GoRuntime& rt, size_t* count) {
   return out;
 }
 
-// How much of a thread's stack above its stack pointer is copied up front
-// (a thread in C may be deep in its 8 MB; what lies further up is copied if
-// the analysis reads it).
+// A thread's stack pointer in a mapping of at most this size (pthread
+// stacks are 8 MB by default) is on the thread's own stack; everything
+// above it is copied, so that C frames can be walked from the snapshot
+// alone (libdwfl's and GDB's unwinders are not run while the process is
+// held: they cost hundreds of ms loading debug information).
+constexpr uint64_t kWholeStackMapping = 64 << 20;
+// Above the stack pointer in a larger mapping.
 constexpr uint64_t kThreadStackCopy = 1 << 20;
 // Below the stack pointer: the x86-64 red zone a leaf function may use.
 constexpr uint64_t kRedZone = 128;
@@ -155,7 +160,12 @@ Ranges ThreadStackRanges(const std::map<int, Registers>& regs, const std::vector
     const ProcMapping* m = MappingAt(maps, r.rsp);
     if (!m) continue;
     uint64_t start = std::max(m->start, r.rsp - kRedZone);
-    uint64_t end = std::min(m->end, r.rsp + kThreadStackCopy);
+    // A thread's own stack (a pthread stack, the main thread's): all of its
+    // used part.  Inside a big mapping (a Go signal stack in the heap):
+    // a bounded part.
+    uint64_t end = m->end - m->start <= kWholeStackMapping || m->name == "[stack]"
+                       ? m->end
+                       : std::min(m->end, r.rsp + kThreadStackCopy);
     // On a goroutine stack (a running goroutine): up to its top only.
     for (const GoStack& g : go_stacks)
       if (r.rsp >= g.lo && r.rsp < g.hi) end = std::min(end, g.hi);
@@ -173,19 +183,16 @@ Ranges ThreadStackRanges(const std::map<int, Registers>& regs, const std::vector
 // Step 4: every report's reads, against the copy.  A report that fails
 // here fails the same way on the snapshot; it is not a reason to keep the
 // process stopped or to give up.
-void RunAnalysis(Session& session, std::vector<std::string>* warnings) {
+void RunAnalysis(Session& session, SnapshotStats* stats) {
   auto attempt = [&](const char* what, auto fn) {
+    auto start = Clock::now();
     try {
       fn();
     } catch (const Error& e) {
-      warnings->push_back(std::string(what) + ": " + e.what());
+      stats->warnings.push_back(std::string(what) + ": " + e.what());
     }
+    stats->analysis_steps_ms[what] = Seconds(start, Clock::now()) * 1e3;
   };
-  std::unique_ptr<DwflUnwinder> unwinder;
-  attempt("C frames", [&] {
-    unwinder = std::make_unique<DwflUnwinder>(session.target());
-    unwinder->HandOver(session.stacks());
-  });
   attempt("threads", [&] { session.ThreadsJson(ThreadsQuery{}, ""); });
   attempt("goroutines", [&] {
     GoroutineReader reader(session.runtime());
@@ -195,6 +202,26 @@ void RunAnalysis(Session& session, std::vector<std::string>* warnings) {
   });
   attempt("lock graph", [&] { session.LockGraphJson(""); });
   attempt("info", [&] { session.InfoJson(); });
+}
+
+// The run-time address of the executable's dynamic section (from its
+// program headers in the copy), 0 if it has none.
+uint64_t ExecutableDynamic(const ProcessCopy& copy, const std::vector<ProcMapping>& maps, const std::string& exe) {
+  for (const ProcMapping& m : maps) {
+    if (m.name != exe || m.offset != 0) continue;
+    Elf64_Ehdr eh;
+    if (!copy.TryRead(m.start, &eh, sizeof eh) || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64) return 0;
+    std::vector<Elf64_Phdr> ph(eh.e_phnum);
+    if (!copy.TryRead(m.start + eh.e_phoff, ph.data(), ph.size() * sizeof(Elf64_Phdr))) return 0;
+    uint64_t first_load = UINT64_MAX, dynamic = 0;
+    for (const auto& p : ph) {
+      if (p.p_type == PT_LOAD) first_load = std::min<uint64_t>(first_load, p.p_vaddr);
+      if (p.p_type == PT_DYNAMIC) dynamic = p.p_vaddr;
+    }
+    if (!dynamic || first_load == UINT64_MAX) return 0;
+    return m.start - (first_load & ~uint64_t{4095}) + dynamic;
+  }
+  return 0;
 }
 
 uint32_t SegmentFlags(const std::vector<ProcMapping>& maps, uint64_t addr) {
@@ -219,7 +246,7 @@ nlohmann::json SnapshotStats::ToJson() const {
           {"stop_s", stop_s},     {"copy_s", copy_s},         {"analysis_s", analysis_s},
           {"write_s", write_s},   {"bytes_copied", bytes_copied}, {"file_size", file_size},
           {"segments", segments}, {"threads", threads},       {"goroutines", goroutines},
-          {"copy_calls", copy_calls}, {"warnings", warnings}};
+          {"copy_calls", copy_calls}, {"analysis_steps_ms", analysis_steps_ms}, {"warnings", warnings}};
 }
 
 SnapshotStats TakeSnapshot(int pid, const std::string& output) {
@@ -231,9 +258,13 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
     throw Error("no process with pid " + std::to_string(pid));
   CheckNotAnInput(output);
   auto copy = std::make_shared<ProcessCopy>(pid);
-  std::unique_ptr<Session> session = Session::OpenLive(LiveExecutable(pid), pid, copy);
+  std::string exe = LiveExecutable(pid);
+  std::unique_ptr<Session> session = Session::OpenLive(exe, pid, copy);
   GoRuntime& rt = session->runtime();
+  // What does not depend on the process's state is read now, while it
+  // runs: the pc tables, glibc's layouts (cached by build-id).
   rt.Pclntab();
+  FindGlibcLayouts(session->target());
   CheckNotAnInput(output);  // now that the executable is known as an input
   CoreContents core;
   ReadProcessInfo(pid, &core);
@@ -290,7 +321,9 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
   stats.copy_s = Seconds(t2, t3);
 
   // 4. The analysis' own reads.
-  RunAnalysis(*session, &warnings);
+  // The link map, which GDB and libdwfl follow to the libraries.
+  if (uint64_t dynamic = ExecutableDynamic(*copy, maps, exe)) LinkMapNamesFromDynamic(dynamic, *copy);
+  RunAnalysis(*session, &stats);
   auto t4 = Clock::now();
   stats.analysis_s = Seconds(t3, t4);
 

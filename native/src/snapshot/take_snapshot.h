@@ -12,8 +12,10 @@
 //     object, the vDSO and each object's first page (its ELF headers and
 //     build-id note, which GDB looks for); then every goroutine's used
 //     stack [sched.sp, stack.hi) found through runtime.allgs.
-//  4. Run the analysis itself (threads with libdwfl's C frames, goroutines,
-//     lock graph, info) against the copy: whatever else it reads (m, p,
+//  4. Run the analysis itself (threads, goroutines, lock graph, info;
+//     without C frames: walking them costs hundreds of ms of debug
+//     information, and the stacks they need are copied whole in step 3)
+//     against the copy: whatever else it reads (m, p,
 //     sudogs, channels, the semaphore table, pthread objects, pprof
 //     labels, the link map) is copied as it is read.  The snapshot thus
 //     holds what the reports need, decided by the runtime's own structures.
@@ -21,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +38,7 @@ struct SnapshotStats {
   double stop_s = 0;     // of which stopping the threads
   double copy_s = 0;     // of which the batched copies of step 3
   double analysis_s = 0; // of which step 4
+  std::map<std::string, double> analysis_steps_ms;  // step 4 by report
   double write_s = 0;    // writing the core (the process runs)
   uint64_t bytes_copied = 0, file_size = 0;
   size_t segments = 0, threads = 0, goroutines = 0, copy_calls = 0;
