@@ -13,6 +13,7 @@
 import json
 import os
 import re
+import signal
 import struct
 import subprocess
 import tempfile
@@ -37,6 +38,21 @@ def cli(*args, timeout=300):
 def heartbeat_library(directory):
     out = os.path.join(directory, "heartbeat.so")
     subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", out, HEARTBEAT_SRC, "-lpthread"], check=True)
+    return out
+
+
+def signal_number(name):
+    m = re.fullmatch(r"SIG(\d+)", name)
+    return int(m.group(1)) if m else int(getattr(signal, name))
+
+
+def live_masks(pid):
+    """{lwp: {blocked signal numbers}} from /proc/PID/task/*/status."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            blk = int(re.search(r"^SigBlk:\s*([0-9a-f]+)", f.read(), re.M).group(1), 16)
+        out[int(tid)] = {n + 1 for n in range(64) if blk >> n & 1}
     return out
 
 
@@ -83,6 +99,7 @@ class SnapshotTest(unittest.TestCase):
                 rc, out, err = cli("snapshot", "--pid", live.pid, "-o", snap, "--json")
                 self.assertEqual(rc, 0, err)
                 stats = json.loads(out)
+                masks = live_masks(live.pid)  # static in this hung process
                 self.assertGreater(stats["threads"], 3)
                 self.assertGreater(stats["goroutines"], 8)
                 self.assert_running(live.pid, beat_file)
@@ -95,6 +112,17 @@ class SnapshotTest(unittest.TestCase):
                                 (os.path.getsize(snap), os.path.getsize(gcore)))
                 exe = live.binary
                 want, got = reports(exe, gcore), reports(exe, snap)
+                # A gcore records no blocked-signal masks; the snapshot has
+                # each thread's (PTRACE_GETSIGMASK), as /proc shows them.
+                for t in got["threads"]["threads"]:
+                    self.assertEqual({signal_number(n) for n in t.pop("signals_blocked")}, masks[t["lwp"]],
+                                     "LWP %d" % t["lwp"])
+                    t.pop("runtime_signals_blocked")
+                for t in want["threads"]["threads"]:
+                    self.assertIsNone(t.pop("signals_blocked"))
+                    t.pop("runtime_signals_blocked")
+                self.assertIn("SIGQUIT", [n for lwp, m in masks.items() for n in [signal.Signals(x).name for x in m
+                                                                                      if x < 32]])
                 for name in ("goroutines", "threads", "lockgraph", "info"):
                     self.assertEqual(got[name], want[name], "%s of the snapshot differs from the gcore's" % name)
                 self.assertIn("deadlock_cycle", [d["code"] for d in got["lockgraph"]["diagnoses"]])
@@ -142,6 +170,58 @@ class SnapshotTest(unittest.TestCase):
             self.assertEqual(rc, 1, err)
             self.assertRegex(err, r"^cgostack: will not write [^\n]+\n$")
             self.assertTrue(os.path.getsize(live.binary) > 0)
+
+
+def watch(pid, *args):
+    rc, out, err = cli("watch", "--pid", pid, "--json", *args)
+    if rc not in (0, 2):
+        raise AssertionError("watch: rc=%d %s" % (rc, err))
+    return json.loads(out)
+
+
+class WatchTest(unittest.TestCase):
+    """`cgostack watch` tells stuck from progressing."""
+
+    def test_deadlock_is_stuck(self):
+        with harness.live("deadlock", GO) as live:
+            r = watch(live.pid, "--interval", "300ms", "--count", "3")
+            oracle = gdbrun.runtime_traceback(live)
+        self.assertEqual((r["snapshots"], r["interval_s"]), (3, 0.3))
+        start = {g["goid"]: g["start_function"] for g in oracle["goroutines"]}
+        stuck = {e["goroutine"]: e for e in r["stuck"] if e.get("goroutine")}
+        for fn in ("main.cycleG1", "main.cycleG2", "main.waiterA", "main.leaker"):
+            goid = [g for g, f in start.items() if f == fn]
+            self.assertEqual(len(goid), 1, fn)
+            self.assertIn(goid[0], stuck, fn)
+            self.assertGreaterEqual(stuck[goid[0]]["since_s"], 0.5)
+        # The Go/C cycle, seen in every snapshot.
+        cycles = [e["cycle"] for e in r["stuck"] if "cycle" in e]
+        self.assertEqual(len(cycles), 1, r["stuck"])
+        self.assertEqual(r["progressing"], [])
+        self.assertIn("mtxA", stuck[[g for g, f in start.items() if f == "main.waiterA"][0]]["lock"])
+
+    def test_busy_lock_progresses(self):
+        with harness.live("busylock", GO, args=("-n", "8")) as live:
+            r = watch(live.pid, "--interval", "200ms", "--count", "5")
+        in_c = [e for e in r["progressing"] if e["state"] == "syscall"]
+        self.assertEqual(len(in_c), 8, r)
+        self.assertEqual([e for e in r["stuck"] if e.get("state") == "syscall" or "cycle" in e], [], r["stuck"])
+
+    def test_computing_in_c_progresses(self):
+        with harness.live("progress", GO, args=("-mode", "compute")) as live:
+            r = watch(live.pid, "--interval", "200ms", "--count", "3")
+            oracle = gdbrun.runtime_traceback(live)
+        start = {g["goid"]: g["start_function"] for g in oracle["goroutines"]}
+        computer = [g for g, f in start.items() if f == "main.computer"][0]
+        waiter = [g for g, f in start.items() if f == "main.resultWaiter"][0]
+        self.assertIn(computer, [e["goroutine"] for e in r["progressing"]], r)
+        self.assertIn(waiter, [e.get("goroutine") for e in r["stuck"]], r)
+
+    def test_usage(self):
+        for args in (("--count", "1"), ("--interval", "fast"), ("--interval", "-1s")):
+            rc, out, err = cli("watch", "--pid", os.getpid(), *args)
+            self.assertEqual(rc, 64, err)
+            self.assertRegex(err, r"^cgostack: [^\n]+\n$")
 
 
 if __name__ == "__main__":

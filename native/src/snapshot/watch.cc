@@ -39,7 +39,14 @@ struct Activity {
   int64_t wait_since_ns = 0;
 };
 
-using Activities = std::map<std::string, Activity>;  // by "g<goid>" / "t<lwp>"
+using Activities = std::map<std::string, Activity>;  // by Key()
+
+// Goroutines first, by goid, then threads by LWP.
+std::string Key(char kind, int64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%c%020lld", kind, static_cast<long long>(id));
+  return buf;
+}
 
 std::string Pcs(const nlohmann::json& frames) {
   std::string out;
@@ -75,8 +82,11 @@ Locks ReadLocks(const nlohmann::json& graph) {
   return l;
 }
 
-void AddLock(const Locks& locks, const std::string& id, Activity* a) {
+// `id`'s wait in the lock graph; a goroutine in a cgo call waits through
+// its thread (`thread_id`).
+void AddLock(const Locks& locks, const std::string& id, const std::string& thread_id, Activity* a) {
   auto w = locks.waits.find(id);
+  if (w == locks.waits.end() && !thread_id.empty()) w = locks.waits.find(thread_id);
   if (w == locks.waits.end()) return;
   auto h = locks.holder.find(w->second);
   std::string holder = h == locks.holder.end() ? "" : h->second;
@@ -107,31 +117,43 @@ Look Analyse(const std::string& exe, const std::string& core, int64_t taken_ns, 
     for (const auto& id : c) joined += id + " ";
     look.cycles.insert(joined);
   }
+  // A thread stopped outside a system call was running (computing, or
+  // spinning): whatever it is, it is not blocked.  x86-64: orig_rax is the
+  // system call's number inside one, -1 otherwise.
+  std::map<int64_t, bool> in_syscall;
+  for (const ThreadState& t : s->target().threads())
+    if (t.has_registers) in_syscall[t.lwp] = static_cast<int64_t>(t.regs.orig_rax) >= 0;
+  auto blocked = [&](const nlohmann::json& lwp) {
+    return lwp.is_number() && in_syscall.count(lwp.get<int64_t>()) && in_syscall[lwp.get<int64_t>()];
+  };
   nlohmann::json gs = nlohmann::json::parse(s->GoroutinesJson(GoroutineQuery{}, ""));
   for (const auto& g : gs.value("goroutines", nlohmann::json::array())) {
-    std::string id = "g" + std::to_string(g.value("goid", 0));
+    std::string id = Key('g', g.value("goid", int64_t{0}));
     Activity a;
     std::string status = g.value("status", ""), reason = g.value("wait_reason", "");
     a.key = status + "|" + reason + "|" + Pcs(g.value("frames", nlohmann::json()));
-    a.can_be_stuck = status == "waiting" || status == "syscall" || status == "leaked";
+    a.can_be_stuck = status == "waiting" || status == "leaked" ||
+                     (status == "syscall" && blocked(g.value("lwp", nlohmann::json(nullptr))));
     a.wait_since_ns = g.value("wait_since_ns", int64_t{0});
     a.entry = {{"goroutine", g.value("goid", 0)}, {"lwp", g.value("lwp", nlohmann::json(nullptr))},
                {"state", status}, {"waits_on", reason.empty() ? status : reason},
                {"top", TopFunction(g.value("frames", nlohmann::json()))}};
-    AddLock(locks, id, &a);
+    nlohmann::json lwp = g.value("lwp", nlohmann::json(nullptr));
+    AddLock(locks, "g" + std::to_string(g.value("goid", 0)), lwp.is_number() ? "t" + std::to_string(lwp.get<int64_t>()) : "", &a);
     look.activities[id] = std::move(a);
   }
   nlohmann::json ts = nlohmann::json::parse(s->ThreadsJson(ThreadsQuery{}, ""));
   for (const auto& t : ts.value("threads", nlohmann::json::array())) {
     if (!t.value("goroutine", nlohmann::json(nullptr)).is_null()) continue;  // its goroutine says it
-    std::string id = "t" + std::to_string(t.value("lwp", 0));
-    Activity a;
     std::string activity = t.value("activity", "");
+    if (activity == "idle") continue;  // an M in the scheduler with nothing to run
+    std::string id = Key('t', t.value("lwp", int64_t{0}));
+    Activity a;
     a.key = activity + "|" + Pcs(t.value("frames", nlohmann::json()));
-    a.can_be_stuck = activity == "in_c" || activity == "cgo_call" || activity == "syscall";
+    a.can_be_stuck = (activity == "in_c" || activity == "cgo_call" || activity == "syscall") && blocked(t["lwp"]);
     a.entry = {{"goroutine", nullptr}, {"lwp", t.value("lwp", 0)}, {"state", activity},
                {"waits_on", activity}, {"top", TopFunction(t.value("frames", nlohmann::json()))}};
-    AddLock(locks, id, &a);
+    AddLock(locks, "t" + std::to_string(t.value("lwp", 0)), "", &a);
     look.activities[id] = std::move(a);
   }
   for (const auto& w : gs.value("warnings", nlohmann::json::array())) warnings->push_back(w);
@@ -235,7 +257,7 @@ nlohmann::json Watch(const WatchOptions& o) {
       }
       stuck.push_back(e);
     } else {
-      e["changed"] = nullptr;  // running or runnable at the same place: busy, not waiting
+      e["changed"] = nullptr;  // running (in Go, or in C outside any system call): busy, not waiting
       progressing.push_back(e);
     }
   }

@@ -4,8 +4,9 @@
 // is stuck when every snapshot shows it in the same state and wait, with the
 // same stack (Go and C pcs) and the same lock and holder (from the lock
 // graph); a deadlock cycle seen in every snapshot is stuck.  Anything that
-// changed is progressing: a busy lock that changes hands, a computation in
-// C whose pc moves.  How long a goroutine has waited comes from the
+// changed is progressing: a busy lock that changes hands; so is a thread
+// that was running when stopped (in Go, or in C outside any system call: a
+// computation), even at the same pc.  How long a goroutine has waited comes from the
 // runtime's own g.waitsince when it recorded one, else it is at least the
 // time between the first and the last snapshot.
 #pragma once
