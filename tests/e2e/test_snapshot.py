@@ -123,6 +123,12 @@ class SnapshotTest(unittest.TestCase):
                     t.pop("runtime_signals_blocked")
                 self.assertIn("SIGQUIT", [n for lwp, m in masks.items() for n in [signal.Signals(x).name for x in m
                                                                                       if x < 32]])
+                # With the masks comes the diagnosis that the heartbeat
+                # thread blocks the signals Go needs (none in a gcore).
+                codes = [d["code"] for d in got["lockgraph"]["diagnoses"]]
+                self.assertIn("signals_blocked", codes)
+                got["lockgraph"]["diagnoses"] = [d for d in got["lockgraph"]["diagnoses"]
+                                                 if d["code"] != "signals_blocked"]
                 for name in ("goroutines", "threads", "lockgraph", "info"):
                     self.assertEqual(got[name], want[name], "%s of the snapshot differs from the gcore's" % name)
                 self.assertIn("deadlock_cycle", [d["code"] for d in got["lockgraph"]["diagnoses"]])
@@ -189,7 +195,7 @@ class WatchTest(unittest.TestCase):
         self.assertEqual((r["snapshots"], r["interval_s"]), (3, 0.3))
         start = {g["goid"]: g["start_function"] for g in oracle["goroutines"]}
         stuck = {e["goroutine"]: e for e in r["stuck"] if e.get("goroutine")}
-        for fn in ("main.cycleG1", "main.cycleG2", "main.waiterA", "main.leaker"):
+        for fn in ("main.cycleG1", "main.cycleG2", "main.waiterA"):
             goid = [g for g, f in start.items() if f == fn]
             self.assertEqual(len(goid), 1, fn)
             self.assertIn(goid[0], stuck, fn)
@@ -210,12 +216,12 @@ class WatchTest(unittest.TestCase):
     def test_computing_in_c_progresses(self):
         with harness.live("progress", GO, args=("-mode", "compute")) as live:
             r = watch(live.pid, "--interval", "200ms", "--count", "3")
-            oracle = gdbrun.runtime_traceback(live)
-        start = {g["goid"]: g["start_function"] for g in oracle["goroutines"]}
-        computer = [g for g, f in start.items() if f == "main.computer"][0]
-        waiter = [g for g, f in start.items() if f == "main.resultWaiter"][0]
-        self.assertIn(computer, [e["goroutine"] for e in r["progressing"]], r)
-        self.assertIn(waiter, [e.get("goroutine") for e in r["stuck"]], r)
+        # main.computer's cgo call runs C code (no system call): progressing,
+        # whatever its pc; main.resultWaiter waits for it on a channel: stuck.
+        computing = [e for e in r["progressing"] if e["state"] == "syscall" and e["top"] == "compute_forever"]
+        self.assertEqual(len(computing), 1, r)
+        self.assertEqual([e for e in r["stuck"] if e.get("state") == "syscall"], [], r)
+        self.assertIn("chan receive", [e.get("waits_on") for e in r["stuck"]], r)
 
     def test_usage(self):
         for args in (("--count", "1"), ("--interval", "fast"), ("--interval", "-1s")):

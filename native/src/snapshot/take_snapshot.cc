@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +30,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// This process's CPU time (user + system) so far: on a loaded machine the
+// pause's wall time says more about the machine than about the snapshot.
+double CpuSeconds() {
+  rusage u;
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 double Seconds(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
@@ -139,6 +148,50 @@ std::vector<GoStack> GoroutineStacks(GoRuntime& rt, size_t* count) {
   return out;
 }
 
+// Step 3's heap part: every span of the Go heap that holds objects
+// (mheap_.allspans with state mSpanInUse; goroutine stacks are
+// mSpanManual and copied above, from their stack pointer only).  The g's,
+// sudogs, channels, M's, P's and timers the reports follow are there; with
+// them copied, the lock graph need not run while the process is held.
+Ranges HeapSpans(GoRuntime& rt) {
+  Ranges out;
+  DwarfIndex& d = rt.dwarf();
+  auto in_use = d.Constant("runtime.mSpanInUse");
+  auto allspans = d.GlobalField("runtime.mheap_", "allspans");
+  if (!in_use || !allspans) throw Error("no runtime.mheap_.allspans or runtime.mSpanInUse in the DWARF");
+  uint64_t start_off = d.RequireField("runtime.mspan", "startAddr").offset;
+  uint64_t npages_off = d.RequireField("runtime.mspan", "npages").offset;
+  uint64_t state_off = d.RequireField("runtime.mspan", "state").offset;
+  const MemorySource& mem = rt.target().memory();
+  uint64_t slice[2];
+  mem.ReadExact(rt.GlobalAddress("runtime.mheap_") + allspans->offset, slice, sizeof slice);
+  if (slice[1] > (64u << 20)) throw Error("implausible mheap_.allspans length " + std::to_string(slice[1]));
+  std::vector<uint64_t> spans(slice[1]);
+  mem.ReadExact(slice[0], spans.data(), spans.size() * 8);
+  constexpr uint64_t kGoPage = 8192;  // runtime._PageSize on every platform
+  for (uint64_t sp : spans) {
+    uint64_t start, npages;
+    uint8_t state;
+    if (!sp || !mem.TryRead(sp + state_off, &state, 1) || state != *in_use) continue;
+    if (!mem.TryRead(sp + start_off, &start, 8) || !mem.TryRead(sp + npages_off, &npages, 8)) continue;
+    if (npages && npages < (1u << 20)) out.emplace_back(start, start + npages * kGoPage);
+  }
+  return out;
+}
+
+// The futex words threads wait on (x86-64: futex(2) is system call 202,
+// its first argument in rdi): pthread objects in the C heap, which no Go
+// structure points to.
+Ranges FutexWords(const std::map<int, Registers>& regs) {
+  Ranges out;
+  for (const auto& [lwp, r] : regs)
+    if (r.orig_rax == 202 && r.rdi > 4096) {
+      uint64_t page = r.rdi & ~uint64_t{4095};
+      out.emplace_back(page - 4096 > page ? page : page - 4096, page + 8192);  // the object may straddle pages
+    }
+  return out;
+}
+
 // A thread's stack pointer in a mapping of at most this size (pthread
 // stacks are 8 MB by default) is on the thread's own stack; everything
 // above it is copied, so that C frames can be walked from the snapshot
@@ -183,7 +236,7 @@ Ranges ThreadStackRanges(const std::map<int, Registers>& regs, const std::vector
 // Step 4: every report's reads, against the copy.  A report that fails
 // here fails the same way on the snapshot; it is not a reason to keep the
 // process stopped or to give up.
-void RunAnalysis(Session& session, SnapshotStats* stats) {
+void RunAnalysis(Session& session, bool all_reports, SnapshotStats* stats) {
   auto attempt = [&](const char* what, auto fn) {
     auto start = Clock::now();
     try {
@@ -194,6 +247,8 @@ void RunAnalysis(Session& session, SnapshotStats* stats) {
     stats->analysis_steps_ms[what] = Seconds(start, Clock::now()) * 1e3;
   };
   attempt("threads", [&] { session.ThreadsJson(ThreadsQuery{}, ""); });
+  attempt("info", [&] { session.InfoJson(); });
+  if (!all_reports) return;
   attempt("goroutines", [&] {
     GoroutineReader reader(session.runtime());
     GoroutineOptions opts;
@@ -201,8 +256,13 @@ void RunAnalysis(Session& session, SnapshotStats* stats) {
     reader.ReadAll(opts);
   });
   attempt("lock graph", [&] { session.LockGraphJson(""); });
-  attempt("info", [&] { session.InfoJson(); });
 }
+
+// Up to this many goroutines the goroutine and lock-graph reports also run
+// while the process is held, so that anything they read outside the heap
+// spans and stacks is copied too; beyond, they cost too long (seconds at
+// 100,000) and the copied heap spans stand for them.
+constexpr size_t kAnalyseUpTo = 10000;
 
 // The run-time address of the executable's dynamic section (from its
 // program headers in the copy), 0 if it has none.
@@ -242,7 +302,7 @@ std::string LiveExecutable(int pid) {
 }
 
 nlohmann::json SnapshotStats::ToJson() const {
-  return {{"pid", pid},           {"prepare_s", prepare_s},   {"pause_s", pause_s},
+  return {{"pid", pid},           {"prepare_s", prepare_s},   {"pause_s", pause_s}, {"pause_cpu_s", pause_cpu_s},
           {"stop_s", stop_s},     {"copy_s", copy_s},         {"analysis_s", analysis_s},
           {"write_s", write_s},   {"bytes_copied", bytes_copied}, {"file_size", file_size},
           {"segments", segments}, {"threads", threads},       {"goroutines", goroutines},
@@ -271,6 +331,7 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
 
   // 2. Stop.
   auto t1 = Clock::now();
+  double cpu1 = CpuSeconds();
   stats.prepare_s = Seconds(t0, t1);
   StoppedProcess stopped(pid);
   copy->Clear();  // what was read while it ran is not the snapshot
@@ -308,6 +369,13 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
   std::vector<std::string>& warnings = stats.warnings;
   copy->Prefetch(ObjectRanges(maps));
   copy->Prefetch(RelocatedRanges(*copy, maps));
+  // The heap first: the g's are in it, so that the goroutine walk below
+  // reads from the copy instead of missing once per g.
+  try {
+    copy->Prefetch(HeapSpans(rt));
+  } catch (const Error& e) {
+    warnings.push_back(std::string("Go heap: ") + e.what());
+  }
   std::vector<GoStack> go_stacks;
   try {
     go_stacks = GoroutineStacks(rt, &stats.goroutines);
@@ -315,6 +383,8 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
     warnings.push_back(std::string("goroutine stacks: ") + e.what());
   }
   Ranges ranges = ThreadStackRanges(stopped.registers(), maps, go_stacks);
+  Ranges futexes = FutexWords(stopped.registers());
+  ranges.insert(ranges.end(), futexes.begin(), futexes.end());
   for (const GoStack& g : go_stacks) ranges.emplace_back(g.sp, g.hi);
   copy->Prefetch(std::move(ranges));
   auto t3 = Clock::now();
@@ -323,7 +393,7 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
   // 4. The analysis' own reads.
   // The link map, which GDB and libdwfl follow to the libraries.
   if (uint64_t dynamic = ExecutableDynamic(*copy, maps, exe)) LinkMapNamesFromDynamic(dynamic, *copy);
-  RunAnalysis(*session, &stats);
+  RunAnalysis(*session, stats.goroutines <= kAnalyseUpTo, &stats);
   auto t4 = Clock::now();
   stats.analysis_s = Seconds(t3, t4);
 
@@ -332,6 +402,7 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
   copy->Seal();
   auto t5 = Clock::now();
   stats.pause_s = Seconds(t1, t5);
+  stats.pause_cpu_s = CpuSeconds() - cpu1;
 
   // The thread that stopped with a signal first (GDB selects it), else the
   // main thread.

@@ -35,6 +35,7 @@ struct SnapshotStats {
   int pid = 0;
   double prepare_s = 0;  // step 1 (the process runs)
   double pause_s = 0;    // steps 2-5 up to the resume: how long it was held
+  double pause_cpu_s = 0;  // CPU time (user + system) cgostack spent in it
   double stop_s = 0;     // of which stopping the threads
   double copy_s = 0;     // of which the batched copies of step 3
   double analysis_s = 0; // of which step 4

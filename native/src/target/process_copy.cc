@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <string>
@@ -20,6 +21,12 @@ constexpr size_t kMaxIov = 1024;              // IOV_MAX on Linux
 constexpr uint64_t kMaxBatchBytes = 256 << 20;  // one call's buffers
 
 uint64_t PageFloor(uint64_t a) { return a & ~(kPage - 1); }
+
+std::string ToHex(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 
 }  // namespace
 
@@ -84,13 +91,13 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
     local.clear();
     remote.clear();
     uint64_t batch_bytes = 0;
-    while (!work.empty() && local.size() < kMaxIov) {
+    while (!work.empty() && remote.size() < kMaxIov) {
       auto [s, e] = work.front();
       if (e <= s) {
         work.pop_front();
         continue;
       }
-      if (!local.empty() && batch_bytes + (e - s) > kMaxBatchBytes) break;
+      if (!remote.empty() && batch_bytes + (e - s) > kMaxBatchBytes) break;
       work.pop_front();
       buffers.emplace_back(e - s);
       batch_bytes += e - s;
@@ -103,8 +110,12 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
     if (got < 0) {
       int err = errno;
       if (err == ESRCH) throw Error("process " + std::to_string(pid_) + " has exited");
-      if (err != EFAULT)
-        throw Error("cannot read the memory of process " + std::to_string(pid_) + ": " + std::strerror(err));
+      if (err != EFAULT) {
+        uint64_t first = reinterpret_cast<uint64_t>(remote[0].iov_base);
+        throw Error("cannot read the memory of process " + std::to_string(pid_) + ": " + std::strerror(err) + " (" +
+                    std::to_string(remote.size()) + " ranges from 0x" + ToHex(first) + ", " +
+                    std::to_string(batch_bytes) + " bytes)");
+      }
       got = 0;  // the first piece's first page is unreadable
     }
     uint64_t left = static_cast<uint64_t>(got);
