@@ -121,13 +121,25 @@ def med(rows, key):
     return statistics.median(xs) if xs else None
 
 
+def machine_text(m):
+    if isinstance(m, dict):
+        return "%s CPUs (%s), %.0f GB, kernel %s" % (m.get("nproc"), m.get("cpu"), m.get("mem_gb", 0), m.get("kernel"))
+    return str(m)
+
+
+def git_text(g):
+    if isinstance(g, (list, tuple)) and g:
+        return g[0] + (" + uncommitted changes" if len(g) > 1 and g[1] else "")
+    return str(g)
+
+
 def report(meta, results):
     lines = [BEGIN, "",
-             "Measured %s on %s (%s), Go %s, load average %s at the start and %s at the end; "
+             "Measured %s on %s (git %s), Go %s, load average %s at the start and %s at the end; "
              "medians of %d runs. Pause = the largest gap seen by a thread inside the target "
              "that wakes every 200 us (bench/heartbeat.c, preloaded); baseline = the same window "
              "with no tool (what the loaded machine alone costs). CPU = user+sys of the tool."
-             % (meta["date"], meta["machine"], meta["git"], meta["go"], meta["load_start"], meta["load_end"],
+             % (meta["date"], machine_text(meta["machine"]), git_text(meta["git"]), meta["go"], meta["load_start"], meta["load_end"],
                 meta["repeat"]), "",
              "| process | baseline gap | snapshot pause (inside / tool's own) | gcore pause | snapshot file (apparent / on disk) | gcore file (apparent / on disk) | snapshot wall / CPU | gcore wall / CPU |",
              "|---|---|---|---|---|---|---|---|"]
@@ -152,7 +164,13 @@ def main():
     ap.add_argument("--no-doc", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--from-json", help="rewrite the doc from a --json file of an earlier run")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        write_doc(args.doc, report(saved["meta"], saved["results"]))
+        return
     cli = os.path.join(args.build, "cgostack")
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "machine": common.machine(),
             "git": common.git_state(), "go": args.go, "repeat": args.repeat,
@@ -181,14 +199,18 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "results": results}, f, indent=1)
     if not args.no_doc:
-        with open(args.doc) as f:
-            doc = f.read()
-        if BEGIN in doc:
-            doc = doc[:doc.index(BEGIN)] + text + doc[doc.index(END) + len(END):]
-        else:
-            doc += "\n## Live snapshots (bench/snapshot.py)\n\n" + text + "\n"
-        with open(args.doc, "w") as f:
-            f.write(doc)
+        write_doc(args.doc, text)
+
+
+def write_doc(path, text):
+    with open(path) as f:
+        doc = f.read()
+    if BEGIN in doc:
+        doc = doc[:doc.index(BEGIN)] + text + doc[doc.index(END) + len(END):]
+    else:
+        doc += "\n## Live snapshots (bench/snapshot.py)\n\n" + text + "\n"
+    with open(path, "w") as f:
+        f.write(doc)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "report/format.h"
+#include "target/proc_maps.h"
 
 namespace cgostack {
 
@@ -123,17 +124,8 @@ bool HasGoRuntime(const ElfImage& img) {
 // File mappings of a live process, as the core's NT_FILE note lists them.
 std::vector<FileMapping> LiveMappings(int pid) {
   std::vector<FileMapping> out;
-  std::istringstream maps(ReadTextFile("/proc/" + std::to_string(pid) + "/maps"));
-  std::string line;
-  while (std::getline(maps, line)) {
-    unsigned long long start, end, offset;
-    char perms[8];
-    int path_at = -1;
-    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset, &path_at) < 4 ||
-        path_at < 0 || line[path_at] != '/')
-      continue;
-    out.push_back({start, end, offset, line.substr(path_at)});
-  }
+  for (const ProcMapping& m : ReadProcMaps(pid))
+    if (m.is_file()) out.push_back({m.start, m.end, m.offset, m.name});
   return out;
 }
 
