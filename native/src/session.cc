@@ -26,8 +26,12 @@ std::unique_ptr<Session> Session::OpenCore(const std::string& exe, const std::st
   return s;
 }
 
-std::unique_ptr<Session> Session::OpenLive(const std::string& exe, int pid,
-                                           std::shared_ptr<const MemorySource> memory) {
+std::unique_ptr<Session> Session::OpenLive(const std::string& exe, int pid) {
+  return OpenLiveThrough(exe, pid, nullptr);
+}
+
+std::unique_ptr<Session> Session::OpenLiveThrough(const std::string& exe, int pid,
+                                                  std::shared_ptr<const MemorySource> memory) {
   std::unique_ptr<Session> s(new Session(Target::OpenLive(exe, pid, std::move(memory))));
   s->inputs_ = {exe};
   return s;

@@ -319,7 +319,7 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
   CheckNotAnInput(output);
   auto copy = std::make_shared<ProcessCopy>(pid);
   std::string exe = LiveExecutable(pid);
-  std::unique_ptr<Session> session = Session::OpenLive(exe, pid, copy);
+  std::unique_ptr<Session> session = Session::OpenLiveThrough(exe, pid, copy);
   GoRuntime& rt = session->runtime();
   // What does not depend on the process's state is read now, while it
   // runs: the pc tables, glibc's layouts (cached by build-id).
