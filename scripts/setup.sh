@@ -39,6 +39,12 @@ readonly DEBIAN_PACKAGES=(
     libcapstone-dev
     # zlib: CRC-32 of .gnu_debuglink debug files
     zlib1g-dev
+    # zstd, lz4, xz: compressed cores read directly (systemd-coredump's formats)
+    libzstd-dev liblz4-dev liblzma-dev
+    # and their tools: the tests compress fixture cores as systemd-coredump does
+    zstd lz4 xz-utils
+    # a Go program as Debian ships it (stripped, cgo, Go 1.19): tests/e2e/test_debian_program.py
+    webhook
     binutils file procps
     # glibc's debug symbols: the lock graph reads pthread layouts from the
     # target libc's DWARF when they are installed (tests check both ways)

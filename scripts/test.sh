@@ -5,7 +5,8 @@
 # Usage: scripts/test.sh [--all-go] [--no-hostile] [ctest arguments...]
 #   --all-go      run the end-to-end tests against every supported Go release
 #                 (go-releases.txt) instead of those marked `ci` (the oldest
-#                 and the newest)
+#                 and the newest), and every scenario of the testprogcgo lane
+#                 (CGOSTACK_TESTPROGCGO=all; by default its CI subset)
 #   --no-hostile  skip the sanitizer build (scripts/sanitize.sh) and the
 #                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
@@ -20,7 +21,7 @@ hostile=1
 debian13=0
 while [ $# -gt 0 ]; do
     case $1 in
-        --all-go) matrix=$(releases "") ;;
+        --all-go) matrix=$(releases ""); export CGOSTACK_TESTPROGCGO=all ;;
         --no-hostile) hostile=0 ;;
         --debian13) debian13=1 ;;
         *) break ;;

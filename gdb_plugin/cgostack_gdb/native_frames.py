@@ -47,6 +47,14 @@ def _c_frame(frame, pc, sp, inlined, exact, depth):
     return (pc, sp, function, file, line, _object(pc), inlined)
 
 
+def _older(frame):
+    """The frame's caller, or GDB's message when it cannot be found."""
+    try:
+        return frame.older()
+    except gdb.error as e:
+        return str(e)
+
+
 def _chain(session, lwp):
     go_unwinder = unwinder.current()
     frames = []
@@ -59,6 +67,15 @@ def _chain(session, lwp):
         if pc == 0 and frames:
             break  # how the Go unwinder marks the outermost frame (unwinder.py)
         last = frame
+        if frame.type() == gdb.SIGTRAMP_FRAME:
+            # The signal trampoline GDB shows as "<signal handler called>"
+            # (unwinder.py leaves it to GDB): no code of the program's, and
+            # the backend marks the crossing itself (a signal boundary).
+            frame = _older(frame)
+            if isinstance(frame, str):
+                error = frame
+                break
+            continue
         sp = int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
         inlined = frame.type() == gdb.INLINE_FRAME
         # Go frames are symbolized by the backend from the pc table; only

@@ -27,12 +27,48 @@ def _core_path():
     return None
 
 
+def _compressed_core_advice():
+    """GDB refuses a compressed core (systemd-coredump's .zst, .lz4, .xz)
+    with "file format not recognized" and keeps no trace of it; if one of
+    the files GDB was started with is one, the backend says what to do."""
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            argv = [a.decode(errors="surrogateescape") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return ""
+    for arg in argv[1:]:
+        path = arg.split("=", 1)[1] if arg.startswith("--core=") else arg
+        if not path.startswith("-") and os.path.isfile(path):
+            try:
+                advice = backend.load().compressed_core_advice(path)
+            except Exception:  # noqa: BLE001 - only a hint; the plain message follows
+                return ""
+            if advice:
+                return advice
+    return ""
+
+
+def _library_search():
+    """GDB's `set sysroot` and `set solib-search-path`: where GDB reads a
+    core's libraries, so the backend reads the same files (libc's release
+    and debug info, __abort_msg)."""
+    def parameter(name):
+        try:
+            return gdb.parameter(name) or ""
+        except gdb.error:
+            return ""
+    return (parameter("sysroot"), parameter("solib-search-path"))
+
+
 def describe():
     """Returns (kind, executable, core_or_pid) for the selected inferior."""
     inferior = gdb.selected_inferior()
     conn = inferior.connection
     exe = gdb.current_progspace().filename
     if conn is None or inferior.pid == 0:
+        advice = _compressed_core_advice()
+        if advice:
+            raise NoTarget(advice)
         raise NoTarget("no process or core: open one with `gdb EXE CORE`, `core-file CORE` "
                        "or `attach PID`")
     if not exe:
@@ -52,6 +88,7 @@ def describe():
 _cache = {}
 _registers_given = False   # a live session has the threads' registers
 _unwinder_failed = False   # the target is not one the backend can open
+_seen_registers = {}       # lwp -> (rip, rsp, rbp) the live session was given
 
 
 def session(registers=True):
@@ -61,13 +98,14 @@ def session(registers=True):
     global _registers_given
     mod = backend.load()
     kind, exe, where = describe()
-    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None)
+    libraries = _library_search() if kind == "core" else ("", "")
+    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None, libraries)
     s = _cache.get(key)
     if s is None:
         _cache.clear()
         _registers_given = False
         if kind == "core":
-            s = mod.Session.open_core(exe, where)
+            s = mod.Session.open_core(exe, where, sysroot=libraries[0], solib_search_path=libraries[1])
         else:
             s = mod.Session.open_live(exe, where)
         _cache[key] = s
@@ -95,10 +133,29 @@ def unwinder_session():
 
 def note_thread_registers(lwp, rip, rsp, rbp):
     """A live thread's registers as GDB's unwinder sees them at its newest
-    frame (cores carry their own)."""
+    frame (cores carry their own).  Returns True when they differ from
+    what the session last saw for that thread: the process ran since, and
+    the cached session was dropped (the caller must ask for a new one).
+
+    GDB emits no `cont` event when it resumes the inferior by itself (past
+    a breakpoint whose ignore count is not spent, after a signal it passes
+    without stopping), yet it unwinds frame 0 at those internal stops; a
+    session made there would describe that instant (its M's g0.sched chain,
+    its goroutines' callback frames) at the next real stop."""
+    moved = False
+    for key, s in _cache.items():
+        if key[0] == "live":
+            seen = _seen_registers.get(lwp)
+            if seen is not None and seen != (rip, rsp, rbp):
+                moved = True
+    if moved:
+        forget()
+        unwinder_session()
     for key, s in _cache.items():
         if key[0] == "live":
             s.set_thread_registers(lwp, rip, rsp, rbp)
+            _seen_registers[lwp] = (rip, rsp, rbp)
+    return moved
 
 
 def each_thread():
@@ -128,6 +185,7 @@ def _hand_over_registers(session):
         f = gdb.newest_frame()
         regs = [int(f.read_register(r)) & 0xFFFFFFFFFFFFFFFF for r in ("rip", "rsp", "rbp")]
         session.set_thread_registers(t.ptid[1], *regs)
+        _seen_registers[t.ptid[1]] = tuple(regs)
 
 
 def _stamp(path):
@@ -142,5 +200,6 @@ def forget():
     """Drops cached sessions (a live process has moved on, or the target changed)."""
     global _registers_given, _unwinder_failed
     _cache.clear()
+    _seen_registers.clear()
     _registers_given = False
     _unwinder_failed = False

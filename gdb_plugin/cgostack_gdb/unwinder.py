@@ -11,7 +11,15 @@ below its callee's, as when returning from the system stack to a goroutine
 stack, which lives lower in memory).  Frames this unwinder produces get
 frame ids whose stack address never goes below the previous frame's: the
 real address where possible, else the previous one with the real address
-as the id's `special` part, so frames stay distinct."""
+as the id's `special` part, so frames stay distinct.
+
+The Go signal handler's caller is left to GDB: runtime.sigtramp's return
+address is the signal trampoline (sa_restorer: glibc's __restore_rt, or
+runtime.sigreturn__sigaction without cgo), which GDB's own amd64-linux
+sigtramp unwinder recognises by its code, shows as `<signal handler
+called>` and unwinds from the kernel's ucontext.  So this unwinder gives
+sigtramp's caller as that trampoline (its pc and the ucontext's address as
+SP, as the kernel left them) and never claims the trampoline frame."""
 
 import gdb
 from gdb.unwinder import Unwinder
@@ -62,11 +70,14 @@ class GoFrameUnwinder(Unwinder):
         # (lowest stack address the caller's id may have, whether its pc is
         # exact: the context a signal interrupted, not a return address).
         self._callers = {}
+        # (lwp, pc, sp) of signal trampoline frames: GDB's to unwind.
+        self._trampolines = set()
         self._types = {}
         self.errors = 0
 
     def forget(self):
         self._callers.clear()
+        self._trampolines.clear()
 
     def __call__(self, pending_frame):
         try:
@@ -101,7 +112,14 @@ class GoFrameUnwinder(Unwinder):
             # stack or the system stack) decides which frames are its, and
             # so how deep in callbacks it is (goroutines.cc StartOfRunning).
             bp = int(pending_frame.read_register("rbp")) & 0xFFFFFFFFFFFFFFFF
-            target.note_thread_registers(lwp, pc, sp, bp)
+            if target.note_thread_registers(lwp, pc, sp, bp):
+                # The process ran since the session was made: start over.
+                self.forget()
+                session = target.unwinder_session()
+                if session is None:
+                    return None
+        if (lwp, pc, sp) in self._trampolines:
+            return None  # GDB's sigtramp unwinder: "<signal handler called>"
         floor, exact = self._callers.get((lwp, pc, sp), (0, False))
         return_address = pending_frame.level() > 0 and not exact
         if not session.is_go_pc(pc, return_address):
@@ -119,12 +137,35 @@ class GoFrameUnwinder(Unwinder):
             # A caller at pc 0 ends GDB's backtrace quietly (a frame without
             # a saved pc ends it with an error); its SP keeps ids outward.
             regs = {"rip": 0, "rsp": id_sp + 8}
+        elif step["switch"] == "signal":
+            regs = self._trampoline(lwp, step, id_sp) or regs
         for name in _REGISTERS:
             if name in regs:
                 info.add_saved_register(name, self._value(pending_frame, name, regs[name]))
         if "rip" in regs:
             self._callers[(lwp, regs["rip"], regs["rsp"])] = (id_sp, step["switch"] in ("signal", "sigpanic"))
         return info
+
+    def _trampoline(self, lwp, step, id_sp):
+        """runtime.sigtramp's caller as the kernel made it: the signal
+        trampoline the handler returns to (the word below the ucontext,
+        whose address is step["cfa"]) with SP at the ucontext, which is
+        where GDB's sigtramp unwinder reads the interrupted registers.  The
+        interrupted frame is remembered as exact (its pc is not a return
+        address).  None if the word cannot be read."""
+        ucontext = step["cfa"]
+        try:
+            word = bytes(gdb.selected_inferior().read_memory(ucontext - 8, 8))
+        except (gdb.error, gdb.MemoryError, ValueError):
+            return None
+        restorer = int.from_bytes(word, "little")
+        if not restorer:
+            return None
+        interrupted = step["registers"]
+        if "rip" in interrupted and "rsp" in interrupted:
+            self._callers[(lwp, interrupted["rip"], interrupted["rsp"])] = (id_sp, True)
+        self._trampolines.add((lwp, restorer, ucontext))
+        return {"rip": restorer, "rsp": ucontext}
 
     def interrupted(self, lwp, pc, sp):
         """Whether the frame at (pc, sp) is the context a signal interrupted:

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "target/library_search.h"
+
 namespace cgostack::cli {
 
 std::string Args::Last(const std::string& option) const {
@@ -34,7 +36,9 @@ Args ParseArgs(const std::string& command, const std::vector<OptionSpec>& specs,
       value = w.substr(eq + 1);
       inline_value = true;
     }
-    bool known = name == "--pid", takes_value = name == "--pid";
+    // Target options, the CLI's own (GDB has its target and settings).
+    bool target_option = name == "--pid" || name == "--sysroot" || name == "--solib-search-path";
+    bool known = target_option, takes_value = target_option;
     for (const auto& s : specs)
       if (s.name == name) known = true, takes_value = s.takes_value;
     if (!known) fail("unrecognized option " + name);
@@ -52,6 +56,15 @@ Args ParseArgs(const std::string& command, const std::vector<OptionSpec>& specs,
       a.pid = static_cast<int>(pid);
       continue;
     }
+    if (name == "--sysroot") {
+      if (value.empty()) fail("--sysroot wants a directory");
+      a.sysroot = value;
+      continue;
+    }
+    if (name == "--solib-search-path") {
+      for (const std::string& dir : SplitSearchPath(value)) a.solib_dirs.push_back(dir);
+      continue;
+    }
     a.values[name].push_back(value);
     a.forward.push_back(name);
     if (takes_value) a.forward.push_back(value);
@@ -61,6 +74,8 @@ Args ParseArgs(const std::string& command, const std::vector<OptionSpec>& specs,
   size_t target_words = a.pid ? 0 : 2;
   if (positional.size() < target_words) fail("give EXE CORE, or --pid PID for a live process");
   a.filters.assign(positional.begin(), positional.end() - static_cast<long>(target_words));
+  if (a.pid && (!a.sysroot.empty() || !a.solib_dirs.empty()))
+    fail("--sysroot and --solib-search-path are for a core from another machine, not --pid");
   if (!a.pid) {
     a.exe = positional[positional.size() - 2];
     a.core = positional.back();

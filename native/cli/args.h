@@ -24,6 +24,8 @@ struct Args {
   bool help = false;
   int pid = 0;
   std::string exe, core;
+  std::string sysroot;                  // --sysroot DIR
+  std::vector<std::string> solib_dirs;  // --solib-search-path DIR[:DIR...]
   std::vector<std::string> filters;                        // GOIDs / LWPs
   std::map<std::string, std::vector<std::string>> values;  // option -> values ("" for a flag)
   std::vector<std::string> forward;  // every word but the target, for the text step

@@ -109,7 +109,9 @@ int Run(int argc, char** argv) {
       char cwd[4096];
       return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
     };
-    session = Session::OpenCore(absolute(args.exe), absolute(args.core));
+    LibrarySearch search{args.sysroot.empty() ? std::string() : absolute(args.sysroot), {}};
+    for (const std::string& dir : args.solib_dirs) search.dirs.push_back(absolute(dir));
+    session = Session::OpenCore(absolute(args.exe), absolute(args.core), search);
   }
   // Before any work: an output over an input (the core, say) is refused.
   for (const char* option : {"--output", "--dot"})

@@ -5,6 +5,7 @@
 #include "report/info_report.h"
 #include "report/json_writer.h"
 #include "locks/lock_graph.h"
+#include "locks/lock_graph_json.h"
 #include "stacks/thread_stacks.h"
 #include "report/threads_report.h"
 

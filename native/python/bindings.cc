@@ -13,6 +13,7 @@
 #include "goruntime/goroutine_fields.h"
 #include "report/goroutines_report.h"
 #include "report/output_file.h"
+#include "target/compressed_core.h"
 #include "target/regular_file.h"
 #include "session.h"
 #include "views/command_options.h"
@@ -203,9 +204,17 @@ PYBIND11_MODULE(_cgostack, m) {
   });
 
   py::class_<cgostack::Session>(m, "Session")
-      .def_static("open_core", &cgostack::Session::OpenCore, py::arg("executable"), py::arg("core"),
-                  py::call_guard<py::gil_scoped_release>(),
-                  "Open a Go executable and its core file.")
+      .def_static(
+          "open_core",
+          [](const std::string& exe, const std::string& core, const std::string& sysroot,
+             const std::string& solib_search_path) {
+            return cgostack::Session::OpenCore(exe, core,
+                                               {sysroot, cgostack::SplitSearchPath(solib_search_path)});
+          },
+          py::arg("executable"), py::arg("core"), py::arg("sysroot") = "", py::arg("solib_search_path") = "",
+          py::call_guard<py::gil_scoped_release>(),
+          "Open a Go executable and its core file; the core's libraries are read from `sysroot` and "
+          "`solib_search_path` (GDB's settings) when given.")
       .def_static("open_live", &cgostack::Session::OpenLive, py::arg("executable"), py::arg("pid"),
                   py::call_guard<py::gil_scoped_release>(),
                   "Open a live process (GDB must already be attached).")
@@ -325,6 +334,10 @@ PYBIND11_MODULE(_cgostack, m) {
         for (const auto& p : paths) cgostack::RememberInputFile(p);
       },
       py::arg("paths"), "Files GDB has read (objfiles, separate debug files) that no output may overwrite.");
+
+  m.def("compressed_core_advice", &cgostack::CompressedCoreAdvice, py::arg("path"),
+        "For a zstd/lz4/xz-compressed core (told by its magic number): one line saying GDB cannot open it "
+        "and what to do; \"\" for any other file.");
 
   m.attr("__version__") = "0.1.0";
 }

@@ -12,17 +12,21 @@
 #include "report/info_report.h"
 #include "report/output_file.h"
 #include "locks/lock_graph.h"
+#include "locks/lock_graph_json.h"
 #include "report/threads_report.h"
-#include "views/output.h"
+#include "report/output_file.h"
+#include "target/regular_file.h"
 
 namespace cgostack {
 
 Session::Session(std::unique_ptr<Target> target)
     : target_(std::move(target)), runtime_(std::make_unique<GoRuntime>(*target_)) {}
 
-std::unique_ptr<Session> Session::OpenCore(const std::string& exe, const std::string& core) {
-  std::unique_ptr<Session> s(new Session(Target::OpenCore(exe, core)));
+std::unique_ptr<Session> Session::OpenCore(const std::string& exe, const std::string& core,
+                                           const LibrarySearch& search) {
+  std::unique_ptr<Session> s(new Session(Target::OpenCore(exe, core, search)));
   s->inputs_ = {exe, core};
+  s->RememberInputs();
   return s;
 }
 
@@ -34,7 +38,16 @@ std::unique_ptr<Session> Session::OpenLiveThrough(const std::string& exe, int pi
                                                   std::shared_ptr<const MemorySource> memory) {
   std::unique_ptr<Session> s(new Session(Target::OpenLive(exe, pid, std::move(memory))));
   s->inputs_ = {exe};
+  s->RememberInputs();
   return s;
+}
+
+void Session::RememberInputs() {
+  // Every file the target layer opened is an input already; the session's
+  // own list (executable, core) is added in case one was read another way,
+  // so that no --output can name one (report/output_file.h).
+  for (const auto& in : inputs_)
+    if (!in.empty()) RememberInputFile(in);
 }
 
 std::string Session::InfoJson() {
@@ -66,7 +79,7 @@ namespace {
 // standard output, for the CLI) and returns "".  A failed write throws
 // OutputError naming the file at once, not after the whole report is read.
 template <typename Write>
-std::string JsonTo(const std::string& output_path, const std::vector<std::string>& inputs, Write write) {
+std::string JsonTo(const std::string& output_path, Write write) {
   std::string out;
   if (output_path.empty()) {
     JsonWriter w(&out);
@@ -83,8 +96,10 @@ std::string JsonTo(const std::string& output_path, const std::vector<std::string
     }
   };
   if (output_path != "-") {
-    // A file: written whole or not at all (views/output.h).
-    views::WriteOutputWith(output_path, inputs, [&](std::FILE* f) { stream(f, output_path); });
+    // A file: written whole or not at all, never over an input.
+    OutputFile file(output_path);
+    stream(file.stream(), output_path);
+    file.Commit();
     return "";
   }
   std::string where = "to standard output";
@@ -113,38 +128,39 @@ std::optional<CrashRecord> Session::Crash() {
   }
 }
 
-void Session::MarkCrash(GoroutineQuery& query) {
-  if (auto crash = Crash(); crash && !crash->chain.back().requested) {
-    query.crash_goid = crash->goid;
-    query.crash = CrashSummary(*crash, stacks().signals());
+const Session::CrashMark* Session::crash_mark() {
+  if (!crash_mark_known_) {
+    crash_mark_known_ = true;
+    if (auto crash = Crash(); crash && !crash->chain.back().requested)
+      crash_mark_ = CrashMark{crash->goid, crash->lwp, CrashSummary(*crash, stacks().signals())};
   }
-}
-
-void Session::MarkCrash(ThreadsQuery& query) {
-  if (auto crash = Crash(); crash && !crash->chain.back().requested) {
-    query.crash_lwp = crash->lwp;
-    query.crash = CrashSummary(*crash, stacks().signals());
-  }
+  return crash_mark_ ? &*crash_mark_ : nullptr;
 }
 
 std::string Session::GoroutinesJson(const GoroutineQuery& given, const std::string& output_path) {
   GoroutineQuery query = given;
-  MarkCrash(query);
+  if (const CrashMark* crash = crash_mark()) {
+    query.crash_goid = crash->goid;
+    query.crash = crash->summary;
+  }
   StitchFn stitch;
   if (stacks_ && stacks_->has_chains()) stitch = [this](Goroutine* g) { stacks_->StitchGoroutine(g); };
-  return JsonTo(output_path, inputs_, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
+  return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteGoroutinesReport(*runtime_, query, w, stitch); });
 }
 
 std::string Session::LockGraphJson(const std::string& output_path, size_t max_waiters) {
   LockGraph graph = BuildLockGraph(*runtime_, stacks());
   last_report_partial_ = !graph.warnings.empty();
-  return JsonTo(output_path, inputs_, [&](JsonWriter& w) { WriteLockGraph(graph, w, max_waiters); });
+  return JsonTo(output_path, [&](JsonWriter& w) { WriteLockGraph(graph, w, max_waiters); });
 }
 
 std::string Session::ThreadsJson(const ThreadsQuery& given, const std::string& output_path) {
   ThreadsQuery query = given;
-  MarkCrash(query);
-  return JsonTo(output_path, inputs_, [&](JsonWriter& w) { last_report_partial_ = WriteThreadsReport(*runtime_, stacks(), query, w); });
+  if (const CrashMark* crash = crash_mark()) {
+    query.crash_lwp = crash->lwp;
+    query.crash = crash->summary;
+  }
+  return JsonTo(output_path, [&](JsonWriter& w) { last_report_partial_ = WriteThreadsReport(*runtime_, stacks(), query, w); });
 }
 
 }  // namespace cgostack

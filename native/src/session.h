@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@ namespace cgostack {
 
 class Session {
  public:
-  static std::unique_ptr<Session> OpenCore(const std::string& exe, const std::string& core);
+  static std::unique_ptr<Session> OpenCore(const std::string& exe, const std::string& core,
+                                           const LibrarySearch& search = {});
   static std::unique_ptr<Session> OpenLive(const std::string& exe, int pid);
   // A live process whose memory is read through `memory` (a snapshot's
   // copy, target/process_copy.h) instead of /proc/PID/mem.
@@ -33,10 +35,16 @@ class Session {
   // that file (100,000 stacks are hundreds of megabytes; "-" is standard
   // output) and "" is returned.
   std::string GoroutinesJson(const GoroutineQuery& query, const std::string& output_path);
-  // The crashing goroutine or thread of a core marked in `query` (its
-  // "crash" field), unless the signal was sent from outside.
-  void MarkCrash(GoroutineQuery& query);
-  void MarkCrash(ThreadsQuery& query);
+  // The goroutine and thread a core's process crashed on and the crash
+  // summary every report marks them with ("crash"); null for a live
+  // process, or when the signal was sent from outside (a dump someone
+  // asked for).  Found once, the one source of every report's mark.
+  struct CrashMark {
+    std::optional<uint64_t> goid;
+    int lwp = 0;
+    std::string summary;
+  };
+  const CrashMark* crash_mark();
   // `cgo-info`'s model, with the crash record of a core.
   nlohmann::json InfoReport();
   // `cgo-threads` as JSON (to `output_path` as for GoroutinesJson).
@@ -53,7 +61,11 @@ class Session {
   // The threads' stack state (built on first use).  ResetThreads drops it:
   // a live process that ran has new stacks, Ms and native frames.
   ThreadStacks& stacks();
-  void ResetThreads() { stacks_.reset(); }
+  void ResetThreads() {
+    stacks_.reset();
+    crash_mark_.reset();
+    crash_mark_known_ = false;
+  }
   // Whether native frames were handed over (goroutines get C frames stitched in).
   bool has_native_chains() const { return stacks_ && stacks_->has_chains(); }
   // The files reports are read from: an --output must not name one.
@@ -61,11 +73,14 @@ class Session {
 
  private:
   explicit Session(std::unique_ptr<Target> target);
+  void RememberInputs();
   // The crash record of a core (crash_report.h); nullopt when live.
   std::optional<CrashRecord> Crash();
   std::unique_ptr<Target> target_;
   std::unique_ptr<GoRuntime> runtime_;
   std::unique_ptr<ThreadStacks> stacks_;
+  std::optional<CrashMark> crash_mark_;
+  bool crash_mark_known_ = false;
   bool last_report_partial_ = false;
   std::vector<std::string> inputs_;
 };

@@ -225,6 +225,14 @@ class StitchedStacksTest(unittest.TestCase):
         rc, out, err = gdbrun.gdb(["thread %d" % t["gdb_thread"], "bt"], core["binary"], core["core"])
         i, j, k = out.find("lock_C_blocking"), out.find("runtime.cgocall"), out.find("main.cycleG1")
         self.assertTrue(0 <= i < j < k, out[-3000:])
+        # The kernel core's SIGQUIT reached every M: GDB's own line for the
+        # signal frame stays, between the Go handler and the C code it
+        # interrupted, as GDB shows it without the plugin.
+        s, h = out.find("<signal handler called>"), out.find("runtime.sigtramp")
+        self.assertTrue(0 <= h < s < i, out[-3000:])
+        rc, plain, err = gdbrun.gdb(["disable unwinder", "thread %d" % t["gdb_thread"], "bt"],
+                                    core["binary"], core["core"])
+        self.assertEqual(out.count("<signal handler called>"), plain.count("<signal handler called>"), plain[-3000:])
 
     def test_live_process(self):
         with harness.live("deadlock", GO) as live:

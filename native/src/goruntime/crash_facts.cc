@@ -132,7 +132,9 @@ std::optional<std::string> ReadAbortMessage(Target& target) {
     std::string base = m.path.substr(m.path.rfind('/') + 1);
     if (m.file_offset != 0 || (base.rfind("libc.so", 0) != 0 && base.rfind("libc-", 0) != 0)) continue;
     try {
-      auto libc = ElfImage::Open(m.path);
+      std::string local = target.LocalFile(m.path);
+      if (local.empty()) continue;
+      auto libc = ElfImage::Open(local);
       if (uint64_t a = libc->SymbolAddress("__abort_msg")) var = a + m.start - libc->FirstLoadAddress();
     } catch (const Error&) {
     }

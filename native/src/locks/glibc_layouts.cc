@@ -189,9 +189,11 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
     return fallback;
   }
   std::shared_ptr<ElfImage> image;
-  if (IsRegularFile(libc)) {
+  // A core from another machine: its libc under --sysroot / the search path.
+  std::string local = target.LocalFile(libc);
+  if (!local.empty() && IsRegularFile(local)) {
     try {
-      image = ElfImage::Open(libc);
+      image = ElfImage::Open(local);
     } catch (const Error&) {
     }
   }
@@ -206,18 +208,20 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
   if (auto rodata = image->Section(".rodata")) version = GlibcVersionInRodata(*rodata);
   // The debug file a -dbg package installs, by the library's build-id.
   std::string id = HexOf(image->GnuBuildId());
-  if (id.size() > 2) {
-    // Reading libc's DWARF takes a few hundred ms; a snapshot does it before
-    // stopping the process and must not repeat it while it is stopped.  The
-    // build-id names the libc exactly.
-    static std::mutex cache_mu;
-    static std::map<std::string, std::optional<GlibcLayouts>> from_dwarf;
+  // Under the sysroot first (a core from another machine brings its own).
+  // Reading libc's DWARF takes a few hundred ms; a snapshot does it before
+  // stopping the process and must not repeat it while the process is held:
+  // cached by the debug file's path, which names the build-id.
+  static std::mutex cache_mu;
+  static std::map<std::string, std::optional<GlibcLayouts>> from_dwarf;
+  const std::string root = target.library_search().LocalSysroot();
+  for (const std::string& dir : {root + "/usr/lib/debug", std::string("/usr/lib/debug")}) {
+    if (id.size() <= 2) break;
+    std::string debug = dir + "/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
     std::lock_guard<std::mutex> lock(cache_mu);
-    auto cached = from_dwarf.find(id);
-    if (cached == from_dwarf.end()) {
-      std::string debug = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
-      cached = from_dwarf.emplace(id, IsRegularFile(debug) ? GlibcLayoutsFromDwarf(debug) : std::nullopt).first;
-    }
+    auto cached = from_dwarf.find(debug);
+    if (cached == from_dwarf.end())
+      cached = from_dwarf.emplace(debug, IsRegularFile(debug) ? GlibcLayoutsFromDwarf(debug) : std::nullopt).first;
     if (auto l = cached->second) {
       l->version = version;
       l->libc = libc;

@@ -15,8 +15,8 @@ constexpr size_t kMaxChannelWaiters = 100'000;
 // sync.Mutex state bits (sync/mutex.go, internal/sync/mutex.go 1.19-1.27).
 constexpr int32_t kMutexLocked = 1, kMutexStarving = 4, kMutexWaiterShift = 3;
 
-bool AnyFrame(const Goroutine& g, std::string_view needle) {
-  for (const StackFrame& f : g.frames)
+bool AnyFrame(const std::vector<StackFrame>& frames, std::string_view needle) {
+  for (const StackFrame& f : frames)
     if (f.lang == FrameLang::kGo && f.function.find(needle) != std::string_view::npos) return true;
   return false;
 }
@@ -105,17 +105,34 @@ std::optional<uint64_t> GoWaits::SemaOf(uint64_t g) const {
   return it->second;
 }
 
-SyncObject GoWaits::SyncObjectOf(uint64_t sema, const Goroutine& g) {
+const GoWaits::SyncLayouts& GoWaits::Sync() {
+  if (sync_) return *sync_;
   DwarfIndex& dw = rt_.dwarf();
-  const MemorySource& mem = rt_.target().memory();
-  SyncObject o;
-  o.kind = "semaphore";
-  o.address = sema;
+  SyncLayouts l;
   // sync.Mutex is {state, sema} (Go 1.24+: it wraps internal/sync.Mutex).
-  auto mutex_sema = dw.Field("sync.Mutex", "mu.sema");
-  if (!mutex_sema) mutex_sema = dw.Field("sync.Mutex", "sema");
-  auto mutex_state = dw.Field("sync.Mutex", "mu.state");
-  if (!mutex_state) mutex_state = dw.Field("sync.Mutex", "state");
+  l.mutex_sema = dw.Field("sync.Mutex", "mu.sema");
+  if (!l.mutex_sema) l.mutex_sema = dw.Field("sync.Mutex", "sema");
+  l.mutex_state = dw.Field("sync.Mutex", "mu.state");
+  if (!l.mutex_state) l.mutex_state = dw.Field("sync.Mutex", "state");
+  l.wg_sema = dw.Field("sync.WaitGroup", "sema");
+  if (!l.wg_sema) l.wg_sema = dw.Field("sync.WaitGroup", "state2");  // Go 1.19-1.20
+  l.wg_state = dw.Field("sync.WaitGroup", "state");
+  if (!l.wg_state) l.wg_state = dw.Field("sync.WaitGroup", "state1");
+  l.rw_w = dw.Field("sync.RWMutex", "w");
+  l.rw_writer_sem = dw.Field("sync.RWMutex", "writerSem");
+  l.rw_reader_sem = dw.Field("sync.RWMutex", "readerSem");
+  sync_ = l;
+  return *sync_;
+}
+
+SyncObject GoWaits::SyncObjectOf(uint64_t sema, const std::vector<StackFrame>& frames) {
+  const MemorySource& mem = rt_.target().memory();
+  const SyncLayouts& l = Sync();
+  const auto& mutex_sema = l.mutex_sema;
+  const auto& mutex_state = l.mutex_state;
+  SyncObject o;
+  o.kind = LockKind::kSemaphore;
+  o.address = sema;
   auto read_mutex = [&](uint64_t at) {
     int32_t state = 0;
     if (mutex_state && mem.TryRead(at + mutex_state->offset, &state, sizeof state)) {
@@ -124,26 +141,24 @@ SyncObject GoWaits::SyncObjectOf(uint64_t sema, const Goroutine& g) {
       o.waiters = static_cast<uint32_t>(state) >> kMutexWaiterShift;
     }
   };
-  if (AnyFrame(g, "(*WaitGroup).Wait")) {
-    auto f = dw.Field("sync.WaitGroup", "sema");
-    if (!f) f = dw.Field("sync.WaitGroup", "state2");  // Go 1.19-1.20
-    o.kind = "sync.WaitGroup";
+  if (AnyFrame(frames, "(*WaitGroup).Wait")) {
+    const auto& f = l.wg_sema;
+    o.kind = LockKind::kSyncWaitGroup;
     if (f) o.address = sema - f->offset;
     uint64_t state = 0;
-    auto st = dw.Field("sync.WaitGroup", "state");
-    if (!st) st = dw.Field("sync.WaitGroup", "state1");
+    const auto& st = l.wg_state;
     if (st && mem.TryRead(o.address + st->offset, &state, sizeof state)) o.counter = static_cast<int32_t>(state >> 32);
-  } else if (AnyFrame(g, "(*RWMutex).")) {
-    o.kind = "sync.RWMutex";
-    auto w = dw.Field("sync.RWMutex", "w");
-    auto ws = dw.Field("sync.RWMutex", "writerSem");
-    auto rs = dw.Field("sync.RWMutex", "readerSem");
-    if (AnyFrame(g, "(*RWMutex).RLock") && rs) o.address = sema - rs->offset;
-    else if (AnyFrame(g, "(*Mutex).") && w && mutex_sema) o.address = sema - mutex_sema->offset - w->offset;
+  } else if (AnyFrame(frames, "(*RWMutex).")) {
+    o.kind = LockKind::kSyncRWMutex;
+    const auto& w = l.rw_w;
+    const auto& ws = l.rw_writer_sem;
+    const auto& rs = l.rw_reader_sem;
+    if (AnyFrame(frames, "(*RWMutex).RLock") && rs) o.address = sema - rs->offset;
+    else if (AnyFrame(frames, "(*Mutex).") && w && mutex_sema) o.address = sema - mutex_sema->offset - w->offset;
     else if (ws) o.address = sema - ws->offset;
     if (w) read_mutex(o.address + w->offset);
-  } else if (AnyFrame(g, "(*Mutex).")) {
-    o.kind = "sync.Mutex";
+  } else if (AnyFrame(frames, "(*Mutex).")) {
+    o.kind = LockKind::kSyncMutex;
     if (mutex_sema) o.address = sema - mutex_sema->offset;
     read_mutex(o.address);
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "goruntime/goroutines.h"
+#include "locks/lock_kind.h"
 
 namespace cgostack {
 
@@ -22,7 +23,7 @@ struct ChannelInfo {
 };
 
 struct SyncObject {
-  std::string kind;       // "sync.Mutex", "sync.RWMutex", "sync.WaitGroup", "semaphore"
+  LockKind kind = LockKind::kSemaphore;  // sync.Mutex, sync.RWMutex, sync.WaitGroup, or a bare semaphore
   uint64_t address = 0;   // the variable (not its semaphore word)
   bool locked = false, starving = false;
   uint32_t waiters = 0;   // sync.Mutex: waiter count from the state word
@@ -35,7 +36,7 @@ class GoWaits {
   // The semaphore word goroutine `g` (its g address) sleeps on, if any.
   std::optional<uint64_t> SemaOf(uint64_t g) const;
   // What that semaphore belongs to, from the sleeper's frames.
-  SyncObject SyncObjectOf(uint64_t sema, const Goroutine& g);
+  SyncObject SyncObjectOf(uint64_t sema, const std::vector<StackFrame>& frames);
   // The channels g waits on (one for a send or receive, several for select),
   // read once each (thousands of goroutines wait on one channel).
   std::vector<const ChannelInfo*> ChannelsOf(const Goroutine& g, const std::map<uint64_t, uint64_t>& goid_of_g);
@@ -47,6 +48,13 @@ class GoWaits {
  private:
   void WalkSemtable();
   uint64_t ReadPtrField(uint64_t base, const std::optional<DwarfField>& f) const;
+  // The sync.* fields SyncObjectOf reads, looked up once (thousands of
+  // goroutines wait on sync objects).
+  struct SyncLayouts {
+    std::optional<DwarfField> mutex_sema, mutex_state, wg_sema, wg_state, rw_w, rw_writer_sem, rw_reader_sem;
+  };
+  const SyncLayouts& Sync();
+  std::optional<SyncLayouts> sync_;
 
   GoRuntime& rt_;
   std::map<uint64_t, uint64_t> sema_of_g_;

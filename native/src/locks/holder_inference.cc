@@ -81,32 +81,47 @@ std::optional<uint64_t> HolderInference::LockedBefore(uint64_t pc, uint64_t mute
   return locked_at;
 }
 
-std::optional<InferredHolder> HolderInference::Holder(uint64_t mutex, const std::vector<const Goroutine*>& candidates) {
-  std::optional<InferredHolder> found;
-  for (const Goroutine* g : candidates) {
-    for (const StackFrame& fr : g->frames) {
-      if (fr.lang != FrameLang::kGo || fr.inlined || !fr.pc) continue;
-      auto at = LockedBefore(fr.pc, mutex);
-      if (!at) continue;
-      if (found && found->goid != g->goid) return std::nullopt;  // two candidates: no inference
-      // The lock site as the user wrote it: the outermost frame of the
-      // (possibly inlined) code at the LEA.
-      std::string_view file;
-      int32_t line = 0;
-      if (auto f = tab_.FindFunc(*at)) {
-        auto locs = tab_.Symbolize(*f, *at);
-        if (!locs.empty()) {
-          file = locs.back().file;
-          line = locs.back().line;
+std::optional<InferredHolder> HolderInference::Holder(uint64_t mutex, const std::vector<HolderCandidate>& candidates) {
+  // Per distinct stack: its first frame whose code leaves the mutex locked
+  // (the frame and the lock site), or none.
+  struct Locks {
+    const StackFrame* frame = nullptr;
+    uint64_t at = 0;
+  };
+  std::unordered_map<const std::vector<StackFrame>*, Locks> by_stack;
+  std::optional<uint64_t> goid;
+  Locks found;
+  for (const HolderCandidate& c : candidates) {
+    auto [it, fresh] = by_stack.try_emplace(c.frames);
+    if (fresh) {
+      for (const StackFrame& fr : *c.frames) {
+        if (fr.lang != FrameLang::kGo || fr.inlined || !fr.pc) continue;
+        if (auto at = LockedBefore(fr.pc, mutex)) {
+          it->second = Locks{&fr, *at};
+          break;
         }
       }
-      found = InferredHolder{g->goid, std::string(fr.function) + " locks it at " + std::string(file) + ":" +
-                                          std::to_string(line) + " (pc " + Hex(*at) +
-                                          ") and its code has no unlock of it before the frame's pc"};
-      break;
+    }
+    if (!it->second.frame) continue;
+    if (goid && *goid != c.goid) return std::nullopt;  // two candidates: no inference
+    goid = c.goid;
+    found = it->second;
+  }
+  if (!goid) return std::nullopt;
+  // The lock site as the user wrote it: the outermost frame of the
+  // (possibly inlined) code at the LEA.
+  std::string_view file;
+  int32_t line = 0;
+  if (auto f = tab_.FindFunc(found.at)) {
+    auto locs = tab_.Symbolize(*f, found.at);
+    if (!locs.empty()) {
+      file = locs.back().file;
+      line = locs.back().line;
     }
   }
-  return found;
+  return InferredHolder{*goid, std::string(found.frame->function) + " locks it at " + std::string(file) + ":" +
+                                   std::to_string(line) + " (pc " + Hex(found.at) +
+                                   ") and its code has no unlock of it before the frame's pc"};
 }
 
 }  // namespace cgostack

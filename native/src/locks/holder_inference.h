@@ -20,6 +20,13 @@
 
 namespace cgostack {
 
+// A goroutine that may hold a mutex; goroutines that stopped in the same
+// place share one `frames` (report/goroutine_set.h).
+struct HolderCandidate {
+  uint64_t goid = 0;
+  const std::vector<StackFrame>* frames = nullptr;
+};
+
 struct InferredHolder {
   uint64_t goid = 0;
   std::string evidence;
@@ -30,7 +37,8 @@ class HolderInference {
   explicit HolderInference(GoRuntime& rt);
   // The one goroutine among `candidates` that appears to hold the mutex at
   // `mutex`; nullopt when none or more than one does.
-  std::optional<InferredHolder> Holder(uint64_t mutex, const std::vector<const Goroutine*>& candidates);
+  // Each distinct stack is scanned once.
+  std::optional<InferredHolder> Holder(uint64_t mutex, const std::vector<HolderCandidate>& candidates);
 
  private:
   // Whether the code of pc's function, up to pc, leaves `mutex` locked;

@@ -1,24 +1,22 @@
 #include "locks/lock_graph.h"
-#include "locks/waiter_groups.h"
 
 #include <algorithm>
 #include <cstring>
-
-#include "error.h"
-#include "report/crash_report.h"
-
-#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "report/format.h"
+#include "error.h"
 #include "locks/go_waits.h"
 #include "locks/holder_inference.h"
 #include "locks/pthread_objects.h"
 #include "locks/thread_waits.h"
+#include "locks/waiter_groups.h"
+#include "report/crash_report.h"
+#include "report/format.h"
+#include "report/goroutine_set.h"
 #include "report/threads_report.h"
 
 namespace cgostack {
@@ -30,9 +28,9 @@ std::string GoroutineId(uint64_t goid) { return "g" + std::to_string(goid); }
 std::string LockId(uint64_t addr) { return "lock:" + Hex(addr); }
 
 // The first frame a user would recognise: not the runtime's, the standard
-// library's locking or cgo's generated glue.
-std::string_view UserFunction(const Goroutine& g) {
-  for (const StackFrame& f : g.frames) {
+// library's locking or cgo's generated glue; "" if none is.
+std::string_view UserFunction(const std::vector<StackFrame>& frames) {
+  for (const StackFrame& f : frames) {
     std::string_view fn = f.function;
     if (f.lang != FrameLang::kGo || f.hidden_by_default) continue;
     if (fn.rfind("runtime.", 0) == 0 || fn.rfind("internal/", 0) == 0 || fn.rfind("sync.", 0) == 0 ||
@@ -40,7 +38,7 @@ std::string_view UserFunction(const Goroutine& g) {
       continue;
     return fn;
   }
-  return g.start;
+  return {};
 }
 
 struct PollInC {
@@ -53,19 +51,26 @@ class Builder {
   Builder(GoRuntime& rt, ThreadStacks& stacks) : rt_(rt), stacks_(stacks), waits_(rt), infer_(rt) {}
 
   LockGraph Build() {
-    snap_ = ReadGoroutines(rt_, true, [this](Goroutine* g) { stacks_.StitchGoroutine(g); });
-    for (const Goroutine& g : snap_.goroutines) {
+    // Each distinct stack once: 100,000 goroutines stop in a few hundred
+    // places, and what the graph derives from a stack is derived once.
+    set_ = ReadGoroutineSet(rt_, true, [this](Goroutine* g) { stacks_.StitchGoroutine(g); }, {});
+    facts_of_stack_.resize(set_.stacks.size());
+    by_goid_.reserve(set_.goroutines.size());
+    index_.reserve(set_.goroutines.size() + rt_.target().threads().size() + 64);
+    for (size_t i = 0; i < set_.goroutines.size(); ++i) {
+      const Goroutine& g = set_.goroutines[i];
       goid_of_g_[g.address] = g.goid;
-      by_goid_[g.goid] = &g;
+      by_goid_[g.goid] = i;
     }
     for (const ThreadState& ts : rt_.target().threads()) live_lwps_.insert(ts.lwp);
     for (const ThreadState& ts : rt_.target().threads()) AddThread(ts);
-    for (const Goroutine& g : snap_.goroutines) AddGoroutineWaits(g);
+    for (size_t i = 0; i < set_.goroutines.size(); ++i) AddGoroutineWaits(i);
     InferMutexHolders();
     FindCycles();
     Diagnose();
     if (!waits_.error().empty()) graph_.warnings.push_back(waits_.error());
-    for (const auto& w : snap_.warnings) graph_.warnings.push_back(w);
+    for (const auto& w : set_.warnings) graph_.warnings.push_back(w);
+    if (set_.labels_cut) graph_.warnings.push_back(LabelsCutWarning(set_.labels_cut));
     return std::move(graph_);
   }
 
@@ -92,14 +97,19 @@ class Builder {
     return hit->offset ? std::string(hit->name) + "+" + std::to_string(hit->offset) : std::string(hit->name);
   }
 
-  GraphNode& GoroutineNode(const Goroutine& g) {
+  // The node of the goroutine at `i` in set_.
+  GraphNode& GoroutineNode(size_t i) {
+    const Goroutine& g = set_.goroutines[i];
     GraphNode& n = Node(GoroutineId(g.goid));
     if (n.kind.empty()) {
       n.kind = "goroutine";
-      std::string_view fn = UserFunction(g);
+      uint32_t s = set_.stack_of[i];
+      std::optional<StackFacts>& facts = facts_of_stack_[s];
+      if (!facts) facts = StackFacts{UserFunction(set_.stacks[s]), OwnCodeLocation(set_.stacks[s], rt_.target().exe().path())};
+      std::string_view fn = facts->user_function.empty() ? g.start : facts->user_function;
       n.label = "goroutine " + std::to_string(g.goid) + " (" + (fn.empty() ? std::string("callback from C") : std::string(fn)) + ")";
       n.details.emplace_back("state", g.wait_reason.empty() ? g.status : g.wait_reason);
-      n.where = OwnCodeLocation(g, rt_.target().exe().path());
+      n.where = facts->where;
     }
     return n;
   }
@@ -117,14 +127,15 @@ class Builder {
     return n;
   }
 
-  GraphNode& LockNode(uint64_t addr, const std::string& lock_kind, const std::string& what) {
+  // `what` starts the label; the kind's own label words when empty.
+  GraphNode& LockNode(uint64_t addr, LockKind lock_kind, std::string_view what = {}) {
     GraphNode& n = Node(LockId(addr));
     if (n.kind.empty()) {
       n.kind = "lock";
       n.lock_kind = lock_kind;
       n.address = addr;
       n.symbol = Symbol(addr);
-      n.label = what + " " + (n.symbol.empty() ? Hex(addr) : n.symbol);
+      n.label = std::string(what.empty() ? Info(lock_kind).label : what) + " " + (n.symbol.empty() ? Hex(addr) : n.symbol);
     }
     return n;
   }
@@ -147,7 +158,7 @@ class Builder {
     if (t.curg.address && t.incgo) {
       auto it = goid_of_g_.find(t.curg.address);
       if (it != goid_of_g_.end()) {
-        GoroutineNode(*by_goid_[it->second]);
+        GoroutineNode(by_goid_[it->second]);
         Edge(GoroutineId(it->second), id, "runs", true, "its cgo call runs on this thread (m.curg, m.incgo)");
       }
     }
@@ -155,7 +166,7 @@ class Builder {
       for (const GView* g : {&t.lockedg, &t.curg}) {
         auto it = g->address ? goid_of_g_.find(g->address) : goid_of_g_.end();
         if (it == goid_of_g_.end()) continue;
-        GoroutineNode(*by_goid_[it->second]);
+        GoroutineNode(by_goid_[it->second]);
         Edge(id, GoroutineId(it->second), "runs", true,
              "the thread's C frames lie below this goroutine's callback from C: they resume when it returns");
         break;
@@ -163,7 +174,7 @@ class Builder {
     } else if (t.lockedg.address && !t.curg.address) {
       auto it = goid_of_g_.find(t.lockedg.address);
       if (it != goid_of_g_.end()) {
-        GoroutineNode(*by_goid_[it->second]);
+        GoroutineNode(by_goid_[it->second]);
         Edge(id, GoroutineId(it->second), "runs", true, "the thread is locked to this goroutine (m.lockedg)");
       }
     }
@@ -175,12 +186,12 @@ class Builder {
 
   void AddThreadWait(const std::string& tid, const ThreadWait& w) {
     const MemorySource& mem = rt_.target().memory();
-    if (w.lock_kind == "package_init") {
+    if (w.lock_kind == LockKind::kPackageInit) {
       Edge(tid, PackageInitNode().id, "waits_for", true, w.evidence);
       return;
     }
-    if (w.lock_kind == "thread_join") {
-      GraphNode& l = LockNode(w.futex, "thread_join", "join of LWP " + std::to_string(w.join_tid) + " at");
+    if (w.lock_kind == LockKind::kThreadJoin) {
+      GraphNode& l = LockNode(w.futex, LockKind::kThreadJoin, "join of LWP " + std::to_string(w.join_tid) + " at");
       l.owner_lwp = w.join_tid;
       std::string lid = l.id;
       Edge(tid, lid, "waits_for", true, w.evidence);
@@ -190,44 +201,47 @@ class Builder {
       }
       return;
     }
-    static const std::map<std::string, std::string> kWhat = {
-        {"pthread_mutex", "pthread mutex"}, {"pthread_rwlock", "pthread rwlock"}, {"pthread_cond", "pthread condition variable"},
-        {"semaphore", "semaphore"},        {"runtime.mutex", "runtime mutex"},   {"futex", "futex"}};
     uint64_t addr = w.object ? w.object : w.futex;
-    GraphNode& l = LockNode(addr, w.lock_kind, kWhat.count(w.lock_kind) ? kWhat.at(w.lock_kind) : w.lock_kind);
+    GraphNode& l = LockNode(addr, w.lock_kind);
     std::string lid = l.id;
     Edge(tid, lid, "waits_for", true, w.evidence);
     std::optional<int32_t> owner;
     std::string how;
-    if (w.lock_kind == "pthread_mutex") {
-      if (auto m = ReadPthreadMutex(mem, addr, Glibc())) {
-        GraphNode& ln = Node(lid);
-        ln.details = {{"type", m->type}, {"recursion count", std::to_string(m->count)}};
-        if (m->robust) ln.details.emplace_back("robust", "yes");
-        if (m->priority_inherit) ln.details.emplace_back("priority inheritance", "yes");
-        ln.recursive = m->Recursive();
-        if (m->OwnerTid()) {
-          owner = m->OwnerTid();
-          how = m->robust || m->priority_inherit ? "__lock & FUTEX_TID_MASK = " : "__data.__owner = ";
-          how += std::to_string(*owner);
-        } else {
-          ln.details.emplace_back("owner", "not recorded (glibc left __owner 0)");
+    switch (Info(w.lock_kind).reader) {
+      case LockReader::kPthreadMutex:
+        if (auto m = ReadPthreadMutex(mem, addr, Glibc())) {
+          GraphNode& ln = Node(lid);
+          ln.details = {{"type", m->type}, {"recursion count", std::to_string(m->count)}};
+          if (m->robust) ln.details.emplace_back("robust", "yes");
+          if (m->priority_inherit) ln.details.emplace_back("priority inheritance", "yes");
+          ln.recursive = m->Recursive();
+          if (m->OwnerTid()) {
+            owner = m->OwnerTid();
+            how = m->robust || m->priority_inherit ? "__lock & FUTEX_TID_MASK = " : "__data.__owner = ";
+            how += std::to_string(*owner);
+          } else {
+            ln.details.emplace_back("owner", "not recorded (glibc left __owner 0)");
+          }
         }
-      }
-    } else if (w.lock_kind == "pthread_rwlock") {
-      if (auto r = ReadPthreadRwlock(mem, addr, Glibc())) {
-        GraphNode& ln = Node(lid);
-        ln.readers = r->Readers();
-        if (r->WriteLocked() && r->cur_writer) {
-          owner = r->cur_writer;
-          how = "write-locked: __cur_writer = " + std::to_string(*owner);
-        } else if (r->Readers()) {
-          ln.details.emplace_back("readers", std::to_string(r->Readers()) + " (glibc records no reader threads)");
+        break;
+      case LockReader::kPthreadRwlock:
+        if (auto r = ReadPthreadRwlock(mem, addr, Glibc())) {
+          GraphNode& ln = Node(lid);
+          ln.readers = r->Readers();
+          if (r->WriteLocked() && r->cur_writer) {
+            owner = r->cur_writer;
+            how = "write-locked: __cur_writer = " + std::to_string(*owner);
+          } else if (r->Readers()) {
+            ln.details.emplace_back("readers", std::to_string(r->Readers()) + " (glibc records no reader threads)");
+          }
         }
-      }
-    } else if (w.lock_kind == "pthread_cond") {
-      if (auto c = ReadPthreadCond(mem, addr, Glibc())) Node(lid).details = {{"waiters", std::to_string(c->waiters)}};
-      Node(lid).details.emplace_back("signalled by", "unknown: a condition variable has no owner");
+        break;
+      case LockReader::kPthreadCond:
+        if (auto c = ReadPthreadCond(mem, addr, Glibc())) Node(lid).details = {{"waiters", std::to_string(c->waiters)}};
+        Node(lid).details.emplace_back("signalled by", "unknown: a condition variable has no owner");
+        break;
+      default:
+        break;  // a semaphore, runtime mutex or bare futex records no owner
     }
     if (owner) {
       Node(lid).owner_lwp = *owner;
@@ -240,7 +254,7 @@ class Builder {
     GraphNode& n = Node("package_init");
     if (n.kind.empty()) {
       n.kind = "lock";
-      n.lock_kind = "package_init";
+      n.lock_kind = LockKind::kPackageInit;
       n.address = waits_.InitDoneChannel();
       n.symbol = Symbol(n.address);
       n.label = "package initialization (" + (n.symbol.empty() ? "runtime.mainInitDoneChan" : n.symbol) + ")";
@@ -249,10 +263,10 @@ class Builder {
       auto g1 = by_goid_.find(1);
       if (g1 != by_goid_.end()) {
         bool in_init = false;
-        for (const StackFrame& f : g1->second->frames)
+        for (const StackFrame& f : set_.frames(g1->second))
           if (f.function.rfind("runtime.doInit", 0) == 0) in_init = true;
         if (in_init) {
-          GoroutineNode(*g1->second);
+          GoroutineNode(g1->second);
           Edge("package_init", "g1", "held_by", true, "goroutine 1 is running package initialization (runtime.doInit)");
         }
       }
@@ -260,22 +274,23 @@ class Builder {
     return Node("package_init");
   }
 
-  void AddGoroutineWaits(const Goroutine& g) {
+  void AddGoroutineWaits(size_t i) {
+    const Goroutine& g = set_.goroutines[i];
     if (g.status != "waiting") return;
     if (auto sema = waits_.SemaOf(g.address)) {
-      SyncObject o = waits_.SyncObjectOf(*sema, g);
-      GraphNode& l = LockNode(o.address, o.kind, o.kind);
+      SyncObject o = waits_.SyncObjectOf(*sema, set_.frames(i));
+      GraphNode& l = LockNode(o.address, o.kind);
       if (l.details.empty()) {
-        if (o.kind == "sync.Mutex" || o.kind == "sync.RWMutex") {
+        if (o.kind == LockKind::kSyncMutex || o.kind == LockKind::kSyncRWMutex) {
           l.details = {{"locked", o.locked ? "yes" : "no"}, {"starving", o.starving ? "yes" : "no"},
                        {"waiters", std::to_string(o.waiters)}, {"holder", "unknown (Go records no owner)"}};
           if (o.locked) locked_mutexes_.push_back(l.id);
-        } else if (o.kind == "sync.WaitGroup") {
+        } else if (o.kind == LockKind::kSyncWaitGroup) {
           l.details = {{"counter", std::to_string(o.counter)}};
         }
       }
       std::string lid = l.id;
-      GoroutineNode(g);
+      GoroutineNode(i);
       Edge(GoroutineId(g.goid), lid, "waits_for", true,
            "its sudog sleeps on semaphore " + Hex(*sema) + " in runtime.semtable (" + g.wait_reason + ")");
       waiters_of_[lid].insert(g.goid);
@@ -284,14 +299,14 @@ class Builder {
     if (g.wait_reason.find("chan") == std::string::npos && g.wait_reason.find("select") == std::string::npos) return;
     for (const ChannelInfo* chp : waits_.ChannelsOf(g, goid_of_g_)) {
       const ChannelInfo& ch = *chp;
-      GoroutineNode(g);
+      GoroutineNode(i);
       if (ch.address == waits_.InitDoneChannel()) {
         Edge(GoroutineId(g.goid), PackageInitNode().id, "waits_for", true,
              "receives from the channel runtime.main closes when package initialization is done (a callback "
              "from C came before that)");
         continue;
       }
-      GraphNode& l = LockNode(ch.address, "chan", "channel");
+      GraphNode& l = LockNode(ch.address, LockKind::kChan);
       if (l.details.empty()) {
         l.details = {{"capacity", std::to_string(ch.dataqsiz)}, {"buffered", std::to_string(ch.qcount)},
                      {"element size", std::to_string(ch.elemsize)}, {"closed", ch.closed ? "yes" : "no"},
@@ -303,17 +318,16 @@ class Builder {
   }
 
   void InferMutexHolders() {
-    std::vector<const Goroutine*> all;
-    for (const Goroutine& g : snap_.goroutines) all.push_back(&g);
     for (const std::string& lid : locked_mutexes_) {
       const GraphNode& l = Node(lid);
-      std::vector<const Goroutine*> candidates;
+      std::vector<HolderCandidate> candidates;
+      candidates.reserve(set_.goroutines.size());
       const auto& waiters = waiters_of_[lid];
-      for (const Goroutine* g : all)
-        if (!waiters.count(g->goid)) candidates.push_back(g);
+      for (size_t i = 0; i < set_.goroutines.size(); ++i)
+        if (!waiters.count(set_.goroutines[i].goid)) candidates.push_back({set_.goroutines[i].goid, &set_.frames(i)});
       auto holder = infer_.Holder(l.address, candidates);
       if (!holder) continue;
-      GoroutineNode(*by_goid_[holder->goid]);
+      GoroutineNode(by_goid_[holder->goid]);
       Edge(lid, GoroutineId(holder->goid), "held_by", false, holder->evidence);
       for (auto& d : Node(lid).details)
         if (d.first == "holder") d.second = "goroutine " + std::to_string(holder->goid) + " (inferred)";
@@ -415,11 +429,17 @@ class Builder {
   ThreadStacks& stacks_;
   GoWaits waits_;
   HolderInference infer_;
-  GoroutineSnapshot snap_;
+  GoroutineSet set_;
+  // What a goroutine's node takes from its stack, per distinct stack.
+  struct StackFacts {
+    std::string_view user_function;
+    std::string where;
+  };
+  std::vector<std::optional<StackFacts>> facts_of_stack_;
   LockGraph graph_;
   std::unordered_map<std::string, size_t> index_;
   std::map<uint64_t, uint64_t> goid_of_g_;
-  std::unordered_map<uint64_t, const Goroutine*> by_goid_;
+  std::unordered_map<uint64_t, size_t> by_goid_;  // goid -> index in set_
   std::set<int> live_lwps_;
   std::vector<std::string> locked_mutexes_;
   std::map<std::string, std::set<uint64_t>> waiters_of_;
@@ -428,7 +448,8 @@ class Builder {
 
 void Builder::Diagnose() {
   auto label = [&](const std::string& id) { return Node(id).label; };
-  std::multimap<std::string, const GraphEdge*> from;
+  // Equal keys keep the edges' order (std::multimap), which the messages follow.
+  std::multimap<std::string_view, const GraphEdge*> from;
   for (const GraphEdge& e : graph_.edges) from.emplace(e.from, &e);
   for (const auto& cycle : graph_.cycles) {
     std::string chain;
@@ -460,7 +481,7 @@ void Builder::Diagnose() {
     GraphNode& lock = Node(e.from);
     GraphNode& owner = Node(e.to);
     if (owner.kind != "thread") continue;
-    if (lock.lock_kind == "thread_join") continue;
+    if (!Info(lock.lock_kind).owned_by_thread) continue;
     if (owner.exited) {
       graph_.diagnoses.push_back(Diagnosis{
           "owner_exited",
@@ -478,7 +499,7 @@ void Builder::Diagnose() {
                                              owner.label + " waits for " + lock.label + ", which it already holds",
                                              "do not lock a non-recursive mutex twice on one thread",
                                              {owner.id, lock.id}});
-    if (lock.lock_kind != "pthread_mutex" && lock.lock_kind != "pthread_rwlock") continue;
+    if (!Info(lock.lock_kind).c_lock) continue;
     if (owner.in_callback) {
       graph_.diagnoses.push_back(Diagnosis{
           "held_across_callback",
@@ -598,15 +619,16 @@ void Builder::DiagnoseProgress() {
         "see cgo-info for the crash record (signal, faulting frame, panic value, abort message)",
         {ThreadId(crash->lwp)}});
 
-  std::set<std::string> waiting;  // nodes with a waits_for edge
+  std::unordered_set<std::string_view> waiting;  // nodes with a waits_for edge
+  waiting.reserve(graph_.edges.size());
   for (const GraphEdge& e : graph_.edges)
     if (e.kind == "waits_for") waiting.insert(e.from);
   bool progress = false;
-  for (const Goroutine& g : snap_.goroutines)
+  for (const Goroutine& g : set_.goroutines)
     if (g.status == "running" || g.status == "runnable" || g.wait_reason == "sleep") progress = true;
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    if (graph_.nodes[i].kind != "thread" || graph_.nodes[i].exited) continue;
     const GraphNode n = graph_.nodes[i];  // a copy: Node() below may add nodes
-    if (n.kind != "thread" || n.exited) continue;
     if (n.activity == "idle" || waiting.count(n.id)) continue;
     // C frames below a callback whose goroutine waits: they wait with it.
     bool waits_below = false;
@@ -626,7 +648,7 @@ void Builder::DiagnoseProgress() {
     std::set<std::string> holders{n.id};
     if (!g.empty()) holders.insert(g);
     for (const GraphEdge& e : graph_.edges)
-      if (e.kind == "held_by" && holders.count(e.to) && Node(e.from).lock_kind != "thread_join") held.push_back(e.from);
+      if (e.kind == "held_by" && holders.count(e.to) && Info(Node(e.from).lock_kind).owned_by_thread) held.push_back(e.from);
     std::vector<std::string> waiters;
     for (const std::string& l : held)
       for (const std::string& w : WaitersOf(l))
@@ -659,7 +681,7 @@ void Builder::DiagnoseProgress() {
         "or have the C code wait on a condition the holder of the lock does not need",
         nodes});
   }
-  if (crashed || progress || snap_.goroutines.empty()) return;
+  if (crashed || progress || set_.goroutines.empty()) return;
   bool cgo = false;
   for (const GraphNode& n : graph_.nodes)
     if (n.kind == "thread" && n.activity == "cgo_call") cgo = true;
@@ -675,97 +697,5 @@ void Builder::DiagnoseProgress() {
 }  // namespace
 
 LockGraph BuildLockGraph(GoRuntime& rt, ThreadStacks& stacks) { return Builder(rt, stacks).Build(); }
-
-void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters) {
-  // Which edges and nodes to write (all of them unless max_waiters is set).
-  std::vector<bool> edge_out(g.edges.size(), true);
-  std::unordered_map<std::string, size_t> not_listed;
-  std::unordered_set<std::string> referenced;
-  if (max_waiters != SIZE_MAX) {
-    std::unordered_map<std::string, size_t> listed;
-    for (size_t i = 0; i < g.edges.size(); ++i) {
-      const GraphEdge& e = g.edges[i];
-      if (e.kind == "waits_for" && listed[e.to]++ >= max_waiters) {
-        edge_out[i] = false;
-        ++not_listed[e.to];
-        continue;
-      }
-      referenced.insert(e.from);
-      referenced.insert(e.to);
-    }
-    for (const auto& c : g.cycles) referenced.insert(c.begin(), c.end());
-    for (const Diagnosis& d : g.diagnoses) referenced.insert(d.nodes.begin(), d.nodes.end());
-  }
-  w.BeginObject();
-  w.Key("nodes").BeginArray();
-  for (const GraphNode& n : g.nodes) {
-    if (max_waiters != SIZE_MAX && !referenced.count(n.id)) continue;
-    w.BeginObject();
-    w.Field("id", n.id).Field("kind", n.kind).Field("label", n.label);
-    if (n.kind == "lock") {
-      w.Field("lock_kind", n.lock_kind).Field("address", n.address);
-      w.Key("symbol");
-      if (n.symbol.empty()) w.Null();
-      else w.String(n.symbol);
-      w.Key("owner_lwp");
-      if (n.owner_lwp) w.Int(*n.owner_lwp);
-      else w.Null();
-      if (n.readers) w.Field("readers", *n.readers);
-      auto more = not_listed.find(n.id);
-      if (more != not_listed.end()) w.Field("waiters_not_listed", static_cast<uint64_t>(more->second));
-    }
-    if (n.kind == "thread") w.Field("activity", n.activity).Field("exited", n.exited);
-    w.Key("details").BeginObject();
-    for (const auto& [k, v] : n.details) w.DataKey(k).String(v);
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("edges").BeginArray();
-  for (size_t i = 0; i < g.edges.size(); ++i) {
-    if (!edge_out[i]) continue;
-    const GraphEdge& e = g.edges[i];
-    w.BeginObject();
-    w.Field("from", e.from).Field("to", e.to).Field("kind", e.kind).Field("exact", e.exact).Field("evidence", e.evidence);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("cycles").BeginArray();
-  for (const auto& c : g.cycles) {
-    w.BeginArray();
-    for (const auto& id : c) w.String(id);
-    w.EndArray();
-  }
-  w.EndArray();
-  w.Key("diagnoses").BeginArray();
-  for (const Diagnosis& d : g.diagnoses) {
-    w.BeginObject();
-    w.Field("code", d.code).Field("message", d.message);
-    w.Key("nodes").BeginArray();
-    for (const auto& id : d.nodes) w.String(id);
-    w.EndArray();
-    w.Field("fix", d.fix);
-    w.EndObject();
-  }
-  w.EndArray();
-  // Where the pthread objects' layouts came from (null: none was read).
-  w.Key("glibc");
-  if (g.glibc) {
-    w.BeginObject();
-    w.Key("version");
-    if (g.glibc->version.empty()) w.Null(); else w.String(g.glibc->version);
-    w.Key("libc");
-    if (g.glibc->libc.empty()) w.Null(); else w.String(g.glibc->libc);
-    w.Key("layouts_from").String(g.glibc->source);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  w.Key("warnings").BeginArray();
-  for (const auto& s : g.warnings) w.String(s);
-  w.EndArray();
-  WriteWaiterGroups(GroupWaiters(g), w);
-  w.EndObject();
-}
 
 }  // namespace cgostack

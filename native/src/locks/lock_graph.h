@@ -1,7 +1,8 @@
 // The wait-for graph across C and Go: goroutines, threads and locks as
 // nodes; "waits_for", "held_by" and "runs" edges (exact, or inferred with
 // the evidence); every cycle (strongly connected component); and
-// diagnoses that name the cause.  Schema: docs/json-schema.md.
+// diagnoses that name the cause.  The model only: lock_graph_json.h writes
+// it (docs/json-schema.md), views/lockgraph_text.h shows it.
 #pragma once
 
 #include <cstddef>
@@ -13,8 +14,8 @@
 #include <vector>
 
 #include "locks/glibc_layouts.h"
+#include "locks/lock_kind.h"
 #include "report/goroutines_report.h"
-#include "report/json_writer.h"
 #include "stacks/thread_stacks.h"
 
 namespace cgostack {
@@ -23,9 +24,7 @@ struct GraphNode {
   std::string id;         // "g21", "t2354", "lock:0x5cd960", "package_init"
   std::string kind;       // "goroutine", "thread", "lock"
   std::string label;      // "goroutine 21 (main.cycleG1)", "pthread mutex mtxC"
-  std::string lock_kind;  // locks: pthread_mutex, pthread_rwlock, pthread_cond, thread_join,
-                          // semaphore, sync.Mutex, sync.RWMutex, sync.WaitGroup, chan,
-                          // package_init, runtime.mutex, futex
+  LockKind lock_kind = LockKind::kFutex;  // locks only (lock_kind.h)
   uint64_t address = 0;
   std::string symbol;
   std::optional<int64_t> owner_lwp;
@@ -62,10 +61,5 @@ struct LockGraph {
 };
 
 LockGraph BuildLockGraph(GoRuntime& rt, ThreadStacks& stacks);
-// `max_waiters`: write at most this many waits_for edges into each lock
-// (the lock node then says how many more there are in "waiters_not_listed")
-// and only the nodes something written refers to.  The text view shows ten
-// waiters per lock; 100,000 goroutines on one channel need not cross to it.
-void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters = SIZE_MAX);
 
 }  // namespace cgostack

@@ -77,31 +77,32 @@ std::vector<std::string> FrameNames(GoRuntime& rt, const NativeChain* chain) {
 // ___pthread_mutex_lock, __pthread_cond_wait_common) or, for `exact`, is it.
 struct WaitFunction {
   const char* pattern;
-  const char* kind;  // ThreadWait::lock_kind; "" for a sleep that is no lock wait
+  std::optional<LockKind> kind;  // ThreadWait::lock_kind; none for a sleep that is no lock wait
   bool exact = false;
 };
-constexpr WaitFunction kWaitFunctions[] = {
-    {"_cgo_wait_runtime_init_done", "package_init"},
-    {"pthread_mutex_lock", "pthread_mutex"},
-    {"pthread_mutex_timedlock", "pthread_mutex"},
-    {"pthread_mutex_clocklock", "pthread_mutex"},
-    {"pthread_mutex_cond_lock", "pthread_mutex"},
-    {"lll_lock_wait", "pthread_mutex"},
-    {"lll_mutex_lock", "pthread_mutex"},
-    {"pthread_rwlock", "pthread_rwlock"},
-    {"pthread_cond_", "pthread_cond"},
-    {"pthread_join", "thread_join"},
-    {"clockjoin", "thread_join"},
-    {"timedjoin", "thread_join"},
-    {"sem_wait", "semaphore"},
-    {"sem_timedwait", "semaphore"},
-    {"sem_clockwait", "semaphore"},
-    {"runtime.lock2", "runtime.mutex"},
-    {"runtime.lockwithrank", "runtime.mutex"},
-    {"runtime.lock", "runtime.mutex", true},
-    {"runtime.notesleep", ""},
-    {"runtime.notetsleep", ""},
-    {"runtime.futexsleep", ""},
+using K = LockKind;
+const WaitFunction kWaitFunctions[] = {
+    {"_cgo_wait_runtime_init_done", K::kPackageInit},
+    {"pthread_mutex_lock", K::kPthreadMutex},
+    {"pthread_mutex_timedlock", K::kPthreadMutex},
+    {"pthread_mutex_clocklock", K::kPthreadMutex},
+    {"pthread_mutex_cond_lock", K::kPthreadMutex},
+    {"lll_lock_wait", K::kPthreadMutex},
+    {"lll_mutex_lock", K::kPthreadMutex},
+    {"pthread_rwlock", K::kPthreadRwlock},
+    {"pthread_cond_", K::kPthreadCond},
+    {"pthread_join", K::kThreadJoin},
+    {"clockjoin", K::kThreadJoin},
+    {"timedjoin", K::kThreadJoin},
+    {"sem_wait", K::kSemaphore},
+    {"sem_timedwait", K::kSemaphore},
+    {"sem_clockwait", K::kSemaphore},
+    {"runtime.lock2", K::kRuntimeMutex},
+    {"runtime.lockwithrank", K::kRuntimeMutex},
+    {"runtime.lock", K::kRuntimeMutex, true},
+    {"runtime.notesleep", std::nullopt},
+    {"runtime.notetsleep", std::nullopt},
+    {"runtime.futexsleep", std::nullopt},
 };
 
 // The waiting function among `names` and the frame that names it.
@@ -156,35 +157,34 @@ std::optional<ThreadWait> FindThreadWait(GoRuntime& rt, int lwp, const Registers
   const MemorySource& mem = rt.target().memory();
   const std::string* frame = nullptr;
   const WaitFunction* fn = FindWaitFunction(names, &frame);
-  std::string kind = fn ? fn->kind : "futex";
-  if (fn && kind.empty()) return std::nullopt;  // an idle M parked on its note, or a timed sleep: no lock
-  w.lock_kind = kind;
-  if (kind == "package_init") {
+  if (fn && !fn->kind) return std::nullopt;  // an idle M parked on its note, or a timed sleep: no lock
+  w.lock_kind = fn ? *fn->kind : LockKind::kFutex;
+  if (w.lock_kind == LockKind::kPackageInit) {
     w.evidence = where + " in _cgo_wait_runtime_init_done (C called Go before package initialization finished)";
-  } else if (kind == "pthread_mutex") {
+  } else if (w.lock_kind == LockKind::kPthreadMutex) {
     w.object = w.futex - glibc.mutex_lock;
     w.evidence = where + " in pthread_mutex_lock";
-  } else if (kind == "pthread_rwlock") {
+  } else if (w.lock_kind == LockKind::kPthreadRwlock) {
     w.object = ObjectOf(rt, w.futex, RwlockFutexOffsets(glibc));
     w.write = frame->find("wrlock") != std::string::npos;
     w.evidence = where + (w.write ? " in pthread_rwlock_wrlock" : " in pthread_rwlock_rdlock");
-  } else if (kind == "pthread_cond") {
+  } else if (w.lock_kind == LockKind::kPthreadCond) {
     w.object = ObjectOf(rt, w.futex, CondFutexOffsets(glibc));
     w.evidence = where + " in pthread_cond_wait";
-  } else if (kind == "thread_join") {
+  } else if (w.lock_kind == LockKind::kThreadJoin) {
     // The joined thread is the one whose descriptor holds the word; failing
     // that (no registers), the word itself: its tid field through 2.41.
     w.join_tid = JoinedThread(rt, lwp, w.futex);
     if (!w.join_tid) mem.TryRead(w.futex, &w.join_tid, sizeof w.join_tid);
     w.evidence = where + " in pthread_join of thread " + std::to_string(w.join_tid);
-  } else if (kind == "semaphore") {
+  } else if (w.lock_kind == LockKind::kSemaphore) {
     w.object = w.futex;
     w.evidence = where + " in sem_wait";
-  } else if (kind == "runtime.mutex") {
+  } else if (w.lock_kind == LockKind::kRuntimeMutex) {
     w.object = w.futex;
     w.evidence = where + " in runtime.lock";
   } else if (int32_t joined = JoinedThread(rt, lwp, w.futex)) {
-    w.lock_kind = "thread_join";
+    w.lock_kind = LockKind::kThreadJoin;
     w.join_tid = joined;
     w.evidence = where + ": the word lies in thread " + std::to_string(joined) +
                  "'s descriptor (struct pthread), as in pthread_join";
@@ -194,7 +194,7 @@ std::optional<ThreadWait> FindThreadWait(GoRuntime& rt, int lwp, const Registers
     auto hit = rt.target().exe().SymbolAt(w.futex - rt.target().load_bias());
     auto m = ReadPthreadMutex(mem, w.futex - glibc.mutex_lock, glibc);
     if (hit && hit->offset == glibc.mutex_lock && m && m->lock != 0) {
-      w.lock_kind = "pthread_mutex";
+      w.lock_kind = LockKind::kPthreadMutex;
       w.object = w.futex - glibc.mutex_lock;
       w.evidence = where + " (no frames: the word is the start of " + std::string(hit->name) + ")";
     } else {

@@ -11,14 +11,15 @@
 
 #include "goruntime/go_runtime.h"
 #include "locks/glibc_layouts.h"
+#include "locks/lock_kind.h"
 #include "stacks/stitch.h"
 
 namespace cgostack {
 
 struct ThreadWait {
-  // "pthread_mutex", "pthread_rwlock", "pthread_cond", "thread_join",
-  // "semaphore", "runtime.mutex", "package_init", "futex" (unclassified).
-  std::string lock_kind;
+  // A pthread object, thread_join, semaphore, runtime.mutex,
+  // package_init, or kFutex (unclassified).
+  LockKind lock_kind = LockKind::kFutex;
   uint64_t object = 0;    // the object's address (0 when unknown)
   uint64_t futex = 0;     // the futex word slept on
   int32_t join_tid = 0;   // thread_join: the thread being joined

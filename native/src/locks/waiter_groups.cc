@@ -1,6 +1,7 @@
 #include "locks/waiter_groups.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -28,8 +29,8 @@ std::string Located(const StackFrame& f) {
 
 }  // namespace
 
-std::string OwnCodeLocation(const Goroutine& g, std::string_view exe_path) {
-  for (const StackFrame& f : g.frames) {
+std::string OwnCodeLocation(const std::vector<StackFrame>& frames, std::string_view exe_path) {
+  for (const StackFrame& f : frames) {
     if (f.function.empty()) continue;
     if (f.lang == FrameLang::kC && f.object == exe_path) return Located(f);
     if (f.lang == FrameLang::kGo && !f.hidden_by_default && !NotOwnGo(f.function)) return Located(f);
@@ -51,28 +52,37 @@ std::string IdRanges(const std::vector<uint64_t>& ids) {
 }
 
 std::vector<WaiterGroup> GroupWaiters(const LockGraph& g) {
-  std::unordered_map<std::string, const GraphNode*> nodes;
+  std::unordered_map<std::string_view, const GraphNode*> nodes;
+  nodes.reserve(g.nodes.size());
   for (const GraphNode& n : g.nodes) nodes[n.id] = &n;
-  std::unordered_map<std::string, std::string> goroutine_on;  // thread id -> goroutine id ("runs")
+  std::unordered_map<std::string_view, std::string_view> goroutine_on;  // thread id -> goroutine id ("runs")
   for (const GraphEdge& e : g.edges)
     if (e.kind == "runs" && e.from[0] == 'g') goroutine_on.emplace(e.to, e.from);
-  std::unordered_map<std::string, size_t> lock_order;
-  std::map<std::tuple<size_t, std::string, std::string>, WaiterGroup> groups;
+  std::unordered_map<std::string_view, size_t> lock_order;
+  // Keys view the graph's strings: 100,000 waiters make no copies.
+  std::map<std::tuple<size_t, std::string_view, std::string_view>, WaiterGroup> groups;
   for (const GraphEdge& e : g.edges) {
     if (e.kind != "waits_for") continue;
-    std::string who = e.from;
+    std::string_view who = e.from;
     if (who[0] == 't')
       if (auto it = goroutine_on.find(who); it != goroutine_on.end()) who = it->second;
     auto node = nodes.find(who);
-    std::string where = node != nodes.end() ? node->second->where : "";
+    std::string_view where = node != nodes.end() ? std::string_view(node->second->where) : std::string_view();
     size_t order = lock_order.emplace(e.to, lock_order.size()).first->second;
     WaiterGroup& grp = groups[{order, where, e.evidence}];
-    grp.lock = e.to;
-    grp.where = where;
-    grp.evidence = e.evidence;
+    if (!grp.count) {
+      grp.lock = e.to;
+      grp.where = where;
+      grp.evidence = e.evidence;
+    }
     ++grp.count;
-    if (who[0] == 'g') grp.goids.push_back(std::strtoull(who.c_str() + 1, nullptr, 10));
-    else grp.other_waiters.push_back(who);
+    if (who[0] == 'g') {
+      uint64_t goid = 0;
+      std::from_chars(who.data() + 1, who.data() + who.size(), goid);
+      grp.goids.push_back(goid);
+    } else {
+      grp.other_waiters.emplace_back(who);
+    }
   }
   std::vector<WaiterGroup> out;
   for (auto& [key, grp] : groups) {

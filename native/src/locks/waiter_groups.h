@@ -27,10 +27,10 @@ struct WaiterGroup {
   std::vector<std::string> other_waiters;  // node ids of waiters without a goroutine
 };
 
-// The first frame of `g` in the program's own code: a C frame of the
+// The first frame of a goroutine's stack in the program's own code: a C frame of the
 // executable `exe_path`, or a Go frame outside the runtime, the standard
 // library's locking and cgo's glue; "function (file:line)".
-std::string OwnCodeLocation(const Goroutine& g, std::string_view exe_path);
+std::string OwnCodeLocation(const std::vector<StackFrame>& frames, std::string_view exe_path);
 
 // Groups in the order their locks first appear among the edges, largest first.
 std::vector<WaiterGroup> GroupWaiters(const LockGraph& g);

@@ -138,14 +138,17 @@ namespace {
 std::vector<std::string> ReportWarnings(GoRuntime& rt, const GoroutineReader& reader) {
   std::vector<std::string> warnings = rt.target().warnings();
   if (!reader.wait_reasons_error().empty()) warnings.push_back("wait reasons unavailable: " + reader.wait_reasons_error());
-  if (size_t n = reader.labels_cut())
-    warnings.push_back("pprof labels longer than " + std::to_string(GoroutineReader::kMaxLabelBytes) +
-                       " bytes are cut to that length in " + std::to_string(n) + " goroutine" + (n == 1 ? "" : "s") +
-                       " (see labels_error)");
+  if (size_t n = reader.labels_cut()) warnings.push_back(LabelsCutWarning(n));
   return warnings;
 }
 
 }  // namespace
+
+std::string LabelsCutWarning(size_t n) {
+  return "pprof labels longer than " + std::to_string(GoroutineReader::kMaxLabelBytes) +
+         " bytes are cut to that length in " + std::to_string(n) + " goroutine" + (n == 1 ? "" : "s") +
+         " (see labels_error)";
+}
 
 GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch) {
   GoroutineSnapshot snap;

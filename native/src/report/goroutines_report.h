@@ -23,6 +23,8 @@ struct GoroutineSnapshot {
 // `stitch`, when given, completes each goroutine's frames (cross-language
 // stacks, thread_stacks.h).
 using StitchFn = std::function<void(Goroutine*)>;
+// The report's warning for `n` goroutines whose pprof labels were cut.
+std::string LabelsCutWarning(size_t n);
 // In goid order.
 GoroutineSnapshot ReadGoroutines(GoRuntime& rt, bool with_frames, const StitchFn& stitch = nullptr);
 

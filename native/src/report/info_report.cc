@@ -47,6 +47,8 @@ json BuildInfoReport(GoRuntime& rt) {
                    {"executable", target.exe().path()},
                    {"pid", target.pid()}};
   if (target.is_core()) out["target"]["core"] = target.core_path();
+  if (target.is_core() && target.core()->compression() != Compression::kNone)
+    out["target"]["compression"] = CompressionName(target.core()->compression());
   if (!target.host_executable().empty()) {
     // c-shared: the executable is the C host; the runtime is in a library.
     out["target"]["executable"] = target.host_executable();

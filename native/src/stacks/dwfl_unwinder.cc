@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -161,8 +162,10 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
 
 DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullptr) {
   // Separate debug info: next to the file, .debug/, and /usr/lib/debug
-  // (by build-id too), as GDB looks by default.
-  debuginfo_path_ = strdup(":.debug:/usr/lib/debug");
+  // (by build-id too), as GDB looks by default; a sysroot's own
+  // /usr/lib/debug first (a core from another machine with its -dbg files).
+  std::string root = target.library_search().LocalSysroot();
+  debuginfo_path_ = strdup(((root.empty() ? "" : ":" + root + "/usr/lib/debug") + ":.debug:/usr/lib/debug").c_str());
   // libdwfl's standard callbacks, refusing names that are not regular
   // files (safe_modules.h).
   static const Dwfl_Callbacks kCoreCallbacks = {FindElfRegularOnly, FindDebuginfoRegularOnly,
@@ -178,7 +181,10 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
   dwfl_report_begin(dwfl_);
   bool own_modules = false;
   if (target.is_core()) {
-    core_fd_ = OpenRegularFile(target.core_path());
+    // The core's own descriptor (a compressed core's memory file), so the
+    // file is neither opened nor decompressed a second time.
+    core_fd_ = ::fcntl(target.core()->descriptor(), F_DUPFD_CLOEXEC, 0);
+    if (core_fd_ < 0) throw Error("cannot read " + target.core_path() + " again: " + std::strerror(errno));
     core_elf_ = elf_begin(core_fd_, ELF_C_READ_MMAP, nullptr);
     if (!core_elf_) throw Error("libelf cannot read " + target.core_path() + ": " + elf_errmsg(-1));
     // libdwfl sniffs the first page of every core segment for an ELF
@@ -190,7 +196,9 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
     if (char* raw = elf_rawfile(core_elf_, &raw_size)) ::madvise(raw, raw_size, MADV_RANDOM);
     // dwfl_core_file_report open()s every name the core gives; if one is a
     // FIFO or a device, the modules are reported from checked descriptors.
-    if (!SpecialFilesNamedByCore(target).empty()) {
+    // libdwfl 0.188 has no sysroot of its own: with one (or a search
+    // path) the modules are reported from the files found there.
+    if (!target.library_search().empty() || !SpecialFilesNamedByCore(target).empty()) {
       ReportCoreModules(dwfl_, target);
       own_modules = true;
     } else if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0) {

@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
 
 #include "target/core_file.h"
+#include "target/library_identity.h"
 #include "target/link_map_names.h"
 #include "target/regular_file.h"
 
@@ -79,7 +81,9 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
     bool is_exe = false;
     for (const FileMapping& m : target.core()->mappings())
       if (m.path == path && exe_entry >= m.start && exe_entry < m.end) is_exe = true;
-    std::string file = is_exe ? target.exe().path() : path;
+    // A library: where --sysroot / --solib-search-path put it, if given.
+    std::string file = is_exe ? target.exe().path() : target.LocalFile(path);
+    if (file.empty()) continue;  // not on this machine: the core's own bytes only
     std::string why;
     int fd = TryOpenRegularFile(file, &why);
     if (fd < 0) continue;  // gone since, as libdwfl would find nothing
@@ -88,6 +92,20 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
       ::close(fd);  // a mapped data file (locale-archive, ...)
       continue;
     }
+    // libdwfl takes a file reported this way as it is: a library of
+    // another build (a wrong --sysroot) is warned about and left out.
+    if (!is_exe)
+      if (std::string w = ReplacedLibraryWarning(target, file, start); !w.empty()) {
+        Warn(w);
+        ::close(fd);
+        // Still a module, by the core's name and without a file, so its
+        // frames say which library they are in and have no names.
+        uint64_t end = start;
+        for (const FileMapping& m : target.core()->mappings())
+          if (m.path == path) end = std::max(end, m.end);
+        dwfl_report_module(dwfl, path.c_str(), start, end);
+        continue;
+      }
     // libdwfl takes the descriptor; base is where the first PT_LOAD is.
     dwfl_report_elf(dwfl, file.c_str(), file.c_str(), fd, start, false);
   }

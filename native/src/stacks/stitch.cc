@@ -67,7 +67,12 @@ std::vector<Stitcher::Item> Stitcher::Classify(int lwp, const NativeChain& chain
         it.signal = step->signal;
       }
     }
-    after_signal = it.switch_kind == "signal" || it.switch_kind == "sigpanic";
+    // GDB lists a physical frame's inlined calls as frames of their own at
+    // the same pc, innermost first: only the physical frame (the last of
+    // them) ends the group, so the group is all return address or all
+    // interrupted instruction (runtime.sigpanic calling gopanic through an
+    // inlined panicmem is at a return address, not at the fault).
+    if (!it.native->inlined) after_signal = it.switch_kind == "signal" || it.switch_kind == "sigpanic";
     items.push_back(it);
   }
   return items;
@@ -99,6 +104,15 @@ void Stitcher::AppendGo(const Item& item, std::vector<StackFrame>* out) {
 
 std::vector<StackFrame> Stitcher::ThreadStack(int lwp, const NativeChain& chain, bool signal_frames) {
   std::vector<Item> items = Classify(lwp, chain);
+  // Whether the runtime.sigpanic at items[j] was injected for a fault in C
+  // (its caller, the faulting frame, is not Go).  A fault in Go code is a
+  // plain call in the runtime's traceback and in the goroutine view: no
+  // boundary there, so the thread view shows none either.
+  auto fault_in_c = [&items](size_t j) {
+    for (size_t k = j + 1; k < items.size(); ++k)
+      if (!(items[k].go && items[k].native->inlined)) return !items[k].go;
+    return false;
+  };
   std::vector<StackFrame> out;
   // Frames up to the last runtime.sigtramp are the Go signal handler's
   // (handlers nest): unless asked for, count them and show one boundary each.
@@ -129,7 +143,8 @@ std::vector<StackFrame> Stitcher::ThreadStack(int lwp, const NativeChain& chain,
       continue;
     }
     AppendGo(it, &out);
-    if (it.switch_kind == "mcall" || it.switch_kind == "systemstack" || it.switch_kind == "sigpanic")
+    if (it.switch_kind == "mcall" || it.switch_kind == "systemstack" ||
+        (it.switch_kind == "sigpanic" && fault_in_c(j)))
       out.push_back(Boundary(it.switch_kind));
   }
   return out;

@@ -6,17 +6,28 @@
 #include <cstring>
 
 #include "error.h"
+#include "target/compressed_core.h"
 
 namespace cgostack {
 
 std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
   std::unique_ptr<CoreFile> core(new CoreFile());
+  // Open errors (missing, unreadable, a directory) pass through as they are.
+  OpenedCore bytes = OpenCoreBytes(path);
+  core->compression_ = bytes.compression;
+  core->compressed_size_ = bytes.compressed_size;
+  const std::string zipped = bytes.compression == Compression::kNone
+                                 ? std::string()
+                                 : std::string(CompressionName(bytes.compression)) + "-compressed ";
   try {
-    core->image_ = ElfImage::Open(path);
+    core->image_ = ElfImage::FromDescriptor(bytes.fd, path);
   } catch (const NotElfError& e) {
-    // Open errors (missing, unreadable, a directory) pass through as they are.
+    if (!bytes.damage.empty())
+      throw Error(path + ": " + bytes.damage + "; the " + std::to_string(bytes.size) +
+                  " bytes before it do not even hold an ELF header");
     std::string why = e.what();
-    throw Error(why.find("truncated") != std::string::npos ? "core " + why : path + " is not a core file (not ELF)");
+    throw Error(why.find("truncated") != std::string::npos ? "core " + why
+                                                            : path + " is not a core file (" + (zipped.empty() ? "not ELF" : zipped + "data, not ELF") + ")");
   }
   const ElfImage& img = *core->image_;
   if (img.type() != ET_CORE)
@@ -56,6 +67,9 @@ std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
     core->truncation_ = "core file is truncated: " + std::to_string(img.raw_size()) + " of " +
                         std::to_string(needed) + " bytes present (" + std::to_string(needed - img.raw_size()) +
                         " missing)";
+  // A compressed core cut short says so first: that is what to fix.
+  if (!bytes.damage.empty())
+    core->truncation_ = path + ": " + bytes.damage + (core->truncation_.empty() ? "" : "; " + core->truncation_);
   if (core->threads_.empty())
     throw Error(path + " has no thread state (NT_PRSTATUS)" +
                 (core->truncation_.empty() ? std::string() : "; " + core->truncation_));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "target/compressed_core.h"
 #include "target/elf_image.h"
 #include "target/memory.h"
 
@@ -62,8 +63,16 @@ class CoreFile {
   int pid() const { return pid_; }
   // NT_SIGINFO; nullopt when the core has none (GDB's gcore).
   const std::optional<CoreSignalInfo>& siginfo() const { return siginfo_; }
-  // Non-empty when segments point past the end of the file.
+  // Non-empty when segments point past the end of the file, or when a
+  // compressed core's stream ends early or is damaged.
   const std::string& truncation() const { return truncation_; }
+  // How the file on disk is compressed (kNone for a plain core) and its
+  // size on disk; the core's bytes are then in a memory file.
+  Compression compression() const { return compression_; }
+  uint64_t compressed_size() const { return compressed_size_; }
+  // The core's bytes, for a second reader (libdwfl): the file itself, or
+  // the memory file of a compressed core.  Owned by the CoreFile.
+  int descriptor() const { return image_->descriptor(); }
 
  private:
   void ParseNotes(const uint8_t* notes, size_t size);
@@ -75,6 +84,8 @@ class CoreFile {
   int pid_ = 0;
   std::optional<CoreSignalInfo> siginfo_;
   std::string truncation_;
+  Compression compression_ = Compression::kNone;
+  uint64_t compressed_size_ = 0;
 };
 
 }  // namespace cgostack

@@ -35,10 +35,14 @@ std::string FindGnuBuildIdInNotes(const uint8_t* p, size_t size) {
 }
 
 std::shared_ptr<ElfImage> ElfImage::Open(const std::string& path) {
-  InitLibelf();
+  return FromDescriptor(OpenRegularFile(path), path);  // only a regular file (target/regular_file.h)
+}
+
+std::shared_ptr<ElfImage> ElfImage::FromDescriptor(int fd, const std::string& path) {
   std::shared_ptr<ElfImage> img(new ElfImage());
+  img->fd_ = fd;
   img->path_ = path;
-  img->fd_ = OpenRegularFile(path);  // only a regular file (target/regular_file.h)
+  InitLibelf();
   img->elf_ = elf_begin(img->fd_, ELF_C_READ_MMAP, nullptr);
   if (!img->elf_ || elf_kind(img->elf_) != ELF_K_ELF || !gelf_getehdr(img->elf_, &img->ehdr_)) {
     // ELF's magic number but no whole header: a file cut short, not some other file.

@@ -32,6 +32,10 @@ class ElfImage {
  public:
   // Throws Error if `path` is not a readable ELF file.
   static std::shared_ptr<ElfImage> Open(const std::string& path);
+  // The same over a descriptor already open (the image owns it from now
+  // on, even when this throws); `path` names it in messages.  A compressed
+  // core's memory file (target/compressed_core.h) is read this way.
+  static std::shared_ptr<ElfImage> FromDescriptor(int fd, const std::string& path);
   ~ElfImage();
   ElfImage(const ElfImage&) = delete;
   ElfImage& operator=(const ElfImage&) = delete;
@@ -43,6 +47,7 @@ class ElfImage {
   uint64_t entry() const { return ehdr_.e_entry; }
   const uint8_t* raw() const { return raw_; }
   size_t raw_size() const { return raw_size_; }
+  int descriptor() const { return fd_; }
 
   // Section contents, decompressed if needed; empty optional if absent.
   std::optional<std::string_view> Section(const std::string& name);

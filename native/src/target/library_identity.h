@@ -7,6 +7,9 @@
 
 #include <elfutils/libdwfl.h>
 
+#include <cstdint>
+#include <string>
+
 #include "target/target.h"
 
 namespace cgostack {
@@ -14,5 +17,11 @@ namespace cgostack {
 // Adds a warning to `target` for each module of `dwfl` (reported from the
 // core) whose file on disk carries another build-id.
 void WarnAboutReplacedLibraries(Dwfl* dwfl, Target& target);
+
+// For a library the core mapped at `start` (offset 0) and that is to be
+// read from `file` (under --sysroot: libdwfl then takes the file as it
+// is): the warning when the file's build-id is not the one the core's copy
+// of its first page records; "" when they agree or either is unknown.
+std::string ReplacedLibraryWarning(Target& target, const std::string& file, uint64_t start);
 
 }  // namespace cgostack

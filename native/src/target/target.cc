@@ -90,8 +90,10 @@ const std::string& Target::core_path() const {
   return core_ ? core_->path() : none;
 }
 
-std::unique_ptr<Target> Target::OpenCore(const std::string& exe_path, const std::string& core_path) {
+std::unique_ptr<Target> Target::OpenCore(const std::string& exe_path, const std::string& core_path,
+                                         const LibrarySearch& search) {
   std::unique_ptr<Target> t(new Target());
+  t->search_ = search;
   t->exe_ = OpenExecutable(exe_path);
   t->core_ = CoreFile::Open(core_path);
   if (!t->core_->truncation().empty()) t->warnings_.push_back(t->core_->truncation());
@@ -145,7 +147,9 @@ void Target::UseGoSharedLibrary(const std::vector<FileMapping>& mappings, Layere
     if (m.file_offset != 0 || m.path == exe_->path()) continue;
     std::shared_ptr<ElfImage> lib;
     try {
-      lib = ElfImage::Open(m.path);
+      std::string local = LocalFile(m.path);  // under --sysroot for a core from elsewhere
+      if (local.empty()) continue;
+      lib = ElfImage::Open(local);
     } catch (const Error&) {
       continue;  // deleted or not ELF: a core may name files long gone
     }

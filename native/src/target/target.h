@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "target/core_file.h"
+#include "target/library_search.h"
 #include "target/elf_image.h"
 #include "target/memory.h"
 
@@ -18,7 +19,10 @@ class Target {
  public:
   // Opens EXE + CORE.  Throws Error if either is unusable or if the core was
   // not produced by this executable (entry point or build-id disagree).
-  static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core);
+  // `search`: where the core's libraries are on this machine (--sysroot,
+  // --solib-search-path; GDB's settings in the plugin).
+  static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core,
+                                          const LibrarySearch& search = {});
   // Opens a live process.  `exe` may be empty: /proc/PID/exe is used.
   // `memory` replaces /proc/PID/mem (a snapshot's copy, process_copy.h).
   static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid,
@@ -60,6 +64,10 @@ class Target {
   // library (where the runtime, its DWARF and pc tables are), load_bias()
   // its load address, and this the host executable's path.  Empty otherwise.
   const std::string& host_executable() const { return host_executable_; }
+  // The file on this machine for a path the target mapped (a core's
+  // library, read from the sysroot or search path); "" if there is none.
+  std::string LocalFile(const std::string& target_path) const { return search_.Find(target_path); }
+  const LibrarySearch& library_search() const { return search_; }
 
  private:
   Target() = default;
@@ -68,6 +76,7 @@ class Target {
   // among `mappings` (c-shared), adding its file contents to `layered`.
   void UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered);
   std::string host_executable_;
+  LibrarySearch search_;
   std::shared_ptr<ElfImage> exe_;
   std::unique_ptr<CoreFile> core_;
   std::shared_ptr<const MemorySource> memory_;

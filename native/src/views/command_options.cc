@@ -156,7 +156,14 @@ std::string OptionBlock(const CommandSpec& spec, bool cli) {
   std::vector<std::pair<std::string, std::string>> rows;
   if (spec.positional) rows.push_back({spec.positional, spec.positional_help});
   for (const auto& o : spec.options) rows.push_back({OptionWords(o), o.help});
-  if (cli) rows.push_back({"--pid PID", "a live process (stopped with ptrace while it is read)"});
+  if (cli) {
+    rows.push_back({"--pid PID", "a live process (stopped with ptrace while it is read)"});
+    rows.push_back({"--sysroot DIR", "a core from another machine: its libraries under DIR (DIR/usr/lib/...), "
+                                     "as GDB's `set sysroot`"});
+    rows.push_back({"--solib-search-path DIRS", "a core from another machine: its libraries by name in "
+                                                "these directories (colon-separated), as GDB's "
+                                                "`set solib-search-path`"});
+  }
   size_t width = 0;
   for (const auto& r : rows) width = std::max(width, r.first.size());
   std::string out;

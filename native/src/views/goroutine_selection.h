@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "views/goroutine_set.h"
+#include "report/goroutine_set.h"
 
 namespace cgostack::views {
 

@@ -50,12 +50,19 @@ class ObjectOut {
   std::optional<size_t> limit_;
 };
 
-void WriteGoroutine(const GoroutineSet& set, size_t i, std::optional<size_t> limit, JsonWriter& w) {
-  GoroutineQuery q;  // every field, frames in place
+// Every field, frames in place; made once per report (it holds the GDB
+// thread numbers and the crash summary).
+GoroutineQuery FieldsQuery(const GoroutineSet& set) {
+  GoroutineQuery q;
   q.with_frames = true;
   q.gdb_threads = set.gdb_threads;
   q.crash_goid = set.crash_goid;
   q.crash = set.crash;
+  return q;
+}
+
+void WriteGoroutine(const GoroutineSet& set, const GoroutineQuery& q, size_t i, std::optional<size_t> limit,
+                    JsonWriter& w) {
   ObjectOut out(w, set.frames(i), limit);
   w.BeginObject();
   VisitGoroutineFields(set.goroutines[i], q, 0, out);
@@ -89,13 +96,14 @@ void WriteReport(const GoroutineSet& set, const char* key, const Selection* sel,
 
 void WriteGoroutineListJson(const GoroutineSet& set, const Selection& sel, std::optional<size_t> frame_limit,
                             JsonWriter& w) {
+  GoroutineQuery q = FieldsQuery(set);
   WriteReport(set, "goroutines", &sel, [&] {
-    for (size_t i : sel.shown) WriteGoroutine(set, i, frame_limit, w);
+    for (size_t i : sel.shown) WriteGoroutine(set, q, i, frame_limit, w);
   }, w);
 }
 
 void WriteGoroutineOneJson(const GoroutineSet& set, size_t index, std::optional<size_t> frame_limit, JsonWriter& w) {
-  WriteReport(set, "goroutines", nullptr, [&] { WriteGoroutine(set, index, frame_limit, w); }, w);
+  WriteReport(set, "goroutines", nullptr, [&] { WriteGoroutine(set, FieldsQuery(set), index, frame_limit, w); }, w);
 }
 
 void WriteGoroutineGroupsJson(const GoroutineSet& set, const Selection& sel, const std::vector<Group>& groups,

@@ -10,7 +10,7 @@
 
 #include "report/json_writer.h"
 #include "views/goroutine_selection.h"
-#include "views/goroutine_set.h"
+#include "report/goroutine_set.h"
 
 namespace cgostack::views {
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "report/huge_pages.h"
 #include "views/escape.h"
 #include "views/frame_lines.h"
 
@@ -137,6 +138,13 @@ class StackLines {
     }
   }
   bool runtime_hidden() const { return runtime_hidden_; }
+  // About how many bytes Render writes for `goroutine`: its stack's text
+  // exactly (rendered here, as Render would), its other lines estimated.
+  size_t Bytes(size_t goroutine) {
+    size_t n = kOtherLineBytes;
+    if (!(limit_ && *limit_ == 0) && !set_.frames(goroutine).empty()) n += Of(goroutine).size();
+    return n;
+  }
 
  private:
   const GoroutineSet& set_;
@@ -148,7 +156,17 @@ class StackLines {
   };
   std::unordered_map<uint32_t, Block> cache_;
   bool runtime_hidden_ = false;
+  static constexpr size_t kOtherLineBytes = 192;  // a header and a "created by" line
 };
+
+// The output buffer for `n` bytes: 100,000 goroutines make tens of
+// megabytes, written once into a buffer that never moves.
+std::string Buffer(size_t n) {
+  std::string out;
+  out.reserve(n);
+  AdviseHugePages(out.data(), n);
+  return out;
+}
 
 // The last line: what was shown and why the rest was not.
 std::string Summary(const Selection& sel, const std::vector<Group>* groups, bool runtime_hidden) {
@@ -238,8 +256,10 @@ std::string JsonQuoted(std::string_view s) {
 
 std::string RenderGoroutineList(const GoroutineSet& set, const Selection& sel, std::optional<size_t> frame_limit,
                                 bool runtime_frames) {
-  std::string out;
   StackLines stacks(set, frame_limit, runtime_frames);
+  size_t bytes = 4096;
+  for (size_t i : sel.shown) bytes += stacks.Bytes(i);
+  std::string out = Buffer(bytes);
   for (size_t i : sel.shown) {
     Line(out, Header(set, set.goroutines[i]));
     stacks.Render(out, i, true, true);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "views/goroutine_selection.h"
-#include "views/goroutine_set.h"
+#include "report/goroutine_set.h"
 
 namespace cgostack::views {
 

@@ -80,8 +80,11 @@ std::string RenderInfo(const json& info) {
   rows.push_back({"Go version", (Truthy(version) ? PyStr(version) : "?") + " (" + cgo_text + ")"});
   const json& t = Get(info, "target");
   if (Get(t, "kind") == "core")
-    rows.push_back({"Target", "core " + PyStr(Get(t, "core")) + " of " + PyStr(Get(t, "executable")) + " (pid " +
-                                  PyStr(Get(t, "pid")) + ")"});
+    rows.push_back({"Target", "core " + PyStr(Get(t, "core")) +
+                                  (Truthy(Get(t, "compression"))
+                                       ? " (" + PyStr(Get(t, "compression")) + "-compressed, read in memory)"
+                                       : "") +
+                                  " of " + PyStr(Get(t, "executable")) + " (pid " + PyStr(Get(t, "pid")) + ")"});
   else
     rows.push_back({"Target", "live process " + PyStr(Get(t, "pid")) + " (" + PyStr(Get(t, "executable")) + ")"});
   if (Truthy(Get(t, "go_library"))) rows.push_back({"Go runtime", "in shared library " + PyStr(Get(t, "go_library"))});

@@ -26,6 +26,7 @@ std::string DotId(std::string_view s) {
 
 std::string RenderLockGraph(const LockGraph& g) {
   std::unordered_map<std::string_view, const GraphNode*> nodes;
+  nodes.reserve(g.nodes.size());
   for (const auto& n : g.nodes) nodes.emplace(n.id, &n);
   auto label = [&](const std::string& id) {
     auto it = nodes.find(id);
@@ -50,7 +51,8 @@ std::string RenderLockGraph(const LockGraph& g) {
     else if (e.kind == "held_by") held[e.from].push_back(&e);
   }
   std::stable_sort(locks.begin(), locks.end(), [](const GraphNode* a, const GraphNode* b) {
-    return std::tie(a->lock_kind, a->label) < std::tie(b->lock_kind, b->label);
+    return std::make_pair(Name(a->lock_kind), std::string_view(a->label)) <
+           std::make_pair(Name(b->lock_kind), std::string_view(b->label));
   });
   const std::string in2 = std::string(kIndent) + kIndent;
   // Thousands of waiters: one line per code location (waiter_groups),
@@ -71,7 +73,7 @@ std::string RenderLockGraph(const LockGraph& g) {
     if (h != held.end())
       for (const GraphEdge* e : h->second)
         lines.push_back(in2 + "held by " + label(e->to) + (e->exact ? "" : " (inferred)") + " \u2014 " + Escaped(e->evidence));
-    if (h == held.end() && n->lock_kind != "chan") lines.push_back(in2 + "holder unknown");
+    if (h == held.end() && Info(n->lock_kind).has_holder) lines.push_back(in2 + "holder unknown");
     auto w = waiting.find(n->id);
     size_t count = w == waiting.end() ? 0 : w->second.size();
     auto grouped = groups_of.find(n->id);

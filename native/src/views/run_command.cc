@@ -8,15 +8,16 @@
 
 #include "error.h"
 #include "locks/lock_graph.h"
+#include "locks/lock_graph_json.h"
 #include "report/info_report.h"
 #include "report/json_writer.h"
+#include "report/output_file.h"
 #include "views/goroutine_selection.h"
-#include "views/goroutine_set.h"
+#include "report/goroutine_set.h"
 #include "views/goroutines_json.h"
 #include "views/goroutines_text.h"
 #include "views/info_text.h"
 #include "views/lockgraph_text.h"
-#include "views/output.h"
 #include "views/threads_text.h"
 
 namespace cgostack::views {
@@ -41,7 +42,7 @@ struct Ctx {
   std::string output() const { return opts.Last("--output"); }
   // Text or JSON to --output or the screen.
   void Emit(CommandResult& r, std::string bytes) const {
-    if (!output().empty()) WriteOutput(output(), bytes, session.inputs());
+    if (!output().empty()) WriteOutputFile(output(), bytes);  // never over an input (the session's)
     else r.screen = std::move(bytes);
   }
   std::string Json(const std::function<void(JsonWriter&)>& write) const {
@@ -118,10 +119,10 @@ GoroutineSet ReadSet(Ctx& c, bool with_frames) {
   if (with_frames) c.NativeFrames();
   GoroutineSet set = ReadGoroutineSet(c.session.runtime(), with_frames, with_frames ? Stitcher(c.session) : nullptr,
                                       c.req.gdb_threads, AllFrames(c));
-  GoroutineQuery crash;
-  c.session.MarkCrash(crash);
-  set.crash_goid = crash.crash_goid;
-  set.crash = std::move(crash.crash);
+  if (const Session::CrashMark* crash = c.session.crash_mark()) {
+    set.crash_goid = crash->goid;
+    set.crash = crash->summary;
+  }
   return set;
 }
 
@@ -231,7 +232,10 @@ CommandResult Threads(Ctx& c) {
     r.partial = c.session.last_report_partial();
     return r;
   }
-  c.session.MarkCrash(q);
+  if (const Session::CrashMark* crash = c.session.crash_mark()) {
+    q.crash_lwp = crash->lwp;
+    q.crash = crash->summary;
+  }
   ThreadRows rows = BuildThreadRows(c.session.runtime(), c.session.stacks(), q);
   r.partial = rows.partial;
   if (!lwps.empty()) {
@@ -271,7 +275,7 @@ CommandResult Lockgraph(Ctx& c) {
   }
   LockGraph graph = BuildLockGraph(c.session.runtime(), c.session.stacks());
   r.partial = !graph.warnings.empty();
-  if (!dot.empty()) WriteOutput(dot, RenderLockGraphDot(graph), c.session.inputs());
+  if (!dot.empty()) WriteOutputFile(dot, RenderLockGraphDot(graph));
   if (c.json()) c.Emit(r, c.Json([&](JsonWriter& w) { WriteLockGraph(graph, w); }));
   else c.Emit(r, RenderLockGraph(graph));
   return r;

@@ -12,7 +12,7 @@
 #include "goruntime/goroutines.h"
 #include "report/goroutines_report.h"
 
-namespace cgostack::views {
+namespace cgostack {
 
 struct GoroutineSet {
   std::string go_version;
@@ -24,6 +24,7 @@ struct GoroutineSet {
   std::map<int64_t, int64_t> gdb_threads;  // GDB's thread number per LWP
   bool with_frames = false;
   bool partial = false;  // a warning, or an unreadable goroutine or stack
+  size_t labels_cut = 0;  // goroutines whose pprof labels were cut (GoroutineReader)
   // The goroutine a core's process crashed on, and the crash summary.
   std::optional<uint64_t> crash_goid;
   std::string crash;
@@ -38,4 +39,4 @@ struct GoroutineSet {
 GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& stitch,
                               std::map<int64_t, int64_t> gdb_threads, bool all_frames = false);
 
-}  // namespace cgostack::views
+}  // namespace cgostack

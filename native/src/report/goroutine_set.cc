@@ -1,8 +1,10 @@
-#include "views/goroutine_set.h"
+#include "report/goroutine_set.h"
 
 #include <unordered_map>
 
-namespace cgostack::views {
+#include "report/huge_pages.h"
+
+namespace cgostack {
 
 namespace {
 
@@ -47,6 +49,7 @@ GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& s
   std::unordered_map<std::string, uint32_t> index;
   std::vector<uint64_t> order = reader.LiveInGoidOrder();
   set.goroutines.reserve(order.size());
+  AdviseHugePages(set.goroutines.data(), order.size() * sizeof(Goroutine));
   set.stack_of.reserve(order.size());
   for (uint64_t gp : order) {
     Goroutine g = reader.Read(gp, opts);
@@ -58,6 +61,7 @@ GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& s
     set.partial = set.partial || !g.error.empty() || (with_frames && !g.frames_error.empty());
     set.goroutines.push_back(std::move(g));
   }
+  set.labels_cut = reader.labels_cut();
   set.now_ns = rt.target().MonotonicNow();
   set.warnings = rt.target().warnings();
   if (!reader.wait_reasons_error().empty())
@@ -66,4 +70,4 @@ GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& s
   return set;
 }
 
-}  // namespace cgostack::views
+}  // namespace cgostack

@@ -1,0 +1,262 @@
+"""Go's own cgo test program, src/runtime/testdata/testprogcgo of the release
+under test (fixtures/testprogcgo.py), as a user would bring it: each
+scenario stopped under GDB in its interesting state (a breakpoint) or left
+to crash by itself, then checked
+
+  live, at the stop   the stopped goroutine in cgo-goroutine, cgo-threads
+                      and GDB's bt (plugin on): the same frames; the top C
+                      frames are GDB's own unwinder's
+  on the kernel core  SIGQUIT to the stopped thread: the runtime prints its
+                      GOTRACEBACK=crash traceback of that instant (the
+                      oracle) and the kernel writes the core; cgo-goroutines
+                      equals the traceback (goroutines, states, M, every Go
+                      frame and pc); the C frames of every thread equal
+                      GDB's own bt on the core (plugin's unwinder off); the
+                      lock graph claims no all_blocked (something runs)
+
+A scenario that cannot be caught or is out of scope is listed with the
+reason (OUT_OF_SCOPE); a scenario this release does not have is reported as
+such.  CGOSTACK_TESTPROGCGO=all runs every scenario of SCENARIOS; the
+default is the small CI subset (marked ci)."""
+
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import gdbrun
+
+GO = gdbrun.go_version_from_argv()  # before test_live_stops takes --go off argv
+
+from gdbrun import harness  # noqa: E402
+from oracle_compare import compare  # noqa: E402
+from test_live_stops import PLUMBING, frame_key  # noqa: E402
+from test_stitched_stacks import _PLAIN_BT, c_part as top_c  # noqa: E402
+
+sys.path.insert(0, os.path.join(gdbrun.SOURCE_DIR, "fixtures"))
+import testprogcgo  # noqa: E402
+DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stop_views.py")
+ALL = os.environ.get("CGOSTACK_TESTPROGCGO", "") == "all"
+
+# scenario -> (where it stops: a function, or None when it crashes by
+# itself; breakpoint hits to skip; in the CI subset; what is interesting).
+# Scenarios in QUIT_MAIN_THREAD stop inside a signal handler: SIGQUIT goes
+# to the main thread (fixtures/testprogcgo.py catch).
+SCENARIOS = {
+    "TracebackContext": ("main.G2", 0, True,
+                         "Go -> C -> Go -> C -> Go with a cgo traceback and context function set"),
+    "StackSwitchCallback": ("main.stackSwitchCallback", 1, True,
+                            "a C thread calls Go from a stack of its own (makecontext/swapcontext)"),
+    "CgoPprof": ("pprofCgoTraceback", 3, True,
+                 "SIGPROF in C with SetCgoTraceback: stopped in the traceback function cgoSigtramp calls"),
+    "EnsureBindM": ("main.GoCheckBindM", 20, False, "C threads bound to their extra Ms call Go repeatedly"),
+    "NeedmDeadlock": ("runtime.cgocallbackg1", 0, False,
+                      "a C thread's first call into Go (needm done) while signals fly at it"),
+    "SigStack": ("runtime.sigpanic", 0, False,
+                 "SIGSEGV in Go called back on a C thread with its own sigaltstack"),
+    "CgoCallbackGC": ("main.go_callback", 5, False, "callbacks from C threads running the GC"),
+    "CgoPprofThread": ("pprofCgoThreadTraceback", 3, False,
+                       "SIGPROF on a thread C created (no M) with a cgo traceback function"),
+    "CoroCgoCallback": ("main.iterSimple", 0, False, "an iter.Pull coroutine started inside a callback from C"),
+    "PanicCallback": ("runtime.gopanic", 0, False, "a panic in Go called back from C"),
+    "CgoExternalThreadPanic": (None, 0, False, "a panic on a thread C created: the program crashes"),
+    "Abort": (None, 0, True, "C calls abort(): the Go handler prints and the program dumps core"),
+}
+
+QUIT_MAIN_THREAD = {"CgoPprof", "CgoPprofThread"}
+
+# Scenarios not in the lane, and why (data: printed by the test, and in
+# docs/testing.md).
+OUT_OF_SCOPE = {
+    "CgoSignalDeadlock": "a timing test (signals vs cgo calls for seconds); no state to hold",
+    "CgoExecSignalMask": "forks and execs children; the state of interest is in the children",
+    "CgoRaceprof": "needs -race", "CgoRaceSignal": "needs -race",
+    "CgoDLLImportsMain": "Windows only", "BigStack": "Windows only", "StackMemory": "Windows only",
+    "Trace": "runtime/trace's output is the subject, not a stack",
+    "EINTR": "system call restarts; no stack switch", "Block": "helper of EINTR",
+}
+
+
+def _plain_bt_script(path):
+    """GDB's plain bt of every thread (test_stitched_stacks' script), and
+    first, with the plugin's unwinder, the frames of the thread the core
+    names (the crashing one) as "crashing"."""
+    return (r'''
+import gdb, json
+crashing, f = [], gdb.newest_frame()
+while f is not None and len(crashing) < 200:
+    crashing.append({"pc": f.pc(), "function": f.name() or ""})
+    try:
+        f = f.older()
+    except gdb.error:
+        f = None
+''' + _PLAIN_BT % path + r'''
+out["crashing"] = crashing
+with open(%r, "w") as fh:
+    json.dump(out, fh)
+''' % path)
+
+
+def core_views(binary, core):
+    """cgo-goroutines, cgo-threads, cgo-lockgraph (JSON) and GDB's plain bt
+    of every thread, from one GDB run on the core."""
+    with tempfile.TemporaryDirectory() as d:
+        script = os.path.join(d, "bt.py")
+        with open(script, "w") as f:
+            f.write(_plain_bt_script(os.path.join(d, "bt.json")))
+        cmds = ["cgo-goroutines --runtime-frames --json --output %s/g.json" % d,
+                "cgo-threads --json --output %s/t.json" % d,
+                "cgo-lockgraph --json --output %s/l.json" % d,
+                "source " + script]
+        rc, out, err = gdbrun.gdb(cmds, binary, core)
+        res = []
+        for name in ("g", "t", "l", "bt"):
+            p = os.path.join(d, name + ".json")
+            if not os.path.exists(p):
+                raise AssertionError("no %s.json (rc=%d)\n%s\n%s" % (name, rc, out[-2000:], err[-2000:]))
+            with open(p) as f:
+                res.append(json.load(f))
+        return res
+
+
+class TestprogcgoTest(unittest.TestCase):
+    results = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        print("\ntestprogcgo of Go %s:" % GO)
+        for name, what in sorted(cls.results.items()):
+            print("  %-28s %s" % (name, what))
+        for name, why in sorted(OUT_OF_SCOPE.items()):
+            print("  %-28s out of scope: %s" % (name, why))
+
+    def check_live(self, name, views):
+        """The three views of the stopped goroutine agree; the top C frames
+        are GDB's own."""
+        where = name + " (live stop)"
+        lwp = views["lwp"]
+        thread = [t for t in views["threads"]["threads"] if t["lwp"] == lwp][0]
+        if views["goroutine"]:
+            g = views["goroutine"]["goroutines"][0]
+            self.assertEqual([frame_key(f) for f in thread["frames"]], [frame_key(f) for f in g["frames"]],
+                             "%s: thread view vs goroutine view" % where)
+        ours = [(f["function"], f["pc"]) for f in thread["frames"]
+                if f.get("lang") != "boundary" and not f.get("inlined")]
+        bt = [(f["function"], f["pc"]) for f in views["bt"] if not f["inlined"] and f["function"] not in PLUMBING]
+        # Go 1.19 saves runtime.systemstack_switch's entry as the pc; GDB
+        # names a caller frame at pc-1, outside the function (as in
+        # test_live_stops): the pc must still be the same.
+        bt = [("runtime.systemstack_switch", pc) if not name and ("runtime.systemstack_switch", pc) in ours
+              else (name, pc) for name, pc in bt]
+        if thread["frames"] and thread["frames"][0].get("kind") == "signal" and ours and ours[0] in bt:
+            # Stopped inside the Go signal handler: the views fold its
+            # frames into one boundary (their count in it); bt shows them.
+            k = bt.index(ours[0])
+            self.assertEqual(thread["frames"][0].get("hidden_frames"), k, "%s: hidden handler frames %s" % (where, bt[:k]))
+            bt = bt[k:]
+        if "ran into data" in (thread.get("frames_error") or "") and len(bt) > len(ours):
+            # The C stack ends in a frame whose return address is data (a
+            # makecontext stack's uc_link): the views stop there and say
+            # so, GDB's own unwinder (not ours: C frames) shows it as `??`.
+            self.assertEqual([name for name, _ in bt[len(ours):]], [""], where)
+            bt = bt[:len(ours)]
+        self.assertEqual(bt, ours, "%s: bt vs thread view (bt error %r)" % (where, views["bt_error"]))
+        c = [f["function"] for f in top_c(thread["frames"])]
+        if c and thread["frames"][0].get("lang") == "c":
+            self.assertEqual([f["function"] for f in views["bt_native"][:len(c)]], c, where)
+
+    def check_core(self, name, caught, crashed):
+        where = name + " (core)"
+        oracle = harness.load_oracle(caught["oracle"])
+        gs, threads, graph, bt = core_views(caught["binary"], caught["core"])
+        # A program that crashed by itself printed its traceback on the way:
+        # the crashing goroutine went on into the runtime's crash path
+        # (fatalpanic, dieFromSignal) before the kernel wrote the core.
+        advanced = {g["goid"] for g in oracle["goroutines"] if g["state"] == "running"} if crashed else ()
+        problems = compare(gs, oracle, advanced=advanced)
+        self.assertEqual(problems, [], "%s:\n%s" % (where, "\n".join(problems)))
+        checked = 0
+        for t in threads["threads"]:
+            c = top_c(t["frames"] or [])
+            if not c:
+                continue
+            plain = bt.get(str(t["lwp"]), [])
+            # GDB's own bt from the top: the same C frames by pc and name
+            # (on a kernel core every thread sits in the runtime's signal
+            # handler; its C part starts below the signal frame).
+            pcs = [f["pc"] for f in plain]
+            if c[0]["pc"] not in pcs:
+                continue
+            k = pcs.index(c[0]["pc"])
+            gdbs = [(f["pc"], f["function"]) for f in plain[k:k + len(c)]]
+            self.assertEqual([(f["pc"], f["function"]) for f in c], gdbs, "%s: LWP %d C frames" % (where, t["lwp"]))
+            checked += 1
+        if crashed:
+            # GDB's bt of the crashing thread (plugin on) crosses every
+            # runtime.sigtramp (Go 1.19 did not) and goes on past it.
+            names = [f["function"] for f in bt["crashing"] if f["pc"]]
+            self.assertIn("runtime.sigtramp", names, where)
+            below = names[len(names) - names[::-1].index("runtime.sigtramp"):]
+            self.assertTrue(below and all(below), "%s: bt below the handler %s" % (where, names))
+        diagnoses = [d.get("code") for d in graph.get("diagnoses", [])]
+        self.assertNotIn("all_blocked", diagnoses, where)
+        return checked
+
+    def run_scenario(self, name):
+        stop, ignore, ci, what = SCENARIOS[name]
+        if not (ci or ALL):
+            self.results[name] = "not run (CGOSTACK_TESTPROGCGO=all runs it): " + what
+            self.skipTest("not in the CI subset")
+        if name not in testprogcgo.scenarios(GO):
+            self.results[name] = "not in this release"
+            self.skipTest("Go %s's testprogcgo has no %s" % (GO, name))
+        caught = testprogcgo.catch(GO, name, stop, ignore, driver=DRIVER, plugin=gdbrun.PLUGIN,
+                                   quit_main_thread=name in QUIT_MAIN_THREAD)
+        self.assertTrue(caught["caught"], "%s: %s" % (name, caught["why"]))
+        if stop:
+            with open(caught["views"]) as f:
+                self.check_live(name, json.load(f))
+        c = self.check_core(name, caught, crashed=stop is None)
+        self.results[name] = "matched (%s; C frames of %d threads equal GDB's): %s" % (
+            "live stop and core" if stop else "crash core", c, what)
+
+    def test_traceback_context(self):
+        self.run_scenario("TracebackContext")
+
+    def test_stack_switch_callback(self):
+        self.run_scenario("StackSwitchCallback")
+
+    def test_pprof_cgo_traceback(self):
+        self.run_scenario("CgoPprof")
+
+    def test_bindm(self):
+        self.run_scenario("EnsureBindM")
+
+    def test_needm_deadlock(self):
+        self.run_scenario("NeedmDeadlock")
+
+    def test_sigstack(self):
+        self.run_scenario("SigStack")
+
+    def test_callback_gc(self):
+        self.run_scenario("CgoCallbackGC")
+
+    def test_pprof_thread(self):
+        self.run_scenario("CgoPprofThread")
+
+    def test_coro_callback(self):
+        self.run_scenario("CoroCgoCallback")
+
+    def test_panic_callback(self):
+        self.run_scenario("PanicCallback")
+
+    def test_external_thread_panic(self):
+        self.run_scenario("CgoExternalThreadPanic")
+
+    def test_abort(self):
+        self.run_scenario("Abort")
+
+
+if __name__ == "__main__":
+    unittest.main()
