@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 
 #include "error.h"
 #include "target/elf_image.h"
@@ -238,9 +239,18 @@ std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::st
   // Under the sysroot first (a core from another machine brings its own).
   if (std::string root = target.library_search().LocalSysroot(); !root.empty())
     candidates.insert(candidates.begin(), root + rel);
-  for (const std::string& debug : candidates)
-    if (IsRegularFile(debug))
-      if (auto l = GlibcLayoutsFromDwarf(debug)) return l;
+  // Reading libc's DWARF takes a few hundred ms; a snapshot does it before
+  // stopping the process and must not repeat it while the process is held:
+  // cached by the debug file's path, which names the build-id.
+  static std::mutex cache_mu;
+  static std::map<std::string, std::optional<GlibcLayouts>> from_dwarf;
+  std::lock_guard<std::mutex> lock(cache_mu);
+  for (const std::string& debug : candidates) {
+    auto cached = from_dwarf.find(debug);
+    if (cached == from_dwarf.end())
+      cached = from_dwarf.emplace(debug, IsRegularFile(debug) ? GlibcLayoutsFromDwarf(debug) : std::nullopt).first;
+    if (cached->second) return cached->second;
+  }
   return std::nullopt;
 }
 

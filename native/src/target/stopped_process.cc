@@ -105,6 +105,8 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
     if (::ptrace(PTRACE_GETREGS, tid, nullptr, &r) != 0) continue;
     static_assert(sizeof r == sizeof(Registers), "user_regs_struct is Registers");
     std::memcpy(&regs_[tid], &r, sizeof r);
+    user_fpregs_struct fp;
+    if (::ptrace(PTRACE_GETFPREGS, tid, nullptr, &fp) == 0) fpregs_[tid] = fp;
   }
 }
 

@@ -5,6 +5,8 @@
 // the stop delivered again.
 #pragma once
 
+#include <sys/user.h>
+
 #include <map>
 
 #include "target/core_file.h"
@@ -21,6 +23,13 @@ class StoppedProcess {
 
   // Registers of every stopped thread, by LWP.
   const std::map<int, Registers>& registers() const { return regs_; }
+  // Floating-point registers (for a snapshot's NT_PRFPREG), by LWP.
+  const std::map<int, user_fpregs_struct>& fp_registers() const { return fpregs_; }
+  // The signal each thread stopped with (0: stopped by our interrupt); it
+  // is delivered again on detach.
+  const std::map<int, int>& stop_signals() const { return pending_signal_; }
+  // Detaches now (the destructor does it otherwise): the process runs on.
+  void Resume() { Detach(); }
 
  private:
   bool Stop(int tid);
@@ -28,6 +37,7 @@ class StoppedProcess {
   int pid_;
   std::map<int, int> pending_signal_;  // per stopped thread: signal to deliver on detach
   std::map<int, Registers> regs_;
+  std::map<int, user_fpregs_struct> fpregs_;
 };
 
 }  // namespace cgostack
