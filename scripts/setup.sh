@@ -48,6 +48,8 @@ readonly DEBIAN_PACKAGES=(
     zstd lz4 xz-utils
     # a Go program as Debian ships it (stripped, cgo, Go 1.19): tests/e2e/test_debian_program.py
     webhook
+    # libiberty: C++ names demangled as GDB demangles them
+    libiberty-dev
     binutils file procps
     # glibc's debug symbols: the lock graph reads pthread layouts from the
     # target libc's DWARF when they are installed (tests check both ways)

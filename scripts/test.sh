@@ -18,6 +18,11 @@
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
 #                 (trixie) root made with debootstrap (scripts/debian13.sh;
 #                 about 15 minutes the first time, not run by CI)
+#   --glibc-roots also make Debian roots with bullseye's glibc 2.31 and
+#                 trixie's 2.41 (scripts/glibc_root.sh; debootstrap, cached
+#                 in /var/cache/cgostack: about 5 minutes each the first time)
+#                 and run e2e.other_glibc's cores taken inside them (not run
+#                 by CI: without the roots that test skips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The one list of supported Go releases; `ci` marks the default matrix.
@@ -26,12 +31,14 @@ matrix=$(releases ci)
 hostile=1
 debian13=0
 arm64=0
+glibc_roots=0
 while [ $# -gt 0 ]; do
     case $1 in
         --all-go) matrix=$(releases ""); export CGOSTACK_TESTPROGCGO=all ;;
         --no-hostile) hostile=0 ;;
         --debian13) debian13=1 ;;
         --arm64) arm64=1 ;;
+        --glibc-roots) glibc_roots=1 ;;
         *) break ;;
     esac
     shift
@@ -51,6 +58,11 @@ if [ "$hostile" = 1 ]; then
     # own run time (a few minutes on two cores; docs/testing.md).
     CGOSTACK_GO_MATRIX="$matrix" scripts/sanitize.sh
     scripts/fuzz.sh "${CGOSTACK_FUZZ_SECONDS:-20}"
+fi
+if [ "$glibc_roots" = 1 ]; then
+    scripts/glibc_root.sh bullseye >/dev/null
+    scripts/glibc_root.sh trixie >/dev/null
+    (cd build && CGOSTACK_GLIBC_ROOTS="bullseye trixie" ctest --output-on-failure -R '^e2e\.other_glibc\.')
 fi
 if [ "$debian13" = 1 ]; then
     scripts/debian13.sh --go "$matrix"

@@ -4,11 +4,20 @@ stitches them with the Go runtime's view (native/src/stacks/stitch.cc).  Read
 through GDB's Python frame API, never by parsing `bt` output; the user's
 selected thread and frame are restored."""
 
+import collections
+
 import gdb
 
-from . import target, unwinder
+from . import backend, target, unwinder
 
+# Frames kept per thread, and frames walked at most (a stack whose garbage
+# GDB keeps reading as frames must end); the CLI's libdwfl walk has the
+# same limits (dwfl_unwinder.cc kMaxFrames, kMaxWalked).
 MAX_FRAMES = 512
+MAX_WALKED = 1000000
+# A run of C frames deeper than HEAD + TAIL keeps its first HEAD and last
+# TAIL frames (native/src/stacks/stitch.h kNativeHeadFrames/TailFrames).
+HEAD, TAIL = 50, 50
 
 
 def _object(pc):
@@ -37,14 +46,19 @@ def _c_frame(frame, pc, sp, inlined, exact, depth):
                     skip -= 1
                 block = block.superblock
             if block is not None:
-                function = block.function.print_name
+                # As GDB names a frame: a C++ name without its parameters.
+                function = backend.load().frame_name(block.function.print_name)
         if sal.symtab is not None:
             file, line = sal.symtab.filename, sal.line
     except (gdb.error, RuntimeError, UnicodeDecodeError):
         # GDB's Python API cannot hand over a name that is not UTF-8 (a
         # hostile #line file name): the frame stays, without it.
         pass
-    return (pc, sp, function, file, line, _object(pc), inlined)
+    return (pc, sp, function, file, line, _object(pc), inlined, 0)
+
+
+def _sp(frame):
+    return int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
 
 
 def _older(frame):
@@ -56,15 +70,40 @@ def _older(frame):
 
 
 def _chain(session, lwp):
+    """The thread's frames, innermost first.  A run of more than HEAD + TAIL
+    consecutive C frames (a deep recursion) keeps its first HEAD and last
+    TAIL with one marker counting the frames between (as the CLI's libdwfl
+    walk, dwfl_unwinder.cc AppendCRun): GDB must still unwind every frame to
+    find the last ones, but the middle ones are only counted (their pc
+    looked at), never symbolized or kept."""
     go_unwinder = unwinder.current()
     frames = []
     error = ""
     frame = gdb.newest_frame()
     last = frame
     depth = 0  # inline frames seen so far in the current physical frame
-    while frame is not None and len(frames) < MAX_FRAMES:
+    run = 0  # C frames so far in the current run of C frames
+    tail = collections.deque()  # past HEAD in a run: the last TAIL C frames, unsymbolized
+    elided = 0
+    kept = 0  # frames that count against MAX_FRAMES (elided ones do not)
+    walked = 0
+
+    def flush():
+        # The run ended: its marker and its last TAIL frames.
+        nonlocal elided, kept
+        if elided:
+            frames.append((0, 0, "", "", 0, "", False, elided))
+            kept += 1
+        for f, pc, inlined, d in tail:
+            sp = _sp(f)
+            frames.append(_c_frame(f, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), d))
+            kept += 1
+        tail.clear()
+        elided = 0
+
+    while frame is not None and kept < MAX_FRAMES and walked < MAX_WALKED:
         pc = frame.pc()
-        if pc == 0 and frames:
+        if pc == 0 and walked:
             break  # how the Go unwinder marks the outermost frame (unwinder.py)
         last = frame
         if frame.type() == gdb.SIGTRAMP_FRAME:
@@ -76,22 +115,37 @@ def _chain(session, lwp):
                 error = frame
                 break
             continue
-        sp = int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
+        walked += 1
         inlined = frame.type() == gdb.INLINE_FRAME
         # Go frames are symbolized by the backend from the pc table; only
         # C frames need GDB's symbols and line tables.
-        if session.is_go_pc(pc, bool(frames)):
-            frames.append((pc, sp, "", "", 0, "", inlined))
+        if session.is_go_pc(pc, walked > 1):
+            flush()
+            run = 0
+            frames.append((pc, _sp(frame), "", "", 0, "", inlined, 0))
+            kept += 1
         else:
-            frames.append(_c_frame(frame, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), depth))
+            run += 1
+            if run <= HEAD:
+                sp = _sp(frame)
+                frames.append(_c_frame(frame, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), depth))
+                kept += 1
+            else:
+                tail.append((frame, pc, inlined, depth))
+                if len(tail) > TAIL:
+                    tail.popleft()
+                    elided += 1
         depth = depth + 1 if inlined else 0
         try:
             frame = frame.older()
         except gdb.error as e:
             error = str(e)
             break
-    if len(frames) >= MAX_FRAMES:
+    flush()
+    if kept >= MAX_FRAMES:
         error = "stopped after %d frames" % MAX_FRAMES
+    elif walked >= MAX_WALKED:
+        error = "stopped after %d frames of C" % MAX_WALKED
     elif not error and frame is None and last is not None:
         reason = last.unwind_stop_reason()
         if reason not in (gdb.FRAME_UNWIND_NO_REASON, gdb.FRAME_UNWIND_OUTERMOST):

@@ -3,6 +3,7 @@
 //
 //   cgostack info|goroutines|threads|lockgraph [OPTIONS] EXE CORE
 //   cgostack info|goroutines|threads [OPTIONS] --pid PID
+//   cgostack snapshot --pid PID -o FILE      (snapshot_command.h)
 //
 // The same library and the same views as the plugin (views/run_command.h):
 // options, text and JSON are the GDB commands' own.  It runs no other
@@ -11,6 +12,7 @@
 // Exit status: 0 full success; 2 partial results (warnings, unreadable
 // goroutines, threads or stacks); 1 failure (one `cgostack:` line on
 // stderr); 64 usage error.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "args.h"
+#include "snapshot_command.h"
 #include "stacks/dwfl_unwinder.h"
 #include "error.h"
 #include "session.h"
@@ -45,6 +48,7 @@ void GeneralHelp(std::FILE* f) {
                "from core files and live processes, without GDB.\n\nCommands:\n");
   for (const auto& c : views::Commands())
     if (c.cli) std::fprintf(f, "  %-11s %s\n", c.name, c.summary);
+  std::fputs(SnapshotCommandsHelp(), f);
   std::fprintf(f,
                "\n`cgostack COMMAND --help` describes each.  Exit status: 0 success, 2 partial\n"
                "results (warnings, unreadable goroutines or stacks), 1 failure, 64 usage error.\n");
@@ -69,6 +73,7 @@ int Run(int argc, char** argv) {
     GeneralHelp(stdout);
     return kOk;
   }
+  if (int rc = RunSnapshotCommand(name, std::vector<std::string>(argv + 2, argv + argc)); rc >= 0) return rc;
   const views::CommandSpec* cmd = views::FindCommand(name);
   if (!cmd || !cmd->cli || name != cmd->name) throw UsageError("unknown command '" + name + "' (see `cgostack --help`)");
   std::vector<OptionSpec> specs;
@@ -105,6 +110,11 @@ int Run(int argc, char** argv) {
       char cwd[4096];
       return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
     };
+    if (!args.sysroot.empty()) {  // a typo must not read as "no libraries there"
+      struct stat st;
+      if (::stat(args.sysroot.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error("--sysroot " + args.sysroot + " is not a directory");
+    }
     LibrarySearch search{args.sysroot.empty() ? std::string() : absolute(args.sysroot), {}};
     for (const std::string& dir : args.solib_dirs) search.dirs.push_back(absolute(dir));
     session = Session::OpenCore(absolute(args.exe), absolute(args.core), search);

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "stacks/cxx_names.h"
 #include "error.h"
 #include "goruntime/goroutine_fields.h"
 #include "report/goroutines_report.h"
@@ -137,13 +138,13 @@ py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, 
   return out;
 }
 
-using NativeTuple = std::tuple<uint64_t, uint64_t, std::string, std::string, int32_t, std::string, bool>;
+using NativeTuple = std::tuple<uint64_t, uint64_t, std::string, std::string, int32_t, std::string, bool, uint64_t>;
 
 void SetNativeChain(cgostack::Session& s, int lwp, const std::vector<NativeTuple>& frames, const std::string& error) {
   cgostack::NativeChain chain;
   chain.error = error;
-  for (const auto& [pc, sp, function, file, line, object, inlined] : frames)
-    chain.frames.push_back(cgostack::NativeFrame{pc, sp, function, file, line, object, inlined});
+  for (const auto& [pc, sp, function, file, line, object, inlined, elided] : frames)
+    chain.frames.push_back(cgostack::NativeFrame{pc, sp, function, file, line, object, inlined, elided});
   s.stacks().SetChain(lwp, std::move(chain));
 }
 
@@ -250,7 +251,8 @@ PYBIND11_MODULE(_cgostack, m) {
            "{entry, cfa, outermost, error, switch, registers: {name: value}}.")
       .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
            "A thread's frames as the native unwinder found them, innermost first: tuples "
-           "(pc, sp, function, file, line, object, inlined).")
+           "(pc, sp, function, file, line, object, inlined, elided); elided > 0 marks the count of C frames "
+           "a deep run left out between its first and last 50 (the other fields then unused).")
       .def(
           "lockgraph_json",
           [](cgostack::Session& s, const std::string& output, int64_t max_waiters) {
@@ -286,6 +288,9 @@ PYBIND11_MODULE(_cgostack, m) {
           "cgo-goroutines as a JSON string (or written to `output`, returning \"\").  A stack deeper than 100 "
           "Go frames keeps its first and last 50 unless `all_frames`.");
 
+  m.def("frame_name", &cgostack::WithoutParameters, py::arg("print_name"),
+        "A C++ symbol's print name as GDB names a frame of it (stacks/cxx_names.h): without the "
+        "parameter list, except where GDB's C++ name parser keeps it (lambdas).");
   m.def(
       "help_text",
       [](const std::string& command) {

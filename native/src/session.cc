@@ -31,7 +31,12 @@ std::unique_ptr<Session> Session::OpenCore(const std::string& exe, const std::st
 }
 
 std::unique_ptr<Session> Session::OpenLive(const std::string& exe, int pid) {
-  std::unique_ptr<Session> s(new Session(Target::OpenLive(exe, pid)));
+  return OpenLiveThrough(exe, pid, nullptr);
+}
+
+std::unique_ptr<Session> Session::OpenLiveThrough(const std::string& exe, int pid,
+                                                  std::shared_ptr<const MemorySource> memory) {
+  std::unique_ptr<Session> s(new Session(Target::OpenLive(exe, pid, std::move(memory))));
   s->inputs_ = {exe};
   s->RememberInputs();
   return s;

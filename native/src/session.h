@@ -2,6 +2,7 @@
 // once and reused by every command (DWARF indexing is the expensive part).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,10 @@ class Session {
   static std::unique_ptr<Session> OpenCore(const std::string& exe, const std::string& core,
                                            const LibrarySearch& search = {});
   static std::unique_ptr<Session> OpenLive(const std::string& exe, int pid);
+  // A live process whose memory is read through `memory` (a snapshot's
+  // copy, target/process_copy.h) instead of /proc/PID/mem.
+  static std::unique_ptr<Session> OpenLiveThrough(const std::string& exe, int pid,
+                                                  std::shared_ptr<const MemorySource> memory);
 
   Target& target() { return *target_; }
   GoRuntime& runtime() { return *runtime_; }

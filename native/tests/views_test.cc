@@ -2,6 +2,7 @@
 // of the list, grouped and full views, terminal escaping, the option
 // tables, and 100,000 goroutines.  (The same views on real cores, against
 // the formatters they replaced: tests/e2e/test_golden_views.py.)
+#include <algorithm>  // std::find (GCC 14 no longer brings it in through <vector>)
 #include <chrono>
 #include <fstream>
 #include <sstream>

@@ -37,6 +37,15 @@ def gdb(commands, *target, timeout=600):
     return p.returncode, p.stdout, p.stderr
 
 
+def run_cli(*args, timeout=300):
+    """Runs the standalone CLI (build/cgostack, next to the backend module's
+    directory); returns (rc, stdout, stderr)."""
+    build = os.path.dirname(os.environ.get("CGOSTACK_BACKEND_DIR") or os.path.join(SOURCE_DIR, "build", "python"))
+    p = subprocess.run([os.path.join(build, "cgostack")] + [str(a) for a in args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
 def gdb_json(command, *target):
     """Runs one cgostack command with --json --output and returns the parsed
     object; fails with GDB's output if the file was not written."""

@@ -33,19 +33,59 @@ def other_glibcs():
     return found
 
 
-def expected_source(libc, version):
-    """How the tool must have read the layouts of `libc`: from the DWARF of
-    its debug file when one with its build-id is installed (a trixie host
-    has libc6-dbg of its own 2.41), else from the table for `version`."""
+def build_id(elf):
+    """The GNU build-id of `elf` as readelf states it."""
     import re
     import subprocess
-    notes = subprocess.run(["readelf", "-n", libc], stdout=subprocess.PIPE, text=True).stdout
+    notes = subprocess.run(["readelf", "-n", elf], stdout=subprocess.PIPE, text=True).stdout
     m = re.search(r"Build ID: ([0-9a-f]+)", notes)
-    if m:
-        debug = "/usr/lib/debug/.build-id/%s/%s.debug" % (m.group(1)[:2], m.group(1)[2:])
-        if os.path.exists(debug):
-            return "DWARF of " + debug
+    return m.group(1) if m else None
+
+
+def expected_source(libc, version, sysroot=""):
+    """How the tool must have read the layouts of `libc`: from the DWARF of
+    its debug file when one with its build-id is installed (a trixie host
+    has libc6-dbg of its own 2.41; a sysroot's own debug directory first),
+    else from the table for `version`."""
+    bid = build_id(libc)
+    if bid:
+        for top in ([sysroot] if sysroot else []) + [""]:
+            debug = "%s/usr/lib/debug/.build-id/%s/%s.debug" % (top, bid[:2], bid[2:])
+            if os.path.exists(debug):
+                return "DWARF of " + debug
     return "table for glibc " + version
+
+
+# Debian roots with another release's glibc and gcc (scripts/glibc_root.sh,
+# run by `scripts/test.sh --glibc-roots`; the Debian 13 lane's trixie root
+# serves too): bullseye 2.31, trixie 2.41.  Bookworm's 2.36 is the host's.
+ROOTS_DIR = os.environ.get("CGOSTACK_ROOTS", "/var/cache/cgostack")
+
+
+def system_roots():
+    """{suite: root} of the roots named by $CGOSTACK_GLIBC_ROOTS (set by
+    `scripts/test.sh --glibc-roots`; unset, none: the default run stays
+    fast even where roots exist).  A named root that is missing fails."""
+    found = {}
+    for suite in os.environ.get("CGOSTACK_GLIBC_ROOTS", "").split():
+        root = os.path.join(ROOTS_DIR, suite)
+        if not (os.path.isfile(os.path.join(root, ".cgostack-ready")) and os.path.exists(os.path.join(root, "usr/bin/gcc"))):
+            raise AssertionError("no %s root with gcc at %s: run scripts/glibc_root.sh %s" % (suite, root, suite))
+        found[suite] = root
+    return found
+
+
+def root_glibc(root):
+    """The root's glibc: (upstream version, its libc.so.6 as the dynamic
+    linker of the root resolves it), from dpkg's record of libc6."""
+    with open(os.path.join(root, "var/lib/dpkg/status")) as f:
+        for para in f.read().split("\n\n"):
+            if "\nPackage: libc6\n" in "\n" + para + "\n":
+                import re
+                version = re.search(r"^Version: (\d+\.\d+)", para, re.M).group(1)
+                libdir = os.path.join(root, "lib/x86_64-linux-gnu")
+                return version, os.path.realpath(os.path.join(libdir, "libc.so.6"))
+    raise AssertionError("no libc6 in %s's dpkg status" % root)
 
 
 def linked_with(libdir):
@@ -54,18 +94,31 @@ def linked_with(libdir):
             % (libdir, libdir)]
 
 
-def cli_lockgraph(binary, core):
+def cli_lockgraph(binary, core, sysroot=None):
     import subprocess
-    p = subprocess.run([CLI, "lockgraph", "--json", binary, core], stdout=subprocess.PIPE,
+    p = subprocess.run([CLI, "lockgraph", "--json"] + (["--sysroot", sysroot] if sysroot else []) + [binary, core],
+                       stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=300)
     if not p.stdout:
         raise AssertionError("cgostack lockgraph printed nothing (status %d): %s" % (p.returncode, p.stderr))
     return json.loads(p.stdout)
 
 
+def sysroot_commands(sysroot):
+    return ["set sysroot " + sysroot] if sysroot else []
+
+
 class OtherGlibcTest(unittest.TestCase):
-    def check_condwait(self, core, version, source_prefix):
-        data, tids, _ = run(core["binary"], core["core"], ints=("tidMasked", "tidPlain"))
+    def check_condwait(self, core, version, source_prefix, sysroot=None):
+        data, tids, _ = run(core["binary"], core["core"], iex=sysroot_commands(sysroot),
+                            ints=("tidMasked", "tidPlain"))
+        self.check_cond_graph(data, tids, version, source_prefix)
+        cli = cli_lockgraph(core["binary"], core["core"], sysroot)
+        self.assertEqual(cli["glibc"], data["glibc"])
+        self.check_cond_graph(cli, tids, version, source_prefix)
+        self.assertEqual(cli["warnings"], [], "a sysroot with the process's libc needs no warning")
+
+    def check_cond_graph(self, data, tids, version, source_prefix):
         g = Graph(data)
         self.assertEqual(data["glibc"]["version"], version)
         self.assertTrue(data["glibc"]["layouts_from"].startswith(source_prefix), data["glibc"])
@@ -74,11 +127,15 @@ class OtherGlibcTest(unittest.TestCase):
             self.assertEqual(lock["lock_kind"], "pthread_cond")
             self.assertEqual(lock["details"]["waiters"], "1")
             self.assertEqual([e["from"] for e in g.edges("waits_for", dst=lock["id"])], ["t%d" % tids[tid]])
-        self.assertEqual(cli_lockgraph(core["binary"], core["core"])["glibc"], data["glibc"])
 
-    def check_errorcheck(self, core, version):
-        data, tids, _ = run(core["binary"], core["core"],
+    def check_errorcheck(self, core, version, sysroot=None):
+        data, tids, _ = run(core["binary"], core["core"], iex=sysroot_commands(sysroot),
                             ints=("tidErrchkOwner", "tidRecursiveOwner", "rwl.__data.__cur_writer", "tidNeverExits"))
+        self.check_errorcheck_graph(data, tids, version)
+        if sysroot:
+            self.check_errorcheck_graph(cli_lockgraph(core["binary"], core["core"], sysroot), tids, version)
+
+    def check_errorcheck_graph(self, data, tids, version):
         g = Graph(data)
         self.assertEqual(data["glibc"]["version"], version)
         self.assertEqual(g.lock("mtxErrchk")["owner_lwp"], tids["tidErrchkOwner"])
@@ -98,6 +155,70 @@ class OtherGlibcTest(unittest.TestCase):
                 self.check_condwait(harness.kernel_core("condwait", GO, flags=flags), version,
                                     expected_source(os.path.join(libdir, "libc.so.6"), version))
                 self.check_errorcheck(harness.kernel_core("errorcheck", GO, flags=flags), version)
+
+    def test_debian_roots(self):
+        """Cores taken inside Debian roots of other releases: the fixtures'
+        C parts compiled by the root's gcc against its headers, linked
+        against and run on its glibc; analysed here with the root as
+        sysroot (GDB's `set sysroot`, the CLI's --sysroot)."""
+        roots = system_roots()
+        if not roots:
+            self.skipTest("no Debian root named in CGOSTACK_GLIBC_ROOTS (scripts/test.sh --glibc-roots makes "
+                          "bullseye's and trixie's under %s and names them)" % ROOTS_DIR)
+        for suite, root in sorted(roots.items()):
+            with self.subTest(suite=suite):
+                version, libc = root_glibc(root)
+                self.check_condwait(harness.kernel_core("condwait", GO, system_root=root), version,
+                                    expected_source(libc, version, root), sysroot=root)
+                self.check_errorcheck(harness.kernel_core("errorcheck", GO, system_root=root), version, sysroot=root)
+
+    def test_other_libc_in_sysroot(self):
+        """A core of this machine analysed with a sysroot whose libc is
+        another release's (trixie's 2.41, whose condition variable moved):
+        that libc must not be read silently.  One warning names both
+        build-ids, and this machine's libc at the same path, which is the
+        process's, is read instead."""
+        import tempfile
+        glibcs = other_glibcs()
+        if "2.41" not in glibcs:
+            self.fail("no glibc 2.41 under %s: run scripts/setup.sh" % TOOLCHAINS)
+        core = harness.kernel_core("condwait", GO)
+        # The path the core's file mappings name (merged /usr: /usr/lib/...).
+        host_libc = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
+        with tempfile.TemporaryDirectory() as sysroot:
+            libdir = sysroot + os.path.dirname(host_libc)
+            os.makedirs(libdir)
+            other = os.path.join(glibcs["2.41"], "libc.so.6")
+            os.symlink(other, sysroot + host_libc)
+            data = cli_lockgraph(core["binary"], core["core"], sysroot)
+        self.assertNotEqual(build_id(other), build_id(host_libc))
+        wrong = [w for w in data["warnings"] if "is not the libc the process used" in w]
+        self.assertEqual(len(wrong), 1, data["warnings"])
+        self.assertIn(build_id(other), wrong[0])
+        self.assertIn(build_id(host_libc), wrong[0])
+        self.assertEqual(data["glibc"]["libc"], host_libc)
+        libc = ctypes.CDLL("libc.so.6")
+        libc.gnu_get_libc_version.restype = ctypes.c_char_p
+        version = libc.gnu_get_libc_version().decode()
+        self.assertEqual(data["glibc"]["version"], version)
+        self.assertTrue(data["glibc"]["layouts_from"].startswith(expected_source(host_libc, version)), data["glibc"])
+        _, tids, _ = run(core["binary"], core["core"], ints=("tidMasked", "tidPlain"))
+        self.check_cond_graph(data, tids, version, expected_source(host_libc, version))
+
+    def test_sysroot_bad_input(self):
+        """--sysroot that is not a directory, or with a live process: one
+        `cgostack:` line each, no traceback."""
+        import subprocess
+        core = harness.kernel_core("condwait", GO)
+        for argv, status, says in (
+                (["--sysroot", "/nonexistent", core["binary"], core["core"]], 1, "is not a directory"),
+                (["--sysroot", core["core"], core["binary"], core["core"]], 1, "is not a directory"),
+                (["--sysroot", "/", "--pid", str(os.getpid())], 64, "are for a core")):
+            p = subprocess.run([CLI, "info"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(p.returncode, status, p.stderr)
+            lines = p.stderr.splitlines()
+            self.assertEqual(len(lines), 1, p.stderr)
+            self.assertTrue(lines[0].startswith("cgostack: ") and says in lines[0], lines[0])
 
     def test_this_machine(self):
         libc = ctypes.CDLL("libc.so.6")

@@ -9,6 +9,7 @@
 // Frames(key, stack index).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include "report/goroutine_query.h"

@@ -4,10 +4,14 @@
 #include <elfutils/libdw.h>
 #include <sys/stat.h>
 
+#include <elf.h>
+
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 
 #include "error.h"
 #include "target/elf_image.h"
@@ -174,12 +178,93 @@ std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(const std::string& debug_file)
   return l;
 }
 
+namespace {
+
+// The build-id the process's copy of the libc carries: its first page (the
+// kernel dumps the first page of every ELF mapping into a core; a live
+// process has it in memory) holds the ELF header, the program headers and,
+// in Debian's libc, the build-id note.  "" when it is not there.
+std::string BuildIdInMemory(const MemorySource& mem, uint64_t start) {
+  Elf64_Ehdr eh;
+  if (!mem.TryRead(start, &eh, sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+    return {};
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    if (!mem.TryRead(start + eh.e_phoff + i * sizeof ph, &ph, sizeof ph)) return {};
+    // A note in the first mapping is at its file offset from the start.
+    if (ph.p_type != PT_NOTE || ph.p_filesz == 0 || ph.p_filesz > 4096) continue;
+    std::string notes(ph.p_filesz, '\0');
+    if (!mem.TryRead(start + ph.p_offset, notes.data(), notes.size())) continue;
+    std::string id = FindGnuBuildIdInNotes(reinterpret_cast<const uint8_t*>(notes.data()), notes.size());
+    if (!id.empty()) return id;
+  }
+  return {};
+}
+
+// The release string in the process's own memory of the libc: a live
+// process (or a core that dumped file-backed pages) has its .rodata.
+std::string VersionInMemory(const MemorySource& mem, const std::vector<FileMapping>& mappings,
+                            const std::string& libc) {
+  constexpr size_t kChunk = 1 << 20, kOverlap = 64;
+  std::string buf;
+  for (const FileMapping& m : mappings) {
+    if (m.path != libc) continue;
+    for (uint64_t at = m.start; at < m.end; at += kChunk - kOverlap) {
+      size_t len = static_cast<size_t>(std::min<uint64_t>(kChunk, m.end - at));
+      buf.assign(len, '\0');
+      if (!mem.TryRead(at, buf.data(), len)) break;  // not in the core: the whole mapping is absent
+      if (std::string v = GlibcVersionInRodata(buf); !v.empty()) return v;
+      if (len < kChunk) break;
+    }
+  }
+  return {};
+}
+
+// "2.31" from a libc named libc-2.31.so (glibc before 2.34 named the file
+// by its release), "" otherwise.
+std::string VersionInName(const std::string& libc) {
+  std::string base = libc.substr(libc.rfind('/') + 1);
+  if (base.rfind("libc-", 0) != 0 || base.size() < 9 || base.compare(base.size() - 3, 3, ".so") != 0) return {};
+  std::string v = base.substr(5, base.size() - 8);
+  return Minor(v) ? v : std::string();
+}
+
+// The layouts from the DWARF of the debug file with build-id `id` (hex), in
+// this machine's debug directory or the sysroot's.
+std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::string& id) {
+  if (id.size() <= 2) return std::nullopt;
+  std::string rel = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
+  std::vector<std::string> candidates = {rel};
+  // Under the sysroot first (a core from another machine brings its own).
+  if (std::string root = target.library_search().LocalSysroot(); !root.empty())
+    candidates.insert(candidates.begin(), root + rel);
+  // Reading libc's DWARF takes a few hundred ms; a snapshot does it before
+  // stopping the process and must not repeat it while the process is held:
+  // cached by the debug file's path, which names the build-id.
+  static std::mutex cache_mu;
+  static std::map<std::string, std::optional<GlibcLayouts>> from_dwarf;
+  std::lock_guard<std::mutex> lock(cache_mu);
+  for (const std::string& debug : candidates) {
+    auto cached = from_dwarf.find(debug);
+    if (cached == from_dwarf.end())
+      cached = from_dwarf.emplace(debug, IsRegularFile(debug) ? GlibcLayoutsFromDwarf(debug) : std::nullopt).first;
+    if (cached->second) return cached->second;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 GlibcLayouts FindGlibcLayouts(const Target& target) {
   GlibcLayouts fallback;  // the layouts of 2.25-2.40, the most common
   std::string libc;
-  for (const FileMapping& m : target.mappings())
-    if (IsLibc(m.path)) {
+  uint64_t libc_start = 0;
+  const std::vector<FileMapping> mappings = target.mappings();
+  for (const FileMapping& m : mappings)
+    if (IsLibc(m.path) && m.file_offset == 0) {
       libc = m.path;
+      libc_start = m.start;
       break;
     }
   if (libc.empty()) {
@@ -187,48 +272,90 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
     fallback.warning = "the process maps no glibc libc.so.6: pthread objects are read with glibc 2.25-2.40's layouts";
     return fallback;
   }
+  // The libc the process used, by the build-id in its memory: a file is
+  // read only if it is that one, never a libc of another release in its
+  // place (issue 19.3).  The sysroot's file first, as GDB takes it; this
+  // machine's at the same path if the sysroot's is another.
+  std::string recorded = HexOf(BuildIdInMemory(target.memory(), libc_start));
+  // The file GDB's rules give (--sysroot / the search path, else the path
+  // itself), then the path itself when that one is another build.
+  std::vector<std::string> candidates;
+  if (std::string local = target.LocalFile(libc); !local.empty()) candidates.push_back(local);
+  if (candidates.empty() || candidates[0] != libc) candidates.push_back(libc);
   std::shared_ptr<ElfImage> image;
-  // A core from another machine: its libc under --sysroot / the search path.
-  std::string local = target.LocalFile(libc);
-  if (!local.empty() && IsRegularFile(local)) {
+  std::string file, on_disk, mismatch;
+  for (const std::string& candidate : candidates) {
+    if (!IsRegularFile(candidate)) continue;
+    std::shared_ptr<ElfImage> img;
     try {
-      image = ElfImage::Open(local);
+      img = ElfImage::Open(candidate);
     } catch (const Error&) {
+      continue;
     }
+    std::string id = HexOf(img->GnuBuildId());
+    if (recorded.empty() || id == recorded) {
+      image = img;
+      file = candidate;
+      on_disk = id;
+      break;
+    }
+    if (mismatch.empty())
+      mismatch = candidate + " is not the libc the process used (build-id " + recorded + " in the " +
+                 (target.is_core() ? "core" : "process") + ", " + (id.empty() ? "none" : id) + " on disk)";
   }
-  if (!image) {
-    fallback.libc = libc;
-    fallback.source = "assumed (" + libc + " could not be read)";
-    fallback.warning = "cannot read " + libc + " to learn its glibc release: pthread objects are read with glibc "
-                       "2.25-2.40's layouts";
+  if (image) {
+    std::string version;
+    if (auto rodata = image->Section(".rodata")) version = GlibcVersionInRodata(*rodata);
+    // The debug file a -dbg package installs, by the library's build-id.
+    std::optional<GlibcLayouts> l = LayoutsByBuildId(target, on_disk);
+    if (!l) l = GlibcLayoutsForVersion(version);
+    if (l) {
+      l->version = version;
+      l->libc = file;
+      std::string note = !mismatch.empty() ? mismatch + "; " + file + ", which is, is read instead"
+                         : recorded.empty() && target.is_core()
+                             ? "cannot verify that " + file + " is the libc the process used (the core holds no "
+                               "build-id for it)"
+                             : "";
+      if (!note.empty()) l->warning = note + (l->warning.empty() ? "" : "; " + l->warning);
+      return *l;
+    }
+    fallback.libc = file;
+    fallback.version = version;
+    fallback.source = "assumed";
+    fallback.warning = version.empty()
+                           ? file + " names no glibc release: pthread objects are read with glibc 2.25-2.40's layouts"
+                           : "glibc " + version + " is older than 2.25, whose pthread objects cgostack does not decode";
     return fallback;
   }
-  std::string version;
-  if (auto rodata = image->Section(".rodata")) version = GlibcVersionInRodata(*rodata);
-  // The debug file a -dbg package installs, by the library's build-id.
-  std::string id = HexOf(image->GnuBuildId());
-  // Under the sysroot first (a core from another machine brings its own).
-  const std::string root = target.library_search().LocalSysroot();
-  for (const std::string& dir : {root + "/usr/lib/debug", std::string("/usr/lib/debug")}) {
-    if (id.size() <= 2) break;
-    std::string debug = dir + "/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
-    if (IsRegularFile(debug))
-      if (auto l = GlibcLayoutsFromDwarf(debug)) {
-        l->version = version;
-        l->libc = libc;
-        return *l;
-      }
+  // No usable file: what the process itself holds.  Its debug file by the
+  // recorded build-id is exact; else the release in its memory or name.
+  std::string version = VersionInMemory(target.memory(), mappings, libc);
+  std::string version_from = "the process's memory";
+  if (version.empty()) {
+    version = VersionInName(libc);
+    version_from = "the file name " + libc.substr(libc.rfind('/') + 1);
   }
-  if (auto l = GlibcLayoutsForVersion(version)) {
+  std::optional<GlibcLayouts> l = LayoutsByBuildId(target, recorded);
+  if (l) {
+    l->version = version;
+  } else if ((l = GlibcLayoutsForVersion(version))) {
+    l->source += " (release from " + version_from + ")";
+  }
+  std::string missing = mismatch.empty() ? "cannot read " + candidates[0] + " to learn its glibc release"
+                                         : mismatch + ": it is not read";
+  if (l) {
     l->libc = libc;
+    l->warning = missing + "; pthread objects are read with the " + l->source +
+                 (l->warning.empty() ? "" : "; " + l->warning);
     return *l;
   }
   fallback.libc = libc;
   fallback.version = version;
-  fallback.source = "assumed";
-  fallback.warning = version.empty()
-                         ? libc + " names no glibc release: pthread objects are read with glibc 2.25-2.40's layouts"
-                         : "glibc " + version + " is older than 2.25, whose pthread objects cgostack does not decode";
+  fallback.source =
+      "assumed (" + (mismatch.empty() ? candidates[0] + " could not be read" : "the libc on disk is another") + ")";
+  fallback.warning = missing + ": pthread objects are read with glibc 2.25-2.40's layouts (give the libc the "
+                     "process used, e.g. with a sysroot, or install its debug symbols)";
   return fallback;
 }
 

@@ -50,7 +50,12 @@ std::string GlibcVersionInRodata(std::string_view rodata);
 std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(const std::string& debug_file);
 
 // The layouts for the libc `target` uses (found among its file mappings),
-// by the best source available; never throws.
+// by the best source available; never throws.  A libc file (under the
+// target's sysroot, else at its own path) is read only if its build-id is
+// the one the process's copy carries (the first page of the mapping, which
+// cores hold); otherwise a warning names both, and the layouts come from
+// the debug file with the process's build-id, else the table for the
+// release the process's memory or the file's name (libc-2.31.so) gives.
 GlibcLayouts FindGlibcLayouts(const Target& target);
 
 }  // namespace cgostack

@@ -3,26 +3,30 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
 #include "error.h"
 #include "report/format.h"
+#include "stacks/cxx_names.h"
 #include "stacks/safe_modules.h"
 #include "target/link_map_names.h"
-#include "target/regular_file.h"
 
 namespace cgostack {
 
 namespace {
 
-// The plugin stops at the same depth (native_frames.MAX_FRAMES).
+// The plugin stops at the same depth (native_frames.MAX_FRAMES): frames
+// kept in a chain, a deep run of C frames counting as its first and last
+// 50 (kNativeHeadFrames, kNativeTailFrames) and one elided marker.
 constexpr size_t kMaxFrames = 512;
+// Frames one libdwfl walk may go through (elided ones included): libdwfl
+// has no limit of its own (dwfl_thread_getframes goes on while the CFI
+// gives a caller), and a stack whose garbage the CFI keeps reading as
+// frames must end.  A default 8 MB thread stack holds at most 524,288
+// frames of 16 bytes.
+constexpr size_t kMaxWalked = 1000000;
 
 DwflUnwinder* Self(void* arg) { return static_cast<DwflUnwinder*>(arg); }
 
@@ -78,9 +82,10 @@ std::string AttrString(Dwarf_Die* die, unsigned attr_name) {
 
 // A function's name as GDB prints it: the linkage name when DWARF has one
 // (__GI___lll_lock_wait for glibc's __lll_lock_wait), else its name.
+// C++ names demangled as GDB shows them (cxx_names.h).
 std::string FunctionName(Dwarf_Die* die) {
   std::string linkage = AttrString(die, DW_AT_linkage_name);
-  return linkage.empty() ? AttrString(die, DW_AT_name) : linkage;
+  return DwarfFrameName(linkage.empty() ? AttrString(die, DW_AT_name) : linkage);
 }
 
 // The ELF symbol GDB shows for a function without DWARF: of the symbols at
@@ -102,7 +107,7 @@ std::string GdbSymbolName(Dwfl_Module* mod, GElf_Addr addr, const char* found) {
       best_sized = sized;
     }
   }
-  return best.substr(0, best.find('@'));
+  return SymbolFrameName(best.substr(0, best.find('@')));
 }
 
 // Of several DWARF functions covering the same code, GDB's block lookup
@@ -118,12 +123,7 @@ Dwarf_Die LastAlias(Dwarf_Die die) {
   return best;
 }
 
-// One frame of a libdwfl walk, as the walk's callback saw it.
-struct RawFrame : DwflUnwinder::RawFrameView {
-  RawFrame() = default;
-  RawFrame(uint64_t pc_, bool exact_, uint64_t sp_, uint64_t fp_) : RawFrameView{pc_, exact_}, sp(sp_), fp(fp_) {}
-  uint64_t sp = 0, fp = 0;
-};
+using RawFrame = DwflUnwinder::RawFrame;
 
 struct WalkState {
   std::vector<RawFrame> frames;
@@ -131,7 +131,8 @@ struct WalkState {
   const Arch* arch = nullptr;
   bool first_is_return_address = false;  // the walk starts at a return address
   bool stopped_at_go = false;
-  size_t budget = kMaxFrames;
+  bool looped = false;  // the unwinder gave the same frame twice
+  size_t budget = kMaxWalked;
 };
 
 int OnFrame(Dwfl_Frame* frame, void* arg) {
@@ -146,6 +147,10 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
   if (dwfl_frame_reg(frame, w->arch->dwarf_sp, &v) == 0) f.sp = v;
   if (dwfl_frame_reg(frame, w->arch->dwarf_fp, &v) == 0) f.fp = v;
   if (pc == 0 && !w->frames.empty()) return DWARF_CB_ABORT;  // no caller
+  if (!w->frames.empty() && f.sp != 0 && f.pc == w->frames.back().pc && f.sp == w->frames.back().sp) {
+    w->looped = true;  // GDB: "previous frame identical to this frame"
+    return DWARF_CB_ABORT;
+  }
   w->frames.push_back(f);
   if (w->switcher->IsGo(f.pc, !f.exact)) {
     w->stopped_at_go = true;
@@ -177,19 +182,13 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
   dwfl_report_begin(dwfl_);
   bool own_modules = false;
   if (target.is_core()) {
-    // The core's own descriptor (a compressed core's memory file), so the
-    // file is neither opened nor decompressed a second time.
-    core_fd_ = ::fcntl(target.core()->descriptor(), F_DUPFD_CLOEXEC, 0);
-    if (core_fd_ < 0) throw Error("cannot read " + target.core_path() + " again: " + std::strerror(errno));
-    core_elf_ = elf_begin(core_fd_, ELF_C_READ_MMAP, nullptr);
-    if (!core_elf_) throw Error("libelf cannot read " + target.core_path() + ": " + elf_errmsg(-1));
-    // libdwfl sniffs the first page of every core segment for an ELF
-    // header (dwfl_segment_report_module); most segments of a core with
-    // thousands of threads are stack reservations, sparse holes.  Without
-    // this, each of those faults reads ahead (zero-filling) a few hundred
-    // KB around it: gigabytes of page cache for nothing.
-    size_t raw_size = 0;
-    if (char* raw = elf_rawfile(core_elf_, &raw_size)) ::madvise(raw, raw_size, MADV_RANDOM);
+    // The session's mapping of the core, already MADV_RANDOM (core_file.cc):
+    // libdwfl sniffs the first page of every core segment for an ELF header
+    // (dwfl_segment_report_module); most segments of a core with thousands
+    // of threads are stack reservations, sparse holes, and on a mapping
+    // advised otherwise each of those faults would read ahead (zero-fill)
+    // a few hundred KB around it.
+    core_elf_ = target.core()->elf();
     // dwfl_core_file_report open()s every name the core gives; if one is a
     // FIFO or a device, the modules are reported from checked descriptors.
     // libdwfl 0.188 has no sysroot of its own: with one (or a search
@@ -224,8 +223,6 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
 
 DwflUnwinder::~DwflUnwinder() {
   if (dwfl_) dwfl_end(dwfl_);
-  if (core_elf_) elf_end(core_elf_);
-  if (core_fd_ >= 0) ::close(core_fd_);
   std::free(debuginfo_path_);
 }
 
@@ -364,6 +361,51 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   std::free(parents);
 }
 
+// Functions the caller reached through tail calls on the way to the
+// callee (frames GDB shows too), then the frame's own (inlined calls
+// first): what raw frame `i` of a run stands for.
+void DwflUnwinder::SymbolizeRaw(const RawFrame* raw, size_t i, std::vector<NativeFrame>* out) {
+  uint64_t sp = raw[i].sp;
+  if (i > 0)
+    for (uint64_t pc : TailCallsBetween(raw[i].pc, raw[i - 1])) SymbolizeCached(pc, false, sp, out);
+  SymbolizeCached(raw[i].pc, raw[i].exact, sp, out);
+}
+
+size_t DwflUnwinder::CountRaw(const RawFrame* raw, size_t i) {
+  size_t n = i > 0 ? TailCallsBetween(raw[i].pc, raw[i - 1]).size() : 0;
+  uint64_t pc = raw[i].pc;
+  bool exact = raw[i].exact;
+  return n + cache_.Symbols(pc, exact, [&](std::vector<NativeFrame>* frames) { Symbolize(pc, exact, 0, frames); })
+                 .size();
+}
+
+void DwflUnwinder::AppendCRun(const RawFrame* raw, size_t n, std::vector<NativeFrame>* out) {
+  // Every frame of the run is counted (through the per-pc cache, so a
+  // recursion symbolizes its one pc once), only the first and last 50 are
+  // made: GDB's `bt 50` and `bt -50`, inline and tail-call frames included.
+  std::vector<size_t> counts(n);
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += counts[i] = CountRaw(raw, i);
+  if (total <= kNativeHeadFrames + kNativeTailFrames) {
+    for (size_t i = 0; i < n; ++i) SymbolizeRaw(raw, i, out);
+    return;
+  }
+  size_t head_end = 0, head = 0;  // raw frames [0, head_end) hold the head
+  while (head < kNativeHeadFrames) head += counts[head_end++];
+  size_t tail_start = n, tail = 0;  // raw frames [tail_start, n) hold the tail
+  while (tail < kNativeTailFrames) tail += counts[--tail_start];
+  size_t first = out->size();
+  for (size_t i = 0; i < head_end; ++i) SymbolizeRaw(raw, i, out);
+  out->resize(first + kNativeHeadFrames);  // a raw frame's inline frames may straddle the cut
+  NativeFrame marker;
+  marker.elided = total - kNativeHeadFrames - kNativeTailFrames;
+  marker.sp = raw[head_end - 1].sp;
+  out->push_back(marker);
+  std::vector<NativeFrame> last;
+  for (size_t i = tail_start; i < n; ++i) SymbolizeRaw(raw, i, &last);
+  out->insert(out->end(), last.end() - kNativeTailFrames, last.end());
+}
+
 NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& switcher) {
   NativeChain chain;
   start_ = Start{regs, true, true};
@@ -373,19 +415,12 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
     w.switcher = &switcher;
     w.arch = &target_.arch();
     w.first_is_return_address = return_address;
-    w.budget = kMaxFrames - chain.frames.size();
     int rc = dwfl_getthread_frames(dwfl_, lwp, OnFrame, &w);
-    for (size_t i = 0; i < w.frames.size(); ++i) {
-      const RawFrame& f = w.frames[i];
-      if (w.stopped_at_go && i + 1 == w.frames.size()) break;  // recorded below, as Go
-      if (i > 0) {
-        // Functions the caller reached through tail calls on the way to
-        // the callee: frames GDB shows too.
-        const RawFrame& callee = w.frames[i - 1];
-        for (uint64_t pc : TailCallsBetween(f.pc, callee)) SymbolizeCached(pc, false, f.sp, &chain.frames);
-      }
-      SymbolizeCached(f.pc, f.exact, f.sp, &chain.frames);
-    }
+    AppendCRun(w.frames.data(), w.frames.size() - (w.stopped_at_go ? 1 : 0), &chain.frames);
+    if (w.looped && chain.error.empty())
+      chain.error = "the unwinder gave the frame at pc " + Hex(w.frames.back().pc) + " twice (corrupt stack?)";
+    if (!w.budget && chain.error.empty())
+      chain.error = "stopped after " + std::to_string(kMaxWalked) + " frames of C";
     if (!w.stopped_at_go) {
       if (rc == -1 && chain.error.empty()) {
         std::string why = dwfl_errno() ? DwflError() : "no unwind information";

@@ -55,18 +55,29 @@ class DwflUnwinder {
     uint64_t pc = 0;
     bool exact = false;  // an activation: the pc itself, not a return address
   };
+  // One frame of a libdwfl walk, as the walk's callback saw it.
+  struct RawFrame : RawFrameView {
+    RawFrame() = default;
+    RawFrame(uint64_t pc_, bool exact_, uint64_t sp_, uint64_t fp_) : RawFrameView{pc_, exact_}, sp(sp_), fp(fp_) {}
+    uint64_t sp = 0, fp = 0;  // the frame pointer (rbp, x29)
+  };
 
  private:
   void Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out);
   // Symbolize, FunctionEntry and TailCalls::Between through cache_.
   void SymbolizeCached(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out);
   uint64_t FunctionEntry(const RawFrameView& f);
+  // A run of C frames of one libdwfl walk, `raw` innermost first, appended
+  // to `out` symbolized; a run deeper than kNativeHeadFrames +
+  // kNativeTailFrames keeps those with one elided marker between.
+  void AppendCRun(const RawFrame* raw, size_t n, std::vector<NativeFrame>* out);
+  void SymbolizeRaw(const RawFrame* raw, size_t i, std::vector<NativeFrame>* out);
+  size_t CountRaw(const RawFrame* raw, size_t i);
   const std::vector<uint64_t>& TailCallsBetween(uint64_t caller_pc, const RawFrameView& callee);
   Target& target_;
   std::unique_ptr<Dwfl_Callbacks> callbacks_;  // libdwfl keeps a pointer
   Dwfl* dwfl_ = nullptr;
-  int core_fd_ = -1;
-  Elf* core_elf_ = nullptr;
+  Elf* core_elf_ = nullptr;  // the session's (CoreFile::elf), not ours
   Start start_;  // where the next libdwfl walk starts (set_initial_registers)
   TailCalls tail_calls_;
   UnwindCache cache_;

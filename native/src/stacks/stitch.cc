@@ -1,5 +1,7 @@
 #include "stacks/stitch.h"
 
+#include <algorithm>
+#include <climits>
 #include <map>
 
 namespace cgostack {
@@ -27,6 +29,12 @@ bool IsSwitchPlumbing(std::string_view name) {
 
 StackFrame NativeToFrame(const NativeFrame& n) {
   StackFrame f;
+  if (n.elided) {
+    f.lang = FrameLang::kBoundary;
+    f.function = kElidedBoundary;
+    f.line = static_cast<int32_t>(std::min<uint64_t>(n.elided, INT32_MAX));
+    return f;
+  }
   f.lang = FrameLang::kC;
   f.pc = n.pc;
   f.sp = n.sp;

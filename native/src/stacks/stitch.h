@@ -27,7 +27,17 @@ struct NativeFrame {
   int32_t line = 0;
   std::string object;    // shared object or executable path
   bool inlined = false;  // an inlined call (same pc and sp as the next frame)
+  // Not a frame: the count of frames a deep run of C frames left out
+  // between its first and last kNativeHeadFrames/kNativeTailFrames (the
+  // stitched stacks show it as an "elided" boundary, as for Go frames).
+  uint64_t elided = 0;
 };
+
+// How much of a run of consecutive C frames a chain keeps when the run is
+// deeper: its first and last 50, as the runtime's traceback keeps of a
+// deep Go stack (runtime/traceback.go, Go 1.21+).  Both unwinders (libdwfl
+// and the plugin's walk of GDB's frames) cut runs the same way.
+inline constexpr size_t kNativeHeadFrames = 50, kNativeTailFrames = 50;
 
 struct NativeChain {
   std::vector<NativeFrame> frames;  // innermost first

@@ -50,6 +50,8 @@ std::unique_ptr<CoreFile> CoreFile::Open(const std::string& path) {
   // only the pages read.
   if (img.raw() && img.raw_size())
     ::madvise(const_cast<uint8_t*>(img.raw()), img.raw_size(), MADV_RANDOM);
+  // ... and read the data extents ahead, asynchronously (core_prefetch.h).
+  core->prefetch_ = std::make_unique<CorePrefetch>(img.descriptor(), CorePrefetch::DefaultBudget());
 
   size_t phnum = 0;
   elf_getphdrnum(img.elf(), &phnum);

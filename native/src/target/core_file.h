@@ -14,6 +14,7 @@
 
 #include "arch/arch.h"
 #include "target/compressed_core.h"
+#include "target/core_prefetch.h"
 #include "target/elf_image.h"
 #include "target/memory.h"
 
@@ -51,6 +52,11 @@ class CoreFile {
   const std::string& path() const { return image_->path(); }
   // The machine the core was dumped on (its e_machine).
   const Arch& arch() const { return *arch_; }
+  // The core's one libelf handle and mapping, shared with libdwfl
+  // (stacks/dwfl_unwinder.cc): a second mapping of a core with thousands
+  // of threads doubles the page tables its sparse segments need and the
+  // time to unmap them.
+  Elf* elf() const { return image_->elf(); }
   // Only what the core itself holds (no file-backed fill-in).
   std::shared_ptr<const SegmentMemory> memory() const { return memory_; }
   const std::vector<ThreadState>& threads() const { return threads_; }
@@ -67,14 +73,12 @@ class CoreFile {
   // size on disk; the core's bytes are then in a memory file.
   Compression compression() const { return compression_; }
   uint64_t compressed_size() const { return compressed_size_; }
-  // The core's bytes, for a second reader (libdwfl): the file itself, or
-  // the memory file of a compressed core.  Owned by the CoreFile.
-  int descriptor() const { return image_->descriptor(); }
 
  private:
   void ParseNotes(const uint8_t* notes, size_t size);
   std::shared_ptr<ElfImage> image_;
   const Arch* arch_ = nullptr;
+  std::unique_ptr<CorePrefetch> prefetch_;  // reading the data ahead (cold cores)
   std::shared_ptr<const SegmentMemory> memory_;
   std::vector<ThreadState> threads_;
   std::vector<FileMapping> mappings_;

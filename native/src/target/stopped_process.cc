@@ -112,12 +112,21 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
         io.iov_len < arch.prstatus_regs_size)
       continue;
     arch.from_prstatus(gregs, &regs_[tid]);
+    // Kept as the kernel gave them, for a snapshot's NT_PRSTATUS: every
+    // register, not only those Registers names.
+    raw_gregs_[tid].assign(gregs, gregs + arch.prstatus_regs_size);
     if (arch.tls_note) {
       uint64_t tp = 0;
       iovec tls{&tp, sizeof tp};
       if (::ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(uintptr_t{arch.tls_note}), &tls) == 0)
         regs_[tid].tls = tp;
     }
+    // The floating-point registers in NT_PRFPREG's layout (x86-64
+    // user_fpregs_struct, aarch64 user_fpsimd_state), for the same note.
+    uint8_t fpregs[1024];
+    iovec fp{fpregs, sizeof fpregs};
+    if (::ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRFPREG), &fp) == 0)
+      raw_fpregs_[tid].assign(fpregs, fpregs + fp.iov_len);
   }
 }
 

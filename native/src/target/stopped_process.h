@@ -5,7 +5,9 @@
 // the stop delivered again.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <vector>
 
 #include "target/core_file.h"
 
@@ -21,6 +23,16 @@ class StoppedProcess {
 
   // Registers of every stopped thread, by LWP.
   const std::map<int, Registers>& registers() const { return regs_; }
+  // The same registers as the kernel lays them out in NT_PRSTATUS's
+  // pr_reg (HostArch().prstatus_regs_size bytes), and the floating-point
+  // registers as in NT_PRFPREG, by LWP: what a snapshot's core holds.
+  const std::map<int, std::vector<uint8_t>>& raw_registers() const { return raw_gregs_; }
+  const std::map<int, std::vector<uint8_t>>& raw_fp_registers() const { return raw_fpregs_; }
+  // The signal each thread stopped with (0: stopped by our interrupt); it
+  // is delivered again on detach.
+  const std::map<int, int>& stop_signals() const { return pending_signal_; }
+  // Detaches now (the destructor does it otherwise): the process runs on.
+  void Resume() { Detach(); }
 
  private:
   bool Stop(int tid);
@@ -28,6 +40,7 @@ class StoppedProcess {
   int pid_;
   std::map<int, int> pending_signal_;  // per stopped thread: signal to deliver on detach
   std::map<int, Registers> regs_;
+  std::map<int, std::vector<uint8_t>> raw_gregs_, raw_fpregs_;
 };
 
 }  // namespace cgostack

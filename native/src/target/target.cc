@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "report/format.h"
+#include "target/proc_maps.h"
 
 namespace cgostack {
 
@@ -131,17 +132,8 @@ bool HasGoRuntime(const ElfImage& img) {
 // File mappings of a live process, as the core's NT_FILE note lists them.
 std::vector<FileMapping> LiveMappings(int pid) {
   std::vector<FileMapping> out;
-  std::istringstream maps(ReadTextFile("/proc/" + std::to_string(pid) + "/maps"));
-  std::string line;
-  while (std::getline(maps, line)) {
-    unsigned long long start, end, offset;
-    char perms[8];
-    int path_at = -1;
-    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset, &path_at) < 4 ||
-        path_at < 0 || line[path_at] != '/')
-      continue;
-    out.push_back({start, end, offset, line.substr(path_at)});
-  }
+  for (const ProcMapping& m : ReadProcMaps(pid))
+    if (m.is_file()) out.push_back({m.start, m.end, m.offset, m.name});
   return out;
 }
 
@@ -228,7 +220,8 @@ std::unique_ptr<Target> Target::FromParts(std::shared_ptr<ElfImage> exe,
   return t;
 }
 
-std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
+std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid,
+                                         std::shared_ptr<const MemorySource> memory) {
   std::unique_ptr<Target> t(new Target());
   std::string proc = "/proc/" + std::to_string(pid);
   if (::access(proc.c_str(), F_OK) != 0) throw Error("no process with pid " + std::to_string(pid));
@@ -248,7 +241,7 @@ std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid) {
   if (t->exe_->type() == ET_EXEC && t->load_bias_ != 0)
     throw Error("process " + std::to_string(pid) + " is not running " + exe_path);
   auto layered = std::make_shared<LayeredMemory>();
-  layered->Add(std::make_shared<ProcessMemory>(pid));
+  layered->Add(memory ? std::move(memory) : std::make_shared<ProcessMemory>(pid));
   t->UseGoSharedLibrary(LiveMappings(pid), layered.get());
   t->memory_ = layered;
   if (DIR* d = ::opendir((proc + "/task").c_str())) {

@@ -24,7 +24,9 @@ class Target {
   static std::unique_ptr<Target> OpenCore(const std::string& exe, const std::string& core,
                                           const LibrarySearch& search = {});
   // Opens a live process.  `exe` may be empty: /proc/PID/exe is used.
-  static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid);
+  // `memory` replaces /proc/PID/mem (a snapshot's copy, process_copy.h).
+  static std::unique_ptr<Target> OpenLive(const std::string& exe, int pid,
+                                          std::shared_ptr<const MemorySource> memory = nullptr);
   // A target over memory and threads the caller assembled (the fuzz targets
   // in native/fuzz/ and their seed generator): neither a core nor a process.
   static std::unique_ptr<Target> FromParts(std::shared_ptr<ElfImage> exe,
@@ -55,6 +57,9 @@ class Target {
   std::optional<int64_t> MonotonicNow() const;
   // Registers of a live thread, handed over by GDB (which owns them).
   void SetThreadRegisters(int lwp, const Registers& regs);
+  // The threads a snapshot stopped (they may differ from those listed at
+  // open time: threads come and go).
+  void SetThreads(std::vector<ThreadState> threads) { threads_ = std::move(threads); }
   // Problems that did not stop us (for example a truncated core).
   const std::vector<std::string>& warnings() const { return warnings_; }
   void AddWarning(std::string warning) { warnings_.push_back(std::move(warning)); }

@@ -1,6 +1,7 @@
 #include "views/command_options.h"
 
 #include <algorithm>
+#include <cstdint>  // SIZE_MAX (GCC 14 no longer brings it in through <algorithm>)
 
 namespace cgostack::views {
 

@@ -1,0 +1,434 @@
+#include "snapshot/take_snapshot.h"
+
+#include <elf.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "arch/arch.h"
+#include "error.h"
+#include "goruntime/goroutines.h"
+#include "report/output_file.h"
+#include "report/threads_report.h"
+#include "session.h"
+#include "locks/glibc_layouts.h"
+#include "target/core_writer.h"
+#include "target/link_map_names.h"
+#include "target/proc_maps.h"
+#include "target/process_copy.h"
+#include "target/stopped_process.h"
+
+namespace cgostack {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// This process's CPU time (user + system) so far: on a loaded machine the
+// pause's wall time says more about the machine than about the snapshot.
+double CpuSeconds() {
+  rusage u;
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double Seconds(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// NT_PRPSINFO's fields from /proc/PID/stat, comm, cmdline and status.
+void ReadProcessInfo(int pid, CoreContents* core) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  core->pid = pid;
+  std::string stat = ReadWhole(proc + "/stat");
+  if (size_t close = stat.rfind(')'); close != std::string::npos) {
+    std::istringstream rest(stat.substr(close + 1));
+    rest >> core->state >> core->ppid >> core->pgrp >> core->sid;
+  }
+  core->fname = ReadWhole(proc + "/comm");
+  if (!core->fname.empty() && core->fname.back() == '\n') core->fname.pop_back();
+  core->psargs = ReadWhole(proc + "/cmdline");
+  std::replace(core->psargs.begin(), core->psargs.end(), '\0', ' ');
+  while (!core->psargs.empty() && core->psargs.back() == ' ') core->psargs.pop_back();
+  std::istringstream status(ReadWhole(proc + "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Uid:", 0) == 0) core->uid = static_cast<uint32_t>(std::stoul(line.substr(4)));
+    if (line.rfind("Gid:", 0) == 0) core->gid = static_cast<uint32_t>(std::stoul(line.substr(4)));
+  }
+  core->auxv = ReadWhole(proc + "/auxv");
+}
+
+// Step 3's fixed part: each object's first page, data and bss, the vDSO.
+Ranges ObjectRanges(const std::vector<ProcMapping>& maps) {
+  Ranges out;
+  for (size_t i = 0; i < maps.size(); ++i) {
+    const ProcMapping& m = maps[i];
+    if (!m.read) continue;
+    if (m.is_file() && m.offset == 0) out.emplace_back(m.start, std::min(m.end, m.start + 4096));
+    if (m.is_file() && m.write) out.emplace_back(m.start, m.end);
+    // The bss past the file's end: the anonymous writable mapping that
+    // follows an object's data.
+    if (m.name.empty() && m.write && i > 0 && maps[i - 1].is_file() && maps[i - 1].write && maps[i - 1].end == m.start)
+      out.emplace_back(m.start, m.end);
+    if (m.name == "[vdso]") out.emplace_back(m.start, m.end);
+  }
+  return out;
+}
+
+// What each object's relocation made read-only after start-up
+// (PT_GNU_RELRO: the GOT, and .dynamic, whose DT_DEBUG GDB follows to the
+// link map) and its dynamic section: no longer writable, so not in
+// ObjectRanges, yet not the file's bytes.  Found from the program headers
+// in each object's first page, already copied.
+Ranges RelocatedRanges(const ProcessCopy& copy, const std::vector<ProcMapping>& maps) {
+  Ranges out;
+  for (const ProcMapping& m : maps) {
+    if (!m.is_file() || m.offset != 0) continue;
+    Elf64_Ehdr eh;
+    if (!copy.TryRead(m.start, &eh, sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+      continue;
+    std::vector<Elf64_Phdr> ph(eh.e_phnum);
+    if (!copy.TryRead(m.start + eh.e_phoff, ph.data(), ph.size() * sizeof(Elf64_Phdr))) continue;
+    uint64_t first_load = UINT64_MAX;
+    for (const auto& p : ph)
+      if (p.p_type == PT_LOAD) first_load = std::min<uint64_t>(first_load, p.p_vaddr);
+    if (first_load == UINT64_MAX) continue;
+    uint64_t bias = m.start - (first_load & ~uint64_t{4095});
+    for (const auto& p : ph)
+      if ((p.p_type == PT_GNU_RELRO || p.p_type == PT_DYNAMIC) && p.p_memsz && p.p_memsz < (64u << 20))
+        out.emplace_back(bias + p.p_vaddr, bias + p.p_vaddr + p.p_memsz);
+  }
+  return out;
+}
+
+struct GoStack {
+  uint64_t lo, sp, hi;
+};
+
+// Step 3's goroutine part: [sp, stack.hi) of every goroutine not running
+// (a running one's stack is its thread's, copied from the register).
+std::vector<GoStack> GoroutineStacks(GoRuntime& rt, size_t* count) {
+  std::vector<GoStack> out;
+  DwarfIndex& d = rt.dwarf();
+  uint64_t status_off = d.RequireField("runtime.g", "atomicstatus").offset;
+  uint64_t sp_off = d.RequireField("runtime.g", "sched.sp").offset;
+  uint64_t syscallsp_off = d.RequireField("runtime.g", "syscallsp").offset;
+  uint64_t lo_off = d.RequireField("runtime.g", "stack.lo").offset;
+  uint64_t hi_off = d.RequireField("runtime.g", "stack.hi").offset;
+  const MemorySource& mem = rt.target().memory();
+  for (uint64_t gp : rt.AllGs()) {
+    uint32_t status;
+    uint64_t sp, syscallsp, lo, hi;
+    if (!mem.TryRead(gp + status_off, &status, 4) || rt.IsDead(status)) continue;
+    ++*count;
+    if (!mem.TryRead(gp + sp_off, &sp, 8) || !mem.TryRead(gp + syscallsp_off, &syscallsp, 8) ||
+        !mem.TryRead(gp + lo_off, &lo, 8) || !mem.TryRead(gp + hi_off, &hi, 8))
+      continue;
+    uint64_t from = hi;
+    for (uint64_t s : {sp, syscallsp})
+      if (s >= lo && s < hi) from = std::min(from, s);
+    if (from < hi && hi - from < (1u << 30)) out.push_back({lo, from, hi});
+  }
+  return out;
+}
+
+// Step 3's heap part: every span of the Go heap that holds objects
+// (mheap_.allspans with state mSpanInUse; goroutine stacks are
+// mSpanManual and copied above, from their stack pointer only).  The g's,
+// sudogs, channels, M's, P's and timers the reports follow are there; with
+// them copied, the lock graph need not run while the process is held.
+Ranges HeapSpans(GoRuntime& rt) {
+  Ranges out;
+  DwarfIndex& d = rt.dwarf();
+  auto in_use = d.Constant("runtime.mSpanInUse");
+  auto allspans = d.GlobalField("runtime.mheap_", "allspans");
+  if (!in_use || !allspans) throw Error("no runtime.mheap_.allspans or runtime.mSpanInUse in the DWARF");
+  uint64_t start_off = d.RequireField("runtime.mspan", "startAddr").offset;
+  uint64_t npages_off = d.RequireField("runtime.mspan", "npages").offset;
+  uint64_t state_off = d.RequireField("runtime.mspan", "state").offset;
+  const MemorySource& mem = rt.target().memory();
+  uint64_t slice[2];
+  mem.ReadExact(rt.GlobalAddress("runtime.mheap_") + allspans->offset, slice, sizeof slice);
+  if (slice[1] > (64u << 20)) throw Error("implausible mheap_.allspans length " + std::to_string(slice[1]));
+  std::vector<uint64_t> spans(slice[1]);
+  mem.ReadExact(slice[0], spans.data(), spans.size() * 8);
+  constexpr uint64_t kGoPage = 8192;  // runtime._PageSize on every platform
+  for (uint64_t sp : spans) {
+    uint64_t start, npages;
+    uint8_t state;
+    if (!sp || !mem.TryRead(sp + state_off, &state, 1) || state != *in_use) continue;
+    if (!mem.TryRead(sp + start_off, &start, 8) || !mem.TryRead(sp + npages_off, &npages, 8)) continue;
+    if (npages && npages < (1u << 20)) out.emplace_back(start, start + npages * kGoPage);
+  }
+  return out;
+}
+
+// The futex words threads wait on (futex(2)'s first argument): pthread
+// objects in the C heap, which no Go structure points to.  The system call
+// is the one the kernel names (x86-64), else the one in the call-number
+// register (aarch64's x8, which a thread in futex(2) still holds).
+Ranges FutexWords(const std::map<int, Registers>& regs) {
+  const Arch& arch = HostArch();
+  Ranges out;
+  for (const auto& [lwp, r] : regs) {
+    uint64_t nr = arch.prstatus_has_syscall ? static_cast<uint64_t>(r.syscall) : arch.Get(r, arch.syscall_nr_reg);
+    uint64_t addr = arch.Get(r, arch.syscall_arg_regs[0]);
+    if (nr == arch.sys_futex && addr > 4096) {
+      uint64_t page = addr & ~uint64_t{4095};
+      out.emplace_back(page - 4096 > page ? page : page - 4096, page + 8192);  // the object may straddle pages
+    }
+  }
+  return out;
+}
+
+// A thread's stack pointer in a mapping of at most this size (pthread
+// stacks are 8 MB by default) is on the thread's own stack; everything
+// above it is copied, so that C frames can be walked from the snapshot
+// alone (libdwfl's and GDB's unwinders are not run while the process is
+// held: they cost hundreds of ms loading debug information).
+constexpr uint64_t kWholeStackMapping = 64 << 20;
+// Above the stack pointer in a larger mapping.
+constexpr uint64_t kThreadStackCopy = 1 << 20;
+// Below the stack pointer: the x86-64 red zone a leaf function may use
+// (aarch64 has none; the same bytes do no harm).
+constexpr uint64_t kRedZone = 128;
+// Around a thread pointer: static TLS below it, struct pthread above it
+// (2,304 bytes in glibc 2.36, 2,368 in 2.41).
+constexpr uint64_t kTlsCopy = 8192, kTcbCopy = 4096;
+
+Ranges ThreadStackRanges(const std::map<int, Registers>& regs, const std::vector<ProcMapping>& maps,
+                         const std::vector<GoStack>& go_stacks) {
+  Ranges out;
+  for (const auto& [lwp, r] : regs) {
+    const ProcMapping* m = MappingAt(maps, r.sp);
+    if (!m) continue;
+    uint64_t start = std::max(m->start, r.sp - kRedZone);
+    // A thread's own stack (a pthread stack, the main thread's): all of its
+    // used part.  Inside a big mapping (a Go signal stack in the heap):
+    // a bounded part.
+    uint64_t end = m->end - m->start <= kWholeStackMapping || m->name == "[stack]"
+                       ? m->end
+                       : std::min(m->end, r.sp + kThreadStackCopy);
+    // On a goroutine stack (a running goroutine): up to its top only.
+    for (const GoStack& g : go_stacks)
+      if (r.sp >= g.lo && r.sp < g.hi) end = std::min(end, g.hi);
+    out.emplace_back(start, end);
+    // The thread's control block and static TLS around its thread pointer
+    // (x86-64: TLS blocks below fs_base, glibc's struct pthread above;
+    // aarch64: the descriptor below TPIDR_EL0, TLS blocks above):
+    // GDB's libthread_db walks the struct pthread of every thread; the
+    // main thread's is not on its stack.
+    if (const ProcMapping* tp = MappingAt(maps, r.tls))
+      out.emplace_back(std::max(tp->start, r.tls - kTlsCopy), std::min(tp->end, r.tls + kTcbCopy));
+  }
+  return out;
+}
+
+// Step 4: every report's reads, against the copy.  A report that fails
+// here fails the same way on the snapshot; it is not a reason to keep the
+// process stopped or to give up.
+void RunAnalysis(Session& session, bool all_reports, SnapshotStats* stats) {
+  auto attempt = [&](const char* what, auto fn) {
+    auto start = Clock::now();
+    try {
+      fn();
+    } catch (const Error& e) {
+      stats->warnings.push_back(std::string(what) + ": " + e.what());
+    }
+    stats->analysis_steps_ms[what] = Seconds(start, Clock::now()) * 1e3;
+  };
+  attempt("threads", [&] { session.ThreadsJson(ThreadsQuery{}, ""); });
+  attempt("info", [&] { session.InfoJson(); });
+  if (!all_reports) return;
+  attempt("goroutines", [&] {
+    GoroutineReader reader(session.runtime());
+    GoroutineOptions opts;
+    opts.with_frames = false;  // their stacks are copied whole already
+    reader.ReadAll(opts);
+  });
+  attempt("lock graph", [&] { session.LockGraphJson(""); });
+}
+
+// Up to this many goroutines the goroutine and lock-graph reports also run
+// while the process is held, so that anything they read outside the heap
+// spans and stacks is copied too; beyond, they cost too long (seconds at
+// 100,000) and the copied heap spans stand for them.
+constexpr size_t kAnalyseUpTo = 10000;
+
+// The run-time address of the executable's dynamic section (from its
+// program headers in the copy), 0 if it has none.
+uint64_t ExecutableDynamic(const ProcessCopy& copy, const std::vector<ProcMapping>& maps, const std::string& exe) {
+  for (const ProcMapping& m : maps) {
+    if (m.name != exe || m.offset != 0) continue;
+    Elf64_Ehdr eh;
+    if (!copy.TryRead(m.start, &eh, sizeof eh) || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64) return 0;
+    std::vector<Elf64_Phdr> ph(eh.e_phnum);
+    if (!copy.TryRead(m.start + eh.e_phoff, ph.data(), ph.size() * sizeof(Elf64_Phdr))) return 0;
+    uint64_t first_load = UINT64_MAX, dynamic = 0;
+    for (const auto& p : ph) {
+      if (p.p_type == PT_LOAD) first_load = std::min<uint64_t>(first_load, p.p_vaddr);
+      if (p.p_type == PT_DYNAMIC) dynamic = p.p_vaddr;
+    }
+    if (!dynamic || first_load == UINT64_MAX) return 0;
+    return m.start - (first_load & ~uint64_t{4095}) + dynamic;
+  }
+  return 0;
+}
+
+uint32_t SegmentFlags(const std::vector<ProcMapping>& maps, uint64_t addr) {
+  const ProcMapping* m = MappingAt(maps, addr);
+  if (!m) return PF_R | PF_W;
+  return (m->read ? PF_R : 0) | (m->write ? PF_W : 0) | (m->exec ? PF_X : 0);
+}
+
+}  // namespace
+
+std::string LiveExecutable(int pid) {
+  std::string proc_exe = "/proc/" + std::to_string(pid) + "/exe";
+  char exe[4096];
+  ssize_t n = ::readlink(proc_exe.c_str(), exe, sizeof exe - 1);
+  std::string path = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "";
+  if (path.empty() || ::access(path.c_str(), R_OK) != 0) path = proc_exe;  // deleted or replaced since
+  return path;
+}
+
+nlohmann::json SnapshotStats::ToJson() const {
+  return {{"pid", pid},           {"prepare_s", prepare_s},   {"pause_s", pause_s}, {"pause_cpu_s", pause_cpu_s},
+          {"stop_s", stop_s},     {"copy_s", copy_s},         {"analysis_s", analysis_s},
+          {"write_s", write_s},   {"bytes_copied", bytes_copied}, {"file_size", file_size},
+          {"segments", segments}, {"threads", threads},       {"goroutines", goroutines},
+          {"copy_calls", copy_calls}, {"analysis_steps_ms", analysis_steps_ms}, {"warnings", warnings}};
+}
+
+SnapshotStats TakeSnapshot(int pid, const std::string& output) {
+  SnapshotStats stats;
+  stats.pid = pid;
+  auto t0 = Clock::now();
+  // 1. Before the stop.
+  if (::access(("/proc/" + std::to_string(pid)).c_str(), F_OK) != 0)
+    throw Error("no process with pid " + std::to_string(pid));
+  CheckNotAnInput(output);
+  auto copy = std::make_shared<ProcessCopy>(pid);
+  std::string exe = LiveExecutable(pid);
+  std::unique_ptr<Session> session = Session::OpenLiveThrough(exe, pid, copy);
+  GoRuntime& rt = session->runtime();
+  // What does not depend on the process's state is read now, while it
+  // runs: the pc tables, glibc's layouts (cached by build-id).
+  rt.Pclntab();
+  FindGlibcLayouts(session->target());
+  CheckNotAnInput(output);  // now that the executable is known as an input
+  CoreContents core;
+  ReadProcessInfo(pid, &core);
+
+  // 2. Stop.
+  auto t1 = Clock::now();
+  double cpu1 = CpuSeconds();
+  stats.prepare_s = Seconds(t0, t1);
+  StoppedProcess stopped(pid);
+  copy->Clear();  // what was read while it ran is not the snapshot
+  std::vector<ThreadState> threads;
+  for (const auto& [lwp, regs] : stopped.registers()) {
+    ThreadState t;
+    t.lwp = lwp;
+    t.regs = regs;
+    t.has_registers = true;
+    uint64_t mask = 0;
+    if (::ptrace(PTRACE_GETSIGMASK, lwp, sizeof mask, &mask) == 0) t.blocked_signals = mask;
+    threads.push_back(t);
+  }
+  session->target().SetThreads(threads);
+  std::vector<ProcMapping> maps = ReadProcMaps(pid);
+  for (const ThreadState& t : threads) {
+    CoreThread c;
+    c.lwp = t.lwp;
+    c.gregs = stopped.raw_registers().at(t.lwp);
+    if (auto it = stopped.raw_fp_registers().find(t.lwp); it != stopped.raw_fp_registers().end()) c.fpregs = it->second;
+    c.sighold = t.blocked_signals.value_or(0);
+    if (auto it = stopped.stop_signals().find(t.lwp); it != stopped.stop_signals().end() && it->second) {
+      siginfo_t si;
+      if (::ptrace(PTRACE_GETSIGINFO, t.lwp, nullptr, &si) == 0) {
+        c.cursig = it->second;
+        c.siginfo.assign(reinterpret_cast<uint8_t*>(&si), reinterpret_cast<uint8_t*>(&si) + sizeof si);
+      }
+    }
+    core.threads.push_back(std::move(c));
+  }
+  auto t2 = Clock::now();
+  stats.stop_s = Seconds(t1, t2);
+
+  // 3. Copy what is known to be needed, in batches.
+  std::vector<std::string>& warnings = stats.warnings;
+  copy->Prefetch(ObjectRanges(maps));
+  copy->Prefetch(RelocatedRanges(*copy, maps));
+  // The heap first: the g's are in it, so that the goroutine walk below
+  // reads from the copy instead of missing once per g.
+  try {
+    copy->Prefetch(HeapSpans(rt));
+  } catch (const Error& e) {
+    warnings.push_back(std::string("Go heap: ") + e.what());
+  }
+  std::vector<GoStack> go_stacks;
+  try {
+    go_stacks = GoroutineStacks(rt, &stats.goroutines);
+  } catch (const Error& e) {
+    warnings.push_back(std::string("goroutine stacks: ") + e.what());
+  }
+  Ranges ranges = ThreadStackRanges(stopped.registers(), maps, go_stacks);
+  Ranges futexes = FutexWords(stopped.registers());
+  ranges.insert(ranges.end(), futexes.begin(), futexes.end());
+  for (const GoStack& g : go_stacks) ranges.emplace_back(g.sp, g.hi);
+  copy->Prefetch(std::move(ranges));
+  auto t3 = Clock::now();
+  stats.copy_s = Seconds(t2, t3);
+
+  // 4. The analysis' own reads.
+  // The link map, which GDB and libdwfl follow to the libraries.
+  if (uint64_t dynamic = ExecutableDynamic(*copy, maps, exe)) LinkMapNamesFromDynamic(dynamic, *copy);
+  RunAnalysis(*session, stats.goroutines <= kAnalyseUpTo, &stats);
+  auto t4 = Clock::now();
+  stats.analysis_s = Seconds(t3, t4);
+
+  // 5. Resume; write.
+  stopped.Resume();
+  copy->Seal();
+  auto t5 = Clock::now();
+  stats.pause_s = Seconds(t1, t5);
+  stats.pause_cpu_s = CpuSeconds() - cpu1;
+
+  // The thread that stopped with a signal first (GDB selects it), else the
+  // main thread.
+  std::stable_sort(core.threads.begin(), core.threads.end(), [&](const CoreThread& a, const CoreThread& b) {
+    auto rank = [&](const CoreThread& t) { return t.cursig ? 0 : t.lwp == pid ? 1 : 2; };
+    return rank(a) < rank(b);
+  });
+  for (const ProcMapping& m : maps)
+    if (m.is_file()) core.files.push_back({m.start, m.end, m.offset, m.name});
+  for (ProcessCopy::Range& r : copy->Joined())
+    core.segments.push_back({r.start, r.size, SegmentFlags(maps, r.start), std::move(r.parts)});
+  stats.threads = core.threads.size();
+  stats.segments = core.segments.size();
+  stats.bytes_copied = copy->bytes_copied();
+  stats.copy_calls = copy->calls();
+  stats.file_size = WriteCore(output, core);
+  stats.write_s = Seconds(t5, Clock::now());
+  return stats;
+}
+
+}  // namespace cgostack

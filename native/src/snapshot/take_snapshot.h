@@ -1,0 +1,61 @@
+// `cgostack snapshot --pid PID -o FILE` (issue 20): a hung process is held
+// only while the memory the analysis needs is copied, then runs on, and the
+// copy is written as an ELF core that every cgostack command and GDB open.
+//
+// The order, and why:
+//  1. Before stopping: open the executable, index its DWARF and pc tables
+//     (the slow part of any session), read auxv, comm, cmdline, ids.
+//  2. Stop every thread (stopped_process.h); registers, FP registers and
+//     signal masks by ptrace.
+//  3. Copy in batches with process_vm_readv (process_copy.h): every
+//     thread's stack from its stack pointer up, the data and bss of every
+//     object, the vDSO and each object's first page (its ELF headers and
+//     build-id note, which GDB looks for); then every goroutine's used
+//     stack [sched.sp, stack.hi) found through runtime.allgs.
+//  4. Run the analysis itself (threads, goroutines, lock graph, info;
+//     without C frames: walking them costs hundreds of ms of debug
+//     information, and the stacks they need are copied whole in step 3)
+//     against the copy: whatever else it reads (m, p,
+//     sudogs, channels, the semaphore table, pthread objects, pprof
+//     labels, the link map) is copied as it is read.  The snapshot thus
+//     holds what the reports need, decided by the runtime's own structures.
+//  5. Resume the process; write the core (core_writer.h) afterwards.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cgostack {
+
+struct SnapshotStats {
+  int pid = 0;
+  double prepare_s = 0;  // step 1 (the process runs)
+  double pause_s = 0;    // steps 2-5 up to the resume: how long it was held
+  double pause_cpu_s = 0;  // CPU time (user + system) cgostack spent in it
+  double stop_s = 0;     // of which stopping the threads
+  double copy_s = 0;     // of which the batched copies of step 3
+  double analysis_s = 0; // of which step 4
+  std::map<std::string, double> analysis_steps_ms;  // step 4 by report
+  double write_s = 0;    // writing the core (the process runs)
+  uint64_t bytes_copied = 0, file_size = 0;
+  size_t segments = 0, threads = 0, goroutines = 0, copy_calls = 0;
+  // What the analysis could not read while the process was held (the
+  // snapshot is written anyway: the same reports fail the same way on it).
+  std::vector<std::string> warnings;
+  nlohmann::json ToJson() const;
+};
+
+// Takes a snapshot of process `pid` into the core file `output`.  Throws
+// Error (one line) when the process cannot be stopped or read; the process
+// is resumed in every case.
+SnapshotStats TakeSnapshot(int pid, const std::string& output);
+
+// The executable of a live process: /proc/PID/exe's target, or that link
+// itself when the file was deleted or replaced since.
+std::string LiveExecutable(int pid);
+
+}  // namespace cgostack
