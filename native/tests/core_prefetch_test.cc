@@ -24,7 +24,11 @@ constexpr off_t kSecond = 64 << 20;  // the second data extent, after a hole
 class SparseFile {
  public:
   SparseFile() {
-    path_ = ::testing::TempDir() + "/prefetch-sparse.core";
+    // One file per test and process: ctest runs the tests of this binary
+    // in parallel, and a shared name would be truncated under another test.
+    path_ = ::testing::TempDir() + "/prefetch-sparse-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + std::to_string(::getpid()) +
+            ".core";
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     std::vector<char> data(16 * kPage, 'x');
     ok_ = fd_ >= 0 && ::pwrite(fd_, data.data(), data.size(), 0) == static_cast<ssize_t>(data.size()) &&

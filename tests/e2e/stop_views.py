@@ -30,6 +30,11 @@ def _frames(limit=200):
         pc = frame.pc()
         if pc == 0 and out:
             break
+        if frame.type() == gdb.SIGTRAMP_FRAME:
+            # GDB's "<signal handler called>" line: the views show the
+            # crossing as a signal boundary instead (compared apart).
+            frame = frame.older()
+            continue
         out.append({"function": frame.name() or "", "pc": pc,
                     "sp": int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF,
                     "inlined": frame.type() == gdb.INLINE_FRAME})

@@ -47,6 +47,41 @@ def without_thread_numbers(text):
     return re.sub(r"^Thread \d+ \(LWP (\d+)\):", r"LWP \1:", text, flags=re.M)
 
 
+def cut_below_morestack(value):
+    """A goroutine preempted in runtime.morestack (any core may catch one):
+    below it the stack is garbage to both unwinders (no stack-switch rule
+    for morestack on g0 yet), GDB repeats a bad frame or two where libdwfl
+    stops with an error.  Both reports are cut after runtime.morestack,
+    JSON and text alike; everything above it is compared exactly."""
+    if isinstance(value, list):
+        return [cut_below_morestack(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: cut_below_morestack(v) for k, v in value.items()}
+    frames = out.get("frames")
+    if isinstance(frames, list):
+        names = [f.get("function") for f in frames if isinstance(f, dict)]
+        if "runtime.morestack" in names:
+            i = names.index("runtime.morestack") + 1
+            if all(f.get("lang") == "c" and not f.get("function") for f in frames[i:]):
+                out["frames"] = frames[:i]
+                if str(out.get("frames_error") or "").startswith("cannot unwind past"):
+                    out["frames_error"] = None
+    return out
+
+
+def cut_text_below_morestack(text):
+    lines, out, below = text.split("\n"), [], False
+    for line in lines:
+        stripped = line.strip()
+        if below and (re.match(r"^\?\?\s+pc 0x[0-9a-f]+ \[C [^]]*\]$", stripped)
+                      or stripped.startswith("stack error: cannot unwind past")):
+            continue
+        below = stripped.startswith("runtime.morestack ")
+        out.append(line)
+    return "\n".join(out)
+
+
 def runs(frames):
     """[(is_c, [frames])]: maximal runs of C frames and of other frames."""
     out = []
@@ -99,6 +134,7 @@ class CliMatchesGdbTest(unittest.TestCase):
                             % (where, g, w))
 
     def assert_same_report(self, name, got, want, exact):
+        got, want = cut_below_morestack(got), cut_below_morestack(want)
         if exact:
             self.assertEqual(got, want, "%s --json differs from GDB's" % name)
             return
@@ -145,7 +181,8 @@ class CliMatchesGdbTest(unittest.TestCase):
                     want = without_thread_numbers(f.read())
                 rc, out, err = cli(*(words + [exe, path]))
                 self.assertIn(rc, (0, 2), err)
-                self.assertEqual(out, want, "%s %s text differs from GDB's" % (fixture, " ".join(words)))
+                self.assertEqual(cut_text_below_morestack(out), cut_text_below_morestack(want),
+                                 "%s %s text differs from GDB's" % (fixture, " ".join(words)))
         return json.loads(cli("threads", "--json", exe, path)[1])
 
     def test_deadlock(self):

