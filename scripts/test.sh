@@ -11,8 +11,9 @@
 #                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
 #   --arm64       also run the arm64 lane (ctest label arm64): the fixtures
 #                 cross-built for linux/arm64, cores taken under qemu-user,
-#                 read by the CLI and held against the runtime's traceback
-#                 (installs qemu-user and the cross compiler; about 1 minute
+#                 read by the CLI and by the GDB plugin under gdb-multiarch
+#                 and held against the runtime's traceback (installs
+#                 qemu-user, the cross compiler and gdb-multiarch; about 1 minute
 #                 per Go release once the cross-built standard library is
 #                 cached, 5 minutes for each release the first time)
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13

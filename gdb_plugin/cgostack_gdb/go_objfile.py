@@ -9,7 +9,7 @@ def is_go(path):
     try:
         with open(path, "rb") as f:
             ident = f.read(64)
-            if len(ident) < 64 or ident[:4] != b"\x7fELF" or ident[4] != 2:  # ELF64 only (x86-64)
+            if len(ident) < 64 or ident[:4] != b"\x7fELF" or ident[4] != 2:  # ELF64 only (x86-64, aarch64)
                 return False
             shoff, = struct.unpack_from("<Q", ident, 0x28)
             shentsize, shnum, shstrndx = struct.unpack_from("<HHH", ident, 0x3A)

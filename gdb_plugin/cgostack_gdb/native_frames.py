@@ -8,7 +8,7 @@ import collections
 
 import gdb
 
-from . import backend, target, unwinder
+from . import backend, registers, target, unwinder
 
 # Frames kept per thread, and frames walked at most (a stack whose garbage
 # GDB keeps reading as frames must end); the CLI's libdwfl walk has the
@@ -57,10 +57,6 @@ def _c_frame(frame, pc, sp, inlined, exact, depth):
     return (pc, sp, function, file, line, _object(pc), inlined, 0)
 
 
-def _sp(frame):
-    return int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
-
-
 def _older(frame):
     """The frame's caller, or GDB's message when it cannot be found."""
     try:
@@ -77,6 +73,7 @@ def _chain(session, lwp):
     find the last ones, but the middle ones are only counted (their pc
     looked at), never symbolized or kept."""
     go_unwinder = unwinder.current()
+    sp_name = registers.of(session).sp
     frames = []
     error = ""
     frame = gdb.newest_frame()
@@ -95,7 +92,7 @@ def _chain(session, lwp):
             frames.append((0, 0, "", "", 0, "", False, elided))
             kept += 1
         for f, pc, inlined, d in tail:
-            sp = _sp(f)
+            sp = registers.read(f, sp_name)
             frames.append(_c_frame(f, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), d))
             kept += 1
         tail.clear()
@@ -122,12 +119,12 @@ def _chain(session, lwp):
         if session.is_go_pc(pc, walked > 1):
             flush()
             run = 0
-            frames.append((pc, _sp(frame), "", "", 0, "", inlined, 0))
+            frames.append((pc, registers.read(frame, sp_name), "", "", 0, "", inlined, 0))
             kept += 1
         else:
             run += 1
             if run <= HEAD:
-                sp = _sp(frame)
+                sp = registers.read(frame, sp_name)
                 frames.append(_c_frame(frame, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), depth))
                 kept += 1
             else:

@@ -6,7 +6,7 @@ import os
 
 import gdb
 
-from . import backend
+from . import backend, registers
 
 
 class NoTarget(Exception):
@@ -88,7 +88,7 @@ def describe():
 _cache = {}
 _registers_given = False   # a live session has the threads' registers
 _unwinder_failed = False   # the target is not one the backend can open
-_seen_registers = {}       # lwp -> (rip, rsp, rbp) the live session was given
+_seen_registers = {}       # lwp -> (pc, sp, fp, lr) the live session was given
 
 
 def session(registers=True):
@@ -131,7 +131,7 @@ def unwinder_session():
         return None
 
 
-def note_thread_registers(lwp, rip, rsp, rbp):
+def note_thread_registers(lwp, pc, sp, fp, lr=0):
     """A live thread's registers as GDB's unwinder sees them at its newest
     frame (cores carry their own).  Returns True when they differ from
     what the session last saw for that thread: the process ran since, and
@@ -146,15 +146,15 @@ def note_thread_registers(lwp, rip, rsp, rbp):
     for key, s in _cache.items():
         if key[0] == "live":
             seen = _seen_registers.get(lwp)
-            if seen is not None and seen != (rip, rsp, rbp):
+            if seen is not None and seen != (pc, sp, fp, lr):
                 moved = True
     if moved:
         forget()
         unwinder_session()
     for key, s in _cache.items():
         if key[0] == "live":
-            s.set_thread_registers(lwp, rip, rsp, rbp)
-            _seen_registers[lwp] = (rip, rsp, rbp)
+            s.set_thread_registers(lwp, pc, sp, fp, lr)
+            _seen_registers[lwp] = (pc, sp, fp, lr)
     return moved
 
 
@@ -179,13 +179,14 @@ def each_thread():
 
 def _hand_over_registers(session):
     """A live thread's registers belong to GDB (it is the tracer); give the
-    backend each thread's pc, sp and frame pointer, so running goroutines
-    can be unwound."""
+    backend each thread's pc, sp, frame pointer and link register, so
+    running goroutines can be unwound."""
+    names = registers.of(session)
     for t in each_thread():
         f = gdb.newest_frame()
-        regs = [int(f.read_register(r)) & 0xFFFFFFFFFFFFFFFF for r in ("rip", "rsp", "rbp")]
+        regs = tuple(registers.read(f, r) for r in (names.pc, names.sp, names.fp)) + (registers.read_lr(f, names),)
         session.set_thread_registers(t.ptid[1], *regs)
-        _seen_registers[t.ptid[1]] = tuple(regs)
+        _seen_registers[t.ptid[1]] = regs
 
 
 def _stamp(path):
@@ -203,3 +204,4 @@ def forget():
     _seen_registers.clear()
     _registers_given = False
     _unwinder_failed = False
+    registers.forget()

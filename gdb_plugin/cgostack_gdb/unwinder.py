@@ -14,22 +14,22 @@ real address where possible, else the previous one with the real address
 as the id's `special` part, so frames stay distinct.
 
 The Go signal handler's caller is left to GDB: runtime.sigtramp's return
-address is the signal trampoline (sa_restorer: glibc's __restore_rt, or
-runtime.sigreturn__sigaction without cgo), which GDB's own amd64-linux
-sigtramp unwinder recognises by its code, shows as `<signal handler
-called>` and unwinds from the kernel's ucontext.  So this unwinder gives
-sigtramp's caller as that trampoline (its pc and the ucontext's address as
-SP, as the kernel left them) and never claims the trampoline frame."""
+address is the signal trampoline (x86-64: sa_restorer, glibc's
+__restore_rt or runtime.sigreturn__sigaction without cgo; aarch64: the
+vDSO's __kernel_rt_sigreturn, or qemu-user's copy of it), which GDB's own
+<arch>-linux sigtramp unwinder recognises by its code, shows as `<signal
+handler called>` and unwinds from the kernel's signal frame.  So this
+unwinder gives sigtramp's caller as that trampoline (its pc, and as SP
+sigtramp's caller SP, as the kernel left it: the ucontext on x86-64, the
+siginfo before it on aarch64) and never claims the trampoline frame.
+
+Register names and roles (pc, sp, frame pointer, link register) are the
+target machine's, from the backend's table (registers.py)."""
 
 import gdb
 from gdb.unwinder import Unwinder
 
-from . import target
-
-# Registers GDB accepts from a Python unwinder here (eflags has a flags
-# type that plain integers do not convert to).
-_REGISTERS = ("rip", "rsp", "rbp", "rbx", "r12", "r13", "r14", "r15", "rax", "rcx", "rdx", "rsi",
-              "rdi", "r8", "r9", "r10", "r11")
+from . import registers, target
 
 
 _u64 = None
@@ -96,13 +96,14 @@ class GoFrameUnwinder(Unwinder):
         session = target.unwinder_session()
         if session is None:
             return None
-        pc = int(pending_frame.read_register("rip")) & 0xFFFFFFFFFFFFFFFF
+        names = registers.of(session)
+        pc = registers.read(pending_frame, names.pc)
         # Most frames GDB asks about are C: leave them before anything else
         # is read (the answer below depends on whether pc is a return
         # address only at a Go function's boundary).
         if not session.is_go_pc(pc, True) and not session.is_go_pc(pc, False):
             return None
-        sp = int(pending_frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
+        sp = registers.read(pending_frame, names.sp)
         thread = gdb.selected_thread()
         if thread is None:
             return None
@@ -111,21 +112,25 @@ class GoFrameUnwinder(Unwinder):
             # The thread's own registers: where a running goroutine is (its
             # stack or the system stack) decides which frames are its, and
             # so how deep in callbacks it is (goroutines.cc StartOfRunning).
-            bp = int(pending_frame.read_register("rbp")) & 0xFFFFFFFFFFFFFFFF
-            if target.note_thread_registers(lwp, pc, sp, bp):
+            fp = registers.read(pending_frame, names.fp)
+            if target.note_thread_registers(lwp, pc, sp, fp, registers.read_lr(pending_frame, names)):
                 # The process ran since the session was made: start over.
                 self.forget()
                 session = target.unwinder_session()
                 if session is None:
                     return None
+                names = registers.of(session)
         if (lwp, pc, sp) in self._trampolines:
             return None  # GDB's sigtramp unwinder: "<signal handler called>"
         floor, exact = self._callers.get((lwp, pc, sp), (0, False))
         return_address = pending_frame.level() > 0 and not exact
         if not session.is_go_pc(pc, return_address):
             return None
-        bp = int(pending_frame.read_register("rbp")) & 0xFFFFFFFFFFFFFFFF
-        step = session.go_frame_step(lwp, pc, sp, bp, return_address)
+        fp = registers.read(pending_frame, names.fp)
+        # Where pc is not a return address the function may not have saved
+        # its return address yet: on a link-register machine it is in LR.
+        lr = 0 if return_address else registers.read_lr(pending_frame, names)
+        step = session.go_frame_step(lwp, pc, sp, fp, return_address, lr)
         if step is None:
             return None
         cfa = step["cfa"] or sp
@@ -136,36 +141,46 @@ class GoFrameUnwinder(Unwinder):
         if step["outermost"]:
             # A caller at pc 0 ends GDB's backtrace quietly (a frame without
             # a saved pc ends it with an error); its SP keeps ids outward.
-            regs = {"rip": 0, "rsp": id_sp + 8}
+            regs = {names.pc: 0, names.sp: id_sp + 8}
         elif step["switch"] == "signal":
-            regs = self._trampoline(lwp, step, id_sp) or regs
-        for name in _REGISTERS:
+            regs = self._trampoline(lwp, step, id_sp, names) or regs
+        if names.lr is not None and names.lr not in regs and names.pc in regs:
+            # A link-register machine returns with the return address in
+            # LR: that is LR's value in the caller when it resumes (GDB's
+            # unwinders of C callers read it; "not saved" ends bt).
+            regs = dict(regs)
+            regs[names.lr] = regs[names.pc]
+        for name in names.unwound:
             if name in regs:
                 info.add_saved_register(name, self._value(pending_frame, name, regs[name]))
-        if "rip" in regs:
-            self._callers[(lwp, regs["rip"], regs["rsp"])] = (id_sp, step["switch"] in ("signal", "sigpanic"))
+        if names.pc in regs:
+            self._callers[(lwp, regs[names.pc], regs[names.sp])] = (id_sp,
+                                                                    step["switch"] in ("signal", "sigpanic"))
         return info
 
-    def _trampoline(self, lwp, step, id_sp):
+    def _trampoline(self, lwp, step, id_sp, names):
         """runtime.sigtramp's caller as the kernel made it: the signal
-        trampoline the handler returns to (the word below the ucontext,
-        whose address is step["cfa"]) with SP at the ucontext, which is
-        where GDB's sigtramp unwinder reads the interrupted registers.  The
+        trampoline the handler returns to (its return address, in the slot
+        step["return_address_slot"]) with SP at sigtramp's caller SP
+        (step["cfa"]), where the kernel put the signal frame and where
+        GDB's sigtramp unwinder reads the interrupted registers from.  The
         interrupted frame is remembered as exact (its pc is not a return
         address).  None if the word cannot be read."""
-        ucontext = step["cfa"]
+        frame_sp, slot = step["cfa"], step.get("return_address_slot")
+        if not slot:
+            return None
         try:
-            word = bytes(gdb.selected_inferior().read_memory(ucontext - 8, 8))
+            word = bytes(gdb.selected_inferior().read_memory(slot, 8))
         except (gdb.error, gdb.MemoryError, ValueError):
             return None
         restorer = int.from_bytes(word, "little")
         if not restorer:
             return None
         interrupted = step["registers"]
-        if "rip" in interrupted and "rsp" in interrupted:
-            self._callers[(lwp, interrupted["rip"], interrupted["rsp"])] = (id_sp, True)
-        self._trampolines.add((lwp, restorer, ucontext))
-        return {"rip": restorer, "rsp": ucontext}
+        if names.pc in interrupted and names.sp in interrupted:
+            self._callers[(lwp, interrupted[names.pc], interrupted[names.sp])] = (id_sp, True)
+        self._trampolines.add((lwp, restorer, frame_sp))
+        return {names.pc: restorer, names.sp: frame_sp}
 
     def interrupted(self, lwp, pc, sp):
         """Whether the frame at (pc, sp) is the context a signal interrupted:

@@ -101,11 +101,13 @@ py::dict GoroutineRows(cgostack::Session& s, const std::vector<std::string>& fie
   return out;
 }
 
-py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, uint64_t fp, bool return_address) {
+py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, uint64_t fp, bool return_address,
+                       uint64_t lr) {
   cgostack::Registers frame{};
   frame.pc = pc;
   frame.sp = sp;
   frame.fp = fp;
+  frame.lr = lr;
   std::optional<cgostack::FrameStep> step;
   {
     py::gil_scoped_release release;
@@ -118,6 +120,17 @@ py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, 
   out["outermost"] = step->outermost;
   out["error"] = step->error;
   out["switch"] = std::string(step->switch_kind);
+  // For runtime.sigtramp (a "signal" step, whose cfa is its caller SP by
+  // the pcsp rule): where it keeps its return address, the signal
+  // trampoline GDB's sigtramp unwinder recognises.  The word below the
+  // caller's SP on amd64, the frame's own 0(SP) on arm64; None otherwise.
+  out["return_address_slot"] = py::none();
+  if (step->switch_kind == std::string_view("signal") && step->cfa >= sp) {
+    const cgostack::Arch& arch = s.target().arch();
+    int64_t delta = static_cast<int64_t>(step->cfa - sp) - (arch.link_register ? 0 : 8);
+    if (delta >= 0)
+      if (auto slot = arch.ReturnAddressSlot(sp, delta)) out["return_address_slot"] = *slot;
+  }
   // The caller's registers by GDB's names for the target's machine.
   py::dict regs;
   if (!step->outermost) {
@@ -146,6 +159,26 @@ void SetNativeChain(cgostack::Session& s, int lwp, const std::vector<NativeTuple
   for (const auto& [pc, sp, function, file, line, object, inlined, elided] : frames)
     chain.frames.push_back(cgostack::NativeFrame{pc, sp, function, file, line, object, inlined, elided});
   s.stacks().SetChain(lwp, std::move(chain));
+}
+
+// The target machine's registers as GDB names them, by the roles the
+// plugin needs (arch/arch.h is the one table): pc, sp, frame pointer, link
+// register (None on x86-64), and every register a Python unwinder may hand
+// GDB (the general registers and the pc; the flags register has a flags
+// type GDB does not convert plain integers to).
+py::dict RegisterNames(cgostack::Session& s) {
+  const cgostack::Arch& arch = s.target().arch();
+  py::dict out;
+  out["machine"] = arch.name;
+  out["pc"] = arch.gdb_pc_name;
+  out["sp"] = arch.gdb_names[arch.dwarf_sp];
+  out["fp"] = arch.gdb_names[arch.dwarf_fp];
+  out["lr"] = arch.dwarf_lr >= 0 ? py::cast(arch.gdb_names[arch.dwarf_lr]) : py::none();
+  py::list unwound;
+  unwound.append(arch.gdb_pc_name);
+  for (unsigned regno = 0; regno < arch.gpr_count; ++regno) unwound.append(arch.gdb_names[regno]);
+  out["unwound"] = unwound;
+  return out;
 }
 
 // A GDB command: its argument string parsed and run by the backend's views;
@@ -213,15 +246,20 @@ PYBIND11_MODULE(_cgostack, m) {
            "cgo-info as a JSON string.")
       .def(
           "set_thread_registers",
-          [](cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, uint64_t fp) {
+          [](cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, uint64_t fp, uint64_t lr) {
             cgostack::Registers r{};
             r.pc = pc;
             r.sp = sp;
             r.fp = fp;
+            r.lr = lr;
             s.target().SetThreadRegisters(lwp, r);
           },
-          py::arg("lwp"), py::arg("pc"), py::arg("sp"), py::arg("fp"),
-          "Registers of a live thread as GDB sees them (cores carry their own).")
+          py::arg("lwp"), py::arg("pc"), py::arg("sp"), py::arg("fp"), py::arg("lr") = 0,
+          "Registers of a live thread as GDB sees them (cores carry their own); `lr`: the link register "
+          "(0 on machines without one).")
+      .def("register_names", &RegisterNames,
+           "GDB's names of the target's registers by role: {machine, pc, sp, fp, lr (None without a link "
+           "register), unwound: the registers a frame unwinder may give GDB}.")
       .def("goroutine_rows", &GoroutineRows, py::arg("fields") = std::vector<std::string>{},
            py::arg("gdb_threads") = std::map<int64_t, int64_t>{},
            "Goroutines without stacks as Python rows: {go_version, total, now_ns, warnings, "
@@ -246,9 +284,11 @@ PYBIND11_MODULE(_cgostack, m) {
           },
           py::arg("pc"), py::arg("return_address") = false, "Whether pc is in a Go function.")
       .def("go_frame_step", &GoFrameStep, py::arg("lwp"), py::arg("pc"), py::arg("sp"), py::arg("fp"),
-           py::arg("return_address"),
-           "The caller of a Go frame on thread `lwp`, across stack switches: None if rip is not Go, else "
-           "{entry, cfa, outermost, error, switch, registers: {name: value}}.")
+           py::arg("return_address"), py::arg("lr") = 0,
+           "The caller of a Go frame on thread `lwp`, across stack switches: None if pc is not Go, else "
+           "{entry, cfa, outermost, error, switch, return_address_slot, registers: {name: value}}.  `lr`: "
+           "the link register where the frame's pc is not a return address (a frameless function returns "
+           "through it), else 0.")
       .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
            "A thread's frames as the native unwinder found them, innermost first: tuples "
            "(pc, sp, function, file, line, object, inlined, elided); elided > 0 marks the count of C frames "

@@ -24,11 +24,15 @@ def go_version_from_argv():
     return args.go
 
 
-def gdb(commands, *target, timeout=600):
+def gdb(commands, *target, timeout=600, program="gdb", init=()):
     """Runs `gdb -nx -batch` with the plugin and `commands` on `target`
-    (EXE CORE, or ("-p", PID)); returns (rc, stdout, stderr)."""
-    argv = ["gdb", "-nx", "-batch", "-iex", "set auto-load no", "-iex", "set pagination off",
-            "-ex", "source " + PLUGIN]
+    (EXE CORE, or ("-p", PID)); returns (rc, stdout, stderr).  `program`:
+    another GDB (gdb-multiarch for arm64 cores); `init`: commands run before
+    the target is loaded (`set sysroot DIR`)."""
+    argv = [program, "-nx", "-batch", "-iex", "set auto-load no", "-iex", "set pagination off"]
+    for c in init:
+        argv += ["-iex", c]
+    argv += ["-ex", "source " + PLUGIN]
     for c in commands:
         argv += ["-ex", c]
     argv += [str(t) for t in target]
