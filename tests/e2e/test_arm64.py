@@ -28,6 +28,7 @@ import gdbrun
 from gdbrun import harness
 from oracle_compare import compare, physical_functions
 import test_lockgraph
+from test_stitched_stacks import segments
 
 GO = gdbrun.go_version_from_argv()
 BUILD = os.environ.get("CGOSTACK_BUILD_DIR") or os.path.join(gdbrun.SOURCE_DIR, "build")
@@ -145,17 +146,6 @@ def c_after_signal(frames):
                 break
             out.append(f)
     return out
-
-
-def segments(frames):
-    """[(boundary kind before the segment or None, [frames])]."""
-    segs = [(None, [])]
-    for f in frames:
-        if f["lang"] == "boundary":
-            segs.append((f["kind"], []))
-        else:
-            segs[-1][1].append(f)
-    return [s for s in segs if s[1] or s[0]]
 
 
 def cli_json(*args):
@@ -284,17 +274,9 @@ class Arm64CoreTest(unittest.TestCase):
         tids = gdb_ints(core, test_lockgraph.LockGraphTest.TIDS + ("mtxA.__data.__owner",))
         # aarch64 glibc's own mutex field is the oracle for the owner too.
         self.assertEqual(tids["mtxA.__data.__owner"], tids["tidLeakA"])
-        g = test_lockgraph.Graph(data)
-        mtx_a, mtx_c, mu_b = g.lock("mtxA"), g.lock("mtxC"), g.lock("main.muB")
-        self.assertEqual((mtx_a["lock_kind"], mtx_a["owner_lwp"]), ("pthread_mutex", tids["tidLeakA"]))
-        self.assertEqual((mtx_c["lock_kind"], mtx_c["owner_lwp"]), ("pthread_mutex", tids["tidHoldC"]))
-        self.assertEqual(g.edges("waits_for", "t%d" % tids["tidWaitA"], mtx_a["id"])[0]["exact"], True)
-        self.assertTrue(g.edges("waits_for", "t%d" % tids["tidWaitC"], mtx_c["id"]))
-        self.assertEqual(mu_b["lock_kind"], "sync.Mutex")
-        self.assertTrue(g.edges("waits_for", g.goroutine_running("main.lockB"), mu_b["id"]))
-        self.assertEqual(g.diagnoses("lock_leaked")[0]["nodes"], [mtx_a["id"], "t%d" % tids["tidLeakA"]])
-        # C holds mtxC across the callback into Go (the stitched stack).
-        self.assertEqual(g.diagnoses("held_across_callback")[0]["nodes"], [mtx_c["id"], "t%d" % tids["tidHoldC"]])
+        # Owners, waiters, the leaked mutex and the one C holds across the
+        # callback into Go (found through the stitched stack), as on amd64.
+        test_lockgraph.check_deadlock_pthreads(self, test_lockgraph.Graph(data), tids)
         # Not yet on arm64: who holds the sync.Mutex muB is inferred from
         # x86-64 machine code (holder_inference.h), so the Go/C cycle of
         # amd64's check_deadlock is not closed here (docs/platforms.md).
