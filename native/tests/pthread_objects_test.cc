@@ -212,8 +212,8 @@ TEST(GlibcLayouts, DwarfOfThisLibcAgreesWithTheTable) {
 
 // The table is not x86-64's alone: each C compiler present (this
 // machine's, and aarch64-linux-gnu-gcc from libc6-dev-arm64-cross, which
-// scripts/setup.sh --arm64 installs) compiles the three pthread types
-// against its own glibc headers with DWARF, and the layouts read from that
+// scripts/setup.sh --arm64 installs) compiles the three pthread types into a
+// shared object against its own glibc headers with DWARF, and the layouts read from that
 // DWARF equal the table's for the release of that compiler's libc.
 TEST(GlibcLayouts, HeadersOfEachMachineAgreeWithTheTable) {
   struct Machine {
@@ -227,8 +227,9 @@ TEST(GlibcLayouts, HeadersOfEachMachineAgreeWithTheTable) {
   std::ofstream(src) << "#include <pthread.h>\npthread_mutex_t m; pthread_rwlock_t r; pthread_cond_t c;\n";
   int compared = 0;
   for (const Machine& m : machines) {
-    std::string obj = std::string(dir) + "/" + m.cc + ".o";
-    std::string cmd = std::string(m.cc) + " -g -c -o " + obj + " " + src + " 2>/dev/null";
+    // Linked (a shared object), so that the DWARF's relocations are applied.
+    std::string obj = std::string(dir) + "/" + m.cc + ".so";
+    std::string cmd = std::string(m.cc) + " -g -shared -fPIC -o " + obj + " " + src + " 2>/dev/null";
     if (std::system(cmd.c_str()) != 0) continue;  // no such compiler here
     std::string version = gnu_get_libc_version();
     if (m.libc) {

@@ -11,7 +11,8 @@ gdb-multiarch: the C frames of every thread (the libraries found through
 the dynamic linker's list, as GDB finds them), crossing the signal frame
 by a test unwinder that gives GDB the ucontext's registers.  Stitched
 stacks across cgo calls and callbacks (crosscall2's saved registers), and
-the lock graph with the owners the deadlock fixture recorded.
+the lock graph as on amd64 (owners the deadlock fixture recorded, the
+inferred sync.Mutex holder, the Go/C cycle).
 
 Needs qemu-user, gcc-aarch64-linux-gnu and gdb-multiarch (scripts/setup.sh
 --arm64); skipped, saying so, without them."""
@@ -274,12 +275,11 @@ class Arm64CoreTest(unittest.TestCase):
         tids = gdb_ints(core, test_lockgraph.LockGraphTest.TIDS + ("mtxA.__data.__owner",))
         # aarch64 glibc's own mutex field is the oracle for the owner too.
         self.assertEqual(tids["mtxA.__data.__owner"], tids["tidLeakA"])
-        # Owners, waiters, the leaked mutex and the one C holds across the
-        # callback into Go (found through the stitched stack), as on amd64.
-        test_lockgraph.check_deadlock_pthreads(self, test_lockgraph.Graph(data), tids)
-        # Not yet on arm64: who holds the sync.Mutex muB is inferred from
-        # x86-64 machine code (holder_inference.h), so the Go/C cycle of
-        # amd64's check_deadlock is not closed here (docs/platforms.md).
+        # As on amd64: owners, waiters, the leaked mutex, the one C holds
+        # across the callback into Go (found through the stitched stack),
+        # the inferred holder of the sync.Mutex (arm64 machine code:
+        # arch/mutex_code.h) and the Go/C deadlock cycle, exactly.
+        test_lockgraph.LockGraphTest.check_deadlock(self, data, tids)
 
     def test_without_dwarf_the_layout_tables_hold(self):
         # An arm64 executable without DWARF: the runtime layouts come from

@@ -58,8 +58,7 @@ class Graph:
 
 def check_deadlock_pthreads(test, g, tids):
     """The deadlock fixture's C side: pthread mutex owners are the threads
-    it recorded, its waiters, the leaked and the callback-held mutex (also
-    the arm64 lane's check)."""
+    it recorded, its waiters, the leaked and the callback-held mutex."""
     mtx_a, mtx_c, mu_b = g.lock("mtxA"), g.lock("mtxC"), g.lock("main.muB")
     test.assertEqual((mtx_a["lock_kind"], mtx_a["owner_lwp"]), ("pthread_mutex", tids["tidLeakA"]))
     test.assertEqual((mtx_c["lock_kind"], mtx_c["owner_lwp"]), ("pthread_mutex", tids["tidHoldC"]))
