@@ -254,7 +254,7 @@ void StackSwitcher::CrossCall2Step(const Registers& frame, const GoPclntab::Func
   out->cfa = arch.CallerSp(frame.sp, *delta);
   out->caller.pc = ret;
   out->caller.sp = out->cfa;
-  if (*delta > 0) ReadWord(mem_, arch.SavedFpSlot(frame.sp, *delta), &out->caller.fp);  // unless saved below
+  // The frame pointer is among the saved registers (BP / R29).
   bool all = arch.crosscall2_saved_count > 0;
   for (size_t i = 0; i < arch.crosscall2_saved_count; ++i) {
     uint64_t v = 0;
