@@ -29,6 +29,7 @@ import gdbrun
 from gdbrun import harness
 from oracle_compare import compare, physical_functions
 import test_lockgraph
+import test_stitched_stacks
 from test_stitched_stacks import segments
 
 GO = gdbrun.go_version_from_argv()
@@ -48,22 +49,11 @@ SYSROOT = "/usr/aarch64-linux-gnu"
 # against GDB's names for their pcs (_GDB_SYMBOLS).  (A Python unwinder
 # handing GDB sigtramp's caller, qemu's rt_sigreturn trampoline, made
 # gdb-multiarch 13 hang in its aarch64 signal-frame unwinder.)
-_GDB_FRAMES = r'''
-import gdb, json
-out = {}
-for t in gdb.selected_inferior().threads():
-    t.switch()
-    fs, f = [], gdb.newest_frame()
-    while f is not None and len(fs) < 64:
-        fs.append({"pc": f.pc(), "function": f.name() or ""})
-        try:
-            f = f.older()
-        except gdb.error:
-            break
-    out[t.ptid[1]] = fs
-with open(%r, "w") as fh:
-    json.dump(out, fh)
-'''
+# test_stitched_stacks' plain-`bt` script, without its first line (no
+# cgostack unwinder to disable: the plugin is not loaded here).
+_GDB_FRAMES = test_stitched_stacks._PLAIN_BT.replace(
+    'gdb.execute("disable unwinder global cgostack-go", to_string=True)\n', "")
+assert "disable unwinder" not in _GDB_FRAMES
 
 # GDB's name for each of a list of code addresses (its minimal symbols and
 # DWARF, the libraries it found through the link map under the sysroot).
