@@ -129,7 +129,12 @@ class Builder {
 
   // `what` starts the label; the kind's own label words when empty.
   GraphNode& LockNode(uint64_t addr, LockKind lock_kind, std::string_view what = {}) {
+    // A lock with thousands of waiters: its node found by address, not by
+    // formatting and hashing its id ("lock:0x...") for each of them.
+    GraphNode*& known = lock_at_[addr];
+    if (known) return *known;
     GraphNode& n = Node(LockId(addr));
+    known = &n;
     if (n.kind.empty()) {
       n.kind = "lock";
       n.lock_kind = lock_kind;
@@ -291,9 +296,14 @@ class Builder {
       }
       std::string lid = l.id;
       GoroutineNode(i);
-      Edge(GoroutineId(g.goid), lid, "waits_for", true,
-           "its sudog sleeps on semaphore " + Hex(*sema) + " in runtime.semtable (" + g.wait_reason + ")");
-      waiters_of_[lid].insert(g.goid);
+      // The evidence of a semaphore's waiters formatted once per reason.
+      auto& [reason, evidence] = sema_evidence_[*sema];
+      if (evidence.empty() || reason != g.wait_reason) {
+        reason = g.wait_reason;
+        evidence = "its sudog sleeps on semaphore " + Hex(*sema) + " in runtime.semtable (" + g.wait_reason + ")";
+      }
+      Edge(GoroutineId(g.goid), lid, "waits_for", true, evidence);
+      waiters_of_[lid].push_back(i);
       return;
     }
     if (g.wait_reason.find("chan") == std::string::npos && g.wait_reason.find("select") == std::string::npos) return;
@@ -322,9 +332,10 @@ class Builder {
       const GraphNode& l = Node(lid);
       std::vector<HolderCandidate> candidates;
       candidates.reserve(set_.goroutines.size());
-      const auto& waiters = waiters_of_[lid];
+      std::vector<bool> waits(set_.goroutines.size());
+      for (size_t i : waiters_of_[lid]) waits[i] = true;
       for (size_t i = 0; i < set_.goroutines.size(); ++i)
-        if (!waiters.count(set_.goroutines[i].goid)) candidates.push_back({set_.goroutines[i].goid, &set_.frames(i)});
+        if (!waits[i]) candidates.push_back({set_.goroutines[i].goid, &set_.frames(i)});
       auto holder = infer_.Holder(l.address, candidates);
       if (!holder) continue;
       GoroutineNode(by_goid_[holder->goid]);
@@ -438,19 +449,28 @@ class Builder {
   std::vector<std::optional<StackFacts>> facts_of_stack_;
   LockGraph graph_;
   std::unordered_map<std::string, size_t> index_;
+  std::unordered_map<uint64_t, GraphNode*> lock_at_;  // LockNode's by address (a deque's nodes stay put)
+  // Per semaphore: the wait reason and evidence text of its last waiter.
+  std::unordered_map<uint64_t, std::pair<std::string, std::string>> sema_evidence_;
   std::map<uint64_t, uint64_t> goid_of_g_;
   std::unordered_map<uint64_t, size_t> by_goid_;  // goid -> index in set_
   std::set<int> live_lwps_;
   std::vector<std::string> locked_mutexes_;
-  std::map<std::string, std::set<uint64_t>> waiters_of_;
+  // The goroutines (indices in set_) waiting on each sync lock.
+  std::unordered_map<std::string, std::vector<size_t>> waiters_of_;
   std::unordered_set<std::string> edge_keys_;
 };
 
 void Builder::Diagnose() {
   auto label = [&](const std::string& id) { return Node(id).label; };
-  // Equal keys keep the edges' order (std::multimap), which the messages follow.
+  // The edges out of the nodes looked at below (a cycle's, a lock owner's:
+  // a thread), not the 100,000 of waiting goroutines.  Equal keys keep the
+  // edges' order (std::multimap), which the messages follow.
+  std::unordered_set<std::string_view> in_cycle;
+  for (const auto& cycle : graph_.cycles) in_cycle.insert(cycle.begin(), cycle.end());
   std::multimap<std::string_view, const GraphEdge*> from;
-  for (const GraphEdge& e : graph_.edges) from.emplace(e.from, &e);
+  for (const GraphEdge& e : graph_.edges)
+    if (e.from[0] == 't' || in_cycle.count(e.from)) from.emplace(e.from, &e);  // "t<lwp>": a thread
   for (const auto& cycle : graph_.cycles) {
     std::string chain;
     bool inferred = false;
@@ -619,10 +639,19 @@ void Builder::DiagnoseProgress() {
         "see cgo-info for the crash record (signal, faulting frame, panic value, abort message)",
         {ThreadId(crash->lwp)}});
 
-  std::unordered_set<std::string_view> waiting;  // nodes with a waits_for edge
-  waiting.reserve(graph_.edges.size());
+  // Of the nodes with a waits_for edge, those looked up below: threads
+  // ("t<lwp>") and what runs on a thread (a goroutine in a callback), not
+  // every waiting goroutine.
+  std::unordered_set<std::string_view> runs_on_thread;
   for (const GraphEdge& e : graph_.edges)
-    if (e.kind == "waits_for") waiting.insert(e.from);
+    if (e.kind == "runs" && e.from[0] == 't') runs_on_thread.insert(e.to);
+  std::unordered_set<std::string_view> waiting;
+  bool any_waiting = false;
+  for (const GraphEdge& e : graph_.edges)
+    if (e.kind == "waits_for") {
+      any_waiting = true;
+      if (e.from[0] == 't' || runs_on_thread.count(e.from)) waiting.insert(e.from);
+    }
   bool progress = false;
   for (const Goroutine& g : set_.goroutines)
     if (g.status == "running" || g.status == "runnable" || g.wait_reason == "sleep") progress = true;
@@ -685,7 +714,7 @@ void Builder::DiagnoseProgress() {
   bool cgo = false;
   for (const GraphNode& n : graph_.nodes)
     if (n.kind == "thread" && n.activity == "cgo_call") cgo = true;
-  bool above = !graph_.cycles.empty() || !waiting.empty();
+  bool above = !graph_.cycles.empty() || any_waiting;
   graph_.diagnoses.push_back(Diagnosis{
       "all_blocked",
       std::string("no goroutine or thread can make progress: each waits for a lock, channel or thread and "

@@ -96,6 +96,10 @@ class GoUnwinder {
   const MemorySource& mem_;
   std::unordered_map<uint64_t, PcInfo> cache_;
   std::vector<GoPclntab::Location> scratch_;
+  // Unwind's frames before they are copied out; kept between calls up to
+  // kScratchFramesKept frames of capacity.
+  static constexpr size_t kScratchFramesKept = 4096;
+  std::vector<StackFrame> frames_scratch_;
 };
 
 }  // namespace cgostack
