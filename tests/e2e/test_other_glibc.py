@@ -180,8 +180,11 @@ class OtherGlibcTest(unittest.TestCase):
         the layouts were found instead; never a silent guess."""
         data = cli_lockgraph(core["binary"], core["core"])
         path = "/" + os.path.relpath(libc, root)  # the path inside the root, as the core names it
-        said = [w for w in data["warnings"] if path in w]
+        # (A library that is another build also gets the CLI's warning that
+        # its C frames have no names: that one is not about the layouts.)
+        said = [w for w in data["warnings"] if "pthread" in w]
         self.assertEqual(len(said), 1, data["warnings"])
+        self.assertIn(path, said[0])
         self.assertNotIn("\n", said[0])
         if not os.path.exists(path):
             # glibc before 2.34 names its file by release: the table for it.
