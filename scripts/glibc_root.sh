@@ -6,7 +6,8 @@
 # Made once with debootstrap and kept in $CGOSTACK_ROOTS/SUITE (default
 # /var/cache/cgostack/SUITE); prints the root's path.  Run as root.
 #
-# Usage: scripts/glibc_root.sh SUITE        (bullseye: glibc 2.31)
+# Usage: scripts/glibc_root.sh SUITE   (bullseye: glibc 2.31, trixie: 2.41;
+#                                      trixie is also scripts/debian13.sh's root)
 #
 # Environment:
 #   CGOSTACK_ROOTS   where the roots live (default /var/cache/cgostack)

@@ -19,10 +19,13 @@
 #                 about 10 s per release for the plugin: docs/testing.md)
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
 #                 (trixie) root made with debootstrap (scripts/debian13.sh;
-#                 about 15 minutes the first time, not run by CI)
+#                 its own setup, build and test run: as long as CI's on the
+#                 same machine, plus the packages the first time; not run by
+#                 CI: docs/testing.md has the times)
 #   --glibc-roots also make Debian roots with bullseye's glibc 2.31 and
 #                 trixie's 2.41 (scripts/glibc_root.sh; debootstrap, cached
-#                 in /var/cache/cgostack: about 5 minutes each the first time)
+#                 in /var/cache/cgostack: 1-15 minutes each the first time,
+#                 by network and load)
 #                 and run e2e.other_glibc's cores taken inside them (not run
 #                 by CI: without the roots that test skips)
 set -euo pipefail

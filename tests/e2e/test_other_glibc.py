@@ -168,9 +168,37 @@ class OtherGlibcTest(unittest.TestCase):
         for suite, root in sorted(roots.items()):
             with self.subTest(suite=suite):
                 version, libc = root_glibc(root)
-                self.check_condwait(harness.kernel_core("condwait", GO, system_root=root), version,
-                                    expected_source(libc, version, root), sysroot=root)
+                core = harness.kernel_core("condwait", GO, system_root=root)
+                self.check_condwait(core, version, expected_source(libc, version, root), sysroot=root)
                 self.check_errorcheck(harness.kernel_core("errorcheck", GO, system_root=root), version, sysroot=root)
+                self.check_without_sysroot(core, version, libc, root)
+
+    def check_without_sysroot(self, core, version, libc, root):
+        """The same core without its sysroot: the libc the core names is
+        missing here (bullseye's libc-2.31.so) or is this machine's, another
+        build (trixie's libc.so.6).  One warning line says which, and how
+        the layouts were found instead; never a silent guess."""
+        data = cli_lockgraph(core["binary"], core["core"])
+        path = "/" + os.path.relpath(libc, root)  # the path inside the root, as the core names it
+        # (A library that is another build also gets the CLI's warning that
+        # its C frames have no names: that one is not about the layouts.)
+        said = [w for w in data["warnings"] if "pthread" in w]
+        self.assertEqual(len(said), 1, data["warnings"])
+        self.assertIn(path, said[0])
+        self.assertNotIn("\n", said[0])
+        if not os.path.exists(path):
+            # glibc before 2.34 names its file by release: the table for it.
+            self.assertEqual(data["glibc"]["version"], version)
+            self.assertEqual(data["glibc"]["layouts_from"],
+                             "table for glibc %s (release from the file name %s)" % (version, os.path.basename(path)))
+            self.assertEqual(said[0], "cannot read %s, the process's libc: pthread layouts come from the %s"
+                             % (path, data["glibc"]["layouts_from"]))
+        else:
+            self.assertTrue(said[0].startswith(path + " is not the libc the process used (build-id %s in the core, %s"
+                                               " on disk), so it is not read: " % (build_id(libc), build_id(path))),
+                            said[0])
+            if data["glibc"]["layouts_from"].startswith("assumed"):
+                self.assertIn("2.25-2.40's layouts, which may be wrong", said[0])
 
     def test_other_libc_in_sysroot(self):
         """A core of this machine analysed with a sysroot whose libc is
@@ -197,6 +225,7 @@ class OtherGlibcTest(unittest.TestCase):
         self.assertEqual(len(wrong), 1, data["warnings"])
         self.assertIn(build_id(other), wrong[0])
         self.assertIn(build_id(host_libc), wrong[0])
+        self.assertTrue(wrong[0].endswith(": %s, whose build-id matches, is read instead" % host_libc), wrong[0])
         self.assertEqual(data["glibc"]["libc"], host_libc)
         libc = ctypes.CDLL("libc.so.6")
         libc.gnu_get_libc_version.restype = ctypes.c_char_p

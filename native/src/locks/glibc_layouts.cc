@@ -119,6 +119,12 @@ bool IsRegularFile(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// One warning line from its clauses: "first; second" (either may be empty).
+std::string Clauses(const std::string& first, const std::string& second) {
+  if (first.empty() || second.empty()) return first + second;
+  return first + "; " + second;
+}
+
 }  // namespace
 
 std::optional<GlibcLayouts> GlibcLayoutsForVersion(const std::string& version) {
@@ -133,9 +139,11 @@ std::optional<GlibcLayouts> GlibcLayoutsForVersion(const std::string& version) {
   }
   if (*minor > kNewestMinor) {
     l.source = "table for glibc 2." + std::to_string(kNewestMinor);
+    const std::string newest = "2." + std::to_string(kNewestMinor);
     l.warning = "glibc " + version + " is newer than any glibc whose pthread layouts cgostack knows (2." +
-                std::to_string(kOldestMinor) + "-2." + std::to_string(kNewestMinor) + "); they are assumed to be 2." +
-                std::to_string(kNewestMinor) + "'s (install the libc's debug symbols, e.g. libc6-dbg, to read them)";
+                std::to_string(kOldestMinor) + "-" + newest + "): its pthread objects are read with " + newest +
+                "'s layouts, which may be wrong (install its debug symbols, e.g. libc6-dbg, to have them read "
+                "from its DWARF)";
   }
   return l;
 }
@@ -269,7 +277,7 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
     }
   if (libc.empty()) {
     fallback.source = "assumed (no libc among the process's mappings)";
-    fallback.warning = "the process maps no glibc libc.so.6: pthread objects are read with glibc 2.25-2.40's layouts";
+    fallback.warning = "the process maps no glibc libc.so.6: its pthread objects are read with glibc 2.25-2.40's layouts";
     return fallback;
   }
   // The libc the process used, by the build-id in its memory: a file is
@@ -312,20 +320,21 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
     if (l) {
       l->version = version;
       l->libc = file;
-      std::string note = !mismatch.empty() ? mismatch + "; " + file + ", which is, is read instead"
+      std::string note = !mismatch.empty() ? mismatch + ": " + file + ", whose build-id matches, is read instead"
                          : recorded.empty() && target.is_core()
                              ? "cannot verify that " + file + " is the libc the process used (the core holds no "
-                               "build-id for it)"
+                               "build-id for it), so it is read unverified"
                              : "";
-      if (!note.empty()) l->warning = note + (l->warning.empty() ? "" : "; " + l->warning);
+      l->warning = Clauses(note, l->warning);
       return *l;
     }
     fallback.libc = file;
     fallback.version = version;
     fallback.source = "assumed";
     fallback.warning = version.empty()
-                           ? file + " names no glibc release: pthread objects are read with glibc 2.25-2.40's layouts"
-                           : "glibc " + version + " is older than 2.25, whose pthread objects cgostack does not decode";
+                           ? file + " names no glibc release: its pthread objects are read with glibc 2.25-2.40's layouts"
+                           : "glibc " + version + " is older than 2.25, the oldest release whose pthread objects "
+                             "cgostack decodes: they are read with 2.25-2.40's layouts, which may be wrong";
     return fallback;
   }
   // No usable file: what the process itself holds.  Its debug file by the
@@ -342,20 +351,19 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
   } else if ((l = GlibcLayoutsForVersion(version))) {
     l->source += " (release from " + version_from + ")";
   }
-  std::string missing = mismatch.empty() ? "cannot read " + candidates[0] + " to learn its glibc release"
-                                         : mismatch + ": it is not read";
+  std::string missing = mismatch.empty() ? "cannot read " + candidates[0] + ", the process's libc"
+                                         : mismatch + ", so it is not read";
   if (l) {
     l->libc = libc;
-    l->warning = missing + "; pthread objects are read with the " + l->source +
-                 (l->warning.empty() ? "" : "; " + l->warning);
+    l->warning = Clauses(missing + ": pthread layouts come from the " + l->source, l->warning);
     return *l;
   }
   fallback.libc = libc;
   fallback.version = version;
   fallback.source =
       "assumed (" + (mismatch.empty() ? candidates[0] + " could not be read" : "the libc on disk is another") + ")";
-  fallback.warning = missing + ": pthread objects are read with glibc 2.25-2.40's layouts (give the libc the "
-                     "process used, e.g. with a sysroot, or install its debug symbols)";
+  fallback.warning = missing + ": pthread objects are read with glibc 2.25-2.40's layouts, which may be wrong (give "
+                     "the libc the process used, e.g. with a sysroot, or install its debug symbols)";
   return fallback;
 }
 
