@@ -193,13 +193,19 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
     // dwfl_core_file_report open()s every name the core gives; if one is a
     // FIFO or a device, the modules are reported from checked descriptors.
     // libdwfl 0.188 has no sysroot of its own: with one (or a search
-    // path) the modules are reported from the files found there.  Without
-    // either, the same when NT_FILE names every ELF object and each is
-    // here: no sniffing of every core segment (safe_modules.h).
-    if (!target.library_search().empty() || !SpecialFilesNamedByCore(target).empty() ||
+    // path) the modules are reported from the files found there.  A core
+    // without NT_FILE (qemu-user's) gets its modules from the link map
+    // (Target::mappings): libdwfl's own guess from the core's segments
+    // finds no library whose code the core left out.  Otherwise the same
+    // when NT_FILE names every ELF object and each is here: no sniffing of
+    // every core segment (safe_modules.h).
+    bool file_note = !target.core()->mappings().empty();
+    if (!target.library_search().empty() || !file_note || !SpecialFilesNamedByCore(target).empty() ||
         CanReportFromFileNote(target)) {
       ReportCoreModules(dwfl_, target);
-      ReportVdso(dwfl_, target, &vdso_);
+      // What dwfl_core_file_report would have found too (qemu's cores,
+      // without NT_FILE, stay as the link map has them).
+      if (file_note) ReportVdso(dwfl_, target, &vdso_);
       own_modules = true;
     } else if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0) {
       throw Error("libdwfl cannot find the modules of " + target.core_path() + ": " + DwflError());

@@ -36,9 +36,10 @@ void ReportCoreModules(Dwfl* dwfl, Target& target);
 // file it maps is a regular file here.  dwfl_core_file_report sniffs the
 // first page of every core segment for an ELF header, one page fault each:
 // on a core with thousands of threads, thousands of stack reservations
-// (issue 15).  It stays for cores without NT_FILE (qemu's) and for an ELF
-// object no longer on disk (deleted since, or a core from elsewhere), which
-// it still identifies by the build-id in the core's copy of its headers.
+// (issue 15).  It stays for an ELF object no longer on disk (deleted
+// since, or a core from elsewhere), which it still identifies by the
+// build-id in the core's copy of its headers.  (A core without NT_FILE,
+// qemu's, is reported from the link map: dwfl_unwinder.cc.)
 bool CanReportFromFileNote(Target& target);
 
 // libdwfl callbacks: the standard ones, but a name that is not a regular
