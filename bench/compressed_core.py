@@ -24,7 +24,8 @@ import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import REPO, run_timed  # noqa: E402
 sys.path.insert(0, os.path.join(REPO, "fixtures"))
 import harness  # noqa: E402
 
@@ -32,15 +33,12 @@ COMPRESS = {"zstd": ["zstd", "-q", "-3", "-T1", "-c"], "lz4": ["lz4", "-q", "-c"
 
 
 def measured(argv):
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace")
-    rc = os.waitstatus_to_exitcode(status)
-    if rc not in (0, 2):
-        raise SystemExit("bench: %s failed (%d): %s" % (" ".join(argv), rc, err.strip()))
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_mb": usage.ru_maxrss / 1024}
+    with tempfile.TemporaryFile(mode="w+") as err:
+        rc, wall, cpu, peak_kb = run_timed(argv, subprocess.DEVNULL, err)
+        err.seek(0)
+        if rc not in (0, 2):
+            raise SystemExit("bench: %s failed (%d): %s" % (" ".join(argv), rc, err.read().strip()))
+    return {"wall": wall, "cpu": cpu, "maxrss_mb": peak_kb / 1024}
 
 
 def main():

@@ -69,7 +69,9 @@ import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (REPO, BenchError, git_state, load, log, machine,  # noqa: E402,F401  (threads.py, snapshot.py)
+                      snapshot_plugin, write_json, write_section)
 BEGIN = "<!-- BEGIN bench/goroutines.py: generated, rewritten on every run -->"
 END = "<!-- END bench/goroutines.py -->"
 
@@ -197,14 +199,6 @@ with open(_cfg["result"], "w") as f:
 '''
 
 
-class BenchError(Exception):
-    pass
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
 # ------------------------------------------------------------------ processes
 
 def run_measured(argv, stdout, stderr, env=None, timeout=3600):
@@ -258,40 +252,6 @@ def take_core(go, n, cores_from=None):
     log("core: %s (%s, %.0f s)" % (core["core"], "cached" if core.get("cached") else "new",
                                     time.monotonic() - t0))
     return core
-
-
-def git_state():
-    def git(*args):
-        p = subprocess.run(["git", "-C", REPO] + list(args), stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, text=True)
-        return p.stdout.rstrip("\n") if p.returncode == 0 else ""
-    head = git("rev-parse", "--short", "HEAD")
-    dirty = git("status", "--porcelain", "--", "native", "gdb_plugin", "CMakeLists.txt", "cmake")
-    return head, [l[3:] for l in dirty.splitlines()]
-
-
-def snapshot_plugin(tmp):
-    """Copies gdb_plugin/ and the backend module into tmp; returns the plugin
-    path, the build dir to point CGOSTACK_BUILD_DIR at, and the module's
-    (name, mtime, sha256 prefix)."""
-    src_py = os.path.join(os.environ.get("CGOSTACK_BUILD_DIR") or os.path.join(REPO, "build"), "python")
-    mods = sorted(f for f in os.listdir(src_py) if f.startswith("_cgostack") and f.endswith(".so")) \
-        if os.path.isdir(src_py) else []
-    if not mods:
-        raise BenchError("backend module not found in %s; build it with scripts/build.sh" % src_py)
-    snap = os.path.join(tmp, "snapshot")
-    shutil.copytree(os.path.join(REPO, "gdb_plugin"), os.path.join(snap, "gdb_plugin"),
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    os.makedirs(os.path.join(snap, "build", "python"))
-    info = []
-    for m in mods:
-        shutil.copy2(os.path.join(src_py, m), os.path.join(snap, "build", "python", m))
-        with open(os.path.join(src_py, m), "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()[:12]
-        mtime = datetime.datetime.fromtimestamp(os.stat(os.path.join(src_py, m)).st_mtime,
-                                                datetime.timezone.utc)
-        info.append({"module": m, "mtime": mtime.strftime("%Y-%m-%d %H:%M:%SZ"), "sha256": digest})
-    return os.path.join(snap, "gdb_plugin", "cgostack.py"), os.path.join(snap, "build"), info
 
 
 # ---------------------------------------------------------------------- tools
@@ -894,24 +854,6 @@ def cli_report(meta, sizes, sums):
     return L
 
 
-def write_doc(path, generated):
-    block = BEGIN + "\n\n" + generated + "\n" + END + "\n"
-    if os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-        i, j = old.find(BEGIN), old.find(END)
-        if i >= 0 and j > i:
-            rest = old[j + len(END):].lstrip("\n")
-            new = old[:i] + block + ("\n" + rest if rest else "")
-        else:
-            new = old.rstrip("\n") + "\n\n" + block
-    else:
-        new = DOC_HEAD + block
-    with open(path + ".tmp", "w") as f:
-        f.write(new)
-    os.replace(path + ".tmp", path)
-
-
 def print_table(sizes, sums):
     cols = [("cg open", "cg_open"), ("cg list", "cg_list"), ("cg json", "cg_json"),
             ("cg group", "cg_group"), ("cg text", "cg_text"), ("rgdb list", "rg_list"),
@@ -928,25 +870,6 @@ def print_table(sizes, sums):
 
 
 # ----------------------------------------------------------------------- main
-
-def machine():
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gb = 0.0
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                mem_gb = int(line.split()[1]) / 1024 / 1024
-    return {"nproc": os.cpu_count(), "cpu": cpu, "mem_gb": mem_gb, "kernel": os.uname().release}
-
-
-def load():
-    return " / ".join("%.2f" % x for x in os.getloadavg())
-
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -1075,11 +998,9 @@ def measure(args, sizes, tools, meta, tmp):
     print_table(sizes, sums)
     print()
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results, "summary": {str(k): v for k, v in sums.items()}},
-                      f, indent=1)
+        write_json(args.json, {"meta": meta, "results": results, "summary": {str(k): v for k, v in sums.items()}})
     if not args.no_doc:
-        write_doc(args.doc, generated)
+        write_section(args.doc, BEGIN, END, generated, new_file_head=DOC_HEAD)
         log("wrote %s" % args.doc)
     broken = [p for r in results.values() for k in RUN_KINDS for run in r.get(k, [])
               for p in run["problems"]]

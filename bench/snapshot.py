@@ -30,14 +30,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import goroutines as common  # noqa: E402
-
-REPO = common.REPO
+import benchlib as common  # noqa: E402
+from benchlib import REPO  # noqa: E402
 sys.path.insert(0, os.path.join(REPO, "fixtures"))
 import harness  # noqa: E402
 
 BEGIN = "<!-- BEGIN bench/snapshot.py: generated, rewritten on every run -->"
 END = "<!-- END bench/snapshot.py -->"
+HEADING = "## Live snapshots (bench/snapshot.py)"
 
 
 class Heartbeat:
@@ -134,7 +134,7 @@ def git_text(g):
 
 
 def report(meta, results):
-    lines = [BEGIN, "",
+    lines = [
              "Measured %s on %s (git %s), Go %s, load average %s at the start and %s at the end; "
              "medians of %d runs. Pause = the largest gap seen by a thread inside the target "
              "that wakes every 200 us (bench/heartbeat.c, preloaded); baseline = the same window "
@@ -150,7 +150,7 @@ def report(meta, results):
             med(s, "copy_ms"), med(s, "analysis_ms"), med(g, "pause_ms"), med(s, "file_mb"), med(s, "disk_mb"),
             med(s, "segments"), med(g, "file_mb"), med(g, "disk_mb"), med(s, "wall_s"), med(s, "cpu_s"),
             med(g, "wall_s"), med(g, "cpu_s")))
-    lines += ["", END]
+    lines += [""]
     return "\n".join(lines)
 
 
@@ -169,7 +169,7 @@ def main():
     if args.from_json:
         with open(args.from_json) as f:
             saved = json.load(f)
-        write_doc(args.doc, report(saved["meta"], saved["results"]))
+        common.write_section(args.doc, BEGIN, END, report(saved["meta"], saved["results"]), HEADING)
         return
     cli = os.path.join(args.build, "cgostack")
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "machine": common.machine(),
@@ -194,23 +194,8 @@ def main():
             common.log("%s: %s" % (label, json.dumps({k: v[-1] for k, v in results[label].items()})))
     meta["load_end"] = "%.1f" % os.getloadavg()[0]
     text = report(meta, results)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1)
-    if not args.no_doc:
-        write_doc(args.doc, text)
-
-
-def write_doc(path, text):
-    with open(path) as f:
-        doc = f.read()
-    if BEGIN in doc:
-        doc = doc[:doc.index(BEGIN)] + text + doc[doc.index(END) + len(END):]
-    else:
-        doc += "\n## Live snapshots (bench/snapshot.py)\n\n" + text + "\n"
-    with open(path, "w") as f:
-        f.write(doc)
+    print(BEGIN + "\n\n" + text + "\n" + END)
+    common.finish(text, args, {"meta": meta, "results": results}, BEGIN, END, HEADING, show=False)
 
 
 if __name__ == "__main__":

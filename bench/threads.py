@@ -40,12 +40,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import goroutines as common  # noqa: E402  (run_measured, machine, load, git_state)
-
-REPO = common.REPO
+import benchlib as common  # noqa: E402  (machine, load, git_state, snapshot_plugin, the tail)
+from benchlib import REPO, BenchError, log  # noqa: E402
 BEGIN = "<!-- BEGIN bench/threads.py: generated, rewritten on every run -->"
 END = "<!-- END bench/threads.py -->"
 TOOLS = ("gdb_bt", "cli_json", "cli_threads", "cli_lockgraph", "plugin_json", "delve")
@@ -57,14 +55,6 @@ TARGETS = {"cli_json": 8.0, "cli_threads": 4.0, "cli_lockgraph": 4.0, "plugin_js
 DELVE_TARGET = 2.0
 DEFAULT_DLV = os.path.join(os.environ.get("CGOSTACK_TOOLCHAINS", "/opt/cgostack/toolchains"),
                            "delve", "usr", "bin", "dlv")
-
-
-class BenchError(Exception):
-    pass
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 def take_core(go, n, cores_dir):
@@ -119,23 +109,11 @@ def argv_for(tool, core, tmp, cli, plugin, dlv):
     raise BenchError(tool)
 
 
-def run_timed(argv, out, env):
-    """(exit status, wall seconds, CPU seconds (user + system of the process
-    and its children), peak RSS kB).  On a machine shared with other jobs
-    the CPU time is the steadier figure: wall time includes waiting for a
-    CPU."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    return os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
-
-
 def run_tool(tool, core, tmp, cli, plugin, dlv):
     argv, stdout_path = argv_for(tool, core, tmp, cli, plugin, dlv)
     env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(tmp, "dlv-config"), TERM="dumb")
     with open(stdout_path or os.devnull, "w") as out:
-        rc, wall, cpu, peak_kb = run_timed(argv, out, env)
+        rc, wall, cpu, peak_kb = common.run_timed(argv, out, subprocess.STDOUT, env)
     problems = []
     ok_status = (0, 2) if tool.startswith("cli") else (0,)
     if rc not in ok_status:
@@ -251,12 +229,8 @@ def main(argv=None):
                 v["from"] = "%s, %d warm rounds" % (earlier["meta"]["date"], earlier["meta"]["repeat"])
         sizes = sorted(results)
     text = report(meta, sizes, tools, results)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1)
-    if not args.no_doc:
-        write_doc(args.doc, text)
+    common.finish(text, args, {"meta": meta, "results": results}, BEGIN, END,
+                  heading="## Thousands of threads in C (bench/threads.py, issue 15)")
     return 0
 
 
@@ -385,20 +359,6 @@ def report(meta, sizes, tools, results):
     if problems:
         lines.append("Problems: " + "; ".join(sorted(set(problems))) + "\n")
     return "\n".join(lines)
-
-
-def write_doc(path, generated):
-    block = BEGIN + "\n\n" + generated + "\n" + END + "\n"
-    with open(path) as f:
-        old = f.read()
-    i, j = old.find(BEGIN), old.find(END)
-    if i >= 0 and j > i:
-        new = old[:i] + block + old[j + len(END) + 1:]
-    else:
-        new = old.rstrip("\n") + "\n\n## Thousands of threads in C (bench/threads.py, issue 15)\n\n" + block
-    with open(path + ".tmp", "w") as f:
-        f.write(new)
-    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

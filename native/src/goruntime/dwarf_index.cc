@@ -211,11 +211,15 @@ std::optional<DwarfField> DwarfIndex::Field(const std::string& type_name, const 
     auto f = t->second.find(path);
     return f == t->second.end() ? std::nullopt : std::optional<DwarfField>(f->second);
   }
+  // Each answer once: readers ask per thread and per goroutine (the m's
+  // fields for every one of thousands of threads in C, issue 15), and a
+  // lookup walks the struct's members.
+  auto [cached, fresh] = fields_.try_emplace(type_name + '\n' + path);
+  if (!fresh) return cached->second;
   auto it = types_.find(type_name);
-  if (it == types_.end()) return std::nullopt;
   Dwarf_Die die;
-  if (!DieAt(it->second, &die)) return std::nullopt;
-  return FieldIn(die, path);
+  if (it != types_.end() && DieAt(it->second, &die)) cached->second = FieldIn(die, path);
+  return cached->second;
 }
 
 DwarfField DwarfIndex::RequireField(const std::string& type_name, const std::string& path) {

@@ -94,6 +94,8 @@ class DwarfIndex {
   std::unordered_map<std::string, Dwarf_Off> types_;
   std::unordered_map<std::string, Dwarf_Off> variables_;
   std::map<std::string, Dwarf_Off> constants_;  // ordered for prefix scans
+  // Field's answers by "type\npath" (a pure function of the DWARF).
+  std::unordered_map<std::string, std::optional<DwarfField>> fields_;
 };
 
 }  // namespace cgostack

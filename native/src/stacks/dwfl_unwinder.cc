@@ -11,6 +11,7 @@
 #include "report/format.h"
 #include "stacks/cxx_names.h"
 #include "stacks/safe_modules.h"
+#include "stacks/vdso_module.h"
 #include "target/link_map_names.h"
 
 namespace cgostack {
@@ -195,10 +196,16 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
     // path) the modules are reported from the files found there.  A core
     // without NT_FILE (qemu-user's) gets its modules from the link map
     // (Target::mappings): libdwfl's own guess from the core's segments
-    // finds no library whose code the core left out.
-    if (!target.library_search().empty() || target.core()->mappings().empty() ||
-        !SpecialFilesNamedByCore(target).empty()) {
+    // finds no library whose code the core left out.  Otherwise the same
+    // when NT_FILE names every ELF object and each is here: no sniffing of
+    // every core segment (safe_modules.h).
+    bool file_note = !target.core()->mappings().empty();
+    if (!target.library_search().empty() || !file_note || !SpecialFilesNamedByCore(target).empty() ||
+        CanReportFromFileNote(target)) {
       ReportCoreModules(dwfl_, target);
+      // What dwfl_core_file_report would have found too (qemu's cores,
+      // without NT_FILE, stay as the link map has them).
+      if (file_note) ReportVdso(dwfl_, target, &vdso_);
       own_modules = true;
     } else if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0) {
       throw Error("libdwfl cannot find the modules of " + target.core_path() + ": " + DwflError());
@@ -274,6 +281,8 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   // library by the path the dynamic linker recorded (gdb.solib_name).
   uint64_t entry = target_.exe().entry() + target_.load_bias();
   base.object = entry >= low && entry < high ? target_.exe().path() : mainfile ? mainfile : name ? name : "";
+  // The vDSO is no shared library to GDB either (gdb.solib_name is None).
+  if (name && std::strcmp(name, kVdsoModuleName) == 0) base.object = target_.exe().path();
   if (!link_map_names_.empty() && base.object != target_.exe().path()) {
     Dwarf_Addr load_bias = 0;
     auto it = dwfl_module_getelf(mod, &load_bias) ? link_map_names_.find(load_bias) : link_map_names_.end();

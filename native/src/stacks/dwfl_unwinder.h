@@ -1,6 +1,7 @@
 // Native (C) frames without GDB, through libdwfl: the standalone CLI's
 // counterpart of gdb_plugin/cgostack_gdb/native_frames.py.  Modules come
-// from the core's file mappings (dwfl_core_file_report) or the live
+// from the core's NT_FILE note and vDSO (safe_modules.h, vdso_module.h;
+// dwfl_core_file_report when that cannot stand for it) or the live
 // process's maps (dwfl_linux_proc_report); separate debug info is found by
 // build-id through libdwfl's standard callbacks.  Each thread is walked
 // from its registers; whenever a frame's pc is Go, StackSwitcher::Step
@@ -21,6 +22,7 @@
 #include "stacks/stitch.h"
 #include "stacks/tail_calls.h"
 #include "stacks/unwind_cache.h"
+#include "stacks/vdso_module.h"
 #include "target/target.h"
 #include "stacks/thread_stacks.h"
 
@@ -85,6 +87,7 @@ class DwflUnwinder {
   // A live process's libraries by their link-map names (link_map_names.h).
   std::map<uint64_t, std::string> link_map_names_;
   char* debuginfo_path_ = nullptr;
+  VdsoImage vdso_;  // the vDSO module's bytes (libdwfl's Elf points here)
 };
 
 }  // namespace cgostack

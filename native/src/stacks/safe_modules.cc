@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "stacks/vdso_module.h"
 #include "target/core_file.h"
 #include "target/library_identity.h"
 #include "target/link_map_mappings.h"
@@ -102,8 +103,28 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
   }
 }
 
+bool CanReportFromFileNote(Target& target) {
+  if (!target.core() || target.core()->mappings().empty()) return false;
+  std::set<std::string> seen;
+  for (const FileMapping& m : target.core()->mappings()) {
+    if (m.file_offset != 0 || !seen.insert(m.path).second) continue;
+    std::string file = target.LocalFile(m.path);
+    struct stat st;
+    if (!file.empty() && ::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) continue;
+    // Not here: an ELF object (the kernel dumps its first page) needs
+    // libdwfl's own search; a data file does not matter.
+    char magic[SELFMAG];
+    if (target.memory().TryRead(m.start, magic, SELFMAG) && std::memcmp(magic, ELFMAG, SELFMAG) == 0) return false;
+  }
+  return true;
+}
+
 int FindElfRegularOnly(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base, char** file_name,
                        Elf** elfp) {
+  if (Elf* vdso = VdsoElf(modname, *userdata)) {  // the core's own copy
+    *elfp = vdso;
+    return -1;
+  }
   int fd = dwfl_build_id_find_elf(mod, userdata, modname, base, file_name, elfp);
   if (fd >= 0 || *elfp || !*file_name) return fd;
   // libdwfl would open() the name left here (NT_FILE's, the link map's):

@@ -31,6 +31,17 @@ std::vector<std::string> SpecialFilesNamedByCore(const Target& target);
 // through checked descriptors; each special file is a warning of `target`.
 void ReportCoreModules(Dwfl* dwfl, Target& target);
 
+// Whether ReportCoreModules (with the vDSO, vdso_module.h) reports what
+// dwfl_core_file_report would: the core has an NT_FILE note and every ELF
+// file it maps is a regular file here.  dwfl_core_file_report sniffs the
+// first page of every core segment for an ELF header, one page fault each:
+// on a core with thousands of threads, thousands of stack reservations
+// (issue 15).  It stays for an ELF object no longer on disk (deleted
+// since, or a core from elsewhere), which it still identifies by the
+// build-id in the core's copy of its headers.  (A core without NT_FILE,
+// qemu's, is reported from the link map: dwfl_unwinder.cc.)
+bool CanReportFromFileNote(Target& target);
+
 // libdwfl callbacks: the standard ones, but a name that is not a regular
 // file is skipped (a warning of the target being unwound, see
 // SafeModulesScope).
