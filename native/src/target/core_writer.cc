@@ -46,16 +46,22 @@ void AddBytesNote(std::string* notes, uint32_t type, const void* bytes, size_t s
   if (size) AddNote(notes, type, bytes, size);
 }
 
+// The ids NT_PRSTATUS (pid: the thread's) and NT_PRPSINFO both carry.
+template <typename T>
+void SetProcessIds(T& desc, const CoreContents& core, int pid) {
+  desc.pr_pid = pid;
+  desc.pr_ppid = core.ppid;
+  desc.pr_pgrp = core.pgrp;
+  desc.pr_sid = core.sid;
+}
+
 void AddThreadNotes(std::string* notes, const CoreContents& core, const CoreThread& t) {
   AddStructNote<elf_prstatus>(notes, NT_PRSTATUS, [&](elf_prstatus& st) {
     st.pr_info.si_signo = t.cursig;
     st.pr_cursig = static_cast<short>(t.cursig);
     st.pr_sigpend = t.sigpend;
     st.pr_sighold = t.sighold;
-    st.pr_pid = t.lwp;
-    st.pr_ppid = core.ppid;
-    st.pr_pgrp = core.pgrp;
-    st.pr_sid = core.sid;
+    SetProcessIds(st, core, t.lwp);
     if (t.gregs.size() != sizeof st.pr_reg)
       throw Error("thread " + std::to_string(t.lwp) + " has " + std::to_string(t.gregs.size()) +
                   " bytes of registers, the machine's NT_PRSTATUS holds " + std::to_string(sizeof st.pr_reg));
@@ -91,10 +97,7 @@ std::string Notes(const CoreContents& core) {
     ps.pr_sname = core.state;
     ps.pr_uid = core.uid;
     ps.pr_gid = core.gid;
-    ps.pr_pid = core.pid;
-    ps.pr_ppid = core.ppid;
-    ps.pr_pgrp = core.pgrp;
-    ps.pr_sid = core.sid;
+    SetProcessIds(ps, core, core.pid);
     std::strncpy(ps.pr_fname, core.fname.c_str(), sizeof ps.pr_fname - 1);
     std::strncpy(ps.pr_psargs, core.psargs.c_str(), sizeof ps.pr_psargs - 1);
   });
