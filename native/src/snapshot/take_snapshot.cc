@@ -405,7 +405,14 @@ LiveCopy CopyLiveProcess(int pid, const std::string& output) {
   live.copy = std::make_shared<ProcessCopy>(pid);
   ProcessCopy* copy = live.copy.get();
   std::string exe = LiveExecutable(pid);
-  live.session = Session::OpenLiveThrough(exe, pid, live.copy);
+  try {
+    live.session = Session::OpenLiveThrough(exe, pid, live.copy);
+  } catch (const Error&) {
+    // A zombie, an exiting process, another user's: stopping it says why
+    // in a clearer line than its executable's absence (and throws it).
+    StoppedProcess probe(pid);
+    throw;
+  }
   Session* session = live.session.get();
   GoRuntime& rt = session->runtime();
   // What does not depend on the process's state is read now, while it
