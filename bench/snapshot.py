@@ -98,6 +98,7 @@ def measure(live, beat, tmp, cli, repeat):
         stats = json.loads(p.stdout)
         size, disk = file_sizes(out)
         rows["snapshot"].append({"pause_ms": gap, "tool_pause_ms": stats["pause_s"] * 1e3,
+                                 "pause_cpu_ms": stats["pause_cpu_s"] * 1e3,
                                  "stop_ms": stats["stop_s"] * 1e3, "copy_ms": stats["copy_s"] * 1e3,
                                  "analysis_ms": stats["analysis_s"] * 1e3, "wall_s": wall, "cpu_s": cpu,
                                  "file_mb": size / 1e6, "disk_mb": disk / 1e6, "segments": stats["segments"],
@@ -121,6 +122,10 @@ def med(rows, key):
     return statistics.median(xs) if xs else None
 
 
+def cpu_text(ms):
+    return "?" if ms is None else "%.1f" % ms  # absent from --from-json files of older runs
+
+
 def machine_text(m):
     if isinstance(m, dict):
         return "%s CPUs (%s), %.0f GB, kernel %s" % (m.get("nproc"), m.get("cpu"), m.get("mem_gb", 0), m.get("kernel"))
@@ -141,13 +146,13 @@ def report(meta, results):
              "with no tool (what the loaded machine alone costs). CPU = user+sys of the tool."
              % (meta["date"], machine_text(meta["machine"]), git_text(meta["git"]), meta["go"], meta["load_start"], meta["load_end"],
                 meta["repeat"]), "",
-             "| process | baseline gap | snapshot pause (inside / tool's own) | gcore pause | snapshot file (apparent / on disk) | gcore file (apparent / on disk) | snapshot wall / CPU | gcore wall / CPU |",
+             "| process | baseline gap | snapshot pause (inside / tool's own; tool's CPU while held) | gcore pause | snapshot file (apparent / on disk) | gcore file (apparent / on disk) | snapshot wall / CPU | gcore wall / CPU |",
              "|---|---|---|---|---|---|---|---|"]
     for name, rows in results.items():
         s, g, b = rows["snapshot"], rows["gcore"], rows["baseline"]
-        lines.append("| %s | %.1f ms | %.1f ms / %.1f ms (stop %.1f, copy %.1f, analysis %.1f) | %.0f ms | %.1f / %.1f MB (%d segments) | %.0f / %.0f MB | %.2f s / %.2f s | %.2f s / %.2f s |" % (
+        lines.append("| %s | %.1f ms | %.1f ms / %.1f ms (stop %.1f, copy %.1f, analysis %.1f); CPU %s ms | %.0f ms | %.1f / %.1f MB (%d segments) | %.0f / %.0f MB | %.2f s / %.2f s | %.2f s / %.2f s |" % (
             name, med(b, "pause_ms"), med(s, "pause_ms"), med(s, "tool_pause_ms"), med(s, "stop_ms"),
-            med(s, "copy_ms"), med(s, "analysis_ms"), med(g, "pause_ms"), med(s, "file_mb"), med(s, "disk_mb"),
+            med(s, "copy_ms"), med(s, "analysis_ms"), cpu_text(med(s, "pause_cpu_ms")), med(g, "pause_ms"), med(s, "file_mb"), med(s, "disk_mb"),
             med(s, "segments"), med(g, "file_mb"), med(g, "disk_mb"), med(s, "wall_s"), med(s, "cpu_s"),
             med(g, "wall_s"), med(g, "cpu_s")))
     lines += [""]

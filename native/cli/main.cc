@@ -31,7 +31,7 @@
 #include "error.h"
 #include "session.h"
 #include "report/output_file.h"
-#include "target/stopped_process.h"
+#include "snapshot/take_snapshot.h"
 #include "views/command_options.h"
 #include "views/run_command.h"
 
@@ -93,17 +93,12 @@ int Run(int argc, char** argv) {
   // reported as one, whatever the target.
   views::ParseOptions(*cmd, req.words, req.prog, req.hint);
 
-  std::unique_ptr<StoppedProcess> stopped;
   std::unique_ptr<Session> session;
   if (args.pid) {
-    stopped = std::make_unique<StoppedProcess>(args.pid);
-    std::string proc_exe = "/proc/" + std::to_string(args.pid) + "/exe";
-    char exe[4096];
-    ssize_t n = ::readlink(proc_exe.c_str(), exe, sizeof exe - 1);
-    std::string path = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "";
-    if (path.empty() || ::access(path.c_str(), R_OK) != 0) path = proc_exe;  // deleted or replaced since
-    session = Session::OpenLive(path, args.pid);
-    for (const auto& [lwp, regs] : stopped->registers()) session->target().SetThreadRegisters(lwp, regs);
+    // The snapshot path (issue 20): the process is held only while the
+    // memory the reports need is copied, and runs on while they are made
+    // from the copy.
+    session = std::move(CopyLiveProcess(args.pid).session);
   } else {
     auto absolute = [](const std::string& p) {
       if (p.empty() || p[0] == '/') return p;
@@ -128,7 +123,6 @@ int Run(int argc, char** argv) {
     unwinder->HandOver(session->stacks());
   };
   views::CommandResult result = views::RunCommand(*session, req);
-  stopped.reset();
   WriteScreen(result.screen);
   return result.partial ? kPartial : kOk;
 }

@@ -138,5 +138,32 @@ TEST(ProcessCopyTest, CopiesThisProcessAndSkipsUnreadablePages) {
   ::munmap(p, 3 * page);
 }
 
+// Clear() keeps the buffers for the next copy (snapshot's rehearsal): the
+// copy made after it holds the memory as it is then, in pieces that do not
+// alias the bytes of the copy before.
+TEST(ProcessCopyTest, CopyAfterClearHoldsTheNewState) {
+  std::vector<uint8_t> a(10000, 1), b(300, 2);
+  uint64_t pa = reinterpret_cast<uint64_t>(a.data()), pb = reinterpret_cast<uint64_t>(b.data());
+  ProcessCopy copy(::getpid());
+  copy.Prefetch({{pa, pa + a.size()}, {pb, pb + b.size()}});
+  uint64_t first = copy.bytes_copied();
+  EXPECT_GE(first, a.size() + b.size());
+  copy.Clear();
+  copy.Reserve(1 << 20);
+  EXPECT_EQ(copy.bytes_copied(), 0u);
+  a[9999] = 7;
+  b[0] = 9;
+  copy.Prefetch({{pb, pb + b.size()}, {pa, pa + a.size()}});
+  copy.Seal();
+  uint8_t x = 0, y = 0, z = 0;
+  ASSERT_TRUE(copy.TryRead(pa + 9999, &x, 1));
+  ASSERT_TRUE(copy.TryRead(pb, &y, 1));
+  ASSERT_TRUE(copy.TryRead(pa, &z, 1));
+  EXPECT_EQ(x, 7);
+  EXPECT_EQ(y, 9);
+  EXPECT_EQ(z, 1);
+  EXPECT_EQ(copy.bytes_copied(), first);
+}
+
 }  // namespace
 }  // namespace cgostack

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -74,6 +75,15 @@ void ReadProcessInfo(int pid, CoreContents* core) {
   core->auxv = ReadWhole(proc + "/auxv");
 }
 
+size_t ThreadCount(int pid) {
+  std::error_code ec;
+  size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++n;
+  return n;
+}
+
 // Step 3's fixed part: each object's first page, data and bss, the vDSO.
 Ranges ObjectRanges(const std::vector<ProcMapping>& maps) {
   Ranges out;
@@ -132,15 +142,28 @@ std::vector<GoStack> GoroutineStacks(GoRuntime& rt, size_t* count) {
   uint64_t syscallsp_off = d.RequireField("runtime.g", "syscallsp").offset;
   uint64_t lo_off = d.RequireField("runtime.g", "stack.lo").offset;
   uint64_t hi_off = d.RequireField("runtime.g", "stack.hi").offset;
+  // The five fields in one read per g (100,000 g's: the read's own cost,
+  // not the copying, is what the process would wait for).
+  uint64_t first = std::min({status_off, sp_off, syscallsp_off, lo_off, hi_off});
+  uint64_t span = std::max({status_off + 4, sp_off + 8, syscallsp_off + 8, lo_off + 8, hi_off + 8}) - first;
+  std::vector<uint8_t> g(span);
+  auto field = [&](uint64_t off) {
+    uint64_t v;
+    std::memcpy(&v, g.data() + (off - first), 8);
+    return v;
+  };
   const MemorySource& mem = rt.target().memory();
   for (uint64_t gp : rt.AllGs()) {
     uint32_t status;
-    uint64_t sp, syscallsp, lo, hi;
-    if (!mem.TryRead(gp + status_off, &status, 4) || rt.IsDead(status)) continue;
-    ++*count;
-    if (!mem.TryRead(gp + sp_off, &sp, 8) || !mem.TryRead(gp + syscallsp_off, &syscallsp, 8) ||
-        !mem.TryRead(gp + lo_off, &lo, 8) || !mem.TryRead(gp + hi_off, &hi, 8))
+    if (!mem.TryRead(gp + first, g.data(), g.size())) {
+      // Not wholly readable: as far as its status tells.
+      if (mem.TryRead(gp + status_off, &status, 4) && !rt.IsDead(status)) ++*count;
       continue;
+    }
+    std::memcpy(&status, g.data() + (status_off - first), 4);
+    if (rt.IsDead(status)) continue;
+    ++*count;
+    uint64_t sp = field(sp_off), syscallsp = field(syscallsp_off), lo = field(lo_off), hi = field(hi_off);
     uint64_t from = hi;
     for (uint64_t s : {sp, syscallsp})
       if (s >= lo && s < hi) from = std::min(from, s);
@@ -292,6 +315,58 @@ uint64_t ExecutableDynamic(const ProcessCopy& copy, const std::vector<ProcMappin
   return 0;
 }
 
+// Step 3, whole: the objects, the Go heap, then every thread's and
+// goroutine's stack.  `goroutines` counts the live goroutines; what cannot
+// be found is a warning, the rest is copied anyway.
+void CopyKnownRanges(GoRuntime& rt, ProcessCopy* copy, const std::vector<ProcMapping>& maps,
+                     const std::map<int, Registers>& regs, size_t* goroutines, std::vector<std::string>* warnings) {
+  copy->Prefetch(ObjectRanges(maps));
+  copy->Prefetch(RelocatedRanges(*copy, maps));
+  // The heap first: the g's are in it, so that the goroutine walk below
+  // reads from the copy instead of missing once per g.
+  try {
+    copy->Prefetch(HeapSpans(rt));
+  } catch (const Error& e) {
+    warnings->push_back(std::string("Go heap: ") + e.what());
+  }
+  std::vector<GoStack> go_stacks;
+  try {
+    go_stacks = GoroutineStacks(rt, goroutines);
+  } catch (const Error& e) {
+    warnings->push_back(std::string("goroutine stacks: ") + e.what());
+  }
+  Ranges ranges = ThreadStackRanges(regs, maps, go_stacks);
+  Ranges futexes = FutexWords(regs);
+  ranges.insert(ranges.end(), futexes.begin(), futexes.end());
+  // The goroutines' stacks, each from its stack pointer: 100,000 small
+  // ranges.  Copying whole stack spans instead (fewer, larger ranges)
+  // doubles the bytes at 100,000 goroutines: a stack's unused part is as
+  // large as its used one.
+  for (const GoStack& g : go_stacks) ranges.emplace_back(g.sp, g.hi);
+  copy->Prefetch(std::move(ranges));
+}
+
+// Room for a thread's stack and TLS in the copy (most are a few KiB).
+constexpr uint64_t kThreadReserve = 64 << 10;
+
+// Step 3 rehearsed while the process runs (its threads' stacks aside: no
+// registers yet): what it copies is thrown away, but the buffers stay,
+// their pages mapped, so that the kernel allocates and zeroes no page of
+// the real copy while the process is held.  Half the pause at 100,000
+// goroutines was those page faults.  Anything wrong here (a torn read of a
+// moving structure) only misjudges the buffers' size.
+void Rehearse(GoRuntime& rt, ProcessCopy* copy, int pid) {
+  size_t goroutines = 0;
+  std::vector<std::string> ignored;
+  try {
+    CopyKnownRanges(rt, copy, ReadProcMaps(pid), {}, &goroutines, &ignored);
+  } catch (const Error&) {
+  }
+  uint64_t want = copy->bytes_copied() + ThreadCount(pid) * kThreadReserve;
+  copy->Clear();
+  copy->Reserve(want);
+}
+
 uint32_t SegmentFlags(const std::vector<ProcMapping>& maps, uint64_t addr) {
   const ProcMapping* m = MappingAt(maps, addr);
   if (!m) return PF_R | PF_W;
@@ -314,29 +389,40 @@ nlohmann::json SnapshotStats::ToJson() const {
           {"stop_s", stop_s},     {"copy_s", copy_s},         {"analysis_s", analysis_s},
           {"write_s", write_s},   {"bytes_copied", bytes_copied}, {"file_size", file_size},
           {"segments", segments}, {"threads", threads},       {"goroutines", goroutines},
-          {"copy_calls", copy_calls}, {"analysis_steps_ms", analysis_steps_ms}, {"warnings", warnings}};
+          {"copy_calls", copy_calls}, {"analysis_copy_calls", analysis_copy_calls},
+          {"analysis_bytes_copied", analysis_bytes_copied}, {"analysis_steps_ms", analysis_steps_ms}, {"warnings", warnings}};
 }
 
-SnapshotStats TakeSnapshot(int pid, const std::string& output) {
-  SnapshotStats stats;
+LiveCopy CopyLiveProcess(int pid, const std::string& output) {
+  LiveCopy live;
+  SnapshotStats& stats = live.stats;
   stats.pid = pid;
   auto t0 = Clock::now();
   // 1. Before the stop.
   if (::access(("/proc/" + std::to_string(pid)).c_str(), F_OK) != 0)
     throw Error("no process with pid " + std::to_string(pid));
-  CheckNotAnInput(output);
-  auto copy = std::make_shared<ProcessCopy>(pid);
+  if (!output.empty()) CheckNotAnInput(output);
+  live.copy = std::make_shared<ProcessCopy>(pid);
+  ProcessCopy* copy = live.copy.get();
   std::string exe = LiveExecutable(pid);
-  std::unique_ptr<Session> session = Session::OpenLiveThrough(exe, pid, copy);
+  try {
+    live.session = Session::OpenLiveThrough(exe, pid, live.copy);
+  } catch (const Error&) {
+    // A zombie, an exiting process, another user's: stopping it says why
+    // in a clearer line than its executable's absence (and throws it).
+    StoppedProcess probe(pid);
+    throw;
+  }
+  Session* session = live.session.get();
   GoRuntime& rt = session->runtime();
   // What does not depend on the process's state is read now, while it
   // runs: the pc tables, glibc's layouts (cached by build-id).
   rt.Pclntab();
   FindGlibcLayouts(session->target());
-  CheckNotAnInput(output);  // now that the executable is known as an input
-  CoreContents core;
+  if (!output.empty()) CheckNotAnInput(output);  // now that the executable is known as an input
+  CoreContents& core = live.core;
   ReadProcessInfo(pid, &core);
-
+  Rehearse(rt, copy, pid);
   // 2. Stop.
   auto t1 = Clock::now();
   double cpu1 = CpuSeconds();
@@ -354,7 +440,8 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
     threads.push_back(t);
   }
   session->target().SetThreads(threads);
-  std::vector<ProcMapping> maps = ReadProcMaps(pid);
+  live.maps = ReadProcMaps(pid);
+  const std::vector<ProcMapping>& maps = live.maps;
   for (const ThreadState& t : threads) {
     CoreThread c;
     c.lwp = t.lwp;
@@ -374,60 +461,50 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
   stats.stop_s = Seconds(t1, t2);
 
   // 3. Copy what is known to be needed, in batches.
-  std::vector<std::string>& warnings = stats.warnings;
-  copy->Prefetch(ObjectRanges(maps));
-  copy->Prefetch(RelocatedRanges(*copy, maps));
-  // The heap first: the g's are in it, so that the goroutine walk below
-  // reads from the copy instead of missing once per g.
-  try {
-    copy->Prefetch(HeapSpans(rt));
-  } catch (const Error& e) {
-    warnings.push_back(std::string("Go heap: ") + e.what());
-  }
-  std::vector<GoStack> go_stacks;
-  try {
-    go_stacks = GoroutineStacks(rt, &stats.goroutines);
-  } catch (const Error& e) {
-    warnings.push_back(std::string("goroutine stacks: ") + e.what());
-  }
-  Ranges ranges = ThreadStackRanges(stopped.registers(), maps, go_stacks);
-  Ranges futexes = FutexWords(stopped.registers());
-  ranges.insert(ranges.end(), futexes.begin(), futexes.end());
-  for (const GoStack& g : go_stacks) ranges.emplace_back(g.sp, g.hi);
-  copy->Prefetch(std::move(ranges));
+  CopyKnownRanges(rt, copy, maps, stopped.registers(), &stats.goroutines, &stats.warnings);
   auto t3 = Clock::now();
   stats.copy_s = Seconds(t2, t3);
 
   // 4. The analysis' own reads.
   // The link map, which GDB and libdwfl follow to the libraries.
   if (uint64_t dynamic = ExecutableDynamic(*copy, maps, exe)) LinkMapNamesFromDynamic(dynamic, *copy);
+  size_t calls_before = copy->calls();
+  uint64_t bytes_before = copy->bytes_copied();
   RunAnalysis(*session, stats.goroutines <= kAnalyseUpTo, &stats);
+  stats.analysis_copy_calls = copy->calls() - calls_before;
+  stats.analysis_bytes_copied = copy->bytes_copied() - bytes_before;
   auto t4 = Clock::now();
   stats.analysis_s = Seconds(t3, t4);
 
-  // 5. Resume; write.
+  // 5. Resume.
   stopped.Resume();
   copy->Seal();
-  auto t5 = Clock::now();
-  stats.pause_s = Seconds(t1, t5);
+  stats.pause_s = Seconds(t1, Clock::now());
   stats.pause_cpu_s = CpuSeconds() - cpu1;
+  stats.threads = core.threads.size();
+  stats.bytes_copied = copy->bytes_copied();
+  stats.copy_calls = copy->calls();
+  return live;
+}
 
+SnapshotStats TakeSnapshot(int pid, const std::string& output) {
+  LiveCopy live = CopyLiveProcess(pid, output);
+  SnapshotStats& stats = live.stats;
+  CoreContents& core = live.core;
+  auto written = Clock::now();
   // The thread that stopped with a signal first (GDB selects it), else the
   // main thread.
   std::stable_sort(core.threads.begin(), core.threads.end(), [&](const CoreThread& a, const CoreThread& b) {
     auto rank = [&](const CoreThread& t) { return t.cursig ? 0 : t.lwp == pid ? 1 : 2; };
     return rank(a) < rank(b);
   });
-  for (const ProcMapping& m : maps)
+  for (const ProcMapping& m : live.maps)
     if (m.is_file()) core.files.push_back({m.start, m.end, m.offset, m.name});
-  for (ProcessCopy::Range& r : copy->Joined())
-    core.segments.push_back({r.start, r.size, SegmentFlags(maps, r.start), std::move(r.parts)});
-  stats.threads = core.threads.size();
+  for (ProcessCopy::Range& r : live.copy->Joined())
+    core.segments.push_back({r.start, r.size, SegmentFlags(live.maps, r.start), std::move(r.parts)});
   stats.segments = core.segments.size();
-  stats.bytes_copied = copy->bytes_copied();
-  stats.copy_calls = copy->calls();
   stats.file_size = WriteCore(output, core);
-  stats.write_s = Seconds(t5, Clock::now());
+  stats.write_s = Seconds(written, Clock::now());
   return stats;
 }
 

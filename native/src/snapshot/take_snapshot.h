@@ -4,9 +4,12 @@
 //
 // The order, and why:
 //  1. Before stopping: open the executable, index its DWARF and pc tables
-//     (the slow part of any session), read auxv, comm, cmdline, ids.
-//  2. Stop every thread (stopped_process.h); registers, FP registers and
-//     signal masks by ptrace.
+//     (the slow part of any session), read auxv, comm, cmdline, ids; and
+//     rehearse step 3 on the running process, so that the buffers the copy
+//     goes into are mapped before the stop (their page faults were half
+//     the pause at 100,000 goroutines).
+//  2. Stop every thread (stopped_process.h: all interrupted, then all
+//     waited for); registers, FP registers and signal masks by ptrace.
 //  3. Copy in batches with process_vm_readv (process_copy.h): every
 //     thread's stack from its stack pointer up, the data and bss of every
 //     object, the vDSO and each object's first page (its ELF headers and
@@ -19,15 +22,22 @@
 //     sudogs, channels, the semaphore table, pthread objects, pprof
 //     labels, the link map) is copied as it is read.  The snapshot thus
 //     holds what the reports need, decided by the runtime's own structures.
-//  5. Resume the process; write the core (core_writer.h) afterwards.
+//  5. Resume the process; write the core (core_writer.h) afterwards, or
+//     (the CLI's one-shot --pid commands) make the report from the copy.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "session.h"
+#include "target/core_writer.h"
+#include "target/proc_maps.h"
+#include "target/process_copy.h"
 
 namespace cgostack {
 
@@ -43,11 +53,30 @@ struct SnapshotStats {
   double write_s = 0;    // writing the core (the process runs)
   uint64_t bytes_copied = 0, file_size = 0;
   size_t segments = 0, threads = 0, goroutines = 0, copy_calls = 0;
+  // Of which made by step 4: what the analysis read that step 3 had not
+  // copied (misses, each a call copying the 16 KiB around it).
+  size_t analysis_copy_calls = 0;
+  uint64_t analysis_bytes_copied = 0;
   // What the analysis could not read while the process was held (the
   // snapshot is written anyway: the same reports fail the same way on it).
   std::vector<std::string> warnings;
   nlohmann::json ToJson() const;
 };
+
+// A live process as copied while it was held (steps 1-5): the session
+// reads the copy, which the process, running on, no longer changes.
+struct LiveCopy {
+  std::unique_ptr<Session> session;
+  std::shared_ptr<ProcessCopy> copy;
+  CoreContents core;               // threads and process; no segments yet
+  std::vector<ProcMapping> maps;   // /proc/PID/maps while it was held
+  SnapshotStats stats;             // up to the resume
+};
+
+// Steps 1-5.  `output` (may be empty) is refused before the stop when it
+// names an input.  Throws Error (one line) when the process cannot be
+// stopped or read; the process is resumed in every case.
+LiveCopy CopyLiveProcess(int pid, const std::string& output = "");
 
 // Takes a snapshot of process `pid` into the core file `output`.  Throws
 // Error (one line) when the process cannot be stopped or read; the process

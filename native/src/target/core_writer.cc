@@ -31,61 +31,82 @@ void AddNote(std::string* notes, uint32_t type, const void* desc, size_t size) {
   Align4(notes);
 }
 
+// A note whose descriptor is one kernel structure (elf_prstatus,
+// elf_prpsinfo), zero-filled and then filled in by `fill`.
+template <typename T, typename Fill>
+void AddStructNote(std::string* notes, uint32_t type, Fill fill) {
+  T desc;
+  std::memset(&desc, 0, sizeof desc);
+  fill(desc);
+  AddNote(notes, type, &desc, sizeof desc);
+}
+
+// A note whose descriptor is a byte string (empty: no note).
+void AddBytesNote(std::string* notes, uint32_t type, const void* bytes, size_t size) {
+  if (size) AddNote(notes, type, bytes, size);
+}
+
+// The ids NT_PRSTATUS (pid: the thread's) and NT_PRPSINFO both carry.
+template <typename T>
+void SetProcessIds(T& desc, const CoreContents& core, int pid) {
+  desc.pr_pid = pid;
+  desc.pr_ppid = core.ppid;
+  desc.pr_pgrp = core.pgrp;
+  desc.pr_sid = core.sid;
+}
+
 void AddThreadNotes(std::string* notes, const CoreContents& core, const CoreThread& t) {
-  elf_prstatus st;
-  std::memset(&st, 0, sizeof st);
-  st.pr_info.si_signo = t.cursig;
-  st.pr_cursig = static_cast<short>(t.cursig);
-  st.pr_sigpend = t.sigpend;
-  st.pr_sighold = t.sighold;
-  st.pr_pid = t.lwp;
-  st.pr_ppid = core.ppid;
-  st.pr_pgrp = core.pgrp;
-  st.pr_sid = core.sid;
-  if (t.gregs.size() != sizeof st.pr_reg)
-    throw Error("thread " + std::to_string(t.lwp) + " has " + std::to_string(t.gregs.size()) +
-                " bytes of registers, the machine's NT_PRSTATUS holds " + std::to_string(sizeof st.pr_reg));
-  std::memcpy(&st.pr_reg, t.gregs.data(), sizeof st.pr_reg);
-  // As the kernel: set when the floating-point note follows (CoreFile also
-  // trusts pr_sighold only then; GDB's gcore leaves both zero).
-  st.pr_fpvalid = t.fpregs.empty() ? 0 : 1;
-  AddNote(notes, NT_PRSTATUS, &st, sizeof st);
-  if (!t.fpregs.empty()) AddNote(notes, NT_PRFPREG, t.fpregs.data(), t.fpregs.size());
+  AddStructNote<elf_prstatus>(notes, NT_PRSTATUS, [&](elf_prstatus& st) {
+    st.pr_info.si_signo = t.cursig;
+    st.pr_cursig = static_cast<short>(t.cursig);
+    st.pr_sigpend = t.sigpend;
+    st.pr_sighold = t.sighold;
+    SetProcessIds(st, core, t.lwp);
+    if (t.gregs.size() != sizeof st.pr_reg)
+      throw Error("thread " + std::to_string(t.lwp) + " has " + std::to_string(t.gregs.size()) +
+                  " bytes of registers, the machine's NT_PRSTATUS holds " + std::to_string(sizeof st.pr_reg));
+    std::memcpy(&st.pr_reg, t.gregs.data(), sizeof st.pr_reg);
+    // As the kernel: set when the floating-point note follows (CoreFile also
+    // trusts pr_sighold only then; GDB's gcore leaves both zero).
+    st.pr_fpvalid = t.fpregs.empty() ? 0 : 1;
+  });
+  AddBytesNote(notes, NT_PRFPREG, t.fpregs.data(), t.fpregs.size());
+}
+
+// NT_FILE's descriptor: count, page size, {start, end, page offset} each,
+// then the names.
+std::string FileNoteDesc(const std::vector<FileMapping>& files) {
+  std::string desc;
+  auto put = [&](uint64_t v) { desc.append(reinterpret_cast<const char*>(&v), 8); };
+  put(files.size());
+  put(4096);
+  for (const auto& f : files) {
+    put(f.start);
+    put(f.end);
+    put(f.file_offset / 4096);
+  }
+  for (const auto& f : files) desc.append(f.path.c_str(), f.path.size() + 1);
+  return desc;
 }
 
 std::string Notes(const CoreContents& core) {
   std::string notes;
   if (core.threads.empty()) throw Error("a core needs at least one thread");
   AddThreadNotes(&notes, core, core.threads.front());
-  elf_prpsinfo ps;
-  std::memset(&ps, 0, sizeof ps);
-  ps.pr_state = 0;
-  ps.pr_sname = core.state;
-  ps.pr_uid = core.uid;
-  ps.pr_gid = core.gid;
-  ps.pr_pid = core.pid;
-  ps.pr_ppid = core.ppid;
-  ps.pr_pgrp = core.pgrp;
-  ps.pr_sid = core.sid;
-  std::strncpy(ps.pr_fname, core.fname.c_str(), sizeof ps.pr_fname - 1);
-  std::strncpy(ps.pr_psargs, core.psargs.c_str(), sizeof ps.pr_psargs - 1);
-  AddNote(&notes, NT_PRPSINFO, &ps, sizeof ps);
-  if (!core.threads.front().siginfo.empty())
-    AddNote(&notes, kNtSiginfo, core.threads.front().siginfo.data(), core.threads.front().siginfo.size());
-  if (!core.auxv.empty()) AddNote(&notes, NT_AUXV, core.auxv.data(), core.auxv.size());
+  AddStructNote<elf_prpsinfo>(&notes, NT_PRPSINFO, [&](elf_prpsinfo& ps) {
+    ps.pr_sname = core.state;
+    ps.pr_uid = core.uid;
+    ps.pr_gid = core.gid;
+    SetProcessIds(ps, core, core.pid);
+    std::strncpy(ps.pr_fname, core.fname.c_str(), sizeof ps.pr_fname - 1);
+    std::strncpy(ps.pr_psargs, core.psargs.c_str(), sizeof ps.pr_psargs - 1);
+  });
+  const std::vector<uint8_t>& siginfo = core.threads.front().siginfo;
+  AddBytesNote(&notes, kNtSiginfo, siginfo.data(), siginfo.size());
+  AddBytesNote(&notes, NT_AUXV, core.auxv.data(), core.auxv.size());
   if (!core.files.empty()) {
-    // count, page size, {start, end, page offset} each, then the names.
-    std::string desc;
-    auto put = [&](uint64_t v) { desc.append(reinterpret_cast<const char*>(&v), 8); };
-    put(core.files.size());
-    put(4096);
-    for (const auto& f : core.files) {
-      put(f.start);
-      put(f.end);
-      put(f.file_offset / 4096);
-    }
-    for (const auto& f : core.files) desc.append(f.path.c_str(), f.path.size() + 1);
-    AddNote(&notes, kNtFile, desc.data(), desc.size());
+    std::string desc = FileNoteDesc(core.files);
+    AddBytesNote(&notes, kNtFile, desc.data(), desc.size());
   }
   for (size_t i = 1; i < core.threads.size(); ++i) AddThreadNotes(&notes, core, core.threads[i]);
   return notes;

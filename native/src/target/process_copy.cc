@@ -18,7 +18,7 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr size_t kMaxIov = 1024;              // IOV_MAX on Linux
-constexpr uint64_t kMaxBatchBytes = 256 << 20;  // one call's buffers
+constexpr uint64_t kMaxBatchBytes = ProcessCopy::kSlab;  // one call's buffers: one slab
 
 uint64_t PageFloor(uint64_t a) { return a & ~(kPage - 1); }
 
@@ -30,16 +30,21 @@ std::string ToHex(uint64_t v) {
 
 }  // namespace
 
-std::map<uint64_t, std::vector<uint8_t>>::const_iterator ProcessCopy::Find(uint64_t addr) const {
-  auto it = chunks_.upper_bound(addr);
-  if (it == chunks_.begin()) return chunks_.end();
-  --it;
-  return addr - it->first < it->second.size() ? it : chunks_.end();
+size_t ProcessCopy::After(uint64_t addr) const {
+  return static_cast<size_t>(std::upper_bound(chunks_.begin(), chunks_.end(), addr,
+                                              [](uint64_t a, const Chunk& c) { return a < c.start; }) -
+                             chunks_.begin());
+}
+
+size_t ProcessCopy::Find(uint64_t addr) const {
+  size_t i = After(addr);
+  if (i == 0) return kNone;
+  return addr - chunks_[i - 1].start < chunks_[i - 1].size ? i - 1 : kNone;
 }
 
 uint64_t ProcessCopy::NextHeld(uint64_t addr) const {
-  auto it = chunks_.upper_bound(addr);
-  return it == chunks_.end() ? UINT64_MAX : it->first;
+  size_t i = After(addr);
+  return i == chunks_.size() ? UINT64_MAX : chunks_[i].start;
 }
 
 size_t ProcessCopy::Read(uint64_t addr, void* dst, size_t len) const {
@@ -49,10 +54,10 @@ size_t ProcessCopy::Read(uint64_t addr, void* dst, size_t len) const {
   while (done < len) {
     uint64_t a = addr + done;
     if (a < addr) break;  // wrapped past the top of the address space
-    auto it = Find(a);
-    if (it != chunks_.end()) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, it->first + it->second.size() - a));
-      std::memcpy(out + done, it->second.data() + (a - it->first), n);
+    if (size_t i = Find(a); i != kNone) {
+      const Chunk& c = chunks_[i];
+      size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, c.end() - a));
+      std::memcpy(out + done, c.data + (a - c.start), n);
       done += n;
       continue;
     }
@@ -60,34 +65,29 @@ size_t ProcessCopy::Read(uint64_t addr, void* dst, size_t len) const {
     // A miss: copy the block around it, up to what the caller wants, never
     // over a chunk already held (neither before `a` nor after it).
     uint64_t start = std::max(a & ~(kMissBlock - 1), PageFloor(a));
-    auto prev = chunks_.upper_bound(a);
-    if (prev != chunks_.begin()) {
-      --prev;
-      start = std::max(start, prev->first + prev->second.size());
-    }
+    if (size_t prev = After(a); prev > 0) start = std::max(start, chunks_[prev - 1].end());
     uint64_t want_end = a + (len - done);
     if (want_end < a) want_end = UINT64_MAX;
     uint64_t end = std::max((want_end + kMissBlock - 1) & ~(kMissBlock - 1), PageFloor(a) + kPage);
     end = std::min(end, NextHeld(a));
     CopyPieces({{start, end}});
-    if (Find(a) == chunks_.end() && !unreadable_pages_.count(PageFloor(a))) break;  // nothing came
+    if (Find(a) == kNone && !unreadable_pages_.count(PageFloor(a))) break;  // nothing came
   }
   return done;
 }
 
 std::string ProcessCopy::WhyUnreadable(uint64_t addr) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  if (sealed_ && Find(addr) == chunks_.end() && !unreadable_pages_.count(PageFloor(addr)))
+  if (sealed_ && Find(addr) == kNone && !unreadable_pages_.count(PageFloor(addr)))
     return "not copied while the process was stopped";
   return "";
 }
 
 void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) const {
   std::deque<std::pair<uint64_t, uint64_t>> work(pieces.begin(), pieces.end());
-  std::vector<std::vector<uint8_t>> buffers;
+  std::vector<Chunk> added;
   std::vector<iovec> local, remote;
   while (!work.empty()) {
-    buffers.clear();
     local.clear();
     remote.clear();
     uint64_t batch_bytes = 0;
@@ -99,12 +99,15 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
       }
       if (!remote.empty() && batch_bytes + (e - s) > kMaxBatchBytes) break;
       work.pop_front();
-      buffers.emplace_back(e - s);
       batch_bytes += e - s;
       remote.push_back({reinterpret_cast<void*>(s), static_cast<size_t>(e - s)});
     }
-    if (buffers.empty()) break;
-    for (auto& b : buffers) local.push_back({b.data(), b.size()});
+    if (remote.empty()) break;
+    uint8_t* arena = Allocate(batch_bytes);
+    for (const iovec& r : remote) {
+      local.push_back({arena, r.iov_len});
+      arena += r.iov_len;
+    }
     ssize_t got = ::process_vm_readv(pid_, local.data(), local.size(), remote.data(), remote.size(), 0);
     ++calls_;
     if (got < 0) {
@@ -119,26 +122,26 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
       got = 0;  // the first piece's first page is unreadable
     }
     uint64_t left = static_cast<uint64_t>(got);
-    for (size_t i = 0; i < buffers.size(); ++i) {
+    for (size_t i = 0; i < remote.size(); ++i) {
       uint64_t s = reinterpret_cast<uint64_t>(remote[i].iov_base), size = remote[i].iov_len;
+      const auto* bytes = static_cast<const uint8_t*>(local[i].iov_base);
       if (left >= size) {
         left -= size;
         bytes_ += size;
-        chunks_.emplace(s, std::move(buffers[i]));
+        added.push_back({s, size, bytes});
         continue;
       }
       // The call stopped inside this piece: keep what came, skip the page
       // that failed, and queue the rest of this piece and the pieces after.
       if (left) {
-        buffers[i].resize(left);
         bytes_ += left;
-        chunks_.emplace(s, std::move(buffers[i]));
+        added.push_back({s, left, bytes});
       }
       uint64_t bad = PageFloor(s + left);
       unreadable_pages_.insert(bad);
       std::vector<std::pair<uint64_t, uint64_t>> again;
       if (bad + kPage < s + size) again.emplace_back(bad + kPage, s + size);
-      for (size_t j = i + 1; j < buffers.size(); ++j) {
+      for (size_t j = i + 1; j < remote.size(); ++j) {
         uint64_t js = reinterpret_cast<uint64_t>(remote[j].iov_base);
         again.emplace_back(js, js + remote[j].iov_len);
       }
@@ -146,6 +149,14 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
       break;
     }
   }
+  // Into the sorted vector in one merge (the pieces never overlap what is
+  // held, nor each other).
+  auto by_start = [](const Chunk& x, const Chunk& y) { return x.start < y.start; };
+  if (!std::is_sorted(added.begin(), added.end(), by_start)) std::sort(added.begin(), added.end(), by_start);
+  size_t old = chunks_.size();
+  chunks_.insert(chunks_.end(), added.begin(), added.end());
+  if (old && !added.empty() && added.front().start < chunks_[old - 1].start)
+    std::inplace_merge(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(old), chunks_.end(), by_start);
 }
 
 void ProcessCopy::Prefetch(std::vector<std::pair<uint64_t, uint64_t>> ranges) {
@@ -164,8 +175,8 @@ void ProcessCopy::Prefetch(std::vector<std::pair<uint64_t, uint64_t>> ranges) {
   std::vector<std::pair<uint64_t, uint64_t>> pieces;
   for (auto [s, e] : merged) {
     for (uint64_t a = s; a < e;) {
-      if (auto it = Find(a); it != chunks_.end()) {
-        a = it->first + it->second.size();
+      if (size_t i = Find(a); i != kNone) {
+        a = chunks_[i].end();
         continue;
       }
       uint64_t stop = std::min(e, NextHeld(a));
@@ -176,9 +187,45 @@ void ProcessCopy::Prefetch(std::vector<std::pair<uint64_t, uint64_t>> ranges) {
   CopyPieces(std::move(pieces));
 }
 
+uint8_t* ProcessCopy::Allocate(uint64_t bytes) const {
+  for (; slab_ < slabs_.size(); ++slab_) {
+    Slab& s = slabs_[slab_];
+    if (s.size - s.used >= bytes) {
+      s.used += bytes;
+      return s.bytes.get() + s.used - bytes;
+    }
+  }
+  // Not zero-filled: the kernel writes it.
+  Slab s;
+  s.size = std::max(bytes, kSlab);
+  s.bytes.reset(new uint8_t[s.size]);
+  s.used = bytes;
+  slabs_.push_back(std::move(s));
+  slab_ = slabs_.size() - 1;
+  return slabs_.back().bytes.get();
+}
+
+void ProcessCopy::Reserve(uint64_t bytes) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  // The page faults, now: every free byte up to `bytes` is written once.
+  for (size_t i = slab_; i < slabs_.size() && bytes; ++i) {
+    uint64_t n = std::min(bytes, slabs_[i].size - slabs_[i].used);
+    std::memset(slabs_[i].bytes.get() + slabs_[i].used, 0, n);
+    bytes -= n;
+  }
+  if (!bytes) return;
+  Slab s;
+  s.size = std::max(bytes, kSlab);
+  s.bytes.reset(new uint8_t[s.size]);
+  std::memset(s.bytes.get(), 0, bytes);
+  slabs_.push_back(std::move(s));
+}
+
 void ProcessCopy::Clear() {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   chunks_.clear();
+  for (Slab& s : slabs_) s.used = 0;
+  slab_ = 0;
   unreadable_pages_.clear();
   bytes_ = 0;
   calls_ = 0;
@@ -187,10 +234,10 @@ void ProcessCopy::Clear() {
 std::vector<ProcessCopy::Range> ProcessCopy::Joined() const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   std::vector<Range> out;
-  for (const auto& [s, bytes] : chunks_) {
-    if (out.empty() || out.back().start + out.back().size != s) out.push_back({s, 0, {}});
-    out.back().parts.emplace_back(bytes.data(), bytes.size());
-    out.back().size += bytes.size();
+  for (const Chunk& c : chunks_) {
+    if (out.empty() || out.back().start + out.back().size != c.start) out.push_back({c.start, 0, {}});
+    out.back().parts.emplace_back(c.data, c.size);
+    out.back().size += c.size;
   }
   return out;
 }

@@ -6,10 +6,16 @@
 // target runs again) a miss is an unreadable address: the copy stays the
 // state of one instant, never a mix of two.  Nothing is ever written to the
 // target.
+//
+// The bookkeeping is flat because it is paid while the target is held: a
+// sorted vector of chunks pointing into large reused buffers (100,000
+// goroutine stacks are 100,000 chunks; a map node and a zero-filled vector
+// each cost more than the kernel's copy, and so do the page faults of a
+// fresh buffer: see Clear()).
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -26,10 +32,16 @@ class ProcessCopy : public MemorySource {
   std::string WhyUnreadable(uint64_t addr) const override;
 
   // Copies the parts of [first, second) ranges not held yet (unreadable
-  // pages are skipped and remembered).  Throws Error if the process is gone.
+  // pages are skipped and remembered).  Throws Error if the process is
+  // gone.
   void Prefetch(std::vector<std::pair<uint64_t, uint64_t>> ranges);
   // Forgets everything copied (reads made before the target was stopped).
+  // The buffers are kept and reused: a rehearsal copy made while the
+  // target ran has the kernel map and zero their pages then, not while the
+  // target is held.
   void Clear();
+  // Makes sure `bytes` more of buffer are mapped already (touched now).
+  void Reserve(uint64_t bytes);
   // From now on nothing more is copied.
   void Seal() { sealed_ = true; }
 
@@ -41,25 +53,47 @@ class ProcessCopy : public MemorySource {
   std::vector<Range> Joined() const;
   uint64_t bytes_copied() const { return bytes_; }
   size_t calls() const { return calls_; }
+  // How many separately copied pieces are held.
+  size_t chunks() const { return chunks_.size(); }
 
   // Granularity of a copy made on a miss: the page (or pages) read, widened
   // to this many bytes around it, so that a walk over neighbouring objects
   // (a span of g's, a sudog list) costs one call for many reads.
   static constexpr uint64_t kMissBlock = 16 << 10;
+  // Size of the buffers copies go into (and the most one call copies).
+  static constexpr uint64_t kSlab = 64 << 20;
 
  private:
-  // Copies each [first, second) piece (none of it held yet) in batched
-  // calls; a page that cannot be read is remembered and skipped.
+  struct Chunk {
+    uint64_t start, size;
+    const uint8_t* data;  // in one of slabs_
+    uint64_t end() const { return start + size; }
+  };
+  // Copies each [first, second) piece (none of it held yet, in address
+  // order) in batched calls; a page that cannot be read is remembered and
+  // skipped.
   void CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) const;
-  // The held chunk containing `addr`, or chunks_.end().
-  std::map<uint64_t, std::vector<uint8_t>>::const_iterator Find(uint64_t addr) const;
-  // Start of the first held chunk at or after `addr` (UINT64_MAX if none).
+  // Index of the held chunk containing `addr`, or kNone.
+  static constexpr size_t kNone = SIZE_MAX;
+  size_t Find(uint64_t addr) const;
+  // Index of the first held chunk starting after `addr` (chunks_.size() if none).
+  size_t After(uint64_t addr) const;
+  // Start of the first held chunk after `addr` (UINT64_MAX if none).
   uint64_t NextHeld(uint64_t addr) const;
 
   int pid_;
   bool sealed_ = false;
   mutable std::recursive_mutex mu_;
-  mutable std::map<uint64_t, std::vector<uint8_t>> chunks_;  // non-overlapping
+  mutable std::vector<Chunk> chunks_;  // sorted by start, non-overlapping
+  // The buffers chunks point into: slabs filled in order, one piece of a
+  // slab per process_vm_readv call, reused from the start after Clear().
+  struct Slab {
+    std::unique_ptr<uint8_t[]> bytes;
+    uint64_t size = 0, used = 0;
+  };
+  uint8_t* Allocate(uint64_t bytes) const;
+  mutable std::vector<Slab> slabs_;
+  mutable size_t slab_ = 0;  // the one being filled
   mutable std::set<uint64_t> unreadable_pages_;
   mutable uint64_t bytes_ = 0;
   mutable size_t calls_ = 0;

@@ -91,12 +91,24 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
                 "nothing to read");
   }
   // Threads may be created while we stop the others: list again until a
-  // pass finds nothing new (a stopped thread cannot create any).
+  // pass finds nothing new (a stopped thread cannot create any).  Each pass
+  // interrupts every thread first and only then waits for them: they stop
+  // side by side instead of one after the other (2,000 threads in C: one
+  // scheduling round each, seconds on a loaded machine, when waited for in
+  // turn).
   try {
     for (bool fresh = true; fresh;) {
       fresh = false;
-      for (int tid : Tasks(pid))
-        if (!pending_signal_.count(tid) && Stop(tid)) fresh = true;
+      std::vector<int> interrupted;
+      try {
+        for (int tid : Tasks(pid))
+          if (!pending_signal_.count(tid) && Interrupt(tid)) interrupted.push_back(tid);
+      } catch (...) {
+        for (int tid : interrupted) WaitStopped(tid);  // so that Detach lets them go
+        throw;
+      }
+      for (int tid : interrupted)
+        if (WaitStopped(tid)) fresh = true;
     }
   } catch (...) {
     Detach();
@@ -130,7 +142,7 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
   }
 }
 
-bool StoppedProcess::Stop(int tid) {
+bool StoppedProcess::Interrupt(int tid) {
   if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
     int err = errno;
     if (err == ESRCH) return false;  // the thread exited meanwhile
@@ -141,6 +153,10 @@ bool StoppedProcess::Stop(int tid) {
     ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
     return false;
   }
+  return true;
+}
+
+bool StoppedProcess::WaitStopped(int tid) {
   for (;;) {
     int status = 0;
     if (::waitpid(tid, &status, __WALL) < 0) {

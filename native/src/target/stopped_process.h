@@ -35,7 +35,10 @@ class StoppedProcess {
   void Resume() { Detach(); }
 
  private:
-  bool Stop(int tid);
+  // PTRACE_SEIZE + PTRACE_INTERRUPT (false: the thread is gone), then
+  // the wait for its stop (false: it exited instead).
+  bool Interrupt(int tid);
+  bool WaitStopped(int tid);
   void Detach();
   int pid_;
   std::map<int, int> pending_signal_;  // per stopped thread: signal to deliver on detach
