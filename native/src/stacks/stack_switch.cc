@@ -239,6 +239,16 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     if (delta && *delta >= 0) {
       const Arch& arch = rt_.target().arch();
       out.cfa = arch.CallerSp(frame.sp, *delta);
+      uint64_t ret = 0;
+      if (auto slot = arch.ReturnAddressSlot(frame.sp, *delta)) ReadWord(mem_, *slot, &ret);
+      if (ret && CgoCallers(rt_.target()).Contains(ret)) {
+        // Called by cgo's x_cgo_callers, not entered by the kernel
+        // (cgo_callers.h): an ordinary call.  The signal frame is above
+        // x_cgo_callers; the native unwinder crosses it (the signal
+        // trampoline frame, NativeFrame::signal_trampoline).
+        PlainStep(frame.pc, frame.sp, *f, &out, frame.lr);
+        return out;
+      }
       if (auto sf = ReadSignalFrame(arch, mem_, SignalUcontext(arch, out.cfa), frame)) {
         out.caller = sf->interrupted;
         out.all = true;
