@@ -302,6 +302,22 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
     start->pc_is_return_address = false;  // an interrupted instruction
     return true;
   }
+  // In a vDSO call (runtime.nanotime1, walltime: on g0's stack): where it
+  // was called from, as the runtime's traceback takes it (traceback.go,
+  // m.vdsoPC/m.vdsoSP, Go 1.19-1.27).  The thread's step does the same.
+  uint64_t vdso_sp = 0, vdso_pc = 0;
+  if (uint64_t mp = Get(buf, m_)) {
+    try {
+      vdso_sp = rt_.ReadField("runtime.m", mp, "vdsoSP");
+      vdso_pc = rt_.ReadField("runtime.m", mp, "vdsoPC");
+    } catch (const Error&) {
+    }
+  }
+  if (vdso_sp >= lo && vdso_sp <= hi && tab_.FindFunc(vdso_pc)) {
+    start->pc = vdso_pc;
+    start->sp = vdso_sp;
+    return true;
+  }
   if (sched_valid) {
     start->pc = sched_pc;
     start->sp = sched_sp;
