@@ -54,7 +54,7 @@ def _c_frame(frame, pc, sp, inlined, exact, depth):
         # GDB's Python API cannot hand over a name that is not UTF-8 (a
         # hostile #line file name): the frame stays, without it.
         pass
-    return (pc, sp, function, file, line, _object(pc), inlined, 0)
+    return (pc, sp, function, file, line, _object(pc), inlined, 0, frame.type() == gdb.TAILCALL_FRAME, False)
 
 
 def _older(frame):
@@ -84,12 +84,13 @@ def _chain(session, lwp):
     elided = 0
     kept = 0  # frames that count against MAX_FRAMES (elided ones do not)
     walked = 0
+    prev_go = False  # the last frame walked was Go
 
     def flush():
         # The run ended: its marker and its last TAIL frames.
         nonlocal elided, kept
         if elided:
-            frames.append((0, 0, "", "", 0, "", False, elided))
+            frames.append((0, 0, "", "", 0, "", False, elided, False, False))
             kept += 1
         for f, pc, inlined, d in tail:
             sp = registers.read(f, sp_name)
@@ -105,8 +106,16 @@ def _chain(session, lwp):
         last = frame
         if frame.type() == gdb.SIGTRAMP_FRAME:
             # The signal trampoline GDB shows as "<signal handler called>"
-            # (unwinder.py leaves it to GDB): no code of the program's, and
-            # the backend marks the crossing itself (a signal boundary).
+            # (unwinder.py leaves it to GDB): no code of the program's.
+            # Below a Go runtime.sigtramp the backend marks the crossing
+            # itself (a signal boundary); below C (a C handler, cgo's
+            # x_cgo_callers) it is handed over as the trampoline, whose SP
+            # is the kernel's ucontext (stitch.h NativeFrame).
+            if not prev_go:
+                flush()
+                run = 0
+                frames.append((pc, _sp(frame), "", "", 0, "", False, 0, False, True))
+                kept += 1
             frame = _older(frame)
             if isinstance(frame, str):
                 error = frame
@@ -119,9 +128,11 @@ def _chain(session, lwp):
         if session.is_go_pc(pc, walked > 1):
             flush()
             run = 0
-            frames.append((pc, registers.read(frame, sp_name), "", "", 0, "", inlined, 0))
+            frames.append((pc, registers.read(frame, sp_name), "", "", 0, "", inlined, 0, False, False))
             kept += 1
+            prev_go = True
         else:
+            prev_go = False
             run += 1
             if run <= HEAD:
                 sp = registers.read(frame, sp_name)

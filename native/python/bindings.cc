@@ -151,13 +151,15 @@ py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, 
   return out;
 }
 
-using NativeTuple = std::tuple<uint64_t, uint64_t, std::string, std::string, int32_t, std::string, bool, uint64_t>;
+using NativeTuple =
+    std::tuple<uint64_t, uint64_t, std::string, std::string, int32_t, std::string, bool, uint64_t, bool, bool>;
 
 void SetNativeChain(cgostack::Session& s, int lwp, const std::vector<NativeTuple>& frames, const std::string& error) {
   cgostack::NativeChain chain;
   chain.error = error;
-  for (const auto& [pc, sp, function, file, line, object, inlined, elided] : frames)
-    chain.frames.push_back(cgostack::NativeFrame{pc, sp, function, file, line, object, inlined, elided});
+  for (const auto& [pc, sp, function, file, line, object, inlined, elided, tail_call, trampoline] : frames)
+    chain.frames.push_back(
+        cgostack::NativeFrame{pc, sp, function, file, line, object, inlined, elided, tail_call, trampoline});
   s.stacks().SetChain(lwp, std::move(chain));
 }
 
@@ -291,8 +293,10 @@ PYBIND11_MODULE(_cgostack, m) {
            "through it), else 0.")
       .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
            "A thread's frames as the native unwinder found them, innermost first: tuples "
-           "(pc, sp, function, file, line, object, inlined, elided); elided > 0 marks the count of C frames "
-           "a deep run left out between its first and last 50 (the other fields then unused).")
+           "(pc, sp, function, file, line, object, inlined, elided, tail_call, signal_trampoline); elided > 0 "
+           "marks the count of C frames a deep run left out between its first and last 50 (the other fields "
+           "then unused); tail_call: GDB's TAILCALL_FRAME; signal_trampoline: GDB's SIGTRAMP_FRAME where no "
+           "Go runtime.sigtramp frame precedes it.")
       .def(
           "lockgraph_json",
           [](cgostack::Session& s, const std::string& output, int64_t max_waiters) {

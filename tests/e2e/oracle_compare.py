@@ -47,6 +47,19 @@ def oracle_goroutines(oracle):
     return {g["goid"]: g for g in oracle["goroutines"] if g["goid"] > 0}
 
 
+def callback_in_syscall(o, got, want):
+    """A goroutine caught between runtime.cgocallback's switch to its stack
+    and exitsyscall (cgocallbackg's first call) is still [syscall]: the
+    runtime traces it from g.syscallsp (its cgo call, or an extra M's
+    goexit), the views from its thread, which runs the callback on that
+    stack (docs/commands.md, "Which view shows what").  The
+    runtime's frames must then be exactly the bottom of ours, under a
+    runtime.cgocallback frame."""
+    skip = len(got) - len(want)
+    return (o["state"] == "syscall" and want and skip > 0 and got[skip:] == want
+            and "runtime.cgocallback" in got[:skip])
+
+
 def compare(ours, oracle, check_m=True, check_frames=True, advanced=()):
     """advanced: goids of goroutines that ran on after the runtime printed
     (the crashing goroutine of a program that crashed by itself: it went on
@@ -82,6 +95,9 @@ def compare(ours, oracle, check_m=True, check_frames=True, advanced=()):
             ours_pcs = [f["pc"] for f in go_frames(g["frames"]) if not f.get("inlined")]
             if goid in advanced and want and want[0] in got:
                 skip = got.index(want[0])
+                got, ours_pcs = got[skip:], ours_pcs[skip:]
+            elif callback_in_syscall(o, got, want):
+                skip = len(got) - len(want)
                 got, ours_pcs = got[skip:], ours_pcs[skip:]
             if got[:len(want)] != want:
                 problems.append("%s: frames %s (%s), runtime says %s"

@@ -1,9 +1,9 @@
 """The standalone CLI (build/cgostack) against the GDB commands on the same
 kernel cores: the JSON of info, goroutines and threads must be the GDB
-commands' JSON (gdb_thread fields aside, which the CLI leaves null), which
-makes the C frames libdwfl finds equal to GDB's (function, file, line,
-object, pc, inlined); the text must be the GDB text without GDB's thread
-numbers.  Plus --pid on a live fixture, exit statuses (full, partial on a
+commands' JSON (gdb_thread fields aside, which the CLI leaves null), and
+the C frames libdwfl finds equal to GDB's frame by frame (function, file,
+line, object, pc, inlined, tail call: assert_same_c_frames); the text must
+be the GDB text without GDB's thread numbers.  Plus --pid on a live fixture, exit statuses (full, partial on a
 truncated core, failure, usage) and --help."""
 
 import json
@@ -102,8 +102,47 @@ def c_frames(frames):
     return [f for f in frames or [] if f["lang"] == "c"]
 
 
+# What a C frame is, field by field: the CLI's (libdwfl) and GDB's must
+# agree on each of these for every frame, not only on the names in order.
+C_FRAME_FIELDS = ("function", "file", "line", "object", "pc", "inlined", "tail_call")
+
+
+def c_frame_rows(report, items):
+    """{(goid or lwp): [C frame as a tuple of C_FRAME_FIELDS]} of a report."""
+    out = {}
+    for it in report.get(items) or []:
+        key = it.get("goid", it.get("lwp"))
+        out[key] = [tuple(f.get(k) for k in C_FRAME_FIELDS) for f in c_frames(it.get("frames"))]
+    return out
+
+
 class CliMatchesGdbTest(unittest.TestCase):
     maxDiff = None
+
+    def assert_same_c_frames(self, name, got, want, items):
+        """Every C frame of every goroutine/thread, the CLI's against GDB's,
+        frame by frame and field by field (C_FRAME_FIELDS), with the first
+        differing frame named.  Where a stack runs into garbage (an error
+        from either unwinder, see assert_same_stacks) only the frames above
+        it are held to this.  Returns the C frames compared."""
+        g_rows, w_rows = c_frame_rows(got, items), c_frame_rows(want, items)
+        g_err = {it.get("goid", it.get("lwp")): it.get("frames_error") for it in got.get(items) or []}
+        self.assertEqual(sorted(g_rows), sorted(w_rows), name)
+        compared = []
+        for key in sorted(w_rows):
+            g, w = g_rows[key], w_rows[key]
+            n = max(len(g), len(w))
+            if g_err.get(key):
+                # The frames after the first difference are the garbage the
+                # tolerated difference is about (assert_same_stacks checks it).
+                n = next((i for i, (a, b) in enumerate(zip(g, w)) if a != b), min(len(g), len(w)))
+            for i in range(n):
+                a = g[i] if i < len(g) else None
+                b = w[i] if i < len(w) else None
+                self.assertEqual(a, b, "%s %s: C frame %d differs (%s): CLI %s, GDB %s"
+                                 % (name, key, i, ", ".join(C_FRAME_FIELDS), a, b))
+                compared.append(a)
+        return compared
 
     def assert_same_stacks(self, got, want, where):
         """Frames of one goroutine or thread, where a stack runs into
@@ -135,6 +174,9 @@ class CliMatchesGdbTest(unittest.TestCase):
 
     def assert_same_report(self, name, got, want, exact):
         got, want = cut_below_morestack(got), cut_below_morestack(want)
+        items = "goroutines" if name.endswith("goroutines") else "threads" if name.endswith("threads") else None
+        if items:
+            self.c_frames_compared.extend(self.assert_same_c_frames(name, got, want, items))
         if exact:
             self.assertEqual(got, want, "%s --json differs from GDB's" % name)
             return
@@ -149,6 +191,7 @@ class CliMatchesGdbTest(unittest.TestCase):
         self.assertEqual(got, want, name)
 
     def compare(self, fixture, trigger, exact=True, args=()):
+        self.c_frames_compared = []
         core = harness.kernel_core(fixture, GO, args=args, trigger=trigger)
         exe, path = os.path.abspath(core["binary"]), os.path.abspath(core["core"])
         with tempfile.TemporaryDirectory() as d:
@@ -200,6 +243,8 @@ class CliMatchesGdbTest(unittest.TestCase):
         callback = [t for t in threads["threads"] if t["in_callback"]]
         self.assertTrue(callback)
         self.assertIn("hold_C_then_call_go", [f["function"] for t in callback for f in c_frames(t["frames"])])
+        # The comparison covered inlined C frames (futex_wait in libc).
+        self.assertTrue([f for f in self.c_frames_compared if f[C_FRAME_FIELDS.index("inlined")]])
 
     def test_cthread(self):
         # Its C threads wait in libc functions reached by tail calls
@@ -211,9 +256,12 @@ class CliMatchesGdbTest(unittest.TestCase):
         self.assertEqual(len(joiner), 1)
         self.assertIn("___pthread_join", [f["function"] for f in c_frames(joiner[0]["frames"])])
         self.assertTrue([t for t in threads["threads"] if t["kind"] == "c_extra_m"])
+        # The comparison covered tail-call frames, flagged alike by both.
+        self.assertTrue([f for f in self.c_frames_compared if f[C_FRAME_FIELDS.index("tail_call")]])
 
     def test_crash_in_c(self):
         self.compare("crashc", "SIGUSR1")
+        self.assertTrue(self.c_frames_compared)
 
     def test_many_threads_in_c(self):
         # Threads parked in the same few places at different C depths: the

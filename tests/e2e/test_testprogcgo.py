@@ -16,8 +16,9 @@ to crash by itself, then checked
 
 A scenario that cannot be caught or is out of scope is listed with the
 reason (OUT_OF_SCOPE); a scenario this release does not have is reported as
-such.  CGOSTACK_TESTPROGCGO=all runs every scenario of SCENARIOS; the
-default is the small CI subset (marked ci)."""
+such.  CGOSTACK_TESTPROGCGO=all runs every scenario of SCENARIOS, a
+comma-separated list of scenario names (CGOSTACK_TESTPROGCGO=CgoPprof) runs
+those; the default is the small CI subset (marked ci)."""
 
 import json
 import os
@@ -37,7 +38,9 @@ from test_stitched_stacks import _PLAIN_BT, c_part as top_c  # noqa: E402
 sys.path.insert(0, os.path.join(gdbrun.SOURCE_DIR, "fixtures"))
 import testprogcgo  # noqa: E402
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stop_views.py")
-ALL = os.environ.get("CGOSTACK_TESTPROGCGO", "") == "all"
+_CHOSEN = os.environ.get("CGOSTACK_TESTPROGCGO", "")
+ALL = _CHOSEN == "all"
+NAMED = set(filter(None, _CHOSEN.split(","))) - {"all"}
 
 # scenario -> (where it stops: a function, or None when it crashes by
 # itself; breakpoint hits to skip; in the CI subset; what is interesting).
@@ -48,15 +51,20 @@ SCENARIOS = {
                          "Go -> C -> Go -> C -> Go with a cgo traceback and context function set"),
     "StackSwitchCallback": ("main.stackSwitchCallback", 1, True,
                             "a C thread calls Go from a stack of its own (makecontext/swapcontext)"),
-    # Out of the CI subset until fixed (issue 14): since GDB's bt keeps
-    # "<signal handler called>" (issue 12), on the core the thread view
-    # continues below x_cgo_callers with the C code SIGPROF interrupted
-    # (cpuHog) where plain GDB goes through __restore_rt into runtime.raise.
-    "CgoPprof": ("pprofCgoTraceback", 3, False,
+    # cgo's x_cgo_callers calls runtime.sigtramp (stacks/cgo_callers.h): the
+    # signal frame is below x_cgo_callers, and on the core the dying thread
+    # is in two such handlers at once (SIGQUIT during the cgo call, then the
+    # one dieFromSignal raises).
+    "CgoPprof": ("pprofCgoTraceback", 3, True,
                  "SIGPROF in C with SetCgoTraceback: stopped in the traceback function cgoSigtramp calls"),
     "EnsureBindM": ("main.GoCheckBindM", 20, False, "C threads bound to their extra Ms call Go repeatedly"),
-    "NeedmDeadlock": ("runtime.cgocallbackg1", 0, False,
-                      "a C thread's first call into Go (needm done) while signals fly at it"),
+    # Stopped at the entry of runtime.cgocallbackg: cgocallback has switched
+    # to the goroutine's stack, exitsyscall not yet called, so the goroutine
+    # is still [syscall] (the runtime's traceback shows only runtime.goexit);
+    # every view must show the thread's frames, the same ones.
+    "NeedmDeadlock": ("*'runtime.cgocallbackg'", 0, True,
+                      "a C thread's first call into Go (needm done) while signals fly at it, "
+                      "stopped at cgocallbackg's entry (still _Gsyscall)"),
     "SigStack": ("runtime.sigpanic", 0, False,
                  "SIGSEGV in Go called back on a C thread with its own sigaltstack"),
     "CgoCallbackGC": ("main.go_callback", 5, False, "callbacks from C threads running the GC"),
@@ -68,7 +76,14 @@ SCENARIOS = {
     "Abort": (None, 0, True, "C calls abort(): the Go handler prints and the program dumps core"),
 }
 
-QUIT_MAIN_THREAD = {"CgoPprof", "CgoPprofThread"}
+QUIT_MAIN_THREAD = {"CgoPprofThread"}
+# Scenarios whose core must hold a thread with C frames to compare with
+# GDB's own bt: CgoPprof's SIGQUIT goes to the thread stopped in the traceback
+# function, which takes it (signals are blocked in the handler) as the SIGPROF
+# handler returns, still in its cgo call: through cgoSigtramp and
+# x_cgo_callers again, so the core has the C code (cpuHog) below
+# x_cgo_callers's signal frame, under the dying handler.
+CORE_C_THREADS = {"CgoPprof"}
 
 # Scenarios not in the lane, and why (data: printed by the test, and in
 # docs/testing.md).
@@ -209,8 +224,11 @@ class TestprogcgoTest(unittest.TestCase):
 
     def run_scenario(self, name):
         stop, ignore, ci, what = SCENARIOS[name]
-        if not (ci or ALL):
-            self.results[name] = "not run (CGOSTACK_TESTPROGCGO=all runs it): " + what
+        if NAMED and name not in NAMED:
+            self.results[name] = "not run (CGOSTACK_TESTPROGCGO names others): " + what
+            self.skipTest("not named in CGOSTACK_TESTPROGCGO")
+        if not (ci or ALL or NAMED):
+            self.results[name] = "not run (CGOSTACK_TESTPROGCGO=all or =%s runs it): %s" % (name, what)
             self.skipTest("not in the CI subset")
         if name not in testprogcgo.scenarios(GO):
             self.results[name] = "not in this release"
@@ -222,8 +240,14 @@ class TestprogcgoTest(unittest.TestCase):
             with open(caught["views"]) as f:
                 self.check_live(name, json.load(f))
         c = self.check_core(name, caught, crashed=stop is None)
+        if name in CORE_C_THREADS:
+            self.assertGreater(c, 0, "%s: no thread's C frames were compared with GDB's" % name)
         self.results[name] = "matched (%s; C frames of %d threads equal GDB's): %s" % (
             "live stop and core" if stop else "crash core", c, what)
+
+    def test_named_scenarios_exist(self):
+        # A misspelt CGOSTACK_TESTPROGCGO must not pass by running nothing.
+        self.assertEqual(NAMED - set(SCENARIOS), set(), "CGOSTACK_TESTPROGCGO names unknown scenarios")
 
     def test_traceback_context(self):
         self.run_scenario("TracebackContext")

@@ -194,6 +194,8 @@ void GoRuntime::LoadGStatuses() {
   }
   if (auto it = g_status_values_.find("running"); it != g_status_values_.end())
     running_ = static_cast<uint32_t>(it->second);
+  if (auto it = g_status_values_.find("syscall"); it != g_status_values_.end())
+    syscall_ = static_cast<uint32_t>(it->second);
   for (const char* waiting : {"waiting", "leaked"}) {
     auto it = g_status_values_.find(waiting);
     if (it != g_status_values_.end()) g_waiting_.push_back(static_cast<uint32_t>(it->second));

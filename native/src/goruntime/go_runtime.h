@@ -61,6 +61,7 @@ class GoRuntime {
   // it instead of the status only then; otherwise it is stale).
   bool HasWaitReason(uint32_t status) const;
   bool IsRunning(uint32_t status) const { return (status & ~g_scan_bit_) == running_; }
+  bool IsSyscall(uint32_t status) const { return (status & ~g_scan_bit_) == syscall_; }
   std::string PStatusName(uint32_t status) const;
 
   // runtime.envs: the process environment as the runtime saw it at start.
@@ -90,6 +91,7 @@ class GoRuntime {
   std::map<int64_t, std::string> g_status_names_;   // what the runtime prints
   std::vector<uint32_t> g_dead_, g_waiting_;
   uint32_t running_ = 2;
+  uint32_t syscall_ = 3;
   std::map<int64_t, std::string> p_status_names_;
   uint32_t g_scan_bit_ = 0x1000;
 };

@@ -256,6 +256,20 @@ void GoroutineReader::ReadLabels(uint64_t labels, Goroutine* g) {
   }
 }
 
+bool GoroutineReader::ThreadRegisters(const Goroutine& g, Registers* regs, int* lwp) const {
+  if (!g.lwp) return false;
+  for (const auto& t : rt_.target().threads()) {
+    if (t.lwp != *g.lwp || !t.has_registers) continue;
+    *regs = t.regs;
+    *lwp = t.lwp;
+    CgoCallers cgo(rt_.target());
+    auto handlers = CrossGoSignalFrames(rt_.target().arch(), tab_, rt_.target().memory(), t.regs, &cgo);
+    if (!handlers.empty()) *regs = handlers.back().interrupted;
+    return true;
+  }
+  return false;
+}
+
 bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
   // Where the thread is decides, not g.sched: the runtime leaves stale
   // contexts there (entersyscall's save() is not undone by exitsyscall, and
@@ -269,10 +283,9 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
   uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_);
   uint64_t sched_sp = Get(buf, sched_sp_), sched_pc = Get(buf, sched_pc_);
   bool sched_valid = sched_sp >= lo && sched_sp <= hi && tab_.FindFunc(sched_pc);
-  const ThreadState* thread = nullptr;
-  for (const auto& t : rt_.target().threads())
-    if (g->lwp && t.lwp == *g->lwp && t.has_registers) thread = &t;
-  if (!thread) {
+  Registers regs{};
+  int lwp = 0;
+  if (!ThreadRegisters(*g, &regs, &lwp)) {
     if (sched_valid) {
       start->pc = sched_pc;
       start->sp = sched_sp;
@@ -282,9 +295,6 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
                              : "running, but its M has no thread id";
     return false;
   }
-  Registers regs = thread->regs;
-  auto handlers = CrossGoSignalFrames(rt_.target().arch(), tab_, rt_.target().memory(), regs);
-  if (!handlers.empty()) regs = handlers.back().interrupted;
   if (regs.sp >= lo && regs.sp <= hi) {
     start->pc = regs.pc;
     start->sp = regs.sp;
@@ -292,13 +302,62 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
     start->pc_is_return_address = false;  // an interrupted instruction
     return true;
   }
+  // In a vDSO call (runtime.nanotime1, walltime: on g0's stack): where it
+  // was called from, as the runtime's traceback takes it (traceback.go,
+  // m.vdsoPC/m.vdsoSP, Go 1.19-1.27).  The thread's step does the same.
+  uint64_t vdso_sp = 0, vdso_pc = 0;
+  if (uint64_t mp = Get(buf, m_)) {
+    try {
+      vdso_sp = rt_.ReadField("runtime.m", mp, "vdsoSP");
+      vdso_pc = rt_.ReadField("runtime.m", mp, "vdsoPC");
+    } catch (const Error&) {
+    }
+  }
+  if (vdso_sp >= lo && vdso_sp <= hi && tab_.FindFunc(vdso_pc)) {
+    start->pc = vdso_pc;
+    start->sp = vdso_sp;
+    return true;
+  }
   if (sched_valid) {
     start->pc = sched_pc;
     start->sp = sched_sp;
     return true;
   }
-  g->frames_error = "running on LWP " + std::to_string(thread->lwp) + ", which is not on the goroutine's stack (pc " +
+  g->frames_error = "running on LWP " + std::to_string(lwp) + ", which is not on the goroutine's stack (pc " +
                     Hex(regs.pc) + ")";
+  return false;
+}
+
+bool GoroutineReader::StartOfCallbackInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
+  // runtime.cgocallback switches to the goroutine's stack and calls
+  // cgocallbackg, which calls exitsyscall first (asm_amd64.s, cgocall.go,
+  // Go 1.19-1.27): until then the goroutine is still _Gsyscall, its
+  // g.syscallsp the cgo call's (or, on an extra M, oneNewExtraM's goexit
+  // frame), and the runtime's traceback would show only what lies above
+  // that.  But the thread runs the callback on this very stack.  The views
+  // decide as the thread does: registers on the goroutine's stack, below
+  // g.syscallsp, under a runtime.cgocallback frame are the goroutine's
+  // frames, so the goroutine view, the thread view and GDB's bt show the
+  // same stack.  Anything else in _Gsyscall (a system call, entersyscall's
+  // own frames) keeps the runtime's rule.
+  uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_), syscallsp = Get(buf, syscallsp_);
+  Registers regs{};
+  int lwp = 0;
+  if (!ThreadRegisters(*g, &regs, &lwp) || regs.sp < lo || regs.sp >= hi || regs.sp >= syscallsp) return false;
+  UnwindStart here;
+  here.pc = regs.pc;
+  here.sp = regs.sp;
+  here.lr = regs.lr;
+  here.pc_is_return_address = false;
+  constexpr size_t kCallbackDepth = 64;  // cgocallbackg's callees up to the callback frame
+  UnwindResult r = unwinder_.Unwind(here, lo, hi, kCallbackDepth, 0);
+  for (const StackFrame& f : r.frames) {
+    if (f.sp >= syscallsp) break;
+    if (!f.inlined && f.function == "runtime.cgocallback") {
+      *start = here;
+      return true;
+    }
+  }
   return false;
 }
 
@@ -316,6 +375,7 @@ void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size
     start.sp = Get(buf, sched_sp_);
   }
   if (rt_.IsRunning(g->raw_status) && !StartOfRunning(buf, g, &start)) return;
+  if (syscallsp != 0 && rt_.IsSyscall(g->raw_status)) StartOfCallbackInSyscall(buf, g, &start);
   if (start.pc == 0) {
     g->frames_error = "no saved pc";
     return;

@@ -85,6 +85,12 @@ class GoroutineReader {
   void Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames, size_t keep_tail);
   // Where a running goroutine's frames start; false (with g->frames_error) if unknown.
   bool StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start);
+  // A goroutine still _Gsyscall whose thread already runs a callback from C
+  // on the goroutine's stack: where its frames start (true), else false.
+  bool StartOfCallbackInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start);
+  // The registers of g's thread where it runs Go (below any Go signal
+  // handler it is in); false if its thread or their registers are unknown.
+  bool ThreadRegisters(const Goroutine& g, Registers* regs, int* lwp) const;
   std::optional<MInfo> ReadM(uint64_t mp);
   uint64_t Get(const std::vector<uint8_t>& buf, const DwarfField& f) const;
   void LoadWaitReasons();

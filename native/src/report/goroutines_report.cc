@@ -94,6 +94,7 @@ void WriteFrames(const std::vector<StackFrame>& frames, size_t max_frames, JsonW
         if (f.file.empty()) w.Null();
         else w.String(f.file);
         w.Field("line", f.line).Field("object", f.object).Field("pc", f.pc).Field("inlined", f.inlined);
+        w.Field("tail_call", f.tail_call);
         break;
       case FrameLang::kBoundary:
         // function holds the kind; file the signal's name; line the

@@ -34,7 +34,8 @@ bool ThreadInCallback(ThreadStacks& stacks, const ThreadContext& t) {
 ThreadRegisters RegistersOf(GoRuntime& rt, const ThreadState& ts) {
   ThreadRegisters out;
   if (!ts.has_registers) return out;
-  out.handlers = CrossGoSignalFrames(rt.target().arch(), rt.Pclntab(), rt.target().memory(), ts.regs);
+  CgoCallers cgo(rt.target());
+  out.handlers = CrossGoSignalFrames(rt.target().arch(), rt.Pclntab(), rt.target().memory(), ts.regs, &cgo);
   out.regs = out.handlers.empty() ? ts.regs : out.handlers.back().interrupted;
   out.known = true;
   return out;

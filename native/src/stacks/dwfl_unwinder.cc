@@ -377,14 +377,38 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
 // Functions the caller reached through tail calls on the way to the
 // callee (frames GDB shows too), then the frame's own (inlined calls
 // first): what raw frame `i` of a run stands for.
+bool DwflUnwinder::IsSignalTrampoline(uint64_t pc) {
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, pc);
+  const char* name = mod ? dwfl_module_addrname(mod, pc) : nullptr;
+  return name && std::strcmp(name, "__restore_rt") == 0;
+}
+
 void DwflUnwinder::SymbolizeRaw(const RawFrame* raw, size_t i, std::vector<NativeFrame>* out) {
   uint64_t sp = raw[i].sp;
+  if (IsSignalTrampoline(raw[i].pc)) {
+    // The kernel's signal frame below a C frame: handed over as the
+    // trampoline (stitch.h NativeFrame::signal_trampoline), as GDB's walk
+    // hands over its SIGTRAMP_FRAME.
+    NativeFrame f;
+    f.pc = raw[i].pc;
+    f.sp = sp;
+    f.signal_trampoline = true;
+    out->push_back(f);
+    return;
+  }
   if (i > 0)
-    for (uint64_t pc : TailCallsBetween(raw[i].pc, raw[i - 1])) SymbolizeCached(pc, false, sp, out);
+    for (uint64_t pc : TailCallsBetween(raw[i].pc, raw[i - 1])) {
+      size_t first = out->size();
+      SymbolizeCached(pc, false, sp, out);
+      // GDB makes one TAILCALL_FRAME per call site; calls inlined at it are
+      // inline frames of their own, innermost first, before it.
+      if (out->size() > first) out->back().tail_call = true;
+    }
   SymbolizeCached(raw[i].pc, raw[i].exact, sp, out);
 }
 
 size_t DwflUnwinder::CountRaw(const RawFrame* raw, size_t i) {
+  if (IsSignalTrampoline(raw[i].pc)) return 1;
   size_t n = i > 0 ? TailCallsBetween(raw[i].pc, raw[i - 1]).size() : 0;
   uint64_t pc = raw[i].pc;
   bool exact = raw[i].exact;

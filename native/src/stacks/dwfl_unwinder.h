@@ -75,6 +75,9 @@ class DwflUnwinder {
   void AppendCRun(const RawFrame* raw, size_t n, std::vector<NativeFrame>* out);
   void SymbolizeRaw(const RawFrame* raw, size_t i, std::vector<NativeFrame>* out);
   size_t CountRaw(const RawFrame* raw, size_t i);
+  // Whether pc is glibc's signal trampoline, __restore_rt (GDB's rule for a
+  // named trampoline, amd64_linux_sigtramp_p): the symbol at pc itself.
+  bool IsSignalTrampoline(uint64_t pc);
   const std::vector<uint64_t>& TailCallsBetween(uint64_t caller_pc, const RawFrameView& callee);
   Target& target_;
   std::unique_ptr<Dwfl_Callbacks> callbacks_;  // libdwfl keeps a pointer

@@ -30,6 +30,7 @@ struct StackFrame {
   std::string_view file;
   int32_t line = 0;
   bool inlined = false;
+  bool tail_call = false;  // C frames: the function left by a tail call (NativeFrame::tail_call)
   // The runtime's traceback hides this frame at GOTRACEBACK=all or single
   // (runtime/traceback.go showfuncinfo: unexported runtime.* functions,
   // functions with no package, wrappers).

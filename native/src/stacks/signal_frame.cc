@@ -12,7 +12,8 @@ constexpr size_t kMaxNesting = 4;
 bool IsSigtramp(std::string_view name) { return name == "runtime.sigtramp"; }
 
 // The ucontext address if `regs` unwinds to runtime.sigtramp, else 0.
-uint64_t FindUcontext(const Arch& arch, const GoPclntab& tab, const MemorySource& mem, const Registers& regs) {
+uint64_t FindUcontext(const Arch& arch, const GoPclntab& tab, const MemorySource& mem, const Registers& regs,
+                      const CgoCallers* cgo) {
   uint64_t pc = regs.pc, sp = regs.sp, lr = regs.lr;
   for (size_t i = 0; i < kMaxHandlerFrames; ++i) {
     auto f = tab.FindFunc(pc);
@@ -22,7 +23,16 @@ uint64_t FindUcontext(const Arch& arch, const GoPclntab& tab, const MemorySource
     // sigtramp was entered by the kernel with SP at its rt_sigframe; its
     // frame's caller SP locates the ucontext.
     uint64_t caller_sp = arch.CallerSp(sp, *delta);
-    if (IsSigtramp(tab.FuncName(*f))) return SignalUcontext(arch, caller_sp);
+    if (IsSigtramp(tab.FuncName(*f))) {
+      uint64_t ret = 0;
+      if (auto slot = arch.ReturnAddressSlot(sp, *delta)) mem.TryRead(*slot, &ret, sizeof ret);
+      if (cgo && ret && cgo->Contains(ret)) {
+        // Called by x_cgo_callers: the kernel's frame is above its frame.
+        auto c = cgo->Cfa(ret, caller_sp);
+        return c ? SignalUcontext(arch, *c) : 0;
+      }
+      return SignalUcontext(arch, caller_sp);
+    }
     if (tab.IsTopFrame(*f)) return 0;
     uint64_t ret = 0;
     if (auto slot = arch.ReturnAddressSlot(sp, *delta)) {
@@ -63,11 +73,11 @@ std::optional<SignalFrame> ReadSignalFrame(const Arch& arch, const MemorySource&
 }
 
 std::vector<SignalFrame> CrossGoSignalFrames(const Arch& arch, const GoPclntab& tab, const MemorySource& mem,
-                                             const Registers& regs) {
+                                             const Registers& regs, const CgoCallers* cgo) {
   std::vector<SignalFrame> out;
   Registers cur = regs;
   while (out.size() < kMaxNesting) {
-    uint64_t uc = FindUcontext(arch, tab, mem, cur);
+    uint64_t uc = FindUcontext(arch, tab, mem, cur, cgo);
     if (!uc) break;
     auto sf = ReadSignalFrame(arch, mem, uc, cur);
     if (!sf) break;

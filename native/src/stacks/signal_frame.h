@@ -14,6 +14,7 @@
 #include "target/core_file.h"
 #include "goruntime/gopclntab.h"
 #include "target/memory.h"
+#include "stacks/cgo_callers.h"
 
 namespace cgostack {
 
@@ -43,8 +44,10 @@ inline uint64_t SignalUcontext(const Arch& arch, uint64_t sigtramp_cfa) {
 // Follows the Go frames from `regs` down to runtime.sigtramp and reads the
 // interrupted context; repeats while that context is itself inside the
 // handler (a signal taken during another).  Innermost handler first; empty if
-// `regs` is not in the Go signal handler.
+// `regs` is not in the Go signal handler.  A runtime.sigtramp that cgo's
+// x_cgo_callers called (`cgo`, cgo_callers.h) has the signal frame above
+// x_cgo_callers's frame; without `cgo` it is taken for one the kernel entered.
 std::vector<SignalFrame> CrossGoSignalFrames(const Arch& arch, const GoPclntab& tab, const MemorySource& mem,
-                                             const Registers& regs);
+                                             const Registers& regs, const CgoCallers* cgo = nullptr);
 
 }  // namespace cgostack

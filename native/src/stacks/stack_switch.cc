@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "error.h"
 #include "stacks/signal_frame.h"
 
 namespace cgostack {
@@ -280,6 +281,16 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     if (delta && *delta >= 0) {
       const Arch& arch = rt_.target().arch();
       out.cfa = arch.CallerSp(frame.sp, *delta);
+      uint64_t ret = 0;
+      if (auto slot = arch.ReturnAddressSlot(frame.sp, *delta)) ReadWord(mem_, *slot, &ret);
+      if (ret && CgoCallers(rt_.target()).Contains(ret)) {
+        // Called by cgo's x_cgo_callers, not entered by the kernel
+        // (cgo_callers.h): an ordinary call.  The signal frame is above
+        // x_cgo_callers; the native unwinder crosses it (the signal
+        // trampoline frame, NativeFrame::signal_trampoline).
+        PlainStep(frame.pc, frame.sp, *f, &out, frame.lr);
+        return out;
+      }
       if (auto sf = ReadSignalFrame(arch, mem_, SignalUcontext(arch, out.cfa), frame)) {
         out.caller = sf->interrupted;
         out.all = true;
@@ -322,6 +333,31 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
       break;
     default:
       break;
+  }
+  if (kind == GoFuncKind::kNormal && (tab_.FuncFlags(*f) & kGoFuncFlagSPWrite) && t.m) {
+    // runtime.nanotime1 and runtime.walltime call the vDSO on g0's stack
+    // (switched to, and aligned, by hand: SPWRITE, so their pcsp table says
+    // nothing about SP there).  They record their caller for the profiler's
+    // traceback in m.vdsoPC/m.vdsoSP (sys_linux_amd64.s; traceback.go and
+    // sigprof use them, Go 1.19-1.27); so does this step.  Without it the
+    // caller was read from g0's stale stack: on the main thread rt0_go's
+    // frame, and past it data such as &runtime.g0.
+    uint64_t vdso_sp = 0, vdso_pc = 0;
+    try {
+      vdso_sp = rt_.ReadField("runtime.m", t.m, "vdsoSP");
+      vdso_pc = rt_.ReadField("runtime.m", t.m, "vdsoPC");
+    } catch (const Error&) {
+    }
+    if (vdso_sp && IsGo(vdso_pc, true)) {
+      const Arch& arch = rt_.target().arch();
+      out.cfa = vdso_sp;
+      out.caller.pc = vdso_pc;
+      out.caller.sp = vdso_sp;
+      out.caller.fp = frame.fp;  // the vDSO preserves it
+      // amd64: the frame pointer the function saved lies under its return address.
+      if (!arch.link_register) ReadWord(mem_, vdso_sp - 16, &out.caller.fp);
+      return out;
+    }
   }
   if (name == "crosscall2") {
     CrossCall2Step(frame, *f, &out);

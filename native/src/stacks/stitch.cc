@@ -4,6 +4,8 @@
 #include <climits>
 #include <map>
 
+#include "stacks/signal_frame.h"
+
 namespace cgostack {
 
 struct Stitcher::Item {
@@ -43,6 +45,7 @@ StackFrame NativeToFrame(const NativeFrame& n) {
   f.line = n.line;
   f.object = n.object;
   f.inlined = n.inlined;
+  f.tail_call = n.tail_call;
   return f;
 }
 
@@ -62,8 +65,16 @@ std::vector<Stitcher::Item> Stitcher::Classify(int lwp, const NativeChain& chain
     // The innermost frame and a frame a signal interrupted are at the
     // instruction itself; every other pc is a return address.
     it.return_address = i > 0 && !after_signal;
-    it.func = switcher_.FuncAt(it.native->pc, it.return_address);
+    it.func = it.native->signal_trampoline ? std::nullopt : switcher_.FuncAt(it.native->pc, it.return_address);
     it.go = it.func.has_value();
+    if (it.native->signal_trampoline) {
+      // The kernel's signal frame under a C frame: its ucontext is at the
+      // trampoline's SP; the frame below is at the interrupted instruction.
+      const Arch& arch = rt_.target().arch();
+      it.switch_kind = "signal";
+      if (auto sf = ReadSignalFrame(arch, rt_.target().memory(), SignalUcontext(arch, it.native->sp), Registers{}))
+        it.signal = sf->signal;
+    }
     if (it.go) {
       it.name = tab_.FuncName(*it.func);
       it.kind = tab_.Kind(*it.func);
@@ -84,6 +95,11 @@ std::vector<Stitcher::Item> Stitcher::Classify(int lwp, const NativeChain& chain
     items.push_back(it);
   }
   return items;
+}
+
+StackFrame Stitcher::ChainFrame(const Item& item) {
+  if (item.native->signal_trampoline) return Boundary("signal", item.signal);
+  return NativeToFrame(*item.native);
 }
 
 StackFrame Stitcher::Boundary(std::string_view kind, int signal, int hidden) {
@@ -137,13 +153,15 @@ std::vector<StackFrame> Stitcher::ThreadStack(int lwp, const NativeChain& chain,
       continue;
     }
     if (it.switch_kind == "signal") {
-      if (signal_frames) AppendGo(it, &out);
-      out.push_back(Boundary("signal", it.signal, signal_frames ? 0 : static_cast<int>(hidden + 1)));
+      // runtime.sigtramp is a handler frame the boundary stands for; a
+      // signal trampoline under C frames is no frame of the program's.
+      if (signal_frames && it.go) AppendGo(it, &out);
+      out.push_back(Boundary("signal", it.signal, signal_frames ? 0 : static_cast<int>(hidden + (it.go ? 1 : 0))));
       hidden = 0;
       continue;
     }
     if (!it.go) {
-      out.push_back(NativeToFrame(*it.native));
+      out.push_back(ChainFrame(it));
       continue;
     }
     if (IsSwitchPlumbing(it.name)) {
@@ -162,16 +180,29 @@ void Stitcher::StitchGoroutine(int lwp, const NativeChain& chain, Goroutine* g) 
   std::vector<Item> items = Classify(lwp, chain);
   std::vector<StackFrame> top;  // signal boundaries, then the C frames of a cgo call
   size_t i = 0;
-  // The Go signal handler's frames (GOTRACEBACK=crash cores, crashes), and
-  // a runtime.sigpanic the handler injected for a fault in C (before Go
-  // 1.21 the crash report runs from there).
-  for (size_t j = 0; j < items.size() && items[j].go; ++j)
-    if (items[j].switch_kind == "signal" || items[j].switch_kind == "sigpanic") {
-      top.push_back(Boundary(items[j].switch_kind, items[j].signal));
-      i = j + 1;
+  // The signal handlers the thread is in: the Go handler's frames
+  // (GOTRACEBACK=crash cores, crashes) down to each runtime.sigtramp the
+  // kernel entered, a run of C handler frames down to a signal trampoline
+  // (cgo's x_cgo_callers when a cgo traceback function is set, its
+  // traceback function), and a runtime.sigpanic the handler injected for a
+  // fault in C (before Go 1.21 the crash report runs from there).
+  for (size_t j = 0; j < items.size();) {
+    if (items[j].go) {
+      if (items[j].switch_kind == "signal" || items[j].switch_kind == "sigpanic") {
+        top.push_back(Boundary(items[j].switch_kind, items[j].signal));
+        i = j + 1;
+      }
+      ++j;
+      continue;
     }
+    size_t k = j;
+    while (k < items.size() && !items[k].go && !items[k].native->signal_trampoline) ++k;
+    if (k == items.size() || !items[k].native->signal_trampoline) break;
+    top.push_back(Boundary("signal", items[k].signal));
+    i = j = k + 1;
+  }
   size_t c_start = i;
-  for (; i < items.size() && !items[i].go; ++i) top.push_back(NativeToFrame(*items[i].native));
+  for (; i < items.size() && !items[i].go; ++i) top.push_back(ChainFrame(items[i]));
   bool in_cgo_call = i > c_start && i < items.size() && items[i].switch_kind == "cgocall" && !g->frames.empty() &&
                      g->frames.front().function == "runtime.cgocall";
   // The C frames below each crosscall2, keyed by how many cgocallback
@@ -183,7 +214,7 @@ void Stitcher::StitchGoroutine(int lwp, const NativeChain& chain, Goroutine* g) 
     if (it.go && !it.native->inlined && it.kind == GoFuncKind::kCgocallback) ++callbacks;
     if (it.switch_kind != "callback") continue;
     std::vector<StackFrame>& c = below_callback[callbacks];
-    for (; i + 1 < items.size() && !items[i + 1].go; ++i) c.push_back(NativeToFrame(*items[i + 1].native));
+    for (; i + 1 < items.size() && !items[i + 1].go; ++i) c.push_back(ChainFrame(items[i + 1]));
   }
   if (!in_cgo_call && below_callback.empty()) return;
   std::vector<StackFrame> out;

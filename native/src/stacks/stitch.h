@@ -31,6 +31,16 @@ struct NativeFrame {
   // between its first and last kNativeHeadFrames/kNativeTailFrames (the
   // stitched stacks show it as an "elided" boundary, as for Go frames).
   uint64_t elided = 0;
+  // A frame for a function that left by a tail call (GDB's TAILCALL_FRAME;
+  // libdwfl's frames rebuilt from DWARF call sites, stacks/tail_calls).
+  bool tail_call = false;
+  // The signal trampoline a C frame returns to (GDB's SIGTRAMP_FRAME,
+  // glibc's __restore_rt): not the program's code but the kernel's signal
+  // frame, whose ucontext is at this frame's SP (SignalUcontext).  Chains
+  // hold one only where no Go runtime.sigtramp frame the kernel entered
+  // marks the crossing: below a C signal handler, or below cgo's
+  // x_cgo_callers (cgo_callers.h).  The views show it as a signal boundary.
+  bool signal_trampoline = false;
 };
 
 // How much of a run of consecutive C frames a chain keeps when the run is
@@ -58,6 +68,8 @@ class Stitcher {
   std::vector<Item> Classify(int lwp, const NativeChain& chain);
   void AppendGo(const Item& item, std::vector<StackFrame>* out);
   StackFrame Boundary(std::string_view kind, int signal = 0, int hidden = 0);
+  // A non-Go chain frame: a C frame, or a signal boundary for a trampoline.
+  StackFrame ChainFrame(const Item& item);
 
   GoRuntime& rt_;
   StackSwitcher& switcher_;
