@@ -114,7 +114,7 @@ def _chain(session, lwp):
             if not prev_go:
                 flush()
                 run = 0
-                frames.append((pc, _sp(frame), "", "", 0, "", False, 0, False, True))
+                frames.append((pc, registers.read(frame, sp_name), "", "", 0, "", False, 0, False, True))
                 kept += 1
             frame = _older(frame)
             if isinstance(frame, str):
