@@ -24,11 +24,14 @@ def go_version_from_argv():
     return args.go
 
 
-def gdb(commands, *target, timeout=600):
+def gdb(commands, *target, timeout=600, init=()):
     """Runs `gdb -nx -batch` with the plugin and `commands` on `target`
-    (EXE CORE, or ("-p", PID)); returns (rc, stdout, stderr)."""
-    argv = ["gdb", "-nx", "-batch", "-iex", "set auto-load no", "-iex", "set pagination off",
-            "-ex", "source " + PLUGIN]
+    (EXE CORE, or ("-p", PID)); returns (rc, stdout, stderr).  `init`:
+    settings given before the target is loaded (-iex)."""
+    argv = ["gdb", "-nx", "-batch", "-iex", "set auto-load no", "-iex", "set pagination off"]
+    for c in init:
+        argv += ["-iex", c]
+    argv += ["-ex", "source " + PLUGIN]
     for c in commands:
         argv += ["-ex", c]
     argv += [str(t) for t in target]
@@ -46,13 +49,13 @@ def run_cli(*args, timeout=300):
     return p.returncode, p.stdout, p.stderr
 
 
-def gdb_json(command, *target):
+def gdb_json(command, *target, init=()):
     """Runs one cgostack command with --json --output and returns the parsed
     object; fails with GDB's output if the file was not written."""
     import json
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "out.json")
-        rc, stdout, stderr = gdb([command + " --json --output " + out], *target)
+        rc, stdout, stderr = gdb([command + " --json --output " + out], *target, init=init)
         if not os.path.exists(out):
             raise AssertionError("%s wrote nothing (rc=%d)\nstdout:\n%s\nstderr:\n%s"
                                  % (command, rc, stdout, stderr))
