@@ -280,11 +280,9 @@ class StrippedTest(unittest.TestCase):
         rc, cli, err = cli_json("goroutines", core["binary"], core["core"])
         self.assertEqual(compare(cli, oracle), [], err)
 
-    # Known to fail (issue 13, left open): in a c-shared library linked
-    # without symbols, Go 1.19-1.21's external linker leaves no .gopclntab
-    # section (the pc table is in .data.rel.ro, found today only by its
-    # runtime.pclntab symbol), and on later releases runtime.allgs is not
-    # singled out from forEachG/allgadd's code.  An unexpected success
+    # Known to fail (issue 13, left open): in a c-shared library without
+    # symbols runtime.allgs is not singled out from forEachG/allgadd's code
+    # (every release; the pc table itself is found).  An unexpected success
     # fails the test: drop the decorator then.
     @unittest.expectedFailure
     def test_stripped_c_shared(self):
