@@ -11,10 +11,11 @@
 #                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
 #   --arm64       also run the arm64 lane (ctest label arm64): the fixtures
 #                 cross-built for linux/arm64, cores taken under qemu-user,
-#                 read by the CLI and held against the runtime's traceback
-#                 (installs qemu-user and the cross compiler; about 1 minute
-#                 per Go release once the cross-built standard library is
-#                 cached, 5 minutes for each release the first time)
+#                 read by the CLI and held against the runtime's traceback,
+#                 gdb-multiarch and the fixtures' records (installs
+#                 qemu-user, the cross compiler and gdb-multiarch; about 30 s
+#                 of CPU per Go release the first time, 1 s once the cores
+#                 are cached: docs/testing.md)
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
 #                 (trixie) root made with debootstrap (scripts/debian13.sh;
 #                 about 15 minutes the first time, not run by CI)

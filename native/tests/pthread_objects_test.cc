@@ -17,6 +17,7 @@
 #include <chrono>
 #include <fstream>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -207,6 +208,58 @@ TEST(GlibcLayouts, DwarfOfThisLibcAgreesWithTheTable) {
   EXPECT_EQ(got->cond_wrefs, want.cond_wrefs);
   EXPECT_EQ(got->cond_g_signals, want.cond_g_signals);
   EXPECT_NE(got->source.find("DWARF"), std::string::npos);
+}
+
+// The table is not x86-64's alone: each C compiler present (this
+// machine's, and aarch64-linux-gnu-gcc from libc6-dev-arm64-cross, which
+// scripts/setup.sh --arm64 installs) compiles the three pthread types into a
+// shared object against its own glibc headers with DWARF, and the layouts read from that
+// DWARF equal the table's for the release of that compiler's libc.
+TEST(GlibcLayouts, HeadersOfEachMachineAgreeWithTheTable) {
+  struct Machine {
+    const char* cc;
+    const char* libc;  // its libc, for the release the table is keyed by
+  };
+  const Machine machines[] = {{"cc", nullptr}, {"aarch64-linux-gnu-gcc", "/usr/aarch64-linux-gnu/lib/libc.so.6"}};
+  char dir[] = "/tmp/cgostack-layouts-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  std::string src = std::string(dir) + "/types.c";
+  std::ofstream(src) << "#include <pthread.h>\npthread_mutex_t m; pthread_rwlock_t r; pthread_cond_t c;\n";
+  int compared = 0;
+  for (const Machine& m : machines) {
+    // Linked (a shared object), so that the DWARF's relocations are applied.
+    std::string obj = std::string(dir) + "/" + m.cc + ".so";
+    std::string cmd = std::string(m.cc) + " -g -shared -fPIC -o " + obj + " " + src + " 2>/dev/null";
+    if (std::system(cmd.c_str()) != 0) continue;  // no such compiler here
+    std::string version = gnu_get_libc_version();
+    if (m.libc) {
+      std::shared_ptr<ElfImage> img;
+      try {
+        img = ElfImage::Open(m.libc);
+      } catch (const Error&) {
+        continue;
+      }
+      version = GlibcVersionInRodata(*img->Section(".rodata"));
+    }
+    SCOPED_TRACE(std::string(m.cc) + ", glibc " + version);
+    auto got = GlibcLayoutsFromDwarf(obj);
+    auto want = GlibcLayoutsForVersion(version);
+    ASSERT_TRUE(got);
+    ASSERT_TRUE(want);
+    EXPECT_EQ(got->mutex_lock, want->mutex_lock);
+    EXPECT_EQ(got->mutex_count, want->mutex_count);
+    EXPECT_EQ(got->mutex_owner, want->mutex_owner);
+    EXPECT_EQ(got->mutex_kind, want->mutex_kind);
+    EXPECT_EQ(got->rwlock_readers, want->rwlock_readers);
+    EXPECT_EQ(got->rwlock_wrphase_futex, want->rwlock_wrphase_futex);
+    EXPECT_EQ(got->rwlock_writers_futex, want->rwlock_writers_futex);
+    EXPECT_EQ(got->rwlock_cur_writer, want->rwlock_cur_writer);
+    EXPECT_EQ(got->cond_wrefs, want->cond_wrefs);
+    EXPECT_EQ(got->cond_g_signals, want->cond_g_signals);
+    ++compared;
+  }
+  std::system(("rm -rf " + std::string(dir)).c_str());
+  if (compared == 0) GTEST_SKIP() << "no C compiler";
 }
 
 TEST(PthreadObjects, UnreadableAddressIsNoObject) {

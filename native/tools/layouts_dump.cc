@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "arch/arch.h"
 #include "goruntime/build_info.h"
 #include "goruntime/dwarf_index.h"
 #include "error.h"
@@ -27,6 +28,9 @@ int main(int argc, char** argv) {
     nlohmann::json out;
     out["release"] = GoRelease(bi->go_version);
     out["go_version"] = bi->go_version;
+    const Arch* arch = ArchForMachine(exe->machine());
+    if (!arch) throw Error(std::string(argv[1]) + ": a machine cgostack does not read");
+    out["goarch"] = arch->go_arch;
     nlohmann::json sizes = nlohmann::json::object(), fields = nlohmann::json::object();
     auto put = [&](const std::string& name, const std::vector<std::pair<std::string, DwarfField>>& fs) {
       if (fs.empty()) return;

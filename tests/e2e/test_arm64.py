@@ -1,23 +1,36 @@
 """arm64 cores (issue 18): the fixtures cross-built for linux/arm64, run under
 qemu-user with GOTRACEBACK=crash, SIGQUIT, and qemu's core of the guest
-(no NT_FILE, NT_SIGINFO, FP registers or NT_ARM_TLS) read by the CLI.
-Held against the runtime's own traceback: every goroutine's state, M,
-lock-to-thread and Go frames (with their pcs); and for every thread the
+(no NT_FILE, NT_SIGINFO, FP registers or NT_ARM_TLS) read by the CLI with
+--sysroot /usr/aarch64-linux-gnu (where libc6-arm64-cross puts the guest's
+libraries).  Held against the runtime's own traceback: every goroutine's
+state, M, lock-to-thread and Go frames (with their pcs), also for
+executables without DWARF (the layout tables); for every thread the
 runtime traced, the pc its SIGQUIT interrupted (read from the aarch64
-ucontext above runtime.sigtramp) and the Go frames below it.
+ucontext above runtime.sigtramp) and the Go frames below it.  Held against
+gdb-multiarch: the C frames of every thread (the libraries found through
+the dynamic linker's list, as GDB finds them), crossing the signal frame
+by a test unwinder that gives GDB the ucontext's registers.  Stitched
+stacks across cgo calls and callbacks (crosscall2's saved registers), and
+the lock graph as on amd64 (owners the deadlock fixture recorded, the
+inferred sync.Mutex holder, the Go/C cycle).
 
-Needs qemu-user and gcc-aarch64-linux-gnu (scripts/setup.sh --arm64);
-skipped, saying so, without them."""
+Needs qemu-user, gcc-aarch64-linux-gnu and gdb-multiarch (scripts/setup.sh
+--arm64); skipped, saying so, without them."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 import unittest
 
 import gdbrun
 from gdbrun import harness
 from oracle_compare import compare, physical_functions
+import test_lockgraph
+import test_stitched_stacks
+from test_stitched_stacks import segments
 
 GO = gdbrun.go_version_from_argv()
 BUILD = os.environ.get("CGOSTACK_BUILD_DIR") or os.path.join(gdbrun.SOURCE_DIR, "build")
@@ -25,10 +38,109 @@ CLI = os.path.join(os.environ.get("CGOSTACK_CLI_DIR") or BUILD, "cgostack")
 # deadlock: cgo calls, a callback into Go, locked threads; condwait: a
 # goroutine in C waiting on a condition variable.
 FIXTURES = ("deadlock", "condwait")
-MISSING = [t for t in ("qemu-aarch64", "aarch64-linux-gnu-gcc") if not shutil.which(t)]
+MISSING = [t for t in ("qemu-aarch64", "aarch64-linux-gnu-gcc", "gdb-multiarch") if not shutil.which(t)]
+# The guest's libraries (libc6-arm64-cross), as GDB's `set sysroot`.
+SYSROOT = "/usr/aarch64-linux-gnu"
+
+# For gdb-multiarch: every thread's frames as its own `bt` unwinds them.
+# GDB stops at runtime.sigtramp (Go's CFI makes it the outermost frame), so
+# this covers threads no signal interrupted (threads C created, which the
+# runtime does not signal); the C frames a signal interrupted are held
+# against GDB's names for their pcs (_GDB_SYMBOLS).  (A Python unwinder
+# handing GDB sigtramp's caller, qemu's rt_sigreturn trampoline, made
+# gdb-multiarch 13 hang in its aarch64 signal-frame unwinder.)
+# test_stitched_stacks' plain-`bt` script, without its first line (no
+# cgostack unwinder to disable: the plugin is not loaded here).
+_GDB_FRAMES = test_stitched_stacks._PLAIN_BT.replace(
+    'gdb.execute("disable unwinder global cgostack-go", to_string=True)\n', "")
+assert "disable unwinder" not in _GDB_FRAMES
+
+# GDB's name for each of a list of code addresses (its minimal symbols and
+# DWARF, the libraries it found through the link map under the sysroot).
+_GDB_SYMBOLS = r'''
+import gdb, json, re
+with open(%r) as fh:
+    pcs = json.load(fh)
+out = {}
+for pc in pcs:
+    text = gdb.execute("info symbol 0x%%x" %% pc, to_string=True)
+    m = re.match(r"(\S+) (\+ \d+ )?in section", text)
+    out[str(pc)] = m.group(1) if m else ""
+with open(%r, "w") as fh:
+    json.dump(out, fh)
+'''
+
+
+def gdb_multiarch(core, commands):
+    """gdb-multiarch -batch on the core, the guest's libraries from SYSROOT."""
+    argv = ["gdb-multiarch", "-nx", "-batch", "-iex", "set auto-load no", "-iex", "set pagination off",
+            "-iex", "set sysroot " + SYSROOT]
+    for c in commands:
+        argv += ["-ex", c]
+    argv += [core["binary"], core["core"]]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600,
+                       stdin=subprocess.DEVNULL)
+    return p.stdout, p.stderr
+
+
+def gdb_frames(core):
+    """{lwp: [{"pc", "function"}]}: gdb-multiarch's frames of every thread."""
+    with tempfile.TemporaryDirectory() as d:
+        script, out = os.path.join(d, "frames.py"), os.path.join(d, "frames.json")
+        with open(script, "w") as f:
+            f.write(_GDB_FRAMES % out)
+        stdout, stderr = gdb_multiarch(core, ["source " + script])
+        if not os.path.exists(out):
+            raise AssertionError("gdb-multiarch wrote no frames\n%s\n%s" % (stdout[-3000:], stderr[-3000:]))
+        with open(out) as f:
+            return {int(k): v for k, v in json.load(f).items()}
+
+
+def gdb_symbols(core, pcs):
+    """{pc: GDB's function name at pc ("" if none)}."""
+    with tempfile.TemporaryDirectory() as d:
+        script, inp, out = (os.path.join(d, n) for n in ("symbols.py", "pcs.json", "names.json"))
+        with open(inp, "w") as f:
+            json.dump(sorted(set(pcs)), f)
+        with open(script, "w") as f:
+            f.write(_GDB_SYMBOLS % (inp, out))
+        stdout, stderr = gdb_multiarch(core, ["source " + script])
+        if not os.path.exists(out):
+            raise AssertionError("gdb-multiarch wrote no names\n%s\n%s" % (stdout[-3000:], stderr[-3000:]))
+        with open(out) as f:
+            return {int(k): v for k, v in json.load(f).items()}
+
+
+def gdb_ints(core, names):
+    """C ints of the fixture (thread ids it recorded), read by gdb-multiarch."""
+    cmds = ["set language c"] + ["printf \"INT %s=%%d\\n\", (int)%s" % (n, n) for n in names]
+    stdout, stderr = gdb_multiarch(core, cmds)
+    values = {m.group(1): int(m.group(2)) for m in re.finditer(r"^INT ([\w.]+)=(-?\d+)$", stdout, re.M)}
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise AssertionError("gdb-multiarch did not print %s\n%s" % (missing, stderr[-2000:]))
+    return values
+
+
+def c_after_signal(frames):
+    """The C frames a signal interrupted: after the signal boundary, up to
+    the first Go frame or other boundary."""
+    out, started = [], False
+    for f in frames:
+        if f["lang"] == "boundary":
+            if not started and f["kind"] in ("signal", "sigpanic"):
+                started = True
+                continue
+            break
+        if started:
+            if f["lang"] != "c":
+                break
+            out.append(f)
+    return out
 
 
 def cli_json(*args):
+    args = (args[0], "--sysroot", SYSROOT) + args[1:]  # a core of another machine
     p = subprocess.run([CLI] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        timeout=300, stdin=subprocess.DEVNULL)
     # 2: partial (qemu's cores hold no build-id notes to check the executable against)
@@ -87,6 +199,102 @@ class Arm64CoreTest(unittest.TestCase):
                         compared_frames += 1
                 self.assertGreater(compared_frames, 0, "no thread's Go frames were compared")
 
+    def test_c_frames_agree_with_gdb_multiarch(self):
+        # Threads C created that never ran Go (no signal interrupted them):
+        # every frame, pc and name, as gdb-multiarch's `bt` with the same
+        # libraries (libc's clock_nanosleep, nanosleep, sleep, the
+        # fixture's thread function, libc's thread start).
+        core = self.core("cthread")
+        ours = cli_json("threads", "--json", core["binary"], core["core"])
+        self.assertNotIn("not on this machine", " ".join(ours.get("warnings") or []))
+        theirs = gdb_frames(core)
+        c_threads = [t for t in ours["threads"] if t["kind"] == "c"]
+        self.assertEqual(len(c_threads), 2, [t["kind"] for t in ours["threads"]])
+        for t in c_threads:
+            mine = [(f["pc"], f["function"]) for f in t["frames"]]
+            gdbs = [(f["pc"], f["function"]) for f in theirs[t["lwp"]]]
+            self.assertEqual(mine, gdbs, "LWP %d" % t["lwp"])
+            self.assertTrue(any(f["function"].startswith("c_") for f in t["frames"]), mine)
+            self.assertTrue(any("libc" in f["object"] for f in t["frames"]), t["frames"])
+        # Threads a signal interrupted inside C (cgo calls blocked in libc):
+        # each C frame's name is GDB's for its pc (the interrupted one) or
+        # pc - 1 (a return address, as GDB looks it up).
+        for fixture in FIXTURES:
+            with self.subTest(fixture=fixture):
+                core = self.core(fixture)
+                ours = cli_json("threads", "--json", core["binary"], core["core"])
+                frames = [c_after_signal(t["frames"]) for t in ours["threads"] if t["activity"] == "cgo_call"]
+                frames = [f for fs in frames for f in fs]
+                self.assertTrue(any("libc" in f["object"] for f in frames), frames)
+                names = gdb_symbols(core, [f["pc"] for f in frames] + [f["pc"] - 1 for f in frames])
+                for f in frames:
+                    self.assertIn(f["function"], (names[f["pc"]], names[f["pc"] - 1]), f)
+
+    def test_stitched_stacks_cross_cgo_calls_and_callbacks(self):
+        core = self.core("deadlock")
+        gs = cli_json("goroutines", "--json", core["binary"], core["core"])
+        by_fn = {}
+        for g in gs["goroutines"]:
+            for f in g["frames"]:
+                by_fn.setdefault(f.get("function"), []).append(g)
+        for fn, cfn in (("main.waiterA", "wait_lock_A"), ("main.cycleG1", "lock_C_blocking")):
+            (g,) = by_fn[fn]
+            segs = segments(g["frames"])
+            c = [f for f in g["frames"] if f["lang"] == "c"]
+            # Go -> C: the fixture's C function under libc's mutex code,
+            # then asmcgocall's switch back to the goroutine's runtime.cgocall.
+            self.assertEqual(c[-1]["function"], cfn, [f.get("function") for f in g["frames"]])
+            self.assertTrue(any("pthread_mutex_lock" in f["function"] and "libc" in f["object"] for f in c), c)
+            self.assertEqual(segs[-1][0], "cgocall", [k for k, _ in segs])
+            self.assertEqual(physical_functions(segs[-1][1])[0], "runtime.cgocall")
+            self.assertIn(fn, physical_functions(segs[-1][1]))
+        # C -> Go: C holds mtxC and called back into Go (crosscall2), which
+        # blocks on muB; below the callback, C, then the cgo call C was
+        # called from.
+        (g,) = by_fn["main.lockB"]
+        segs = segments(g["frames"])
+        self.assertEqual([k for k, _ in segs], [None, "callback", "cgocall"],
+                         [f.get("function") for f in g["frames"]])
+        self.assertEqual([f["function"] for f in segs[1][1]], ["goLockB", "hold_C_then_call_go"])
+        self.assertEqual(physical_functions(segs[0][1])[-1], "runtime.cgocallback")
+        self.assertIn("main.cycleG2", physical_functions(segs[2][1]))
+
+    def test_lock_graph_owners_are_the_recorded_threads(self):
+        core = self.core("deadlock")
+        data = cli_json("lockgraph", "--json", core["binary"], core["core"])
+        tids = gdb_ints(core, test_lockgraph.LockGraphTest.TIDS + ("mtxA.__data.__owner",))
+        # aarch64 glibc's own mutex field is the oracle for the owner too.
+        self.assertEqual(tids["mtxA.__data.__owner"], tids["tidLeakA"])
+        # As on amd64: owners, waiters, the leaked mutex, the one C holds
+        # across the callback into Go (found through the stitched stack),
+        # the inferred holder of the sync.Mutex (arm64 machine code:
+        # arch/mutex_code.h) and the Go/C deadlock cycle, exactly.
+        test_lockgraph.LockGraphTest.check_deadlock(self, data, tids)
+
+    def test_without_dwarf_the_layout_tables_hold(self):
+        # An arm64 executable without DWARF: the runtime layouts come from
+        # the arm64 table of its release (scripts/gen_layouts.py --arch
+        # arm64), and the goroutines are the runtime's own.
+        core = harness.kernel_core("deadlock", GO, flags=["-ldflags=-w"], arch="arm64")
+        oracle = harness.load_oracle(core)
+        ours = cli_json("goroutines", "--json", core["binary"], core["core"])
+        self.assertGreater(len(ours["goroutines"]), 5)
+        self.assertEqual(compare(ours, oracle), [])
+        self.assertIn("layouts: Go %s table" % GO, " ".join(ours["warnings"]))
+        # The table field by field against the DWARF of an arm64 build now
+        # (the committed table is still the toolchain's).  amd64's table
+        # would not do from Go 1.27 on: runtime.p's xRegs and the padding of
+        # runtime.semTable (CacheLinePad: 64 bytes on amd64, 128 on arm64)
+        # differ.
+        dump = os.path.join(BUILD, "native", "cgostack_layouts")
+        arm = json.loads(subprocess.run([dump, harness.build("deadlock", GO, arch="arm64")],
+                                        stdout=subprocess.PIPE, text=True, check=True).stdout)
+        self.assertEqual(arm["goarch"], "arm64")
+        with open(os.path.join(gdbrun.SOURCE_DIR, "native", "src", "goruntime",
+                               "go_layouts_%s_arm64.cc" % arm["release"].replace(".", "_"))) as f:
+            table = json.loads(re.search(r'R"json\((.*)\)json"', f.read(), re.S).group(1))
+        for key in ("go_version", "constants", "fields", "type_sizes", "globals"):
+            self.assertEqual(arm[key], table[key], key)
 
 if __name__ == "__main__":
     unittest.main()

@@ -56,15 +56,25 @@ class Graph:
         return found[0]
 
 
+def check_deadlock_pthreads(test, g, tids):
+    """The deadlock fixture's C side: pthread mutex owners are the threads
+    it recorded, its waiters, the leaked and the callback-held mutex."""
+    mtx_a, mtx_c, mu_b = g.lock("mtxA"), g.lock("mtxC"), g.lock("main.muB")
+    test.assertEqual((mtx_a["lock_kind"], mtx_a["owner_lwp"]), ("pthread_mutex", tids["tidLeakA"]))
+    test.assertEqual((mtx_c["lock_kind"], mtx_c["owner_lwp"]), ("pthread_mutex", tids["tidHoldC"]))
+    test.assertEqual(g.edges("waits_for", "t%d" % tids["tidWaitA"], mtx_a["id"])[0]["exact"], True)
+    test.assertTrue(g.edges("waits_for", "t%d" % tids["tidWaitC"], mtx_c["id"]))
+    test.assertEqual(mu_b["lock_kind"], "sync.Mutex")
+    test.assertTrue(g.edges("waits_for", g.goroutine_running("main.lockB"), mu_b["id"]))
+    test.assertEqual(g.diagnoses("lock_leaked")[0]["nodes"], [mtx_a["id"], "t%d" % tids["tidLeakA"]])
+    test.assertEqual(g.diagnoses("held_across_callback")[0]["nodes"], [mtx_c["id"], "t%d" % tids["tidHoldC"]])
+    return mtx_a, mtx_c, mu_b
+
+
 class LockGraphTest(unittest.TestCase):
     def check_deadlock(self, data, tids):
         g = Graph(data)
-        mtx_a, mtx_c, mu_b = g.lock("mtxA"), g.lock("mtxC"), g.lock("main.muB")
-        self.assertEqual((mtx_a["lock_kind"], mtx_a["owner_lwp"]), ("pthread_mutex", tids["tidLeakA"]))
-        self.assertEqual((mtx_c["lock_kind"], mtx_c["owner_lwp"]), ("pthread_mutex", tids["tidHoldC"]))
-        self.assertEqual(g.edges("waits_for", "t%d" % tids["tidWaitA"], mtx_a["id"])[0]["exact"], True)
-        self.assertTrue(g.edges("waits_for", "t%d" % tids["tidWaitC"], mtx_c["id"]))
-        self.assertEqual(mu_b["lock_kind"], "sync.Mutex")
+        mtx_a, mtx_c, mu_b = check_deadlock_pthreads(self, g, tids)
         g1, g2 = g.goroutine_running("main.cycleG1"), g.goroutine_running("main.lockB")
         held = g.edges("held_by", mu_b["id"])
         self.assertEqual([(e["to"], e["exact"]) for e in held], [(g1, False)])
@@ -74,8 +84,6 @@ class LockGraphTest(unittest.TestCase):
         want = {g1, "t%d" % tids["tidWaitC"], mtx_c["id"], "t%d" % tids["tidHoldC"], g2, mu_b["id"]}
         self.assertEqual([set(c) for c in data["cycles"]], [want])
         self.assertEqual(len(g.diagnoses("deadlock_cycle")), 1)
-        self.assertEqual(g.diagnoses("lock_leaked")[0]["nodes"], [mtx_a["id"], "t%d" % tids["tidLeakA"]])
-        self.assertEqual(g.diagnoses("held_across_callback")[0]["nodes"], [mtx_c["id"], "t%d" % tids["tidHoldC"]])
         # main.sleeper sleeps on a timer: something can still run, so the
         # graph does not claim that nothing can (the cycle is still a deadlock).
         self.assertFalse(g.diagnoses("all_blocked"))

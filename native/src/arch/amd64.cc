@@ -21,7 +21,11 @@ constexpr unsigned kCalleeSaved[] = {kRbx, kRbp, kR12, kR13, kR14, kR15};
 // crosscall2 (runtime/cgo/asm_amd64.s, PUSH_REGS_HOST_TO_ABI0 for non-Windows
 // in runtime/cgo/abi_amd64.h, Go 1.19-1.27) saves them at the bottom of its
 // 48-byte frame: BX, R12, R13, R14, R15, BP; its return address is above.
-constexpr unsigned kCrosscall2Saved[] = {kRbx, kR12, kR13, kR14, kR15, kRbp};
+constexpr Arch::SavedRegister kCrosscall2Saved[] = {{kRbx, 56}, {kR12, 48}, {kR13, 40},
+                                                    {kR14, 32}, {kR15, 24}, {kRbp, 16}};
+// asmcgocall (asm_amd64.s): depth at 0(SP) and g at 8(SP) of a 16-byte
+// area; Go 1.19-1.21 kept them at 40(SP) and 48(SP) of a 64-byte one.
+constexpr Arch::AsmcgocallSlots kAsmcgocallSlots[] = {{0, 8}, {40, 48}};
 
 // user_regs_struct (sys/user.h), the order of NT_PRSTATUS's pr_reg.
 enum UserRegs {
@@ -80,7 +84,9 @@ const Arch kAmd64 = {
     // the 304-byte ucontext, then the siginfo.
     /*ucontext_from_caller_sp=*/0, /*siginfo_from_ucontext=*/static_cast<int64_t>(kSigmaskOffset + 8),
     kSigmaskOffset, ReadMcontext,
-    kCrosscall2Saved, sizeof kCrosscall2Saved / sizeof kCrosscall2Saved[0], /*below the CFA:*/ 8 + 6 * 8,
+    kCrosscall2Saved, sizeof kCrosscall2Saved / sizeof kCrosscall2Saved[0], /*return address below the CFA:*/ 8,
+    kAsmcgocallSlots, sizeof kAsmcgocallSlots / sizeof kAsmcgocallSlots[0], /*asmcgocall_go_frame=*/0,
+    /*cgocallback_saved_g0_sp=*/0, /*mcall_g_slot: PUSHQ AX*/ 0, /*mcall_frame=*/8,
     /*descriptor_below_tp=*/false,
     /*sys_futex=*/202, kRax, {kRdi, kRsi}, {0x0f, 0x05}, 2,
 };

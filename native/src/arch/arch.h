@@ -66,13 +66,41 @@ struct Arch {
   // signal context lacks, such as the thread pointer); false if unreadable.
   bool (*read_mcontext)(const MemorySource& mem, uint64_t ucontext, Registers* out);
 
-  // --- cgo (runtime/cgo/asm_<arch>.s) ---
-  // crosscall2 saves C's callee-saved registers in its frame, in this
-  // order (DWARF numbers), from `crosscall2_save_from_cfa` below its CFA.
-  // Empty when not described yet (aarch64: see docs/platforms.md).
-  const unsigned* crosscall2_saved;
+  // --- cgo and the runtime's stack switches (runtime/cgo/asm_<arch>.s,
+  // runtime/asm_<arch>.s, Go 1.19-1.27) ---
+  // crosscall2 saves C's callee-saved registers in its frame: each one
+  // (DWARF number) and how far below crosscall2's CFA it is.  C's return
+  // address is `crosscall2_return_below_cfa` below it (amd64: pushed by
+  // CALL; arm64: crosscall2 stores LR next to R29 at the top of its frame).
+  struct SavedRegister {
+    unsigned regno;
+    uint64_t below_cfa;
+  };
+  const SavedRegister* crosscall2_saved;
   size_t crosscall2_saved_count;
-  uint64_t crosscall2_save_from_cfa;
+  uint64_t crosscall2_return_below_cfa;
+  // runtime.asmcgocall on the system stack: the offsets from its SP there
+  // of the goroutine's stack depth and of its g, the layouts of all
+  // releases (tried in turn: one gives a g whose stack holds the result).
+  struct AsmcgocallSlots {
+    uint64_t depth, g;
+  };
+  const AsmcgocallSlots* asmcgocall_slots;
+  size_t asmcgocall_slots_count;
+  // asmcgocall's frame on the goroutine stack (the SP the depth gives):
+  // 0 on amd64 (no frame of its own: the return address at that SP, or a
+  // word above it where a newer assembler pushed BP); on arm64 the
+  // assembler's frame of this size (LR at 0(SP), the frame pointer at
+  // -8(SP)), the caller's SP above it.
+  uint64_t asmcgocall_go_frame;
+  // runtime.cgocallback saved the previous g0.sched.sp at this offset from
+  // its SP on the system stack (amd64 0(SP), arm64 16(RSP): "unwindm knows").
+  uint64_t cgocallback_saved_g0_sp;
+  // runtime.mcall on g0: the calling g is at this offset from its SP
+  // (amd64 pushes it), -1 when it is only in a register (arm64's R0); the
+  // caller's SP (g0.sched.sp) is `mcall_frame` above mcall's SP.
+  int64_t mcall_g_slot;
+  uint64_t mcall_frame;
 
   // --- glibc's thread descriptor (struct pthread) against the thread
   // pointer: x86-64 uses TLS variant II (the descriptor starts at fs_base,

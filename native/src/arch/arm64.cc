@@ -20,6 +20,15 @@ constexpr const char* kGdbNames[] = {"x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "
 
 constexpr unsigned kCalleeSaved[] = {19, 20, 21, 22, 23, 24, 25, 26, 27, 28, kX29};
 
+// crosscall2 (runtime/cgo/asm_arm64.s, abi_arm64.h, Go 1.19-1.27): a
+// 192-byte frame, R19-R28 at 32(RSP)..104(RSP) (SAVE_R19_TO_R28(8*4)), F8-F15
+// above them, then R29 and R30 (C's return address) at 176(RSP) and 184(RSP).
+constexpr Arch::SavedRegister kCrosscall2Saved[] = {
+    {19, 160}, {20, 152}, {21, 144}, {22, 136}, {23, 128}, {24, 120},
+    {25, 112}, {26, 104}, {27, 96},  {28, 88},  {kX29, 16}};
+// asmcgocall (asm_arm64.s): the old g at 0(RSP), the depth at 8(RSP).
+constexpr Arch::AsmcgocallSlots kAsmcgocallSlots[] = {{8, 0}};
+
 // struct user_pt_regs: x0..x30, sp, pc, pstate.
 constexpr size_t kUserRegs = 34;
 
@@ -67,10 +76,13 @@ const Arch kArm64 = {
     // ucontext follows it (sigtramp's frame has its caller SP there).
     /*ucontext_from_caller_sp=*/128, /*siginfo_from_ucontext=*/-128,
     kSigmaskOffset, ReadMcontext,
-    // crosscall2 (runtime/cgo/asm_arm64.s) saves R19-R29 and F8-F15 in a
-    // 192-byte frame; not described yet: a C caller above a callback is
-    // unwound without them.
-    nullptr, 0, 0,
+    kCrosscall2Saved, sizeof kCrosscall2Saved / sizeof kCrosscall2Saved[0], /*return address below the CFA:*/ 8,
+    // asmcgocall is $0-20 but calls, so the assembler gives it a 16-byte
+    // frame (cmd/internal/obj/arm64/obj7.go: LR slot + frame pointer slot).
+    kAsmcgocallSlots, 1, /*asmcgocall_go_frame=*/16,
+    /*cgocallback_saved_g0_sp: savedsp-16(SP)*/ 16,
+    // mcall keeps the g in R0 and opens a 16-byte frame (dummy LR) on g0.
+    /*mcall_g_slot=*/-1, /*mcall_frame=*/16,
     /*descriptor_below_tp=*/true,
     /*sys_futex=*/98, /*x8*/ 8, {0, 1}, {0x01, 0x00, 0x00, 0xd4}, 4,
 };

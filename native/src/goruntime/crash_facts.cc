@@ -127,7 +127,7 @@ std::optional<std::string> ReadAbortMessage(Target& target) {
   // (glibc's stdlib/abort.c and assert/assert.c; GLIBC_PRIVATE symbol).
   uint64_t var = 0;
   if (uint64_t a = target.exe().SymbolAddress("__abort_msg")) var = a + target.load_bias();
-  for (const auto& m : core->mappings()) {
+  for (const auto& m : target.mappings()) {
     if (var) break;
     std::string base = m.path.substr(m.path.rfind('/') + 1);
     if (m.file_offset != 0 || (base.rfind("libc.so", 0) != 0 && base.rfind("libc-", 0) != 0)) continue;

@@ -16,6 +16,7 @@ namespace cgostack {
 
 struct GoLayoutTable {
   std::string release;     // "1.27"
+  std::string goarch;      // "amd64", "arm64" (tables generated before arm64 had none: amd64)
   std::string go_version;  // the toolchain measured, "go1.27.3"
   std::map<std::string, uint64_t> type_sizes;
   // "runtime.g" -> "sched.sp" -> field; globals of anonymous struct type
@@ -29,10 +30,12 @@ struct GoLayoutTable {
   std::map<std::string, int64_t> constants;
 };
 
-// The table for a Go release ("1.27"), or nullptr if none was generated.
-const GoLayoutTable* GoLayoutsFor(const std::string& release);
-// Releases with a table, oldest first.
-std::vector<std::string> GoLayoutReleases();
+// The table for a Go release ("1.27") on a GOARCH, or nullptr if none was
+// generated.  Per GOARCH: a few runtime structs differ (Go 1.27's p.xRegs,
+// the cache-line padding of runtime.semTable: 64 bytes on amd64, 128 on arm64).
+const GoLayoutTable* GoLayoutsFor(const std::string& release, const std::string& goarch = "amd64");
+// Releases with a table for `goarch`, oldest first.
+std::vector<std::string> GoLayoutReleases(const std::string& goarch = "amd64");
 // "go1.27.3" -> "1.27"; "" if not a release version.
 std::string GoRelease(const std::string& go_version);
 

@@ -1,5 +1,7 @@
 #include "goruntime/go_runtime.h"
 
+#include "arch/arch.h"
+
 #include <algorithm>
 #include <cctype>
 #include <unordered_set>
@@ -65,12 +67,14 @@ std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target, DebugFile* de
   std::string release = bi ? GoRelease(bi->go_version) : "";
   if (release.empty())
     throw Error(exe.path() + ": " + why + ", and its Go release is unknown (no readable .go.buildinfo)");
-  const GoLayoutTable* table = GoLayoutsFor(release);
+  const Arch* arch = ArchForMachine(exe.machine());
+  std::string goarch = arch ? arch->go_arch : "amd64";
+  const GoLayoutTable* table = GoLayoutsFor(release, goarch);
   if (!table) {
     std::string known;
-    for (const auto& r : GoLayoutReleases()) known += (known.empty() ? "" : ", ") + r;
+    for (const auto& r : GoLayoutReleases(goarch)) known += (known.empty() ? "" : ", ") + r;
     throw Error(exe.path() + " is a Go " + release + " program without usable DWARF and there is no " +
-                "layout table for Go " + release + " (tables: " + known +
+                "layout table for Go " + release + " on " + goarch + " (" + goarch + " tables: " + known +
                 "); rebuild it without -ldflags=-w/-s, or use the unstripped copy");
   }
   std::string note = "layouts: Go " + release + " table (" + exe.path() + " has no DWARF; measured on " +

@@ -108,7 +108,11 @@ const ThreadContext& ThreadContexts::Of(int lwp) {
   for (uint64_t sp = c.g0.sched_sp; sp && c.callback_g0_sp.size() < kMaxCallbackLevels;) {
     c.callback_g0_sp.push_back(sp);
     uint64_t older = 0;
-    if (!mem.TryRead(sp, &older, sizeof older) || older <= sp || older - sp > kMaxSystemStack) break;
+    // runtime.cgocallback keeps the previous link in its frame (the
+    // offset is the architecture's: amd64 0(SP), arm64 16(RSP)).
+    if (!mem.TryRead(sp + rt_.target().arch().cgocallback_saved_g0_sp, &older, sizeof older) || older <= sp ||
+        older - sp > kMaxSystemStack)
+      break;
     sp = older;
   }
   return c;

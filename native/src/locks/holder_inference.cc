@@ -1,6 +1,5 @@
 #include "locks/holder_inference.h"
 
-#include <cstring>
 
 #include "report/format.h"
 
@@ -9,9 +8,6 @@ namespace cgostack {
 namespace {
 
 constexpr uint64_t kMaxFunctionBytes = 1 << 20;
-// How far after the LEA the lock or unlock itself may come (the inlined fast
-// path is a few instructions; argument set-up before a call is too).
-constexpr size_t kWindow = 48;
 
 enum class Op { kNone, kLock, kUnlock };
 
@@ -35,41 +31,37 @@ std::optional<uint64_t> HolderInference::LockedBefore(uint64_t pc, uint64_t mute
   auto f = tab_.FindFunc(pc - 1);
   if (!f || f->end <= f->entry || f->end - f->entry > kMaxFunctionBytes) return std::nullopt;
   auto [it, fresh] = code_.try_emplace(f->entry);
+  const MutexCodeRules& rules = MutexCodeRulesFor(rt_.target().arch());
   if (fresh) {
-    it->second.resize(f->end - f->entry);
-    if (!rt_.target().memory().TryRead(f->entry, it->second.data(), it->second.size())) it->second.clear();
+    std::string code(f->end - f->entry, '\0');
+    if (rt_.target().memory().TryRead(f->entry, code.data(), code.size())) rules.scan(code, f->entry, &it->second);
   }
-  const std::string& code = it->second;
-  size_t limit = std::min<uint64_t>(pc - f->entry, code.size());
-  auto u8 = [&](size_t i) { return static_cast<uint8_t>(code[i]); };
-  // What the next few bytes after a LEA of the mutex do with it.
-  auto op_after = [&](size_t from) {
-    for (size_t j = from; j + 5 <= code.size() && j < from + kWindow; ++j) {
-      if (u8(j) == 0xf0 && u8(j + 1) == 0x0f && u8(j + 2) == 0xb1) return Op::kLock;    // LOCK CMPXCHG
-      if (u8(j) == 0xf0 && u8(j + 1) == 0x0f && u8(j + 2) == 0xc1) return Op::kUnlock;  // LOCK XADD
-      if (u8(j) == 0xe8) {  // CALL rel32
-        int32_t rel;
-        std::memcpy(&rel, code.data() + j + 1, 4);
-        uint64_t target = f->entry + j + 5 + static_cast<int64_t>(rel);
-        if (auto callee = tab_.FindFunc(target)) {
+  const std::vector<CodeEvent>& events = it->second;
+  size_t limit = pc - f->entry;
+  // What the next few bytes after the address do with it.
+  auto op_after = [&](size_t k) {
+    size_t from = events[k].end;
+    for (size_t j = k + 1; j < events.size() && events[j].at < from + rules.window; ++j) {
+      const CodeEvent& e = events[j];
+      if (e.at < from) continue;
+      if (e.kind == CodeEvent::kLock) return Op::kLock;
+      if (e.kind == CodeEvent::kUnlock) return Op::kUnlock;
+      if (e.kind == CodeEvent::kCall)
+        if (auto callee = tab_.FindFunc(e.value)) {
           std::string_view n = tab_.FuncName(*callee);
           if (IsLockName(n)) return Op::kLock;
           if (IsUnlockName(n)) return Op::kUnlock;
         }
-      }
     }
     return Op::kNone;
   };
   std::optional<uint64_t>& locked_at = memo->second;
-  for (size_t i = 0; i + 7 <= limit; ++i) {
-    // LEA r64, [rip + disp32]: REX.W (0x48/0x4c), 0x8d, ModRM mod=00 rm=101.
-    if ((u8(i) != 0x48 && u8(i) != 0x4c) || u8(i + 1) != 0x8d || (u8(i + 2) & 0xc7) != 0x05) continue;
-    int32_t disp;
-    std::memcpy(&disp, code.data() + i + 3, 4);
-    if (f->entry + i + 7 + static_cast<int64_t>(disp) != mutex) continue;
-    switch (op_after(i + 7)) {
+  for (size_t k = 0; k < events.size(); ++k) {
+    const CodeEvent& e = events[k];
+    if (e.kind != CodeEvent::kAddress || e.end > limit || e.value != mutex) continue;
+    switch (op_after(k)) {
       case Op::kLock:
-        locked_at = f->entry + i;
+        locked_at = f->entry + e.at;
         break;
       case Op::kUnlock:
         locked_at.reset();

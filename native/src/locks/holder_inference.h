@@ -1,10 +1,11 @@
 // Who holds a sync.Mutex.  Go records no owner, so the holder can only be
 // inferred: a goroutine (not itself waiting for the mutex) one of whose
 // frames has, in its function's machine code before the frame's pc, the
-// address of the mutex loaded (a RIP-relative LEA, as the compiler emits
-// for a global) next to a lock (the inlined fast path's LOCK CMPXCHG, or a
-// call of (*Mutex).Lock / lockSlow) and no unlock after it (LOCK XADD, or a
-// call of (*Mutex).Unlock / unlockSlow).  Code order is not execution
+// address of the mutex loaded (x86-64: a RIP-relative LEA, as the compiler
+// emits for a global; aarch64: ADRP+ADD) next to a lock (the inlined fast
+// path's LOCK CMPXCHG / CASAL, or a call of (*Mutex).Lock / lockSlow) and
+// no unlock after it (LOCK XADD / LDADDAL, or a call of (*Mutex).Unlock /
+// unlockSlow); arch/mutex_code.h decodes each machine's code.  Code order is not execution
 // order, so the result is marked inferred and carries its evidence; a
 // mutex reached through a pointer (not a global) gets no holder.
 #pragma once
@@ -16,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "arch/mutex_code.h"
 #include "goruntime/goroutines.h"
 
 namespace cgostack {
@@ -47,7 +49,8 @@ class HolderInference {
 
   GoRuntime& rt_;
   const GoPclntab& tab_;
-  std::unordered_map<uint64_t, std::string> code_;  // function entry -> its bytes
+  // function entry -> the mutex-relevant events of its code (arch/mutex_code.h)
+  std::unordered_map<uint64_t, std::vector<CodeEvent>> code_;
   // (pc, mutex) -> LockedBefore: 100,000 goroutines stop at a few hundred pcs.
   std::map<std::pair<uint64_t, uint64_t>, std::optional<uint64_t>> locked_before_;
 };

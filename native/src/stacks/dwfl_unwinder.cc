@@ -192,8 +192,12 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
     // dwfl_core_file_report open()s every name the core gives; if one is a
     // FIFO or a device, the modules are reported from checked descriptors.
     // libdwfl 0.188 has no sysroot of its own: with one (or a search
-    // path) the modules are reported from the files found there.
-    if (!target.library_search().empty() || !SpecialFilesNamedByCore(target).empty()) {
+    // path) the modules are reported from the files found there.  A core
+    // without NT_FILE (qemu-user's) gets its modules from the link map
+    // (Target::mappings): libdwfl's own guess from the core's segments
+    // finds no library whose code the core left out.
+    if (!target.library_search().empty() || target.core()->mappings().empty() ||
+        !SpecialFilesNamedByCore(target).empty()) {
       ReportCoreModules(dwfl_, target);
       own_modules = true;
     } else if (dwfl_core_file_report(dwfl_, core_elf_, target.exe().path().c_str()) < 0) {

@@ -12,6 +12,7 @@
 
 #include "target/core_file.h"
 #include "target/library_identity.h"
+#include "target/link_map_mappings.h"
 #include "target/link_map_names.h"
 #include "target/regular_file.h"
 
@@ -40,26 +41,14 @@ std::string SkipWarning(const std::string& path, const std::string& kind) {
   return "skipped " + path + " (named by the target): it is " + kind + ", not a regular file";
 }
 
-// The run-time address of the executable's PT_DYNAMIC, 0 if none.
-uint64_t DynamicAddress(Target& target) {
-  Elf* elf = target.exe().elf();
-  size_t phnum = 0;
-  if (elf_getphdrnum(elf, &phnum) != 0) return 0;
-  for (size_t i = 0; i < phnum; ++i) {
-    GElf_Phdr ph;
-    if (gelf_getphdr(elf, static_cast<int>(i), &ph) && ph.p_type == PT_DYNAMIC) return ph.p_vaddr + target.load_bias();
-  }
-  return 0;
-}
-
 }  // namespace
 
 std::vector<std::string> SpecialFilesNamedByCore(const Target& target) {
   std::set<std::string> names;
-  if (target.core())
-    for (const FileMapping& m : target.core()->mappings()) names.insert(m.path);
+  for (const FileMapping& m : target.mappings()) names.insert(m.path);
   auto& t = const_cast<Target&>(target);
-  for (const auto& [bias, name] : LinkMapNamesFromDynamic(DynamicAddress(t), t.memory())) names.insert(name);
+  for (const auto& [bias, name] : LinkMapNamesFromDynamic(DynamicAddress(t.exe(), t.load_bias()), t.memory()))
+    names.insert(name);
   std::vector<std::string> special;
   for (const std::string& name : names)
     if (std::string kind = SpecialKind(name); !kind.empty()) special.push_back(name + " (" + kind + ")");
@@ -67,9 +56,11 @@ std::vector<std::string> SpecialFilesNamedByCore(const Target& target) {
 }
 
 void ReportCoreModules(Dwfl* dwfl, Target& target) {
+  // NT_FILE's mappings, or the link map's when the core has none.
+  const std::vector<FileMapping> mappings = target.mappings();
   // Each file once, at the address where its offset 0 is mapped.
   std::map<std::string, uint64_t> starts;
-  for (const FileMapping& m : target.core()->mappings())
+  for (const FileMapping& m : mappings)
     if (m.file_offset == 0 && !starts.count(m.path)) starts[m.path] = m.start;
   uint64_t exe_entry = target.exe().entry() + target.load_bias();
   for (const auto& [path, start] : starts) {
@@ -79,7 +70,7 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
     }
     // The executable by the name the user gave (the mapping holding its entry).
     bool is_exe = false;
-    for (const FileMapping& m : target.core()->mappings())
+    for (const FileMapping& m : mappings)
       if (m.path == path && exe_entry >= m.start && exe_entry < m.end) is_exe = true;
     // A library: where --sysroot / --solib-search-path put it, if given.
     std::string file = is_exe ? target.exe().path() : target.LocalFile(path);
@@ -101,7 +92,7 @@ void ReportCoreModules(Dwfl* dwfl, Target& target) {
         // Still a module, by the core's name and without a file, so its
         // frames say which library they are in and have no names.
         uint64_t end = start;
-        for (const FileMapping& m : target.core()->mappings())
+        for (const FileMapping& m : mappings)
           if (m.path == path) end = std::max(end, m.end);
         dwfl_report_module(dwfl, path.c_str(), start, end);
         continue;

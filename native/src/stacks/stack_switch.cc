@@ -1,7 +1,6 @@
 #include "stacks/stack_switch.h"
 
 #include <algorithm>
-#include <iterator>
 
 #include "stacks/signal_frame.h"
 
@@ -53,15 +52,16 @@ bool StackSwitcher::PlainStep(uint64_t pc, uint64_t sp, const GoPclntab::Func& f
 }
 
 // runtime.asmcgocall, after it switched to the system stack and called C:
-// 0(SP) holds the goroutine's stack depth (stack.hi - its SP, as the stack
-// may move during a callback) and 8(SP) the g; Go 1.19-1.21 kept them at
-// 40(SP) and 48(SP) of a 64-byte area.  When asmcgocall was already on the
-// system stack ("nosave") the g slot is 0 and the depth slot is the old SP.
+// it left the goroutine's stack depth (stack.hi - its SP, as the stack may
+// move during a callback) and the g next to its SP there (where: the
+// Arch's asmcgocall_slots).  When asmcgocall was already on the system
+// stack ("nosave") the g slot is 0 and the depth slot is the old SP.
 // Whichever layout yields a g whose stack holds the resulting SP is used.
 bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& frame, FrameStep* out) {
   if (t.curg.OnStack(frame.sp)) return false;  // not switched yet: an ordinary frame
-  static constexpr std::pair<uint64_t, uint64_t> kLayouts[] = {{0, 8}, {40, 48}};
-  for (auto [depth_at, g_at] : kLayouts) {
+  const Arch& arch = rt_.target().arch();
+  for (size_t layout = 0; layout < arch.asmcgocall_slots_count; ++layout) {
+    auto [depth_at, g_at] = arch.asmcgocall_slots[layout];
     uint64_t depth = 0, gp = 0;
     if (!ReadWord(mem_, frame.sp + depth_at, &depth) || !ReadWord(mem_, frame.sp + g_at, &gp)) continue;
     uint64_t go_sp;
@@ -74,23 +74,31 @@ bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& fram
       go_sp = depth;
       if (go_sp <= frame.sp) continue;
     }
-    // asmcgocall is declared with no frame ($0-20), but newer assemblers
-    // push BP on entry when a function calls (seen in Go 1.27): the return
-    // address into runtime.cgocall is at the saved SP or one word above it,
-    // and a frame pointer never looks like a Go pc.
     uint64_t ret = 0;
     uint64_t at = go_sp;
-    if (!ReadWord(mem_, at, &ret) || !IsGo(ret, true)) {
-      at = go_sp + 8;
+    if (arch.asmcgocall_go_frame) {
+      // Its own frame there (link-register machines): the saved LR at
+      // 0(SP), the goroutine's frame pointer below SP.
       if (!ReadWord(mem_, at, &ret) || !IsGo(ret, true)) continue;
+      out->caller.sp = go_sp + arch.asmcgocall_go_frame;
+      ReadWord(mem_, arch.SavedFpSlot(go_sp, static_cast<int64_t>(arch.asmcgocall_go_frame)), &out->caller.fp);
+    } else {
+      // asmcgocall is declared with no frame ($0-20), but newer assemblers
+      // push BP on entry when a function calls (seen in Go 1.27): the return
+      // address into runtime.cgocall is at the saved SP or one word above it,
+      // and a frame pointer never looks like a Go pc.
+      if (!ReadWord(mem_, at, &ret) || !IsGo(ret, true)) {
+        at = go_sp + 8;
+        if (!ReadWord(mem_, at, &ret) || !IsGo(ret, true)) continue;
+      }
+      out->caller.sp = at + 8;
+      // The goroutine's BP: pushed at entry, else untouched by asmcgocall and
+      // preserved by C.
+      out->caller.fp = frame.fp;
+      if (at != go_sp) ReadWord(mem_, go_sp, &out->caller.fp);
     }
     out->cfa = frame.sp;
     out->caller.pc = ret;
-    out->caller.sp = at + 8;
-    // The goroutine's BP: pushed at entry, else untouched by asmcgocall and
-    // preserved by C.
-    out->caller.fp = frame.fp;
-    if (at != go_sp) ReadWord(mem_, go_sp, &out->caller.fp);
     out->switch_kind = "cgocall";
     if (gp) {
       GView g = gp == t.curg.address ? t.curg : threads_.ReadG(gp);
@@ -110,9 +118,10 @@ bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& fram
         auto& switches = switch_frames_[gp];
         auto sw = switches.find(go_sp);
         if (sw != switches.end()) {
+          uint64_t fp = out->caller.fp;
           out->caller.pc = sw->second;
           out->caller.sp = go_sp;
-          out->caller.fp = frame.fp;
+          out->caller.fp = arch.asmcgocall_go_frame ? fp : frame.fp;
         }
       }
     }
@@ -204,9 +213,13 @@ bool StackSwitcher::GoexitStep(const ThreadContext& t, const Registers& frame, F
 // are what g0.sched describes (mstart's frame on threads Go created).
 bool StackSwitcher::McallStep(const ThreadContext& t, const Registers& frame, FrameStep* out) {
   if (t.curg.OnStack(frame.sp) || t.lockedg.OnStack(frame.sp)) return false;
-  uint64_t gp = 0;
-  ReadWord(mem_, frame.sp, &gp);
-  out->cfa = frame.sp + 8;
+  const Arch& arch = rt_.target().arch();
+  // The g that called mcall, where mcall left it; where it did not (arm64:
+  // only in a register), a locked thread's goroutine is the only one that
+  // runs on it, so the caller.
+  uint64_t gp = arch.mcall_g_slot < 0 ? t.lockedg.address : 0;
+  if (arch.mcall_g_slot >= 0) ReadWord(mem_, frame.sp + static_cast<uint64_t>(arch.mcall_g_slot), &gp);
+  out->cfa = frame.sp + arch.mcall_frame;
   if (gp && gp == t.lockedg.address && t.lockedg.sched_sp) {
     out->caller.pc = t.lockedg.sched_pc;
     out->caller.sp = t.lockedg.sched_sp;
@@ -222,6 +235,34 @@ bool StackSwitcher::McallStep(const ThreadContext& t, const Registers& frame, Fr
   }
   out->outermost = true;
   return true;
+}
+
+// C called Go through crosscall2: C's return address and callee-saved
+// registers are where crosscall2 saved them in its frame (Arch; on arm64
+// not at 0(SP): crosscall2 is NOFRAME to the assembler and lays its frame
+// out itself).
+void StackSwitcher::CrossCall2Step(const Registers& frame, const GoPclntab::Func& f, FrameStep* out) {
+  const Arch& arch = rt_.target().arch();
+  auto delta = tab_.SpDelta(f, frame.pc);
+  uint64_t ret = 0;
+  if (!delta || *delta < 0 || !ReadWord(mem_, arch.CallerSp(frame.sp, *delta) - arch.crosscall2_return_below_cfa, &ret) ||
+      ret == 0) {
+    out->outermost = true;
+    out->error = "cannot read crosscall2's saved return address";
+    return;
+  }
+  out->cfa = arch.CallerSp(frame.sp, *delta);
+  out->caller.pc = ret;
+  out->caller.sp = out->cfa;
+  // The frame pointer is among the saved registers (BP / R29).
+  bool all = arch.crosscall2_saved_count > 0;
+  for (size_t i = 0; i < arch.crosscall2_saved_count; ++i) {
+    uint64_t v = 0;
+    all = ReadWord(mem_, out->cfa - arch.crosscall2_saved[i].below_cfa, &v) && all;
+    arch.Set(out->caller, arch.crosscall2_saved[i].regno, v);
+  }
+  out->callee_saved = all;
+  out->switch_kind = "callback";
 }
 
 std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bool return_address) {
@@ -282,23 +323,16 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     default:
       break;
   }
+  if (name == "crosscall2") {
+    CrossCall2Step(frame, *f, &out);
+    return out;
+  }
   if (!PlainStep(frame.pc, frame.sp, *f, &out, frame.lr)) return out;
   if (kind == GoFuncKind::kSigpanic) {
     // The signal handler made the faulting code "call" runtime.sigpanic
     // (signal_amd64.go preparePanic, Go 1.19-1.27): the return address it
     // pushed is the faulting instruction itself.
     out.switch_kind = "sigpanic";
-  }
-  if (name == "crosscall2") {
-    // C called Go through crosscall2: give C back its callee-saved registers.
-    const Arch& arch = rt_.target().arch();
-    uint64_t save[16];
-    size_t n = std::min(arch.crosscall2_saved_count, std::size(save));
-    if (n && mem_.TryRead(out.cfa - arch.crosscall2_save_from_cfa, save, n * sizeof save[0])) {
-      for (size_t i = 0; i < n; ++i) arch.Set(out.caller, arch.crosscall2_saved[i], save[i]);
-      out.callee_saved = true;
-    }
-    out.switch_kind = "callback";
   }
   return out;
 }

@@ -62,6 +62,7 @@ class StackSwitcher {
   bool CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f, FrameStep* out,
                        bool via_goexit = true);
   bool GoexitStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
+  void CrossCall2Step(const Registers& frame, const GoPclntab::Func& f, FrameStep* out);
   bool McallStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
   GoRuntime& rt_;
   ThreadContexts& threads_;

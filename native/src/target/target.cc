@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "report/format.h"
+#include "target/link_map_mappings.h"
 #include "target/proc_maps.h"
 
 namespace cgostack {
@@ -117,7 +118,8 @@ std::unique_ptr<Target> Target::OpenCore(const std::string& exe_path, const std:
   auto layered = std::make_shared<LayeredMemory>();
   layered->Add(t->core_->memory());
   layered->Add(t->exe_->LoadedMemory(t->load_bias_));
-  t->UseGoSharedLibrary(t->core_->mappings(), layered.get());
+  if (t->core_->mappings().empty()) t->MapFromLinkMap(*layered);
+  t->UseGoSharedLibrary(t->mappings(), layered.get());
   t->memory_ = layered;
   t->threads_ = t->core_->threads();
   return t;
@@ -140,9 +142,18 @@ std::vector<FileMapping> LiveMappings(int pid) {
 }  // namespace
 
 std::vector<FileMapping> Target::mappings() const {
-  if (core_) return core_->mappings();
+  if (core_) return core_->mappings().empty() ? link_map_mappings_ : core_->mappings();
   if (pid_) return LiveMappings(pid_);
   return {};
+}
+
+void Target::MapFromLinkMap(const MemorySource& mem) {
+  LinkMapMappings found = MappingsFromLinkMap(*exe_, load_bias_, mem, search_);
+  link_map_mappings_ = std::move(found.mappings);
+  for (const std::string& name : found.missing)
+    warnings_.push_back("library " + name + " (named by the dynamic linker's list; the core has no file mappings) is "
+                        "not on this machine" + (search_.LocalSysroot().empty() ? " (give --sysroot)" : " under " +
+                        search_.LocalSysroot()) + ": its C frames have no names");
 }
 
 void Target::UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered) {

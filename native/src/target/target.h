@@ -48,7 +48,9 @@ class Target {
   // Threads of the process: from the core's notes, or /proc/PID/task (no
   // registers for a live process: GDB owns them and hands them over).
   const std::vector<ThreadState>& threads() const { return threads_; }
-  // The files mapped into the process: the core's NT_FILE note, or a live
+  // The files mapped into the process: the core's NT_FILE note (without
+  // one, as qemu-user's cores: the dynamic linker's list, with each
+  // object's extents from its file; link_map_mappings.h), or a live
   // process's /proc/PID/maps read now.
   std::vector<FileMapping> mappings() const;
   // The target's runtime.nanotime() now (CLOCK_MONOTONIC): known for a live
@@ -75,6 +77,8 @@ class Target {
  private:
   Target() = default;
   void VerifyCoreMatchesExecutable();
+  // A core without NT_FILE: the mappings from the link map in `mem`.
+  void MapFromLinkMap(const MemorySource& mem);
   // If the executable has no Go runtime, switch to the Go shared library
   // among `mappings` (c-shared), adding its file contents to `layered`.
   void UseGoSharedLibrary(const std::vector<FileMapping>& mappings, LayeredMemory* layered);
@@ -83,6 +87,7 @@ class Target {
   std::shared_ptr<ElfImage> exe_;
   const Arch* arch_ = nullptr;
   std::unique_ptr<CoreFile> core_;
+  std::vector<FileMapping> link_map_mappings_;  // when the core has no NT_FILE
   std::shared_ptr<const MemorySource> memory_;
   uint64_t load_bias_ = 0;
   int pid_ = 0;
