@@ -42,6 +42,9 @@ readonly DEBIAN_PACKAGES=(
     libcapstone-dev
     # zlib: CRC-32 of .gnu_debuglink debug files
     zlib1g-dev
+    # elfutils' debuginfod client (DEBUGINFOD_URLS), and its server for the test
+    # that serves a stripped fixture's debug file on a loopback port
+    libdebuginfod-dev debuginfod
     # zstd, lz4, xz: compressed cores read directly (systemd-coredump's formats)
     libzstd-dev liblz4-dev liblzma-dev
     # and their tools: the tests compress fixture cores as systemd-coredump does

@@ -284,6 +284,11 @@ TEST(ViewsOptionsTest, OneTableServesParserAndHelp) {
     EXPECT_NE(CliHelp(*spec).find(std::string("  ") + o.name), std::string::npos) << o.name;
     EXPECT_NE(MarkdownOptions().find(std::string("`") + o.name), std::string::npos) << o.name;
   }
+  // The CLI's target options are in its help and in the docs' tables.
+  for (const char* o : {"--pid PID", "--sysroot DIR", "--solib-search-path DIRS"}) {
+    EXPECT_NE(CliHelp(*spec).find(std::string("  ") + o), std::string::npos) << o;
+    EXPECT_NE(MarkdownOptions().find(std::string("| `") + o + "` | CLI only: "), std::string::npos) << o;
+  }
   EXPECT_EQ(CliHelp(*spec).rfind("Usage: cgostack goroutines", 0), 0u);
   EXPECT_EQ(SplitCommandLine("--function 'a b' \"c\\\"d\" e\\ f", "x"),
             (std::vector<std::string>{"--function", "a b", "c\"d", "e f"}));

@@ -50,13 +50,13 @@ def run_cli(*args, timeout=300):
     return p.returncode, p.stdout, p.stderr
 
 
-def gdb_json(command, *target):
+def gdb_json(command, *target, init=()):
     """Runs one cgostack command with --json --output and returns the parsed
     object; fails with GDB's output if the file was not written."""
     import json
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "out.json")
-        rc, stdout, stderr = gdb([command + " --json --output " + out], *target)
+        rc, stdout, stderr = gdb([command + " --json --output " + out], *target, init=init)
         if not os.path.exists(out):
             raise AssertionError("%s wrote nothing (rc=%d)\nstdout:\n%s\nstderr:\n%s"
                                  % (command, rc, stdout, stderr))

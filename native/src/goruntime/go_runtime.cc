@@ -41,7 +41,7 @@ std::string HowStripped(const GoBuildInfo& bi) {
 
 }  // namespace
 
-std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target, std::string* debug_file) {
+std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target, DebugFile* debug_file) {
   ElfImage& exe = target.exe();
   std::string why = "it has no DWARF debug info (built with -ldflags=-w or stripped)";
   if (exe.HasSection(".debug_info")) {
@@ -55,7 +55,7 @@ std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target, std::string* 
     // found where GDB looks (debug_file_lookup.h).
     try {
       auto index = std::make_unique<DwarfIndex>(ElfImage::Open(dbg->path));
-      *debug_file = dbg->path;
+      *debug_file = *dbg;
       return index;
     } catch (const Error& e) {
       why = std::string("its debug file ") + dbg->path + " is not usable: " + e.what();

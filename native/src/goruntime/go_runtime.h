@@ -15,6 +15,7 @@
 #include "goruntime/global_finder.h"
 #include "goruntime/module_data.h"
 #include "goruntime/gopclntab.h"
+#include "target/debug_file_lookup.h"
 #include "target/target.h"
 
 namespace cgostack {
@@ -27,9 +28,10 @@ class GoRuntime {
 
   Target& target() { return target_; }
   DwarfIndex& dwarf() { return *dwarf_; }
-  // The separate debug file whose DWARF is used ("" when the executable's
-  // own DWARF or the layout table is), see debug_file_lookup.h.
-  const std::string& debug_file() const { return debug_file_; }
+  // The separate debug file whose DWARF is used and how it was found
+  // (path "" when the executable's own DWARF or the layout table is), see
+  // debug_file_lookup.h.
+  const DebugFile& debug_file() const { return debug_file_; }
 
   // The runtime's pc tables (.gopclntab), loaded on first use.
   const GoPclntab& Pclntab();
@@ -71,8 +73,8 @@ class GoRuntime {
   uint64_t ReadSized(uint64_t addr, uint64_t size);
   // The executable's DWARF, or else the layout table of its Go release
   // (noted in the target's warnings); throws Error when neither is usable.
-  static std::unique_ptr<DwarfIndex> OpenLayouts(Target& target, std::string* debug_file);
-  std::string debug_file_;
+  static std::unique_ptr<DwarfIndex> OpenLayouts(Target& target, DebugFile* debug_file);
+  DebugFile debug_file_;
   Target& target_;
   std::unique_ptr<DwarfIndex> dwarf_;
   std::unique_ptr<GoPclntab> pclntab_;

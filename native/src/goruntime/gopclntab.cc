@@ -537,6 +537,51 @@ const uint8_t* ElfBytesAt(Elf* elf, uint64_t addr, uint64_t* size) {
   return nullptr;
 }
 
+namespace {
+
+// Go 1.22 and older, linking externally a PIE or a shared library, merge
+// the pc table into .data.rel.ro; stripped, nothing names it.  It starts
+// with a pcHeader (runtime/symtab.go): magic 0xfffffff0 (Go 1.18-1.19) or
+// 0xfffffff1 (1.20+), two zero bytes, the pc quantum, the pointer size,
+// then nfunc, nfiles, textStart and five offsets from the header, in
+// increasing order.  Exactly one such header must be there.
+bool FindPcHeaderInDataRelRo(Elf* elf, size_t shstrndx, GoPclntabSource* source) {
+  const uint8_t* found = nullptr;
+  size_t found_size = 0;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) continue;
+    const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
+    if (name == nullptr || std::strncmp(name, ".data.rel.ro", 12) != 0) continue;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr || data->d_buf == nullptr) continue;
+    const uint8_t* p = static_cast<const uint8_t*>(data->d_buf);
+    size_t n = data->d_size;
+    constexpr size_t kHeader = 8 + 8 * 8;
+    for (size_t at = 0; at + kHeader <= n; at += 8) {  // the header is pointer-aligned
+      const uint8_t* h = p + at;
+      if (!((h[0] == 0xf0 || h[0] == 0xf1) && h[1] == 0xff && h[2] == 0xff && h[3] == 0xff && h[4] == 0 &&
+            h[5] == 0 && (h[6] == 1 || h[6] == 2 || h[6] == 4) && h[7] == 8))
+        continue;
+      uint64_t w[8];
+      std::memcpy(w, h + 8, sizeof w);  // nfunc, nfiles, textStart, then the five offsets
+      bool ok = w[0] > 0 && w[0] < (1u << 24) && w[1] < (1u << 24) && w[3] >= kHeader && w[7] < n - at;
+      for (int i = 3; ok && i < 7; ++i) ok = w[i] <= w[i + 1];
+      if (!ok) continue;
+      if (found) return false;  // two: no answer rather than a guess
+      found = h;
+      found_size = n - at;
+    }
+  }
+  if (!found) return false;
+  source->pclntab = found;
+  source->pclntab_size = found_size;
+  return true;
+}
+
+}  // namespace
+
 bool FindGoPclntabInElf(Elf* elf, GoPclntabSource* source, std::string* error) {
   *source = GoPclntabSource();
   size_t shstrndx;
@@ -579,7 +624,7 @@ bool FindGoPclntabInElf(Elf* elf, GoPclntabSource* source, std::string* error) {
     source->pclntab = ElfBytesAt(elf, sym_pclntab, &size);
     if (source->pclntab != nullptr) source->pclntab_size = size;
   }
-  if (source->pclntab == nullptr) {
+  if (source->pclntab == nullptr && !FindPcHeaderInDataRelRo(elf, shstrndx, source)) {
     if (error) *error = "no .gopclntab section nor runtime.pclntab symbol (not a Go 1.18+ executable?)";
     return false;
   }

@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "error.h"
+#include "target/debuginfod_client.h"
 #include "target/elf_image.h"
 #include "target/target.h"
 
@@ -104,16 +105,6 @@ bool IsLibc(const std::string& path) {
                                  base.compare(base.size() - 3, 3, ".so") == 0);
 }
 
-std::string HexOf(const std::string& bytes) {
-  static const char* const kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 bool IsRegularFile(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
@@ -183,6 +174,7 @@ std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(const std::string& debug_file)
             Take(cond, "__g_signals", &l.cond_g_signals);
   if (!ok) return std::nullopt;
   l.source = "DWARF of " + debug_file;
+  l.debug_file = debug_file;
   return l;
 }
 
@@ -239,7 +231,7 @@ std::string VersionInName(const std::string& libc) {
 }
 
 // The layouts from the DWARF of the debug file with build-id `id` (hex), in
-// this machine's debug directory or the sysroot's.
+// this machine's debug directory or the sysroot's, else from debuginfod.
 std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::string& id) {
   if (id.size() <= 2) return std::nullopt;
   std::string rel = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
@@ -258,6 +250,12 @@ std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::st
     if (cached == from_dwarf.end())
       cached = from_dwarf.emplace(debug, IsRegularFile(debug) ? GlibcLayoutsFromDwarf(debug) : std::nullopt).first;
     if (cached->second) return cached->second;
+  }
+  // None on this machine: the debuginfod servers, if the user named some.
+  if (auto fetched = DebuginfodDebugFile(id)) {
+    auto cached = from_dwarf.find(*fetched);
+    if (cached == from_dwarf.end()) cached = from_dwarf.emplace(*fetched, GlibcLayoutsFromDwarf(*fetched)).first;
+    return cached->second;
   }
   return std::nullopt;
 }
@@ -284,7 +282,7 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
   // read only if it is that one, never a libc of another release in its
   // place (issue 19.3).  The sysroot's file first, as GDB takes it; this
   // machine's at the same path if the sysroot's is another.
-  std::string recorded = HexOf(BuildIdInMemory(target.memory(), libc_start));
+  std::string recorded = BuildIdHex(BuildIdInMemory(target.memory(), libc_start));
   // The file GDB's rules give (--sysroot / the search path, else the path
   // itself), then the path itself when that one is another build.
   std::vector<std::string> candidates;
@@ -300,7 +298,7 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
     } catch (const Error&) {
       continue;
     }
-    std::string id = HexOf(img->GnuBuildId());
+    std::string id = BuildIdHex(img->GnuBuildId());
     if (recorded.empty() || id == recorded) {
       image = img;
       file = candidate;

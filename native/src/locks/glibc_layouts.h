@@ -30,6 +30,7 @@ struct GlibcLayouts {
   std::string version;  // "2.41"; empty when the target's libc was not read
   std::string libc;     // the libc file the version (and DWARF) came from
   std::string source;   // how the layouts were found, for the user
+  std::string debug_file;  // the libc's debug file whose DWARF gave them; "" if none was found
   // Non-empty when the layouts are a guess (no libc found, an unknown
   // release): the lock graph reports it when it reads a pthread object.
   std::string warning;
@@ -54,7 +55,8 @@ std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(const std::string& debug_file)
 // target's sysroot, else at its own path) is read only if its build-id is
 // the one the process's copy carries (the first page of the mapping, which
 // cores hold); otherwise a warning names both, and the layouts come from
-// the debug file with the process's build-id, else the table for the
+// the debug file with the process's build-id (under /usr/lib/debug, the
+// sysroot's, or from debuginfod when DEBUGINFOD_URLS is set), else the table for the
 // release the process's memory or the file's name (libc-2.31.so) gives.
 GlibcLayouts FindGlibcLayouts(const Target& target);
 

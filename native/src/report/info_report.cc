@@ -4,6 +4,7 @@
 
 #include "goruntime/build_info.h"
 #include "error.h"
+#include "locks/glibc_layouts.h"
 #include "report/format.h"
 
 namespace cgostack {
@@ -153,7 +154,21 @@ json BuildInfoReport(GoRuntime& rt) {
     if (auto v = rt.ReadGlobalField("runtime.debug", knob)) godebug[knob] = *v;
   out["godebug"] = godebug;
   out["gotraceback"] = EnvValue(env, "GOTRACEBACK");
-  out["debug_file"] = rt.debug_file().empty() ? json(nullptr) : json(rt.debug_file());
+  const DebugFile& dbg = rt.debug_file();
+  out["debug_file"] = dbg.path.empty() ? json(nullptr) : json(dbg.path);
+  out["debug_file_found_by"] = dbg.path.empty() ? json(nullptr) : json(dbg.how);
+  // The libc the process used and the debug file its pthread layouts (and
+  // libdwfl its C frames' names) come from: none found is said, the table
+  // used instead named.
+  GlibcLayouts libc = FindGlibcLayouts(target);
+  if (libc.libc.empty()) {
+    out["libc"] = nullptr;
+  } else {
+    out["libc"] = {{"path", libc.libc},
+                   {"version", libc.version.empty() ? json(nullptr) : json(libc.version)},
+                   {"debug_file", libc.debug_file.empty() ? json(nullptr) : json(libc.debug_file)},
+                   {"layouts", libc.source}};
+  }
   out["warnings"] = warnings;
   return out;
 }

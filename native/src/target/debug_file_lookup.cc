@@ -12,20 +12,11 @@
 #include <vector>
 
 #include "error.h"
+#include "target/debuginfod_client.h"
 
 namespace cgostack {
 
 namespace {
-
-std::string Hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 std::string DirName(const std::string& path) {
   auto slash = path.rfind('/');
@@ -66,18 +57,9 @@ bool SameBuildId(const std::string& path, const std::string& build_id) {
   }
 }
 
-}  // namespace
-
-std::optional<DebugFile> FindSeparateDebugFile(ElfImage& exe, const std::vector<std::string>& debug_dirs) {
-  std::string id = exe.GnuBuildId();
-  if (id.size() >= 2) {
-    std::string hex = Hex(id);
-    for (const auto& dir : debug_dirs) {
-      std::string p = dir + "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug";
-      if (SameBuildId(p, id)) return DebugFile{p, "build-id"};
-    }
-  }
-  // .gnu_debuglink: a NUL-terminated file name, padded to 4, then the CRC-32.
+// .gnu_debuglink: next to the executable, in its .debug/, under each debug dir.
+std::optional<DebugFile> ByDebuglink(ElfImage& exe, const std::vector<std::string>& debug_dirs) {
+  // A NUL-terminated file name, padded to 4, then the CRC-32.
   auto link = exe.Section(".gnu_debuglink");
   if (!link) return std::nullopt;
   size_t name_len = strnlen(link->data(), link->size());
@@ -96,6 +78,23 @@ std::optional<DebugFile> FindSeparateDebugFile(ElfImage& exe, const std::vector<
     if (p == exe.path() || !IsRegularFile(p)) continue;
     if (FileCrc32(p) == want) return DebugFile{p, ".gnu_debuglink"};
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<DebugFile> FindSeparateDebugFile(ElfImage& exe, const std::vector<std::string>& debug_dirs) {
+  std::string id = exe.GnuBuildId();
+  if (id.size() >= 2) {
+    std::string hex = BuildIdHex(id);
+    for (const auto& dir : debug_dirs) {
+      std::string p = dir + "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug";
+      if (SameBuildId(p, id)) return DebugFile{p, "build-id"};
+    }
+  }
+  if (auto found = ByDebuglink(exe, debug_dirs)) return found;
+  // Last, as GDB and libdwfl do: the debuginfod servers DEBUGINFOD_URLS names.
+  if (auto file = DebuginfodDebugFile(BuildIdHex(id))) return DebugFile{*file, "debuginfod"};
   return std::nullopt;
 }
 

@@ -24,6 +24,16 @@ void InitLibelf() {
 
 }  // namespace
 
+std::string BuildIdHex(const std::string& build_id) {
+  static const char* const kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : build_id) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
 std::string FindGnuBuildIdInNotes(const uint8_t* p, size_t size) {
   std::string id;
   ForEachNote(p, size, [&](uint32_t type, std::string_view name, const uint8_t* desc, size_t n) {

@@ -118,4 +118,7 @@ void ForEachNote(const uint8_t* p, size_t size, Fn fn) {
 // Finds a GNU build-id note inside a block of note bytes (a PT_NOTE segment).
 std::string FindGnuBuildIdInNotes(const uint8_t* notes, size_t size);
 
+// A build-id as it is written in paths and by debuginfod: lowercase hex.
+std::string BuildIdHex(const std::string& build_id);
+
 }  // namespace cgostack

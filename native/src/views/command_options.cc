@@ -152,19 +152,26 @@ const OptionSpec* FindOption(const CommandSpec& spec, const std::string& name) {
 
 std::string OptionWords(const OptionSpec& o) { return std::string(o.name) + (o.metavar ? std::string(" ") + o.metavar : ""); }
 
+// The CLI's options naming its target (GDB has its own commands for them:
+// `attach`, `set sysroot`, `set solib-search-path`): in `--help` and in
+// docs/commands.md's tables.
+const std::vector<std::pair<std::string, std::string>>& CliTargetOptions() {
+  static const std::vector<std::pair<std::string, std::string>> rows = {
+      {"--pid PID", "a live process (stopped with ptrace while it is read)"},
+      {"--sysroot DIR", "a core from another machine: its libraries under DIR (DIR/usr/lib/...), as GDB's "
+                        "`set sysroot`"},
+      {"--solib-search-path DIRS", "a core from another machine: its libraries by name in these directories "
+                                   "(colon-separated), as GDB's `set solib-search-path`"}};
+  return rows;
+}
+
 // `  --frames N|all     at most N frames ...`, help lines aligned.
 std::string OptionBlock(const CommandSpec& spec, bool cli) {
   std::vector<std::pair<std::string, std::string>> rows;
   if (spec.positional) rows.push_back({spec.positional, spec.positional_help});
   for (const auto& o : spec.options) rows.push_back({OptionWords(o), o.help});
-  if (cli) {
-    rows.push_back({"--pid PID", "a live process (stopped with ptrace while it is read)"});
-    rows.push_back({"--sysroot DIR", "a core from another machine: its libraries under DIR (DIR/usr/lib/...), "
-                                     "as GDB's `set sysroot`"});
-    rows.push_back({"--solib-search-path DIRS", "a core from another machine: its libraries by name in "
-                                                "these directories (colon-separated), as GDB's "
-                                                "`set solib-search-path`"});
-  }
+  if (cli)
+    for (const auto& row : CliTargetOptions()) rows.push_back(row);
   size_t width = 0;
   for (const auto& r : rows) width = std::max(width, r.first.size());
   std::string out;
@@ -337,6 +344,8 @@ std::string MarkdownOptions() {
     };
     if (c.positional) row(c.positional, c.positional_help);
     for (const auto& o : c.options) row(OptionWords(o), o.help);
+    if (c.cli)
+      for (const auto& [words, help] : CliTargetOptions()) row(words, "CLI only: " + help);
     out += "\n";
   }
   return out;

@@ -126,7 +126,20 @@ std::string RenderInfo(const json& info) {
     rows.push_back({"Build", PyStr(Get(bi, "path")) + " (module " + PyStr(Get(bi, "main_module")) + ")" +
                                  (keep.empty() ? "" : "; " + keep)});
   }
-  if (Truthy(Get(info, "debug_file"))) rows.push_back({"Debug info", "separate file " + PyStr(Get(info, "debug_file"))});
+  if (Truthy(Get(info, "debug_file")))
+    rows.push_back({"Debug info", "separate file " + PyStr(Get(info, "debug_file")) +
+                                      (Truthy(Get(info, "debug_file_found_by"))
+                                           ? " (found by " + PyStr(Get(info, "debug_file_found_by")) + ")"
+                                           : "")});
+  const json& libc = Get(info, "libc");
+  if (Truthy(libc)) {
+    const json& version = Get(libc, "version");
+    const json& debug = Get(libc, "debug_file");
+    rows.push_back({"libc", PyStr(Get(libc, "path")) + (Truthy(version) ? " (glibc " + PyStr(version) + ")" : "") +
+                                "; debug file " +
+                                (Truthy(debug) ? PyStr(debug)
+                                               : "none found (layouts: " + PyStr(Get(libc, "layouts")) + ")")});
+  }
   const json& g = Get(info, "godebug");
   std::string knobs;
   if (g.is_object()) {

@@ -72,7 +72,13 @@ def render(info):
                                                     "; " + " ".join("%s=%s" % (k, s[k]) for k in keep)
                                                     if keep else "")))
     if info.get("debug_file"):
-        rows.append(("Debug info", "separate file %s" % info["debug_file"]))
+        how = info.get("debug_file_found_by")
+        rows.append(("Debug info", "separate file %s%s" % (info["debug_file"], " (found by %s)" % how if how else "")))
+    libc = info.get("libc")
+    if libc:
+        rows.append(("libc", "%s%s; debug file %s" % (
+            libc["path"], " (glibc %s)" % libc["version"] if libc.get("version") else "",
+            libc["debug_file"] if libc.get("debug_file") else "none found (layouts: %s)" % libc["layouts"])))
     g = info.get("godebug", {})
     knobs = " ".join("%s=%s" % (k, g[k]) for k in sorted(g) if k != "env")
     rows.append(("GODEBUG", "%s; %s" % (g.get("env") if g.get("env") is not None else "(unset)", knobs)))
