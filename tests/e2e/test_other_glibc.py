@@ -202,22 +202,28 @@ class OtherGlibcTest(unittest.TestCase):
 
     def test_other_libc_in_sysroot(self):
         """A core of this machine analysed with a sysroot whose libc is
-        another release's (trixie's 2.41, whose condition variable moved):
+        another build (trixie's 2.41, whose condition variable moved, or on
+        Debian 13 sid's):
         that libc must not be read silently.  One warning names both
         build-ids, and this machine's libc at the same path, which is the
         process's, gives the pthread layouts (its build-id proves it); the
         condition-variable waits stay with the right threads."""
         import tempfile
-        glibcs = other_glibcs()
-        if "2.41" not in glibcs:
-            self.fail("no glibc 2.41 under %s: run scripts/setup.sh" % TOOLCHAINS)
-        core = harness.kernel_core("condwait", GO)
         # The path the core's file mappings name (merged /usr: /usr/lib/...).
         host_libc = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
+        # Another build than the machine's own: trixie's 2.41 on Debian 12,
+        # sid's on Debian 13 (whose own libc is trixie's).
+        glibcs = other_glibcs()
+        others = [v for v in ("2.41", "2.43") if v in glibcs
+                  and build_id(os.path.join(glibcs[v], "libc.so.6")) != build_id(host_libc)]
+        if not others:
+            self.fail("no glibc other than this machine's under %s (%s): run scripts/setup.sh"
+                      % (TOOLCHAINS, ", ".join(sorted(glibcs)) or "none"))
+        core = harness.kernel_core("condwait", GO)
         with tempfile.TemporaryDirectory() as sysroot:
             libdir = sysroot + os.path.dirname(host_libc)
             os.makedirs(libdir)
-            other = os.path.join(glibcs["2.41"], "libc.so.6")
+            other = os.path.join(glibcs[others[0]], "libc.so.6")
             os.symlink(other, sysroot + host_libc)
             data = cli_lockgraph(core["binary"], core["core"], sysroot)
         self.assertNotEqual(build_id(other), build_id(host_libc))
