@@ -319,6 +319,20 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     case GoFuncKind::kMcall:
       if (McallStep(t, frame, &out)) return out;
       break;
+    case GoFuncKind::kMorestack:
+      // morestack saved the goroutine's context (g.sched, m.morebuf) and
+      // called newstack on g0's stack, at g0.sched.sp: what lies above
+      // newstack's frame there is stale.  A morestack frame on g0 is the
+      // bottom of the thread's stack, as in the runtime's own traceback
+      // (traceback.go: it jumps to curg only for the profiler); the
+      // goroutine itself is shown from its g.sched.  Before the switch
+      // (morestack on the goroutine's stack) it is an ordinary frame.
+      if (t.m && t.g0.OnStack(frame.sp)) {
+        out.outermost = true;
+        out.cfa = frame.sp;
+        return out;
+      }
+      break;
     case GoFuncKind::kSystemstack:
       // On the system stack, systemstack's caller is the goroutine whose
       // context gosave_systemstack_switch saved in g.sched.
