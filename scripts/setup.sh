@@ -54,6 +54,8 @@ readonly DEBIAN_PACKAGES=(
     # libiberty: C++ names demangled as GDB demangles them
     libiberty-dev
     binutils file procps
+    # strace: the hardening test proves the CLI execs nothing and opens only regular files
+    strace
     # glibc's debug symbols: the lock graph reads pthread layouts from the
     # target libc's DWARF when they are installed (tests check both ways)
     libc6-dbg

@@ -39,6 +39,17 @@ def first_goroutine(text):
     return int(m.group(1)), (int(m.group(2)) if m.group(2) else None)
 
 
+def running_throwers(text):
+    """{goid: M or None} of the [running] goroutines the runtime printed
+    inside runtime.fatal/throw/fatalthrow."""
+    out = {}
+    for block in re.split(r"\n(?=goroutine \d+)", text):
+        m = re.match(r"goroutine (\d+)(?: gp=\S+ m=(\d+))?.*\[running", block)
+        if m and re.search(r"^runtime\.(fatal|throw|fatalthrow)\b", block, re.M):
+            out[int(m.group(1))] = int(m.group(2)) if m.group(2) else None
+    return out
+
+
 def gdb_views(core):
     """cgo-info (JSON and text), cgo-threads and cgo-lockgraph (JSON) of
     `core` from one GDB session: a session costs seconds, the commands
@@ -80,6 +91,15 @@ class CrashMixin:
 
     def test_crashing_goroutine_is_the_one_the_runtime_printed_first(self):
         goid, m = first_goroutine(self.core["text"])
+        throwers = running_throwers(self.core["text"])
+        if len(throwers) > 1 and self.crash["goroutine"] != goid:
+            # Two goroutines threw at once (both printed "fatal error"): the
+            # first to print waits for ever when it sees the other panicking
+            # (dopanic_m), the other prints last and kills the process.
+            # Either is the crash; the thread that died is the one shown.
+            self.assertIn(self.crash["goroutine"], throwers)
+            goid = self.crash["goroutine"]
+            m = throwers[goid]
         self.assertEqual(self.crash["goroutine"], goid)
         thread = [t for t in self.threads["threads"] if t["lwp"] == self.crash["lwp"]][0]
         self.assertEqual(thread["goroutine"], goid)

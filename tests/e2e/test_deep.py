@@ -108,7 +108,9 @@ class DeepTest(unittest.TestCase):
         # c_recurse(CDEPTH) .. c_recurse(0): CDEPTH + 1 frames.
         self.assertEqual(sum(1 for f in self.truth if f["function"] == "c_recurse"), CDEPTH + 1)
         self.assertEqual(self.truth[-1]["function"], "c_recurse")  # the cgo wrapper tail-called it
-        self.assertIn("pause", self.truth[0]["function"])
+        # Parked in pause(): its frame on top, or under glibc 2.41's
+        # cancellable-syscall frames (__syscall_cancel_arch, ...).
+        self.assertTrue(any("pause" in f["function"] for f in self.truth[:4]), self.truth[:4])
 
     def test_deep_c_run_in_the_thread_view_of_the_cli(self):
         self.assert_head_and_tail(c_run(self.thread["frames"]))

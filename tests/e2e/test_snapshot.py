@@ -64,6 +64,11 @@ def reports(exe, core):
             raise AssertionError("%s on %s: rc=%d %s" % (name, core, rc, err))
         out[name] = json.loads(text)
     out["info"]["target"].pop("core", None)
+    # Threads come in the core's note order: the snapshot's by LWP, a
+    # gcore's as that GDB lists them (GDB 16 newest first).  Compared by LWP.
+    out["threads"]["threads"].sort(key=lambda t: t["lwp"])
+    for key in ("nodes", "edges"):
+        out["lockgraph"][key].sort(key=lambda v: json.dumps(v, sort_keys=True))
     return out
 
 
