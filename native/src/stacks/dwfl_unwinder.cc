@@ -286,7 +286,12 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   if (!link_map_names_.empty() && base.object != target_.exe().path()) {
     Dwarf_Addr load_bias = 0;
     auto it = dwfl_module_getelf(mod, &load_bias) ? link_map_names_.find(load_bias) : link_map_names_.end();
-    if (it != link_map_names_.end()) base.object = it->second;
+    // GDB names a library by the file it read: under a sysroot (or on the
+    // search path) that file, else the path the dynamic linker recorded.
+    if (it != link_map_names_.end()) {
+      std::string local = target_.LocalFile(it->second);
+      base.object = local.empty() ? it->second : local;
+    }
   }
   GElf_Off offset = 0;
   GElf_Sym sym;
