@@ -67,8 +67,10 @@ def reports(exe, core):
     # Threads come in the core's note order: the snapshot's by LWP, a
     # gcore's as that GDB lists them (GDB 16 newest first).  Compared by LWP.
     out["threads"]["threads"].sort(key=lambda t: t["lwp"])
-    for key in ("nodes", "edges"):
-        out["lockgraph"][key].sort(key=lambda v: json.dumps(v, sort_keys=True))
+    # The lock graph lists nodes, edges and diagnoses in thread order too.
+    for key, value in out["lockgraph"].items():
+        if isinstance(value, list):
+            value.sort(key=lambda v: json.dumps(v, sort_keys=True))
     return out
 
 
