@@ -383,9 +383,13 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
 // callee (frames GDB shows too), then the frame's own (inlined calls
 // first): what raw frame `i` of a run stands for.
 bool DwflUnwinder::IsSignalTrampoline(uint64_t pc) {
-  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, pc);
-  const char* name = mod ? dwfl_module_addrname(mod, pc) : nullptr;
-  return name && std::strcmp(name, "__restore_rt") == 0;
+  auto [it, fresh] = trampoline_pcs_.try_emplace(pc, false);
+  if (fresh) {
+    Dwfl_Module* mod = dwfl_addrmodule(dwfl_, pc);
+    const char* name = mod ? dwfl_module_addrname(mod, pc) : nullptr;
+    it->second = name && std::strcmp(name, "__restore_rt") == 0;
+  }
+  return it->second;
 }
 
 void DwflUnwinder::SymbolizeRaw(const RawFrame* raw, size_t i, std::vector<NativeFrame>* out) {

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "target/memory.h"
@@ -86,6 +87,9 @@ class DwflUnwinder {
   Start start_;  // where the next libdwfl walk starts (set_initial_registers)
   TailCalls tail_calls_;
   UnwindCache cache_;
+  // IsSignalTrampoline's answer per pc: libdwfl names a pc by a linear
+  // search of the module's symbols, and every frame of every thread asks.
+  std::unordered_map<uint64_t, bool> trampoline_pcs_;
   std::unordered_set<int> lwps_;  // threads with registers (HasThread, once per walk)
   // A live process's libraries by their link-map names (link_map_names.h).
   std::map<uint64_t, std::string> link_map_names_;
