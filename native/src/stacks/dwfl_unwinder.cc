@@ -230,6 +230,13 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
   tail_calls_ = TailCalls(dwfl_);
   for (const ThreadState& t : target.threads()) lwps_.insert(t.lwp);
   if (!target.is_core() || own_modules) link_map_names_ = LinkMapNames(dwfl_, target.memory());
+  // GDB names a library by the file it read: under a sysroot (or on the
+  // search path) that file, else the path the dynamic linker recorded.
+  // Resolved once here, not per symbolized pc.
+  for (auto& [bias, name] : link_map_names_) {
+    std::string local = target.LocalFile(name);
+    if (!local.empty()) name = local;
+  }
 }
 
 DwflUnwinder::~DwflUnwinder() {
@@ -286,12 +293,7 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   if (!link_map_names_.empty() && base.object != target_.exe().path()) {
     Dwarf_Addr load_bias = 0;
     auto it = dwfl_module_getelf(mod, &load_bias) ? link_map_names_.find(load_bias) : link_map_names_.end();
-    // GDB names a library by the file it read: under a sysroot (or on the
-    // search path) that file, else the path the dynamic linker recorded.
-    if (it != link_map_names_.end()) {
-      std::string local = target_.LocalFile(it->second);
-      base.object = local.empty() ? it->second : local;
-    }
+    if (it != link_map_names_.end()) base.object = it->second;
   }
   GElf_Off offset = 0;
   GElf_Sym sym;
