@@ -9,6 +9,11 @@ extern const char kGoLayouts_1_24[];
 extern const char kGoLayouts_1_26[];
 extern const char kGoLayouts_1_27[];
 extern const char kGoLayouts_1_19_arm64[];
+extern const char kGoLayouts_1_21_arm64[];
+extern const char kGoLayouts_1_22_arm64[];
+extern const char kGoLayouts_1_23_arm64[];
+extern const char kGoLayouts_1_24_arm64[];
+extern const char kGoLayouts_1_26_arm64[];
 extern const char kGoLayouts_1_27_arm64[];
 
 extern const char* const kGoLayoutTables[] = {
@@ -20,6 +25,11 @@ extern const char* const kGoLayoutTables[] = {
     kGoLayouts_1_26,
     kGoLayouts_1_27,
     kGoLayouts_1_19_arm64,
+    kGoLayouts_1_21_arm64,
+    kGoLayouts_1_22_arm64,
+    kGoLayouts_1_23_arm64,
+    kGoLayouts_1_24_arm64,
+    kGoLayouts_1_26_arm64,
     kGoLayouts_1_27_arm64,
     nullptr,
 };
