@@ -15,13 +15,22 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "fixtures"))
 import harness  # noqa: E402,F401  (re-exported for the tests)
 
 
+_go_from_argv = None
+
+
 def go_version_from_argv():
-    """Takes `--go VERSION` off sys.argv (the rest goes to unittest)."""
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--go", default=os.environ.get("CGOSTACK_TEST_GO", "1.27"))
-    args, rest = p.parse_known_args()
-    sys.argv[1:] = rest
-    return args.go
+    """Takes `--go VERSION` off sys.argv (the rest goes to unittest).  The
+    first call takes it, later ones return the same: a test module that
+    imports another test module (which calls this at import) still gets
+    the release it was started with, not the default."""
+    global _go_from_argv
+    if _go_from_argv is None:
+        p = argparse.ArgumentParser(add_help=False)
+        p.add_argument("--go", default=os.environ.get("CGOSTACK_TEST_GO", "1.27"))
+        args, rest = p.parse_known_args()
+        sys.argv[1:] = rest
+        _go_from_argv = args.go
+    return _go_from_argv
 
 
 def gdb(commands, *target, timeout=600, program="gdb", init=()):
