@@ -79,7 +79,7 @@ const Arch kAmd64 = {
     "x86-64", "amd64", EM_X86_64,
     kRsp, kRbp, -1, 16, kGdbNames, "rip", "eflags", kCalleeSaved, sizeof kCalleeSaved / sizeof kCalleeSaved[0],
     kUserRegs * 8, /*prstatus_has_syscall=*/true, FromPrstatus, 0,
-    /*link_register=*/false, /*min_insn=*/1,
+    /*link_register=*/false, /*min_insn=*/1, /*injected_call_frame=*/0,
     // rt_sigframe: the return address (pretcode) the kernel pushed, then
     // the 304-byte ucontext, then the siginfo.
     /*ucontext_from_caller_sp=*/0, /*siginfo_from_ucontext=*/static_cast<int64_t>(kSigmaskOffset + 8),

@@ -2,6 +2,8 @@
 
 #include <elf.h>
 
+#include "target/memory.h"
+
 namespace cgostack {
 
 const Arch* ArchForMachine(uint16_t elf_machine) {
@@ -18,6 +20,12 @@ const Arch& HostArch() {
 #else
 #error "cgostack runs on x86-64 and aarch64 Linux"
 #endif
+}
+
+bool Arch::InjectedCallCaller(const MemorySource& mem, uint64_t cfa, uint64_t* sp, uint64_t* lr) const {
+  *sp = cfa + injected_call_frame;
+  if (!injected_call_frame) return true;
+  return mem.TryRead(cfa, lr, sizeof *lr);
 }
 
 std::string SupportedMachines() { return std::string(ArchAmd64().name) + " and " + ArchArm64().name; }

@@ -54,6 +54,15 @@ struct Arch {
   // in LR.
   bool link_register;
   unsigned min_insn;  // the pc quantum of .gopclntab (1 on amd64, 4 on arm64)
+  // A call the signal handler injects at the interrupted pc (runtime.sigpanic
+  // for a fault, runtime.asyncPreempt for a preemption).  amd64 pushes the
+  // interrupted pc as the return address (sigctxt.preparePanic, pushCall):
+  // an ordinary call frame, 0 here.  arm64 first stores LR at SP-16 and
+  // moves SP there, then sets LR to the interrupted pc (signal_arm64.go):
+  // the interrupted frame's SP is this much above the injected function's
+  // caller SP, and its LR the word at that caller SP (traceback.go,
+  // unwinder.next: "sighandler saves the LR on stack before faking a call").
+  uint64_t injected_call_frame;
 
   // --- the kernel's signal frame (arch/<arch>/kernel/signal.c) ---
   // Where the ucontext and the siginfo are relative to runtime.sigtramp's
@@ -127,6 +136,11 @@ struct Arch {
     if (delta == 0) return std::nullopt;
     return sp;
   }
+  // The frame an injected call (injected_call_frame) interrupted, from
+  // the injected function's caller SP `cfa`: *sp is the interrupted SP and,
+  // on a link-register machine, *lr the LR it had (the handler saved it at
+  // `cfa`); *lr is left alone on amd64.  False if that word is unreadable.
+  bool InjectedCallCaller(const MemorySource& mem, uint64_t cfa, uint64_t* sp, uint64_t* lr) const;
   // A register by DWARF number, wherever Registers keeps it.
   uint64_t Get(const Registers& r, unsigned regno) const {
     if (regno == dwarf_sp) return r.sp;

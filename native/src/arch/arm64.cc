@@ -71,7 +71,7 @@ const Arch kArm64 = {
     "aarch64", "arm64", EM_AARCH64,
     kSp, kX29, static_cast<int>(kX30), 32, kGdbNames, "pc", "cpsr", kCalleeSaved, sizeof kCalleeSaved / sizeof kCalleeSaved[0],
     kUserRegs * 8, /*prstatus_has_syscall=*/false, FromPrstatus, 0x401 /*NT_ARM_TLS*/,
-    /*link_register=*/true, /*min_insn=*/4,
+    /*link_register=*/true, /*min_insn=*/4, /*injected_call_frame=*/16,
     // rt_sigframe: the kernel leaves SP at the 128-byte siginfo, the
     // ucontext follows it (sigtramp's frame has its caller SP there).
     /*ucontext_from_caller_sp=*/128, /*siginfo_from_ucontext=*/-128,

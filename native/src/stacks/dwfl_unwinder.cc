@@ -508,7 +508,7 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
       if (step->caller.pc == 0) break;
       if (switcher.IsGo(step->caller.pc, ra)) {
         f = RawFrame{step->caller.pc, !ra, step->caller.sp, step->caller.fp};
-        lr = step->all ? step->caller.lr : 0;
+        lr = step->caller.lr;  // a signal context's, or the LR an injected call saved
         continue;
       }
       next = Start{step->caller, step->callee_saved, step->all};

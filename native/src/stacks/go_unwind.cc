@@ -56,7 +56,9 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
   frames.clear();
   uint64_t pc = start.pc, sp = start.sp;
   bool is_return = start.pc_is_return_address;
-  bool first = true;
+  // The frame's LR when it is known: the innermost frame's, or the one an
+  // injected call (sigpanic, asyncPreempt) interrupted on arm64.
+  uint64_t lr = start.lr;
   // Past the head, frames go to a ring of keep_tail; what falls out of it
   // is counted as elided.
   std::vector<StackFrame> tail;
@@ -105,14 +107,19 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
         r.error = "cannot read the return address at " + Hex(*slot);
         break;
       }
-    } else if (first) {
-      ret = start.lr;  // a frameless innermost function returns through LR
+    } else {
+      ret = lr;  // a frameless function returns through LR
     }
-    first = false;
+    lr = 0;
     if (ret == 0) break;
     // A frame "called" by sigpanic or asyncPreempt was interrupted at `ret`
-    // itself, not at a call (runtime/traceback.go, unwinder.next).
+    // itself, not at a call (runtime/traceback.go, unwinder.next), and on
+    // arm64 below the word where the handler saved its LR.
     is_return = !(info.kind == GoFuncKind::kSigpanic || info.kind == GoFuncKind::kAsyncPreempt);
+    if (!is_return && !arch_.InjectedCallCaller(mem_, caller_sp, &caller_sp, &lr)) {
+      r.error = "cannot read the link register saved at " + Hex(caller_sp) + " for " + std::string(info.name);
+      break;
+    }
     pc = ret;
     sp = caller_sp;
   }

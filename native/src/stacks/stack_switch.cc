@@ -378,11 +378,20 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     return out;
   }
   if (!PlainStep(frame.pc, frame.sp, *f, &out, frame.lr)) return out;
-  if (kind == GoFuncKind::kSigpanic) {
-    // The signal handler made the faulting code "call" runtime.sigpanic
-    // (signal_amd64.go preparePanic, Go 1.19-1.27): the return address it
-    // pushed is the faulting instruction itself.
-    out.switch_kind = "sigpanic";
+  if (kind == GoFuncKind::kSigpanic || kind == GoFuncKind::kAsyncPreempt) {
+    // The signal handler made the interrupted code "call" runtime.sigpanic
+    // or asyncPreempt (signal_<arch>.go preparePanic, pushCall, Go
+    // 1.19-1.27): the return address is the interrupted instruction
+    // itself; on arm64 the handler saved LR in a 16-byte slot first, so the
+    // interrupted frame's SP is above it and its LR (a frameless C or Go
+    // function returns through it) is that word.
+    const Arch& arch = rt_.target().arch();
+    if (!arch.InjectedCallCaller(mem_, out.cfa, &out.caller.sp, &out.caller.lr)) {
+      out.outermost = true;
+      out.error = "cannot read the link register the signal handler saved at " + std::to_string(out.cfa);
+      return out;
+    }
+    if (kind == GoFuncKind::kSigpanic) out.switch_kind = "sigpanic";
   }
   return out;
 }
