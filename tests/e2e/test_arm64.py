@@ -26,6 +26,7 @@ import tempfile
 import unittest
 
 import gdbrun
+import kernel_style_core
 from gdbrun import harness
 from oracle_compare import compare, physical_functions
 import test_lockgraph
@@ -137,6 +138,11 @@ def c_after_signal(frames):
                 break
             out.append(f)
     return out
+
+
+def without_clone_suffix(name):
+    """A function's name without the suffixes of GCC's clones of it."""
+    return re.sub(r"(\.(constprop|isra|part|cold)(\.\d+)?)+$", "", name)
 
 
 def cli_json(*args):
@@ -270,6 +276,92 @@ class Arm64CoreTest(unittest.TestCase):
         # the inferred holder of the sync.Mutex (arm64 machine code:
         # arch/mutex_code.h) and the Go/C deadlock cycle, exactly.
         test_lockgraph.LockGraphTest.check_deadlock(self, data, tids)
+
+    def crash_core(self, *args):
+        return harness.kernel_core("crashc", GO, args=args, trigger="SIGUSR1", arch="arm64")
+
+    def test_fault_in_go_crosses_sigpanic(self):
+        # main.storeNil (a leaf: no frame, its return address in LR) writes
+        # through nil.  arm64's handler saved LR 16 bytes below SP and made
+        # the fault "call" runtime.sigpanic: the faulting frame's SP is above
+        # that slot and its caller comes from the saved LR (traceback.go).
+        core = self.crash_core("-fault", "go")
+        oracle = harness.load_oracle(core)
+        with open(core["traceback"], errors="replace") as f:
+            printed = f.read()
+        self.assertIn("nil pointer dereference", printed)
+        ours = cli_json("goroutines", "--json", core["binary"], core["core"])
+        # The crashing goroutine ran on into the runtime's abort after it
+        # printed: compared from the runtime's first frame on, pcs included.
+        advanced = {g["goid"] for g in oracle["goroutines"] if g["state"] == "running"}
+        self.assertEqual(compare(ours, oracle, advanced=advanced), [])
+        (g,) = [g for g in ours["goroutines"] if "main.storeNil" in physical_functions(g["frames"])]
+        fns = physical_functions(g["frames"])
+        i = fns.index("main.storeNil")
+        self.assertEqual(fns[i - 1:i + 2], ["runtime.sigpanic", "main.storeNil", "main.goFaulter"], fns)
+        # The faulting pc itself, as the runtime printed it ("pc=0x...").
+        fault = re.search(r"\[signal SIGSEGV: .* pc=(0x[0-9a-f]+)\]", printed)
+        store = [f for f in g["frames"] if f.get("function") == "main.storeNil"][0]
+        self.assertEqual(hex(store["pc"]), fault.group(1))
+
+    def test_fault_in_c_crosses_the_handler(self):
+        # store_through (C, a leaf at -O2) writes through NULL during a cgo
+        # call.  Go 1.19 turns the fault into a call of runtime.sigpanic,
+        # which throws (LR saved below SP as for Go code); from 1.21 the
+        # handler itself crashes (the signal frame's context).  Either way:
+        # the faulting C frame, its C caller, then the cgo call.
+        core = self.crash_core()
+        oracle = harness.load_oracle(core)
+        ours = cli_json("goroutines", "--json", core["binary"], core["core"])
+        advanced = {g["goid"] for g in oracle["goroutines"] if g["state"] == "running"}
+        self.assertEqual(compare(ours, oracle, advanced=advanced), [])
+        (g,) = [g for g in ours["goroutines"] if "main.crasher" in physical_functions(g["frames"])]
+        kinds = [(f["kind"], f.get("signal")) for f in g["frames"] if f["lang"] == "boundary"]
+        self.assertTrue(("signal", "SIGSEGV") in kinds or ("sigpanic", None) in kinds, kinds)
+        # The runtime's abort (SIGABRT) and the fault (SIGSEGV or sigpanic)
+        # are boundaries in a row above the C frames.
+        frames = g["frames"]
+        while len(frames) > 1 and frames[1]["lang"] == "boundary" and frames[1]["kind"] in ("signal", "sigpanic"):
+            frames = frames[1:]
+        c = c_after_signal(frames)
+        self.assertEqual([f["function"] for f in c][:2], ["store_through", "crash_in_c"], g["frames"])
+        names = gdb_symbols(core, [f["pc"] for f in c] + [f["pc"] - 1 for f in c])
+        for f in c:
+            # GDB names a pc by its ELF symbol, GCC's clone of the function
+            # (store_through.constprop.0.isra); cgostack by its DWARF name.
+            self.assertIn(f["function"], (without_clone_suffix(names[f["pc"]]),
+                                          without_clone_suffix(names[f["pc"] - 1])), f)
+        segs = segments(g["frames"])
+        self.assertEqual(segs[-1][0], "cgocall", [k for k, _ in segs])
+        self.assertEqual(physical_functions(segs[-1][1])[:3],
+                         ["runtime.cgocall", "main._Cfunc_crash_in_c", "main.crasher"])
+
+    def test_kernel_style_core_with_nt_file(self):
+        # A kernel core of an arm64 machine lists the mapped files (NT_FILE);
+        # qemu's has none.  The same core with NT_FILE written in (the
+        # mappings of the objects the link map names, by their files here)
+        # and the link map cut, so only NT_FILE can say where libc is, read
+        # without --sysroot (libdwfl reports the modules from the note): the
+        # same threads, frame for frame (pc, name, object), as the qemu core
+        # read through its link map, libc's frames named.
+        core = self.core("cthread")
+        with tempfile.TemporaryDirectory() as d:
+            kcore = os.path.join(d, "core")
+            maps = kernel_style_core.make(core["core"], core["binary"], SYSROOT, kcore)
+            self.assertTrue(any(m[3].endswith("/libc.so.6") for m in maps), maps)
+            p = subprocess.run([CLI, "threads", "--json", core["binary"], kcore], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=300, stdin=subprocess.DEVNULL)
+            self.assertIn(p.returncode, (0, 2), p.stderr)
+            theirs = json.loads(p.stdout)
+        ours = cli_json("threads", "--json", core["binary"], core["core"])
+
+        def frames(data):
+            return {t["lwp"]: [(f.get("pc"), f.get("function"), f.get("object")) for f in t["frames"] or ()]
+                    for t in data["threads"]}
+        self.assertEqual(frames(theirs), frames(ours))
+        c_frames = [f for t in theirs["threads"] if t["kind"] == "c" for f in t["frames"]]
+        self.assertTrue(any(f.get("object", "").endswith("/libc.so.6") and f["function"] for f in c_frames),
+                        c_frames)
 
     def test_without_dwarf_the_layout_tables_hold(self):
         # An arm64 executable without DWARF: the runtime layouts come from
