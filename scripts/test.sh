@@ -2,21 +2,25 @@
 # Sets up a machine (Debian packages, Go toolchains), builds, and runs every
 # test with ctest.  This is the README's test command and what CI runs.
 #
-# Usage: scripts/test.sh [--all-go] [--no-hostile] [ctest arguments...]
+# Usage: scripts/test.sh [--all-go] [--no-hostile] [--arm64 | --no-arm64] [ctest arguments...]
 #   --all-go      run the end-to-end tests against every supported Go release
 #                 (go-releases.txt) instead of those marked `ci` (the oldest
 #                 and the newest), and every scenario of the testprogcgo lane
 #                 (CGOSTACK_TESTPROGCGO=all; by default its CI subset)
 #   --no-hostile  skip the sanitizer build (scripts/sanitize.sh) and the
 #                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
-#   --arm64       also run the arm64 lane (ctest label arm64): the fixtures
+#   The arm64 lane's CLI tests (ctest e2e.arm64.go<ver>: the fixtures
 #                 cross-built for linux/arm64, cores taken under qemu-user,
-#                 read by the CLI and by the GDB plugin under gdb-multiarch
-#                 and held against the runtime's traceback, gdb-multiarch's
-#                 plain bt and the fixtures' records (installs qemu-user, the
-#                 cross compiler and gdb-multiarch; about 30 s of CPU per Go
-#                 release the first time, 1 s once the cores are cached, plus
-#                 about 10 s per release for the plugin: docs/testing.md)
+#                 read by the CLI and held against the runtime's traceback,
+#                 gdb-multiarch's plain bt and the fixtures' records) run by
+#                 default, after the rest: setup.sh --arm64 installs
+#                 qemu-user, the cross compiler and gdb-multiarch (about 60
+#                 MB); about 45 s of CPU and 4-5 min of wall time per Go
+#                 release from a cold build directory (docs/testing.md)
+#   --arm64       the whole arm64 lane (ctest label arm64): also the GDB
+#                 plugin under gdb-multiarch (e2e.arm64_gdb.go<ver>, about
+#                 10 s per release once the cores are cached)
+#   --no-arm64    no arm64 lane (and no arm64 packages)
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
 #                 (trixie) root made with debootstrap (scripts/debian13.sh;
 #                 its own setup, build and test run: as long as CI's on the
@@ -35,29 +39,33 @@ releases() { awk -v want="$1" '!/^[[:space:]]*(#|$)/ && (want == "" || $3 == wan
 matrix=$(releases ci)
 hostile=1
 debian13=0
-arm64=0
+# cli: the CLI's arm64 tests (default; they fit CI's time), all: the
+# whole label, 0: none.
+arm64=cli
 glibc_roots=0
 while [ $# -gt 0 ]; do
     case $1 in
         --all-go) matrix=$(releases ""); export CGOSTACK_TESTPROGCGO=all ;;
         --no-hostile) hostile=0 ;;
         --debian13) debian13=1 ;;
-        --arm64) arm64=1 ;;
+        --arm64) arm64=all ;;
+        --no-arm64) arm64=0 ;;
         --glibc-roots) glibc_roots=1 ;;
         *) break ;;
     esac
     shift
 done
 setup_args=(--go "$matrix")
-if [ "$arm64" = 1 ]; then setup_args+=(--arm64); fi
+if [ "$arm64" != 0 ]; then setup_args+=(--arm64); fi
 scripts/setup.sh "${setup_args[@]}"
 scripts/build.sh -DCGOSTACK_GO_MATRIX="$matrix"
 # Cores are written by the kernel into the fixture's working directory.
 ulimit -c unlimited
 (cd build && ctest --output-on-failure -j2 -LE arm64 "$@")
-if [ "$arm64" = 1 ]; then
-    (cd build && ctest --output-on-failure -j2 -L arm64 "$@")
-fi
+case $arm64 in
+    cli) (cd build && ctest --output-on-failure -j2 -L arm64 -R '^e2e\.arm64\.' "$@") ;;
+    all) (cd build && ctest --output-on-failure -j2 -L arm64 "$@") ;;
+esac
 if [ "$hostile" = 1 ]; then
     # Same fixtures and cores as above, so these cost a build each and their
     # own run time (a few minutes on two cores; docs/testing.md).
