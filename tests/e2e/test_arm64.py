@@ -341,7 +341,7 @@ class Arm64CoreTest(unittest.TestCase):
         # qemu's has none.  The same core with NT_FILE written in (the
         # mappings of the objects the link map names, by their files here)
         # and the link map cut, so only NT_FILE can say where libc is, read
-        # without --sysroot (libdwfl reports the modules from the note): the
+        # without --sysroot (the modules libdwfl unwinds with come from the note): the
         # same threads, frame for frame (pc, name, object), as the qemu core
         # read through its link map, libc's frames named.
         core = self.core("cthread")
