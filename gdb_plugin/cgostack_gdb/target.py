@@ -158,9 +158,10 @@ def note_thread_registers(lwp, pc, sp, fp, lr=0):
     return moved
 
 
-def each_thread():
+def each_thread(lwps=None):
     """Switches to every thread of the selected inferior in turn (yielding
-    it), then restores the user's selected thread and frame."""
+    it), or only to those whose LWP is in `lwps`, then restores the user's
+    selected thread and frame."""
     thread = gdb.selected_thread()
     try:
         frame = gdb.selected_frame()
@@ -168,6 +169,8 @@ def each_thread():
         frame = None
     try:
         for t in gdb.selected_inferior().threads():
+            if lwps is not None and t.ptid[1] not in lwps:
+                continue
             t.switch()
             yield t
     finally:

@@ -14,6 +14,7 @@
 #include "goruntime/goroutine_fields.h"
 #include "report/goroutines_report.h"
 #include "report/output_file.h"
+#include "stacks/dwfl_unwinder.h"
 #include "target/compressed_core.h"
 #include "target/regular_file.h"
 #include "session.h"
@@ -163,6 +164,24 @@ void SetNativeChain(cgostack::Session& s, int lwp, const std::vector<NativeTuple
   s.stacks().SetChain(lwp, std::move(chain));
 }
 
+// Every thread's native frames from the backend's libdwfl unwinder (the
+// CLI's, stacks/dwfl_unwinder.h) instead of GDB's frame API: what the
+// plugin does on a core, where walking thousands of threads through GDB's
+// frames costs more than GDB's own `bt`.  Returns the LWPs whose walk
+// ended in an error: where a stack runs into garbage the two unwinders
+// give up differently, so the plugin takes those threads from GDB.
+std::vector<int> UnwindNativeFrames(cgostack::Session& s, const std::vector<std::string>& debug_dirs) {
+  py::gil_scoped_release release;
+  cgostack::DwflUnwinder unwinder(s.target(), debug_dirs);
+  unwinder.HandOver(s.stacks());
+  std::vector<int> failed;
+  for (const cgostack::ThreadState& t : s.target().threads()) {
+    const cgostack::NativeChain* chain = s.stacks().Chain(t.lwp);
+    if (!chain || !chain->error.empty()) failed.push_back(t.lwp);
+  }
+  return failed;
+}
+
 // The target machine's registers as GDB names them, by the roles the
 // plugin needs (arch/arch.h is the one table): pc, sp, frame pointer, link
 // register (None on x86-64), and every register a Python unwinder may hand
@@ -291,6 +310,9 @@ PYBIND11_MODULE(_cgostack, m) {
            "{entry, cfa, outermost, error, switch, return_address_slot, registers: {name: value}}.  `lr`: "
            "the link register where the frame's pc is not a return address (a frameless function returns "
            "through it), else 0.")
+      .def("unwind_native_frames", &UnwindNativeFrames, py::arg("debug_dirs"),
+           "Every thread's native frames from libdwfl (as the CLI), separate debug files looked for in "
+           "`debug_dirs` (GDB's debug-file-directory); returns the LWPs whose walk ended in an error.")
       .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
            "A thread's frames as the native unwinder found them, innermost first: tuples "
            "(pc, sp, function, file, line, object, inlined, elided, tail_call, signal_trampoline); elided > 0 "

@@ -3,7 +3,10 @@ kernel cores: the JSON of info, goroutines and threads must be the GDB
 commands' JSON (gdb_thread fields aside, which the CLI leaves null), and
 the C frames libdwfl finds equal to GDB's frame by frame (function, file,
 line, object, pc, inlined, tail call: assert_same_c_frames); the text must
-be the GDB text without GDB's thread numbers.  Plus --pid on a live fixture, exit statuses (full, partial on a
+be the GDB text without GDB's thread numbers.  In GDB, the plugin's default
+on a core (C frames from the same libdwfl unwinder, GDB's where a walk
+ends in an error) must give every report byte for byte as with GDB's
+frame API (`set cgostack-c-frames gdb`).  Plus --pid on a live fixture, exit statuses (full, partial on a
 truncated core, failure, usage) and --help."""
 
 import json
@@ -195,16 +198,27 @@ class CliMatchesGdbTest(unittest.TestCase):
         core = harness.kernel_core(fixture, GO, args=args, trigger=trigger)
         exe, path = os.path.abspath(core["binary"]), os.path.abspath(core["core"])
         with tempfile.TemporaryDirectory() as d:
-            cmds, files = [], {}
-            for name, command in (("info", "cgo-info"), ("goroutines", "cgo-goroutines"),
-                                  ("threads", "cgo-threads"), ("lockgraph", "cgo-lockgraph")):
-                files[name] = os.path.join(d, name + ".json")
-                cmds.append("%s --json --output %s" % (command, files[name]))
-            for name, command in (("goroutines_text", "cgo-goroutines --group"),
-                                  ("threads_text", "cgo-threads"), ("lockgraph_text", "cgo-lockgraph")):
-                files[name] = os.path.join(d, name + ".txt")
-                cmds.append("%s --output %s" % (command, files[name]))
+            # The reports twice in one GDB: C frames from GDB's frame API
+            # (`set cgostack-c-frames gdb`: what the CLI is compared with),
+            # then as the plugin takes them on a core by default (the
+            # backend's libdwfl unwinder, GDB's frames where a walk fails),
+            # which must give the same reports byte for byte.
+            cmds, files, plugin_default = ["set cgostack-c-frames gdb"], {}, {}
+            reports = ((("info", "cgo-info"), ("goroutines", "cgo-goroutines"),
+                        ("threads", "cgo-threads"), ("lockgraph", "cgo-lockgraph")),
+                       (("goroutines_text", "cgo-goroutines --group"),
+                        ("threads_text", "cgo-threads"), ("lockgraph_text", "cgo-lockgraph")))
+            for mode, out_files in (("gdb", files), ("auto", plugin_default)):
+                if mode == "auto":
+                    cmds.append("set cgostack-c-frames auto")
+                for json_reports, (name, command) in [(True, r) for r in reports[0]] + [(False, r) for r in reports[1]]:
+                    out_files[name] = os.path.join(d, "%s.%s.%s" % (name, mode, "json" if json_reports else "txt"))
+                    cmds.append("%s%s --output %s" % (command, " --json" if json_reports else "", out_files[name]))
             rc, out, err = gdbrun.gdb(cmds, exe, path)
+            for name in files:
+                with open(files[name]) as f, open(plugin_default[name]) as g:
+                    self.assertEqual(g.read(), f.read(), "%s %s: the plugin's default C frames (libdwfl) "
+                                     "differ from GDB's frame API" % (fixture, name))
             for name in ("info", "goroutines", "threads", "lockgraph"):
                 with open(files[name]) as f:
                     want = without_gdb_threads(json.load(f))
