@@ -290,6 +290,34 @@ class CliMatchesGdbTest(unittest.TestCase):
         self.assertEqual(depths, set(range(1, 9)))
         cond = [t for t in threads["threads"] if "cond_wait_at" in [f["function"] for f in c_frames(t["frames"])]]
         self.assertEqual(len(cond), 4)
+        # The lock graph's text for many waiters (issue 15.5): one line per
+        # lock and code location, with a count and the goroutine ids as
+        # ranges, the location being the first frame in the program's own
+        # code (descend, cond_wait_at, main.goWaiter), not __lll_lock_wait.
+        core = harness.kernel_core("cthreads", GO, args=("-n", "40"), trigger="SIGQUIT")
+        rc, text, err = cli("lockgraph", core["binary"], core["core"])
+        self.assertIn(rc, (0, 2), err)
+        goroutines = json.loads(cli("goroutines", "--json", core["binary"], core["core"])[1])["goroutines"]
+
+        def goids_in(function):
+            return {g["goid"] for g in goroutines if function in [f.get("function") for f in g.get("frames") or []]}
+
+        def expand(ranges):
+            out = set()
+            for part in ranges.split(", "):
+                lo, _, hi = part.partition("-")
+                out.update(range(int(lo), int(hi or lo) + 1))
+            return out
+
+        lines = re.findall(r"^ +waited for by (\d+) at (\S+) \((\S+):\d+\) — .*: goroutines ([0-9, -]+)$", text, re.M)
+        # (The 4 waiters on bigCond are few enough to be listed one by one.)
+        self.assertEqual(sorted((where, int(n)) for n, where, _, _ in lines),
+                         [("descend", 40), ("main.goWaiter", 40)], text)
+        self.assertEqual(len(re.findall(r"^ +waited for by LWP \d+ \(M\d+\) — futex wait on 0x[0-9a-f]+ "
+                                        r"in pthread_cond_wait$", text, re.M)), 4, text)
+        for n, where, file, ids in lines:
+            self.assertEqual(expand(ids), goids_in(where), "%s: %s" % (where, text))
+            self.assertEqual(file, "main.go" if where.startswith("main.") else "cthreads.c")
 
 
 class CliLiveTest(unittest.TestCase):
