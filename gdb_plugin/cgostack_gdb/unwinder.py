@@ -11,7 +11,17 @@ below its callee's, as when returning from the system stack to a goroutine
 stack, which lives lower in memory).  Frames this unwinder produces get
 frame ids whose stack address never goes below the previous frame's: the
 real address where possible, else the previous one with the real address
-as the id's `special` part, so frames stay distinct.
+as the id's `special` part, so frames stay distinct.  A frame on a
+goroutine stack lying above its thread's system stack (qemu-user's guest
+heap) takes the system stack's low end instead of its own address, so
+that the C frames of a callback, which GDB places by their real addresses
+on the system stack, still go outward (_ordered_sp).  Frames after a
+signal frame start afresh: GDB does not order frames across one.
+
+The outermost Go frame (runtime.goexit, runtime.mstart) is left to GDB's
+DWARF unwinder on link-register machines, where the Go linker's CFI marks
+its return address undefined: GDB then ends the stack there quietly,
+which a Python unwinder cannot do (any caller it gives is shown).
 
 The Go signal handler's caller is left to GDB: runtime.sigtramp's return
 address is the signal trampoline (x86-64: sa_restorer, glibc's
@@ -133,15 +143,27 @@ class GoFrameUnwinder(Unwinder):
         step = session.go_frame_step(lwp, pc, sp, fp, return_address, lr)
         if step is None:
             return None
+        if step["top_frame"] and names.lr is not None and _has_cfi(pc):
+            # runtime.goexit, mstart: on a link-register machine the Go
+            # linker's CFI marks the return address undefined there, so
+            # GDB's DWARF unwinder ends the stack at this frame (GDB 13's
+            # Python API cannot mark a frame outermost: any caller given
+            # here would be shown, even one at pc 0).
+            return None
         cfa = step["cfa"] or sp
-        id_sp = max(cfa, sp, floor)
+        id_sp = max(_ordered_sp(step, max(cfa, sp)), floor)
         frame_id = _FrameId(id_sp, step["entry"], special=cfa if id_sp != cfa else None)
         info = pending_frame.create_unwind_info(frame_id)
         regs = step["registers"]
         if step["outermost"]:
-            # A caller at pc 0 ends GDB's backtrace quietly (a frame without
-            # a saved pc ends it with an error); its SP keeps ids outward.
+            # A caller at pc 0 ends GDB's backtrace quietly on x86-64 (a
+            # frame without a saved pc ends it with an error); its SP keeps
+            # ids outward.  On aarch64 GDB's prologue unwinder then takes
+            # the pc-0 frame: a frame record (x29) and LR of 0 make it the
+            # outermost, else it repeats it ("previous frame identical").
             regs = {names.pc: 0, names.sp: id_sp + 8}
+            if names.lr is not None:
+                regs[names.fp] = 0
         elif step["switch"] == "signal":
             regs = self._trampoline(lwp, step, id_sp, names) or regs
         if names.lr is not None and names.lr not in regs and names.pc in regs:
@@ -178,7 +200,12 @@ class GoFrameUnwinder(Unwinder):
             return None
         interrupted = step["registers"]
         if names.pc in interrupted and names.sp in interrupted:
-            self._callers[(lwp, interrupted[names.pc], interrupted[names.sp])] = (id_sp, True)
+            # No floor for its id: GDB does not order frames across a
+            # signal frame (the handler may run on another stack), and one
+            # carried over from the signal stack could sit above the
+            # interrupted thread's own stack, where GDB's ids of its C
+            # frames would then look inward.
+            self._callers[(lwp, interrupted[names.pc], interrupted[names.sp])] = (0, True)
         self._trampolines.add((lwp, restorer, frame_sp))
         return {names.pc: restorer, names.sp: frame_sp}
 
@@ -188,6 +215,32 @@ class GoFrameUnwinder(Unwinder):
         up pc-1 for it, as it cannot tell: a Python unwinder makes only
         normal frames)."""
         return self._callers.get((lwp, pc, sp), (0, False))[1]
+
+
+def _ordered_sp(step, sp):
+    """The stack address a frame's id may have: its own, except on a
+    goroutine stack lying above its thread's system stack (heap memory:
+    under qemu-user the guest's heap is above the threads' stacks), where
+    it is the system stack's low end.  The ids of a thread's frames must
+    not go inward; GDB's ids of C frames are their real addresses on the
+    system stack, which a callback from C reaches after the goroutine's
+    frames, and which lie above that low end.  Where goroutine stacks are
+    below the threads' stacks (x86-64, arm64 kernels) this is the frame's
+    own address."""
+    low = step["system_stack_lo"]
+    if step["on_goroutine_stack"] and low:
+        return min(sp, low)
+    return sp
+
+
+def _has_cfi(pc):
+    """Whether GDB has the executable's DWARF for pc (Go's linker writes
+    .debug_frame with .debug_line and drops both with -w), so that its
+    DWARF unwinder, not a prologue analyser, unwinds the frame."""
+    try:
+        return gdb.find_pc_line(pc).symtab is not None
+    except gdb.error:
+        return False
 
 
 _unwinder = None
