@@ -158,12 +158,11 @@ class GoFrameUnwinder(Unwinder):
         if step["outermost"]:
             # A caller at pc 0 ends GDB's backtrace quietly on x86-64 (a
             # frame without a saved pc ends it with an error); its SP keeps
-            # ids outward.  On aarch64 GDB's prologue unwinder then takes
-            # the pc-0 frame: a frame record (x29) and LR of 0 make it the
-            # outermost, else it repeats it ("previous frame identical").
+            # ids outward.  On aarch64 GDB's stub unwinder takes the pc-0
+            # frame and repeats it: "previous frame identical" (a known gap
+            # for outermost frames that are not TOPFRAME, such as
+            # runtime.morestack on g0; docs/platforms.md).
             regs = {names.pc: 0, names.sp: id_sp + 8}
-            if names.lr is not None:
-                regs[names.fp] = 0
         elif step["switch"] == "signal":
             regs = self._trampoline(lwp, step, id_sp, names) or regs
         if names.lr is not None and names.lr not in regs and names.pc in regs:
