@@ -74,7 +74,23 @@ SCENARIOS = {
     "PanicCallback": ("runtime.gopanic", 0, False, "a panic in Go called back from C"),
     "CgoExternalThreadPanic": (None, 0, False, "a panic on a thread C created: the program crashes"),
     "Abort": (None, 0, True, "C calls abort(): the Go handler prints and the program dumps core"),
+    "CrashTraceback": (None, 0, False, "SIGSEGV in C with a cgo traceback and symbolizer function set"),
+    "CrashTracebackGo": (None, 0, False,
+                         "SIGSEGV in Go called back from C, with a cgo traceback function set"),
+    "TracebackSigpanic": (None, 0, False, "SIGSEGV in C (a nil store at -O0) in the main goroutine's cgo call"),
+    "SegvInCgo": (None, 0, False, "SIGSEGV sent to the process (kill) while a goroutine loops on cgo calls"),
+    "TgkillSegvInCgo": (None, 0, False, "SIGSEGV sent to the main thread (tgkill) while a goroutine loops on cgo calls"),
+    "CgoExternalThreadSignal": (None, 0, False, "SIGSEGV on a thread C created (no M): the runtime dies of it"),
+    "CgoPanicDeadlock": (None, 0, False, "a panic whose Error method calls C while the runtime prints it"),
+    "CgoToGoCallGoexit": (None, 0, False, "runtime.Goexit in Go called back from C: a fatal error"),
+    "CoroCgoCallbackAfterPull": (None, 0, False,
+                                 "an iter.Pull coroutine resumed inside a callback from C: a fatal error "
+                                 "(OS thread locking must match)"),
+    "CgoCallbackX15": ("main.go_callback_amd64", 0, False, "Go called back from C on the main thread (X15 check)"),
 }
+
+# Program arguments after the scenario's name.
+ARGS = {"CgoExternalThreadSignal": ("crash",)}
 
 QUIT_MAIN_THREAD = {"CgoPprofThread"}
 # Scenarios whose core must hold a thread with C frames to compare with
@@ -94,6 +110,8 @@ OUT_OF_SCOPE = {
     "CgoDLLImportsMain": "Windows only", "BigStack": "Windows only", "StackMemory": "Windows only",
     "Trace": "runtime/trace's output is the subject, not a stack",
     "EINTR": "system call restarts; no stack switch", "Block": "helper of EINTR",
+    "DestructorCallback": "the Go callback is registered for an ELF destructor, which runs only if C's exit() "
+                          "runs; the runtime leaves with exit_group, so it is never called (checked under GDB)",
 }
 
 
@@ -234,7 +252,7 @@ class TestprogcgoTest(unittest.TestCase):
             self.results[name] = "not in this release"
             self.skipTest("Go %s's testprogcgo has no %s" % (GO, name))
         caught = testprogcgo.catch(GO, name, stop, ignore, driver=DRIVER, plugin=gdbrun.PLUGIN,
-                                   quit_main_thread=name in QUIT_MAIN_THREAD)
+                                   quit_main_thread=name in QUIT_MAIN_THREAD, args=ARGS.get(name, ()))
         self.assertTrue(caught["caught"], "%s: %s" % (name, caught["why"]))
         if stop:
             with open(caught["views"]) as f:
@@ -284,6 +302,36 @@ class TestprogcgoTest(unittest.TestCase):
 
     def test_abort(self):
         self.run_scenario("Abort")
+
+    def test_crash_traceback(self):
+        self.run_scenario("CrashTraceback")
+
+    def test_crash_traceback_go(self):
+        self.run_scenario("CrashTracebackGo")
+
+    def test_traceback_sigpanic(self):
+        self.run_scenario("TracebackSigpanic")
+
+    def test_segv_in_cgo(self):
+        self.run_scenario("SegvInCgo")
+
+    def test_tgkill_segv_in_cgo(self):
+        self.run_scenario("TgkillSegvInCgo")
+
+    def test_external_thread_signal(self):
+        self.run_scenario("CgoExternalThreadSignal")
+
+    def test_panic_deadlock(self):
+        self.run_scenario("CgoPanicDeadlock")
+
+    def test_callback_goexit(self):
+        self.run_scenario("CgoToGoCallGoexit")
+
+    def test_coro_callback_after_pull(self):
+        self.run_scenario("CoroCgoCallbackAfterPull")
+
+    def test_callback_x15(self):
+        self.run_scenario("CgoCallbackX15")
 
 
 if __name__ == "__main__":
