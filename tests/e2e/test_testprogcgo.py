@@ -86,6 +86,10 @@ SCENARIOS = {
     "CoroCgoCallbackAfterPull": (None, 0, False,
                                  "an iter.Pull coroutine resumed inside a callback from C: a fatal error "
                                  "(OS thread locking must match)"),
+    "Segv": (None, 0, False, "SIGSEGV sent to the process while a goroutine loops in Go (Go 1.19)"),
+    "SecretCgo": ("cAdd", 0, False, "a cgo call inside runtime/secret's secret.Do (Go 1.27)"),
+    "NotInGoMetricCgoCall": ("SpinForever", 9, False,
+                             "ten goroutines spinning in C at once, stopped as the tenth enters (Go 1.26+)"),
     "CgoCallbackX15": ("main.go_callback_amd64", 0, False, "Go called back from C on the main thread (X15 check)"),
 }
 
@@ -99,7 +103,14 @@ QUIT_MAIN_THREAD = {"CgoPprofThread"}
 # handler returns, still in its cgo call: through cgoSigtramp and
 # x_cgo_callers again, so the core has the C code (cpuHog) below
 # x_cgo_callers's signal frame, under the dying handler.
-CORE_C_THREADS = {"CgoPprof"}
+CORE_C_THREADS = {"CgoPprof", "CgoExternalThreadSignal"}
+# Scenarios where the runtime prints no traceback: a synchronous signal in C
+# code on a thread without an M, with no handler before Go's, is forwarded
+# to the default action (sigfwdgo -> dieFromSignal) without a word.  Their
+# cores are checked for the C frames and the handler crossing only, and the
+# traceback must stay empty (if a release starts printing one, it becomes
+# the oracle).
+NO_TRACEBACK = {"CgoExternalThreadSignal"}
 
 # Scenarios not in the lane, and why (data: printed by the test, and in
 # docs/testing.md).
@@ -112,6 +123,49 @@ OUT_OF_SCOPE = {
     "EINTR": "system call restarts; no stack switch", "Block": "helper of EINTR",
     "DestructorCallback": "the Go callback is registered for an ELF destructor, which runs only if C's exit() "
                           "runs; the runtime leaves with exit_group, so it is never called (checked under GDB)",
+}
+
+# (release, scenario) -> what is known to fail there and why.  The checks
+# still run: a known gap is reported as a skip naming it when they fail,
+# and as a failure ("fixed: remove it") when they pass.
+KNOWN_GAPS = {
+    ("1.19", "CrashTracebackGo"): (
+        "Go 1.19 runs cgocallbackg1's deferred unwindm while the panic unwinds, before fatalpanic: it "
+        "restores m.g0.sched.sp to its value before the cgo call and zeroes m.ncgo, and fatalpanic's "
+        "systemstack then runs over the C frames' stack; the core holds no C frames below "
+        "runtime.cgocallback (GDB's own unwinder and the runtime show none), but the thread view and bt "
+        "take the stale g0.sched.sp for the callback's C side and end in a garbage frame"),
+}
+
+# Scenarios the lane does not run yet, though they could be caught (data:
+# printed by the test, listed in docs/testing.md).  Most repeat a path a
+# scenario above covers; none has been tried.
+NOT_YET = {
+    "CgoCCodeSIGPROF": "SIGPROF while a goroutine loops on cgo calls into Go (CgoPprof's path)",
+    "CgoExternalThreadSIGPROF": "SIGPROF to a C thread before any cgo call (CgoPprofThread's path)",
+    "CgoPprofCallback": "SIGPROF during exitsyscall after callbacks, many goroutines",
+    "CgoCallbackPprof": "a C thread calling Go while the CPU profiler runs",
+    "CgoPprofThreadNoTraceback": "SIGPROF on a C thread without a traceback function",
+    "TracebackContextPreemption": "preemption of goroutines in callbacks with a context function",
+    "TracebackContextProfile": "profiling with a context function",
+    "GoroutineProfile": "a goroutine profile while goroutines sleep in callbacks",
+    "CgoTraceback": "runtime.Stack of every goroutine from inside a cgo call",
+    "CgoCatchPanic": "a C SIGABRT handler catching the runtime's abort",
+    "CgoSigfwd": "a SIGSEGV forwarded to a C handler",
+    "EnsureDropM": "extra Ms dropped after callbacks",
+    "NumGoroutine": "the callback goroutine counted by runtime.NumGoroutine",
+    "LockOSThreadMain": "a goroutine locked to the main thread (needs GOMAXPROCS=1)",
+    "LockOSThreadAlt": "a locked thread exiting with a pthread destructor",
+    "Crash": "recovered nil dereferences in Go on locked threads (no cgo switch; SigStack covers sigpanic)",
+    "CgoCheckBytes": "cgocheck's pointer checks in a loop", "CgoNoCallback": "#cgo nocallback: a fatal error",
+    "CgoNoEscape": "#cgo noescape: heap counts", "CgoEscapeWithMultiplePointers": "cgo call on a grown stack",
+    "NotInGoMetricCgoCallback": "metrics with callbacks", "NotInGoMetricCgoCallAndCallback": "metrics",
+    "CgoTraceParser": "runtime/trace's parser (Go 1.21-1.22)",
+    "CoroCgoIterCallback": "coroutine whose iterator calls C and back",
+    "CoroCgoIterCallbackYield": "coroutine yielding inside a callback: a fatal error",
+    "CoroCgoCallbackIterNested": "nested iter.Pull in a callback", "CoroCgoCallbackIterCallback": "callbacks in both",
+    "CoroCgoCallbackIterCallbackYield": "yield inside a callback inside a callback: a fatal error",
+    "CoroCgoStopCallback": "stop() of a coroutine in a callback", "CoroCgoStopCallbackIterNested": "the same, nested",
 }
 
 
@@ -167,6 +221,9 @@ class TestprogcgoTest(unittest.TestCase):
             print("  %-28s %s" % (name, what))
         for name, why in sorted(OUT_OF_SCOPE.items()):
             print("  %-28s out of scope: %s" % (name, why))
+        for name, what in sorted(NOT_YET.items()):
+            if name in testprogcgo.scenarios(GO):
+                print("  %-28s not yet in the lane: %s" % (name, what))
 
     def check_live(self, name, views):
         """The three views of the stopped goroutine agree; the top C frames
@@ -211,8 +268,13 @@ class TestprogcgoTest(unittest.TestCase):
         # the crashing goroutine went on into the runtime's crash path
         # (fatalpanic, dieFromSignal) before the kernel wrote the core.
         advanced = {g["goid"] for g in oracle["goroutines"] if g["state"] == "running"} if crashed else ()
-        problems = compare(gs, oracle, advanced=advanced)
-        self.assertEqual(problems, [], "%s:\n%s" % (where, "\n".join(problems)))
+        if name in NO_TRACEBACK:
+            with open(caught["traceback"]) as f:
+                self.assertEqual(f.read().strip(), "", "%s: the runtime printed a traceback after all" % where)
+            self.assertTrue(gs["goroutines"], where)
+        else:
+            problems = compare(gs, oracle, advanced=advanced)
+            self.assertEqual(problems, [], "%s:\n%s" % (where, "\n".join(problems)))
         checked = 0
         for t in threads["threads"]:
             c = top_c(t["frames"] or [])
@@ -254,18 +316,32 @@ class TestprogcgoTest(unittest.TestCase):
         caught = testprogcgo.catch(GO, name, stop, ignore, driver=DRIVER, plugin=gdbrun.PLUGIN,
                                    quit_main_thread=name in QUIT_MAIN_THREAD, args=ARGS.get(name, ()))
         self.assertTrue(caught["caught"], "%s: %s" % (name, caught["why"]))
-        if stop:
-            with open(caught["views"]) as f:
-                self.check_live(name, json.load(f))
-        c = self.check_core(name, caught, crashed=stop is None)
-        if name in CORE_C_THREADS:
-            self.assertGreater(c, 0, "%s: no thread's C frames were compared with GDB's" % name)
+        gap = KNOWN_GAPS.get((harness._normalize_version(GO), name))
+        try:
+            if stop:
+                with open(caught["views"]) as f:
+                    self.check_live(name, json.load(f))
+            c = self.check_core(name, caught, crashed=stop is None)
+            if name in CORE_C_THREADS:
+                self.assertGreater(c, 0, "%s: no thread's C frames were compared with GDB's" % name)
+        except AssertionError as e:
+            if not gap:
+                raise
+            self.results[name] = "known gap (%s): %s" % (str(e).splitlines()[0][:200], gap)
+            self.skipTest("known gap: " + gap)
+        self.assertIsNone(gap, "%s on Go %s matched: the known gap is fixed, remove it from KNOWN_GAPS" % (name, GO))
         self.results[name] = "matched (%s; C frames of %d threads equal GDB's): %s" % (
             "live stop and core" if stop else "crash core", c, what)
 
     def test_named_scenarios_exist(self):
         # A misspelt CGOSTACK_TESTPROGCGO must not pass by running nothing.
         self.assertEqual(NAMED - set(SCENARIOS), set(), "CGOSTACK_TESTPROGCGO names unknown scenarios")
+
+    def test_every_scenario_is_classified(self):
+        # A scenario a new release adds is run, ruled out, or listed as not
+        # yet run: never silently left out.
+        known = set(SCENARIOS) | set(OUT_OF_SCOPE) | set(NOT_YET)
+        self.assertEqual(testprogcgo.scenarios(GO) - known, set(), "Go %s's testprogcgo has new scenarios" % GO)
 
     def test_traceback_context(self):
         self.run_scenario("TracebackContext")
@@ -329,6 +405,15 @@ class TestprogcgoTest(unittest.TestCase):
 
     def test_coro_callback_after_pull(self):
         self.run_scenario("CoroCgoCallbackAfterPull")
+
+    def test_segv(self):
+        self.run_scenario("Segv")
+
+    def test_secret_cgo(self):
+        self.run_scenario("SecretCgo")
+
+    def test_not_in_go_cgo_calls(self):
+        self.run_scenario("NotInGoMetricCgoCall")
 
     def test_callback_x15(self):
         self.run_scenario("CgoCallbackX15")
