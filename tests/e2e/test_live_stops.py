@@ -145,7 +145,9 @@ class LiveStopTest(unittest.TestCase):
                     fr = [f for f in (t["frames"] or []) if f.get("lang") != "boundary"]
                     if any(f["function"] == "runtime.sysmon" for f in fr):
                         self.assertEqual(fr[-1]["function"], "runtime.mstart", "%s: sysmon's thread" % where)
-                    self.assertFalse([f for f in fr if not f["function"]], "%s: LWP %d has frames without a name" % (where, t["lwp"]))
+                    self.assertFalse([f for f in fr if not f["function"]], "%s: LWP %d has frames without a name: %s (%s)"
+                                     % (where, t["lwp"], [(f["function"], hex(f["pc"])) for f in fr],
+                                        t.get("frames_error")))
         self.assertEqual(len(set(runs)), 1, "%s: %d runs gave %d different answers" % (scenario, REPEAT, len(set(runs))))
 
     def test_c_breakpoint_in_cgo_call(self):
