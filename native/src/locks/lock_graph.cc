@@ -453,7 +453,7 @@ class Builder {
   // them (most Go programs never block in pthread code).
   const GlibcLayouts& Glibc() {
     if (!graph_.glibc) {
-      graph_.glibc = FindGlibcLayouts(rt_.target());
+      graph_.glibc = FindGlibcLayouts(rt_.target(), stacks_.held_dwarf());
       if (!graph_.glibc->warning.empty()) graph_.warnings.push_back(graph_.glibc->warning);
     }
     return *graph_.glibc;
