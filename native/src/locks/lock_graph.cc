@@ -122,8 +122,10 @@ class Builder {
     return hit->offset ? std::string(hit->name) + "+" + std::to_string(hit->offset) : std::string(hit->name);
   }
 
-  // The node of the goroutine at `i` in set_.
+  // The node of the goroutine at `i` in set_; one per goid, as when nodes
+  // were found by id (a corrupt core may repeat a goid).
   size_t GoroutineNode(size_t i) {
+    i = by_goid_.at(set_.goroutines[i].goid);
     size_t& known = node_of_g_[i];
     if (known != kNoNode) return known;
     const Goroutine& g = set_.goroutines[i];
