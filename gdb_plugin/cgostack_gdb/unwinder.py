@@ -32,6 +32,13 @@ handler called>` and unwinds from the kernel's signal frame.  So this
 unwinder gives sigtramp's caller as that trampoline (its pc, and as SP
 sigtramp's caller SP, as the kernel left it: the ucontext on x86-64, the
 siginfo before it on aarch64) and never claims the trampoline frame.
+One exception: GDB's x86-64 sniffer takes a trampoline only by the name
+glibc and Go 1.20+ give it (__restore_rt, or a name with "sigaction" in it);
+a pure-Go program of Go 1.19 returns through runtime.sigreturn, which GDB
+unwinds as an ordinary function into the signal frame's words.  There the
+unwinder claims the trampoline frame itself and gives it the interrupted
+registers (own_trampoline(): native_frames.py skips it as it skips GDB's
+`<signal handler called>`; `bt` shows it as runtime.sigreturn).
 
 Register names and roles (pc, sp, frame pointer, link register) are the
 target machine's, from the backend's table (registers.py)."""
@@ -82,12 +89,18 @@ class GoFrameUnwinder(Unwinder):
         self._callers = {}
         # (lwp, pc, sp) of signal trampoline frames: GDB's to unwind.
         self._trampolines = set()
+        # (lwp, pc, sp) of trampoline frames GDB would not take (see the
+        # module's doc) -> the interrupted registers: ours to unwind.
+        self._own_trampolines = {}
+        self._gdb_takes = {}  # restorer pc -> whether GDB's sniffer takes it
         self._types = {}
         self.errors = 0
 
     def forget(self):
         self._callers.clear()
         self._trampolines.clear()
+        self._own_trampolines.clear()
+        self._gdb_takes.clear()
 
     def __call__(self, pending_frame):
         try:
@@ -130,6 +143,13 @@ class GoFrameUnwinder(Unwinder):
                 if session is None:
                     return None
                 names = registers.of(session)
+        own = self._own_trampolines.get((lwp, pc, sp))
+        if own is not None:
+            info = pending_frame.create_unwind_info(_FrameId(sp, pc))
+            for name in names.unwound:
+                if name in own:
+                    info.add_saved_register(name, self._value(pending_frame, name, own[name]))
+            return info
         if (lwp, pc, sp) in self._trampolines:
             return None  # GDB's sigtramp unwinder: "<signal handler called>"
         floor, exact = self._callers.get((lwp, pc, sp), (0, False))
@@ -199,14 +219,43 @@ class GoFrameUnwinder(Unwinder):
             return None
         interrupted = step["registers"]
         if names.pc in interrupted and names.sp in interrupted:
-            # No floor for its id: GDB does not order frames across a
-            # signal frame (the handler may run on another stack), and one
-            # carried over from the signal stack could sit above the
-            # interrupted thread's own stack, where GDB's ids of its C
-            # frames would then look inward.
-            self._callers[(lwp, interrupted[names.pc], interrupted[names.sp])] = (0, True)
+            # GDB does not order frames across a signal frame it unwinds
+            # itself (the handler may run on another stack): no floor for
+            # the interrupted frame's id then, as one carried over from the
+            # signal stack could sit above the interrupted thread's own
+            # stack, where GDB's ids of its C frames would look inward.  A
+            # trampoline this unwinder takes is a normal frame to GDB: the
+            # floor holds across it.
+            gdb_takes = self._gdb_takes_trampoline(restorer, names)
+            self._callers[(lwp, interrupted[names.pc], interrupted[names.sp])] = (0 if gdb_takes else id_sp, True)
+            if not gdb_takes:
+                self._own_trampolines[(lwp, restorer, frame_sp)] = interrupted
+                return {names.pc: restorer, names.sp: frame_sp}
         self._trampolines.add((lwp, restorer, frame_sp))
         return {names.pc: restorer, names.sp: frame_sp}
+
+    def _gdb_takes_trampoline(self, restorer, names):
+        """Whether GDB's own sigtramp unwinder takes the trampoline at
+        `restorer`: always on aarch64 (by its code); on x86-64 (GDB's
+        amd64_linux_sigtramp_p) when it has no symbol, is __restore_rt, or
+        its name has "sigaction" in it (Go 1.20's runtime.sigreturn__sigaction
+        was named so for GDB; Go 1.19's runtime.sigreturn was not)."""
+        if names.machine != "x86-64":
+            return True
+        takes = self._gdb_takes.get(restorer)
+        if takes is None:
+            try:
+                text = gdb.execute("info symbol %#x" % restorer, to_string=True)
+            except gdb.error:
+                text = ""
+            name = text.split(" in section ")[0].split(" + ")[0].strip() if " in section " in text else ""
+            takes = self._gdb_takes[restorer] = (not name or "sigaction" in name or name == "__restore_rt")
+        return takes
+
+    def own_trampoline(self, lwp, pc, sp):
+        """Whether the frame at (pc, sp) is a signal trampoline this
+        unwinder unwound in GDB's place (a normal frame to GDB)."""
+        return (lwp, pc, sp) in self._own_trampolines
 
     def interrupted(self, lwp, pc, sp):
         """Whether the frame at (pc, sp) is the context a signal interrupted:
