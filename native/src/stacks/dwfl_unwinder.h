@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "target/memory.h"
 #include "stacks/stitch.h"
@@ -32,8 +33,10 @@ namespace cgostack {
 class DwflUnwinder {
  public:
   // Modules of `target` (a core or a stopped live process).  Throws Error
-  // if libdwfl cannot report them.
-  explicit DwflUnwinder(Target& target);
+  // if libdwfl cannot report them.  `debug_dirs`: where separate debug
+  // files are looked for by build-id and debuglink (GDB's
+  // debug-file-directory, whose default this is; the plugin passes GDB's).
+  explicit DwflUnwinder(Target& target, const std::vector<std::string>& debug_dirs = {"/usr/lib/debug"});
   ~DwflUnwinder();
   DwflUnwinder(const DwflUnwinder&) = delete;
   DwflUnwinder& operator=(const DwflUnwinder&) = delete;
@@ -43,6 +46,10 @@ class DwflUnwinder {
   // Walks every thread of the target that has registers and hands each
   // chain to `stacks` (ThreadStacks::SetChain), as the plugin's hand_over.
   void HandOver(ThreadStacks& stacks);
+  // libdwfl's DWARF of the module whose debug file is `debug_file` (the
+  // same file, by device and inode), if libdwfl has already read it;
+  // nullptr otherwise.
+  Dwarf* LoadedDwarfOf(const std::string& debug_file);
 
   // Used by the libdwfl callbacks (dwfl_unwinder.cc).
   struct Start {
@@ -94,6 +101,7 @@ class DwflUnwinder {
   // A live process's libraries by their link-map names (link_map_names.h).
   std::map<uint64_t, std::string> link_map_names_;
   char* debuginfo_path_ = nullptr;
+  ThreadStacks* handed_to_ = nullptr;  // whose held_dwarf is ours (HandOver)
   VdsoImage vdso_;  // the vDSO module's bytes (libdwfl's Elf points here)
 };
 
