@@ -96,6 +96,22 @@ class StrippedTest(unittest.TestCase):
             subprocess.run(["strip", "--strip-all", "-o", out, binary], check=True)
         return out
 
+    def assert_gdb_debug_file_used(self, exe, core, oracle, full, dbg, init):
+        """In GDB (started with `init`), the plugin reads the Go DWARF from
+        `dbg`, the debug file GDB loaded for `exe`: cgo-info names it
+        (found by gdb) and equals `full` (the unstripped binary's), the
+        goroutines equal the runtime's traceback."""
+        info = gdbrun.gdb_json("cgo-info", exe, core["core"], init=init)
+        self.assertEqual((info["debug_file"], info["debug_file_found_by"]), (dbg, "gdb"))
+        self.assertEqual(info["warnings"], [])
+        for key in INFO_KEYS:
+            self.assertEqual(info[key], full[key], key)
+        ours = gdbrun.gdb_json("cgo-goroutines", exe, core["core"], init=init)
+        self.assertEqual(compare(ours, oracle), [])
+        self.assertEqual(ours["warnings"], [])
+        rc, text, err = gdbrun.gdb(["cgo-info"], exe, core["core"], init=init)
+        self.assertIn("separate file %s (found by gdb)" % dbg, text)
+
     def test_without_dwarf_matches_the_runtime(self):
         core = harness.kernel_core("deadlock", GO, flags=["-ldflags=-w"])
         oracle = harness.load_oracle(core)
@@ -211,16 +227,7 @@ class StrippedTest(unittest.TestCase):
         subprocess.run(["objcopy", "--only-keep-debug", core["binary"], dbg], check=True)
         init = ["set debug-file-directory " + debug_root]
         full = gdbrun.gdb_json("cgo-info", core["binary"], core["core"])
-        info = gdbrun.gdb_json("cgo-info", exe, core["core"], init=init)
-        self.assertEqual((info["debug_file"], info["debug_file_found_by"]), (dbg, "gdb"))
-        self.assertEqual(info["warnings"], [])
-        for key in INFO_KEYS:
-            self.assertEqual(info[key], full[key], key)
-        ours = gdbrun.gdb_json("cgo-goroutines", exe, core["core"], init=init)
-        self.assertEqual(compare(ours, oracle), [])
-        self.assertEqual(ours["warnings"], [])
-        rc, text, err = gdbrun.gdb(["cgo-info"], exe, core["core"], init=init)
-        self.assertIn("separate file %s (found by gdb)" % dbg, text)
+        self.assert_gdb_debug_file_used(exe, core, oracle, full, dbg, init)
         # Without the setting GDB finds none, and neither does the plugin.
         info = gdbrun.gdb_json("cgo-info", exe, core["core"])
         self.assertIsNone(info["debug_file"])
@@ -259,16 +266,7 @@ class StrippedTest(unittest.TestCase):
             # GDB fetches it too once told to (in batch mode it would not
             # ask), and the plugin uses the file GDB loaded.
             init = ["set debuginfod enabled on"]
-            info = gdbrun.gdb_json("cgo-info", exe, core["core"], init=init)
-            self.assertEqual((info["debug_file"], info["debug_file_found_by"]), (fetched, "gdb"))
-            self.assertEqual(info["warnings"], [])
-            for key in INFO_KEYS:
-                self.assertEqual(info[key], full[key], key)
-            ours = gdbrun.gdb_json("cgo-goroutines", exe, core["core"], init=init)
-            self.assertEqual(compare(ours, oracle), [])
-            self.assertEqual(ours["warnings"], [])
-            rc, text, err = gdbrun.gdb(["cgo-info"], exe, core["core"], init=init)
-            self.assertIn("separate file %s (found by gdb)" % fetched, text)
+            self.assert_gdb_debug_file_used(exe, core, oracle, full, fetched, init)
             # The CLI: the same debug file, goroutines as the runtime's own
             # traceback, and every C frame named as from the unstripped binary.
             rc, cli, err = cli_json("info", exe, core["core"])
