@@ -104,13 +104,16 @@ def _chain(session, lwp):
         if pc == 0 and walked:
             break  # how the Go unwinder marks the outermost frame (unwinder.py)
         last = frame
-        if frame.type() == gdb.SIGTRAMP_FRAME:
+        if frame.type() == gdb.SIGTRAMP_FRAME or (
+                prev_go and go_unwinder.own_trampoline(lwp, pc, registers.read(frame, sp_name))):
             # The signal trampoline GDB shows as "<signal handler called>"
             # (unwinder.py leaves it to GDB): no code of the program's.
             # Below a Go runtime.sigtramp the backend marks the crossing
             # itself (a signal boundary); below C (a C handler, cgo's
             # x_cgo_callers) it is handed over as the trampoline, whose SP
-            # is the kernel's ucontext (stitch.h NativeFrame).
+            # is the kernel's ucontext (stitch.h NativeFrame).  Go 1.19's
+            # runtime.sigreturn, which GDB does not take for a trampoline,
+            # is unwound by unwinder.py and skipped the same way.
             if not prev_go:
                 flush()
                 run = 0

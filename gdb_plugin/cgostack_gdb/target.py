@@ -104,7 +104,7 @@ def describe():
 _cache = {}
 _registers_given = False   # a live session has the threads' registers
 _unwinder_failed = False   # the target is not one the backend can open
-_seen_registers = {}       # lwp -> (pc, sp, fp, lr) the live session was given
+_seen_registers = {}       # lwp -> (pc, sp, fp, lr, run clock) the live session was given
 
 
 def session(registers=True):
@@ -164,7 +164,7 @@ def note_thread_registers(lwp, pc, sp, fp, lr=0):
     for key, s in _cache.items():
         if key[0] == "live":
             seen = _seen_registers.get(lwp)
-            if seen is not None and seen != (pc, sp, fp, lr):
+            if seen is not None and seen != (pc, sp, fp, lr, _run_clock(key[2], lwp)):
                 moved = True
     if moved:
         forget()
@@ -172,8 +172,21 @@ def note_thread_registers(lwp, pc, sp, fp, lr=0):
     for key, s in _cache.items():
         if key[0] == "live":
             s.set_thread_registers(lwp, pc, sp, fp, lr)
-            _seen_registers[lwp] = (pc, sp, fp, lr)
+            _seen_registers[lwp] = (pc, sp, fp, lr, _run_clock(key[2], lwp))
     return moved
+
+
+def _run_clock(pid, lwp):
+    """How long the thread has run on a CPU (ns, the first field of
+    /proc/PID/task/LWP/schedstat), or None where that is not known.  A
+    thread can stop twice with the same registers (the same breakpoint hit
+    again on a stack at the same depth: StackSwitchCallback's makecontext
+    stack); its run clock still tells the stops apart."""
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, lwp)) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def each_thread():
@@ -204,7 +217,7 @@ def _hand_over_registers(session):
         f = gdb.newest_frame()
         regs = tuple(registers.read(f, r) for r in (names.pc, names.sp, names.fp)) + (registers.read_lr(f, names),)
         session.set_thread_registers(t.ptid[1], *regs)
-        _seen_registers[t.ptid[1]] = regs
+        _seen_registers[t.ptid[1]] = regs + (_run_clock(gdb.selected_inferior().pid, t.ptid[1]),)
 
 
 def _stamp(path):

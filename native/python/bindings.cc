@@ -119,6 +119,9 @@ py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, 
   out["entry"] = step->entry;
   out["cfa"] = step->cfa;
   out["outermost"] = step->outermost;
+  out["top_frame"] = step->top_frame;
+  out["on_goroutine_stack"] = step->on_goroutine_stack;
+  out["system_stack_lo"] = step->system_stack_lo;
   out["error"] = step->error;
   out["switch"] = std::string(step->switch_kind);
   // For runtime.sigtramp (a "signal" step, whose cfa is its caller SP by
@@ -289,7 +292,8 @@ PYBIND11_MODULE(_cgostack, m) {
       .def("go_frame_step", &GoFrameStep, py::arg("lwp"), py::arg("pc"), py::arg("sp"), py::arg("fp"),
            py::arg("return_address"), py::arg("lr") = 0,
            "The caller of a Go frame on thread `lwp`, across stack switches: None if pc is not Go, else "
-           "{entry, cfa, outermost, error, switch, return_address_slot, registers: {name: value}}.  `lr`: "
+           "{entry, cfa, outermost, top_frame, on_goroutine_stack, system_stack_lo, error, switch, "
+           "return_address_slot, registers: {name: value}}.  `lr`: "
            "the link register where the frame's pc is not a return address (a frameless function returns "
            "through it), else 0.")
       .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
