@@ -60,6 +60,22 @@ def _library_search():
     return (parameter("sysroot"), parameter("solib-search-path"))
 
 
+def _debug_files():
+    """GDB's `set debug-file-directory` and, per objfile, the separate
+    debug file GDB loaded for it (`objfile.owner`): the backend reads the
+    Go module's DWARF from that file rather than looking again on its own."""
+    try:
+        dirs = tuple(d for d in (gdb.parameter("debug-file-directory") or "").split(os.pathsep) if d)
+    except gdb.error:
+        dirs = ()
+    loaded = []
+    for o in gdb.objfiles():
+        owner = getattr(o, "owner", None)
+        if owner is not None and o.filename and owner.filename:
+            loaded.append((owner.filename, o.filename))
+    return dirs, tuple(sorted(loaded))
+
+
 def describe():
     """Returns (kind, executable, core_or_pid) for the selected inferior."""
     inferior = gdb.selected_inferior()
@@ -99,11 +115,13 @@ def session(registers=True):
     mod = backend.load()
     kind, exe, where = describe()
     libraries = _library_search() if kind == "core" else ("", "")
-    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None, libraries)
+    debug_files = _debug_files()
+    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None, libraries, debug_files)
     s = _cache.get(key)
     if s is None:
         _cache.clear()
         _registers_given = False
+        mod.use_gdb_debug_files(list(debug_files[0]), dict(debug_files[1]))
         if kind == "core":
             s = mod.Session.open_core(exe, where, sysroot=libraries[0], solib_search_path=libraries[1])
         else:

@@ -16,6 +16,7 @@
 #include "report/output_file.h"
 #include "stacks/dwfl_unwinder.h"
 #include "target/compressed_core.h"
+#include "target/debugger_debug_files.h"
 #include "target/regular_file.h"
 #include "session.h"
 #include "views/command_options.h"
@@ -399,6 +400,10 @@ PYBIND11_MODULE(_cgostack, m) {
         for (const auto& p : paths) cgostack::RememberInputFile(p);
       },
       py::arg("paths"), "Files GDB has read (objfiles, separate debug files) that no output may overwrite.");
+
+  m.def("use_gdb_debug_files", &cgostack::UseDebuggerDebugFiles, py::arg("debug_dirs"), py::arg("loaded"),
+        "GDB's debug-file-directory (split at ':') and, per objfile path, the separate debug file GDB "
+        "loaded for it: the Go module's DWARF is then read from the file GDB uses.");
 
   m.def("compressed_core_advice", &cgostack::CompressedCoreAdvice, py::arg("path"),
         "For a zstd/lz4/xz-compressed core (told by its magic number): one line saying GDB cannot open it "
