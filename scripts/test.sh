@@ -9,17 +9,16 @@
 #                 (CGOSTACK_TESTPROGCGO=all; by default its CI subset)
 #   --no-hostile  skip the sanitizer build (scripts/sanitize.sh) and the
 #                 bounded fuzzing run (scripts/fuzz.sh) that follow ctest
-#   The arm64 lane's CLI tests (ctest e2e.arm64.go<ver>: the fixtures
-#                 cross-built for linux/arm64, cores taken under qemu-user,
-#                 read by the CLI and held against the runtime's traceback,
-#                 gdb-multiarch's plain bt and the fixtures' records) run by
-#                 default, after the rest: setup.sh --arm64 installs
-#                 qemu-user, the cross compiler and gdb-multiarch (about 60
-#                 MB); about 45 s of CPU and 4-5 min of wall time per Go
+#   The arm64 lane (ctest label arm64) runs by default, after the rest:
+#                 the fixtures cross-built for linux/arm64, cores taken under
+#                 qemu-user, read by the CLI (e2e.arm64.go<ver>) and by the
+#                 GDB plugin under gdb-multiarch (e2e.arm64_gdb.go<ver>, on
+#                 the same cores), held against the runtime's traceback,
+#                 gdb-multiarch's plain bt and the fixtures' records;
+#                 setup.sh --arm64 installs qemu-user, the cross compiler
+#                 and gdb-multiarch (about 60 MB); about 25 s of CPU per Go
 #                 release from a cold build directory (docs/testing.md)
-#   --arm64       the whole arm64 lane (ctest label arm64): also the GDB
-#                 plugin under gdb-multiarch (e2e.arm64_gdb.go<ver>, about
-#                 10 s per release once the cores are cached)
+#   --arm64       accepted for compatibility: the whole lane is the default
 #   --no-arm64    no arm64 lane (and no arm64 packages)
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
 #                 (trixie) root made with debootstrap (scripts/debian13.sh;
@@ -39,9 +38,8 @@ releases() { awk -v want="$1" '!/^[[:space:]]*(#|$)/ && (want == "" || $3 == wan
 matrix=$(releases ci)
 hostile=1
 debian13=0
-# cli: the CLI's arm64 tests (default; they fit CI's time), all: the
-# whole label, 0: none.
-arm64=cli
+# all: the whole arm64 label (default; it fits CI's time), 0: none.
+arm64=all
 glibc_roots=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -63,7 +61,6 @@ scripts/build.sh -DCGOSTACK_GO_MATRIX="$matrix"
 ulimit -c unlimited
 (cd build && ctest --output-on-failure -j2 -LE arm64 "$@")
 case $arm64 in
-    cli) (cd build && ctest --output-on-failure -j2 -L arm64 -R '^e2e\.arm64\.' "$@") ;;
     all) (cd build && ctest --output-on-failure -j2 -L arm64 "$@") ;;
 esac
 if [ "$hostile" = 1 ]; then
