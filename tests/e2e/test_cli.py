@@ -243,8 +243,13 @@ class CliMatchesGdbTest(unittest.TestCase):
         callback = [t for t in threads["threads"] if t["in_callback"]]
         self.assertTrue(callback)
         self.assertIn("hold_C_then_call_go", [f["function"] for t in callback for f in c_frames(t["frames"])])
-        # The comparison covered inlined C frames (futex_wait in libc).
+        # The comparison covered inlined C frames (futex_wait in libc), and
+        # cgo's prologue frames (_cgo_<hash>_Cfunc_..., whose file GDB names
+        # by its DWARF 5 directory: /tmp/go-build/cgo-gcc-prolog).
         self.assertTrue([f for f in self.c_frames_compared if f[C_FRAME_FIELDS.index("inlined")]])
+        prolog = [f for f in self.c_frames_compared if f[C_FRAME_FIELDS.index("function")].startswith("_cgo_")]
+        self.assertTrue(prolog)
+        self.assertTrue(all(f[C_FRAME_FIELDS.index("file")].endswith("cgo-gcc-prolog") for f in prolog), prolog)
 
     def test_cthread(self):
         # Its C threads wait in libc functions reached by tail calls
