@@ -17,6 +17,7 @@
 #include "target/core_file.h"
 #include "goruntime/goroutines.h"
 #include "goruntime/thread_context.h"
+#include "stacks/cgo_callers.h"
 
 namespace cgostack {
 
@@ -68,6 +69,7 @@ class StackSwitcher {
   ThreadContexts& threads_;
   const GoPclntab& tab_;
   const MemorySource& mem_;
+  CgoCallers cgo_callers_;
   std::unique_ptr<GoroutineReader> goroutines_;
   // Per goroutine (g address), from the runtime's own unwinding of it:
   // SPs of its cgocallback frames, and the (sp -> pc) of the
