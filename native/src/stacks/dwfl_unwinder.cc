@@ -250,6 +250,7 @@ DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullpt
       nullptr, 0);
   tail_calls_ = TailCalls(dwfl_);
   for (const ThreadState& t : target.threads()) lwps_.insert(t.lwp);
+  vdso_object_ = FindVdso(target);
   if (!target.is_core() || own_modules) link_map_names_ = LinkMapNames(dwfl_, target.memory());
   // GDB names a library by the file it read: under a sysroot (or on the
   // search path) that file, else the path the dynamic linker recorded.
@@ -297,8 +298,10 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   base.pc = pc;
   base.sp = sp;
   Dwfl_Module* mod = dwfl_addrmodule(dwfl_, lookup);
+  bool in_vdso = vdso_object_ && lookup >= vdso_object_->start && lookup < vdso_object_->end;
   if (!mod) {
-    base.object = target_.exe().path();  // as the plugin: not in a library, so the program
+    // As the plugin: not in a library, so the program (or the vDSO).
+    base.object = in_vdso ? vdso_object_->name : target_.exe().path();
     out->push_back(base);
     return;
   }
@@ -309,9 +312,11 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   // library by the path the dynamic linker recorded (gdb.solib_name).
   uint64_t entry = target_.exe().entry() + target_.load_bias();
   base.object = entry >= low && entry < high ? target_.exe().path() : mainfile ? mainfile : name ? name : "";
-  // The vDSO is no shared library to GDB either (gdb.solib_name is None).
-  if (name && std::strcmp(name, kVdsoModuleName) == 0) base.object = target_.exe().path();
-  if (!link_map_names_.empty() && base.object != target_.exe().path()) {
+  // The vDSO by its own name, as the plugin names it (vdso_module.h): GDB
+  // has no shared library for it, and libdwfl names it "[vdso]" or by the
+  // link map.
+  if (in_vdso) base.object = vdso_object_->name;
+  if (!link_map_names_.empty() && base.object != target_.exe().path() && !in_vdso) {
     Dwarf_Addr load_bias = 0;
     auto it = dwfl_module_getelf(mod, &load_bias) ? link_map_names_.find(load_bias) : link_map_names_.end();
     if (it != link_map_names_.end()) base.object = it->second;

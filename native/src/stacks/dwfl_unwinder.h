@@ -15,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -95,6 +96,7 @@ class DwflUnwinder {
   std::map<uint64_t, std::string> link_map_names_;
   char* debuginfo_path_ = nullptr;
   VdsoImage vdso_;  // the vDSO module's bytes (libdwfl's Elf points here)
+  std::optional<VdsoObject> vdso_object_;  // where it is and what its frames are named after
 };
 
 }  // namespace cgostack

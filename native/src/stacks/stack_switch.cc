@@ -367,6 +367,7 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
       out.cfa = vdso_sp;
       out.caller.pc = vdso_pc;
       out.caller.sp = vdso_sp;
+      out.switch_kind = "vdso";
       out.caller.fp = frame.fp;  // the vDSO preserves it
       // amd64: the frame pointer the function saved lies under its return address.
       if (!arch.link_register) ReadWord(mem_, vdso_sp - 16, &out.caller.fp);

@@ -35,7 +35,9 @@ struct FrameStep {
   bool all = false;
   // The stack switch taken, "" for an ordinary call: "signal", "cgocall",
   // "cgocallback", "callback" (crosscall2 into C), "mcall", "systemstack",
-  // "sigpanic" (the caller's pc is a faulting instruction, as for "signal").
+  // "sigpanic" (the caller's pc is a faulting instruction, as for "signal"),
+  // "vdso" (a function that called the vDSO on g0's stack: its caller is
+  // the one the runtime recorded in m.vdsoPC/vdsoSP).
   std::string_view switch_kind;
   int signal = 0;  // "signal": the signal being handled (siginfo.si_signo)
 };
