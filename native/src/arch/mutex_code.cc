@@ -3,63 +3,94 @@
 #include <elf.h>
 
 #include <cstring>
+#include <unordered_map>
+
+#include "arch/disassembler.h"
 
 namespace cgostack {
 
 namespace {
 
-uint8_t U8(std::string_view c, size_t i) { return static_cast<uint8_t>(c[i]); }
+bool IsLocked(const cs_insn& insn) { return insn.detail->x86.prefix[0] == X86_PREFIX_LOCK; }
 
-void ScanAmd64(std::string_view code, uint64_t entry, std::vector<CodeEvent>* out) {
-  for (size_t i = 0; i + 3 <= code.size(); ++i) {
-    if (i + 7 <= code.size() && (U8(code, i) == 0x48 || U8(code, i) == 0x4c) && U8(code, i + 1) == 0x8d &&
-        (U8(code, i + 2) & 0xc7) == 0x05) {  // LEA r64, [rip + disp32]: REX.W, 0x8d, ModRM mod=00 rm=101
-      int32_t disp;
-      std::memcpy(&disp, code.data() + i + 3, 4);
-      out->push_back({CodeEvent::kAddress, i, i + 7, entry + i + 7 + static_cast<int64_t>(disp)});
+void ScanAmd64(const Disassembler& dis, std::string_view code, uint64_t entry, std::vector<CodeEvent>* out) {
+  dis.Sweep(code, entry, [&](const cs_insn& insn) {
+    if (insn.id == 0) return;  // bytes Capstone does not decode
+    size_t at = insn.address - entry, end = at + insn.size;
+    const cs_x86& x86 = insn.detail->x86;
+    switch (insn.id) {
+      case X86_INS_LEA:  // LEA r64, [rip + disp]: the address of a global
+        if (x86.op_count == 2 && x86.operands[1].type == X86_OP_MEM && x86.operands[1].mem.base == X86_REG_RIP &&
+            x86.operands[1].mem.index == X86_REG_INVALID)
+          out->push_back({CodeEvent::kAddress, at, end, insn.address + insn.size + x86.operands[1].mem.disp});
+        break;
+      case X86_INS_CMPXCHG:
+        if (IsLocked(insn)) out->push_back({CodeEvent::kLock, at, end, 0});
+        break;
+      case X86_INS_XADD:
+        if (IsLocked(insn)) out->push_back({CodeEvent::kUnlock, at, end, 0});
+        break;
+      case X86_INS_CALL:
+        if (x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM)
+          out->push_back({CodeEvent::kCall, at, end, static_cast<uint64_t>(x86.operands[0].imm)});
+        break;
+      default:
+        break;
     }
-    if (U8(code, i) == 0xf0 && U8(code, i + 1) == 0x0f && U8(code, i + 2) == 0xb1)  // LOCK CMPXCHG
-      out->push_back({CodeEvent::kLock, i, i + 3, 0});
-    if (U8(code, i) == 0xf0 && U8(code, i + 1) == 0x0f && U8(code, i + 2) == 0xc1)  // LOCK XADD
-      out->push_back({CodeEvent::kUnlock, i, i + 3, 0});
-    if (U8(code, i) == 0xe8 && i + 5 <= code.size()) {  // CALL rel32
-      int32_t rel;
-      std::memcpy(&rel, code.data() + i + 1, 4);
-      out->push_back({CodeEvent::kCall, i, i + 5, entry + i + 5 + static_cast<int64_t>(rel)});
-    }
-  }
+  });
 }
 
-int64_t SignExtend(uint64_t v, unsigned bits) { return static_cast<int64_t>(v << (64 - bits)) >> (64 - bits); }
+// The ARMv8.1 LSE atomics Go's sync.Mutex intrinsics use.  Capstone 4.0
+// (Debian 12) predates them and passes their words as data; Capstone 5
+// (Debian 13) names them.  Either way they are told apart by their
+// encoding classes (Arm ARM C6.2: CASAL, LDADDAL, 32- and 64-bit forms).
+enum class LseAtomic { kNone, kCasal, kLdaddal };
+LseAtomic LseAtomicOf(const cs_insn& insn) {
+  if (insn.size != 4) return LseAtomic::kNone;
+  uint32_t word;
+  std::memcpy(&word, insn.bytes, 4);
+  if ((word & 0xbfe0fc00) == 0x88e0fc00) return LseAtomic::kCasal;
+  if ((word & 0xbfe0fc00) == 0xb8e00000) return LseAtomic::kLdaddal;
+  return LseAtomic::kNone;
+}
 
-void ScanArm64(std::string_view code, uint64_t entry, std::vector<CodeEvent>* out) {
-  // The page each register got from the last ADRP, by register number.
-  uint64_t page[32] = {};
-  bool has_page[32] = {};
-  for (size_t i = 0; i + 4 <= code.size(); i += 4) {
-    uint32_t insn;
-    std::memcpy(&insn, code.data() + i, 4);
-    uint64_t pc = entry + i;
-    unsigned rd = insn & 31, rn = (insn >> 5) & 31;
-    if ((insn & 0x9f000000) == 0x90000000) {  // ADRP Xd, label
-      uint64_t imm = (((insn >> 5) & 0x7ffff) << 2) | ((insn >> 29) & 3);
-      page[rd] = (pc & ~uint64_t{0xfff}) + static_cast<uint64_t>(SignExtend(imm, 21) * 4096);
-      has_page[rd] = true;
-      continue;
+void ScanArm64(const Disassembler& dis, std::string_view code, uint64_t entry, std::vector<CodeEvent>* out) {
+  // The page each register got from the last ADRP (Capstone gives the
+  // page's address), until the register is written otherwise.
+  std::unordered_map<unsigned, uint64_t> page;
+  dis.Sweep(code, entry, [&](const cs_insn& insn) {
+    size_t at = insn.address - entry, end = at + insn.size;
+    switch (LseAtomicOf(insn)) {
+      case LseAtomic::kCasal:
+        out->push_back({CodeEvent::kLock, at, end, 0});
+        return;
+      case LseAtomic::kLdaddal:
+        out->push_back({CodeEvent::kUnlock, at, end, 0});
+        return;
+      case LseAtomic::kNone:
+        break;
     }
-    if ((insn & 0xff800000) == 0x91000000 && has_page[rn]) {  // ADD Xd, Xn, #imm12{, LSL #12}
-      uint64_t imm = (insn >> 10) & 0xfff;
-      if (insn & (1u << 22)) imm <<= 12;
-      out->push_back({CodeEvent::kAddress, i, i + 4, page[rn] + imm});
-    } else if ((insn & 0xbfe0fc00) == 0x88e0fc00) {  // CASAL Ws/Xs, Wt/Xt, [Xn]
-      out->push_back({CodeEvent::kLock, i, i + 4, 0});
-    } else if ((insn & 0xbfe0fc00) == 0xb8e00000) {  // LDADDAL Ws/Xs, Wt/Xt, [Xn]
-      out->push_back({CodeEvent::kUnlock, i, i + 4, 0});
-    } else if ((insn & 0xfc000000) == 0x94000000) {  // BL imm26
-      out->push_back({CodeEvent::kCall, i, i + 4, pc + static_cast<uint64_t>(SignExtend(insn & 0x3ffffff, 26) * 4)});
+    if (insn.id == 0) return;
+    const cs_arm64& a = insn.detail->arm64;
+    if (insn.id == ARM64_INS_ADRP && a.op_count == 2 && a.operands[1].type == ARM64_OP_IMM) {
+      page[a.operands[0].reg] = static_cast<uint64_t>(a.operands[1].imm);
+      return;
     }
-    has_page[rd] = false;  // any other write of the register (rd of most encodings) ends the pair
-  }
+    if (insn.id == ARM64_INS_ADD && a.op_count == 3 && a.operands[1].type == ARM64_OP_REG &&
+        a.operands[2].type == ARM64_OP_IMM) {
+      auto p = page.find(a.operands[1].reg);
+      if (p != page.end()) {
+        uint64_t imm = static_cast<uint64_t>(a.operands[2].imm);
+        if (a.operands[2].shift.type == ARM64_SFT_LSL) imm <<= a.operands[2].shift.value;
+        out->push_back({CodeEvent::kAddress, at, end, p->second + imm});
+      }
+    } else if (insn.id == ARM64_INS_BL && a.op_count == 1 && a.operands[0].type == ARM64_OP_IMM) {
+      out->push_back({CodeEvent::kCall, at, end, static_cast<uint64_t>(a.operands[0].imm)});
+    }
+    // Any other write of a register ends its ADRP pair.
+    for (uint8_t i = 0; i < a.op_count; ++i)
+      if (a.operands[i].type == ARM64_OP_REG && (a.operands[i].access & CS_AC_WRITE)) page.erase(a.operands[i].reg);
+  });
 }
 
 const MutexCodeRules kAmd64 = {ScanAmd64, 48};

@@ -22,14 +22,16 @@ struct CodeEvent {
   uint64_t value;  // kAddress: the address; kCall: the call's target
 };
 
+class Disassembler;
+
 struct MutexCodeRules {
-  // Appends the events found in `code` (the function at `entry`), by offset.
-  // x86-64: LEA r64,[rip+disp32]; LOCK CMPXCHG; LOCK XADD; CALL rel32 (every
-  // byte offset is tried, as instructions are not decoded).  aarch64: ADRP
-  // then ADD of the same register; CASAL(W) / LDADDAL(W) (Go's intrinsics
-  // with LSE atomics; without them the same code has an LDAXR/STLXR loop
-  // next to them); BL.
-  void (*scan)(std::string_view code, uint64_t entry, std::vector<CodeEvent>* out);
+  // Appends the events found in `code` (the function at `entry`), in code
+  // order, decoded by Capstone (arch/disassembler.h).  x86-64: LEA
+  // r64,[rip+disp]; LOCK CMPXCHG; LOCK XADD; CALL rel.  aarch64: ADRP then
+  // ADD of the same register; CASAL(W) / LDADDAL(W) (Go's intrinsics with
+  // LSE atomics; without them the same code has an LDAXR/STLXR loop next to
+  // them); BL.
+  void (*scan)(const Disassembler& dis, std::string_view code, uint64_t entry, std::vector<CodeEvent>* out);
   // How many bytes after the address the lock or unlock may come: the
   // inlined fast path (on arm64 behind the LSE feature check) or the call's
   // argument set-up.

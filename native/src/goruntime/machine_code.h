@@ -21,8 +21,8 @@ struct CodeRef {
 };
 
 // Decodes [entry, end) read from `memory` (at most 64 KiB).  Throws Error
-// when Capstone cannot be opened or the code cannot be read; stops quietly
-// at the first byte Capstone cannot decode (padding, data in text).
+// when Capstone cannot be opened or the code cannot be read; bytes Capstone
+// cannot decode (padding, data in text) are stepped over.
 std::vector<CodeRef> DecodeCodeRefs(const MemorySource& memory, uint64_t entry, uint64_t end);
 
 }  // namespace cgostack

@@ -33,8 +33,10 @@ std::optional<uint64_t> HolderInference::LockedBefore(uint64_t pc, uint64_t mute
   auto [it, fresh] = code_.try_emplace(f->entry);
   const MutexCodeRules& rules = MutexCodeRulesFor(rt_.target().arch());
   if (fresh) {
+    if (!dis_) dis_ = std::make_unique<Disassembler>(rt_.target().arch());
     std::string code(f->end - f->entry, '\0');
-    if (rt_.target().memory().TryRead(f->entry, code.data(), code.size())) rules.scan(code, f->entry, &it->second);
+    if (rt_.target().memory().TryRead(f->entry, code.data(), code.size()))
+      rules.scan(*dis_, code, f->entry, &it->second);
   }
   const std::vector<CodeEvent>& events = it->second;
   size_t limit = pc - f->entry;

@@ -12,11 +12,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "arch/disassembler.h"
 #include "arch/mutex_code.h"
 #include "goruntime/goroutines.h"
 
@@ -49,6 +51,7 @@ class HolderInference {
 
   GoRuntime& rt_;
   const GoPclntab& tab_;
+  std::unique_ptr<Disassembler> dis_;  // opened on the first function scanned
   // function entry -> the mutex-relevant events of its code (arch/mutex_code.h)
   std::unordered_map<uint64_t, std::vector<CodeEvent>> code_;
   // (pc, mutex) -> LockedBefore: 100,000 goroutines stop at a few hundred pcs.
