@@ -272,7 +272,7 @@ class CliMatchesGdbTest(unittest.TestCase):
         # computing) as GDB's own unwinder finds it.
         threads = self.compare("cgotraceback", "SIGQUIT")
         names = {f["function"] for t in threads["threads"] for f in c_frames(t["frames"])}
-        self.assertTrue({"wait_in_c", "spin_step"} <= names, names)
+        self.assertTrue({"wait_in_c", "spin_in_c"} <= names, names)
 
     def test_crash_in_c(self):
         self.compare("crashc", "SIGUSR1")
