@@ -100,7 +100,11 @@ std::string FunctionName(Dwarf_Die* die) {
 std::string GdbFileName(Dwarf_Die* cu, std::string path) {
   if (!cu || path.empty()) return path;
   std::string name = AttrString(cu, DW_AT_name), comp_dir = AttrString(cu, DW_AT_comp_dir);
-  if (!name.empty() && (path == name || (name[0] != '/' && !comp_dir.empty() && path == comp_dir + "/" + name)))
+  // (GDB compares an absolute path with the primary file joined to the
+  // compilation directory, a relative one as it is: glibc's ./nptl/x.c,
+  // compilation directory ./nptl, stays ./nptl/x.c.)
+  if (!name.empty() &&
+      (path == name || (path[0] == '/' && name[0] != '/' && !comp_dir.empty() && path == comp_dir + "/" + name)))
     return name;
   Dwarf_Half version = 0;
   if (dwarf_cu_info(cu->cu, &version, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) != 0) version = 0;
