@@ -60,9 +60,11 @@ def stop_in_vdso(gcore=None):
                 "-ex", "handle SIGURG SIGPIPE SIGPROF nostop noprint pass",
                 "-ex", "set backtrace past-main on",
                 "-ex", "break main.vdsoClock", "-ex", "run",
-                # In this thread only, and only now: the runtime and sysmon
-                # read the clock all the time.
-                "-ex", "python gdb.execute('break clock_gettime thread %d' % gdb.selected_thread().num)",
+                # In this thread only, only now, and only called by time.now:
+                # the runtime (sysmon, the scheduler after a preemption)
+                # reads the clock all the time.
+                "-ex", "python gdb.execute('break clock_gettime thread %d if $_caller_is(\"time.now\")'"
+                       " % gdb.selected_thread().num)",
                 "-ex", "continue", "-ex", "source " + DRIVER]
         if gcore:
             argv += ["-ex", "gcore " + gcore]
