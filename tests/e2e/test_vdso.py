@@ -63,8 +63,8 @@ def stop_in_vdso(gcore=None):
                 # In this thread only, only now, and only called by time.now:
                 # the runtime (sysmon, the scheduler after a preemption)
                 # reads the clock all the time.
-                "-ex", "python gdb.execute('break clock_gettime thread %d if $_caller_is(\"time.now\")'"
-                       " % gdb.selected_thread().num)",
+                "-ex", "python b = gdb.Breakpoint('clock_gettime'); b.thread = gdb.selected_thread().num; "
+                       "b.condition = '$_caller_is(\"time.now\")'",
                 "-ex", "continue", "-ex", "source " + DRIVER]
         if gcore:
             argv += ["-ex", "gcore " + gcore]
