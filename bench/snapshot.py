@@ -13,7 +13,14 @@ alone costs (scheduling delays).
 
 Usage: bench/snapshot.py [--go 1.27] [--goroutines 100000] [--threads 2000]
                          [--repeat 3] [--doc docs/performance.md | --no-doc]
-                         [--json FILE]
+                         [--json FILE] [--dlv PATH] [--no-gcore-compare]
+
+Delve (`dlv attach PID` with `goroutines`, then `exit -c`, which detaches
+and leaves the process running) is measured the same way when installed
+(scripts/setup.sh --delve).  The first run's snapshot and gcore are then
+compared: the goroutines and threads reports (--json) of each, which must
+be identical for these fixtures, static once ready (threads compared by
+LWP, without the blocked-signal masks a gcore does not record).
 
 Python 3 standard library only.
 """
@@ -22,6 +29,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import statistics
 import struct
 import subprocess
@@ -82,8 +90,82 @@ def file_sizes(path):
     return st.st_size, st.st_blocks * 512
 
 
-def measure(live, beat, tmp, cli, repeat):
-    rows = {"baseline": [], "snapshot": [], "gcore": []}
+DEFAULT_DLV = os.path.join(os.environ.get("CGOSTACK_TOOLCHAINS", "/opt/cgostack/toolchains"),
+                           "delve", "usr", "bin", "dlv")
+DELVE_HEADER = re.compile(r"^[ *] Goroutine \d+ ")
+
+
+def report_json(cli, exe, core, name):
+    p = subprocess.run([cli, name, "--json", exe, core], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, stdin=subprocess.DEVNULL, timeout=3600)
+    if p.returncode not in (0, 2):
+        return {"error": p.stderr.strip()}
+    out = json.loads(p.stdout)
+    if name == "threads":
+        # The snapshot has each thread's blocked signals (PTRACE_GETSIGMASK),
+        # a gcore none; threads come in note order (compared by LWP).
+        for t in out["threads"]:
+            t.pop("signals_blocked", None)
+            t.pop("runtime_signals_blocked", None)
+        out["threads"].sort(key=lambda t: t["lwp"])
+    return out
+
+
+def first_difference(a, b, path=""):
+    """Where two JSON values first differ ("" if they are equal)."""
+    if type(a) is not type(b):
+        return path or "/"
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return "%s/%s" % (path, k)
+            d = first_difference(a[k], b[k], "%s/%s" % (path, k))
+            if d:
+                return d
+        return ""
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return "%s (length %d vs %d)" % (path or "/", len(a), len(b))
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, "%s[%d]" % (path, i))
+            if d:
+                return d
+        return ""
+    return "" if a == b else "%s (%r vs %r)" % (path or "/", a, b)
+
+
+def compare_reports(cli, exe, snap, gcore):
+    """goroutines and threads of the snapshot against those of the gcore
+    of the same (static) process: "identical" or where they first differ."""
+    out = {}
+    for name in ("goroutines", "threads"):
+        d = first_difference(report_json(cli, exe, snap, name), report_json(cli, exe, gcore, name))
+        out[name] = "identical" if not d else "differ at " + d
+    return out
+
+
+def delve_attach(dlv, pid, tmp):
+    """`dlv attach PID` + `goroutines`, then `exit -c` (detach, the process
+    runs on): {"wall_s", "cpu_s", "goroutines"} (headers Delve listed)."""
+    init = os.path.join(tmp, "dlv.init")
+    with open(init, "w") as f:
+        f.write("goroutines\nexit -c\n")
+    out_path = os.path.join(tmp, "dlv-out.txt")
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(tmp, "dlv-config"), TERM="dumb")
+    cpu0, t0 = cpu_children(), time.perf_counter()
+    with open(out_path, "w") as out:
+        rc = subprocess.run([dlv, "attach", str(pid), "--init", init, "--allow-non-terminal-interactive=true"],
+                            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                            timeout=3600).returncode
+    wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
+    with open(out_path, errors="replace") as f:
+        headers = sum(1 for line in f if DELVE_HEADER.match(line))
+    os.unlink(out_path)
+    return {"status": rc, "wall_s": wall, "cpu_s": cpu, "goroutines": headers}
+
+
+def measure(live, beat, tmp, cli, repeat, dlv=None, compare=False):
+    rows = {"baseline": [], "snapshot": [], "gcore": [], "delve": [], "compare": []}
     for i in range(repeat):
         beat.reset()
         time.sleep(1.0)
@@ -103,7 +185,7 @@ def measure(live, beat, tmp, cli, repeat):
                                  "analysis_ms": stats["analysis_s"] * 1e3, "wall_s": wall, "cpu_s": cpu,
                                  "file_mb": size / 1e6, "disk_mb": disk / 1e6, "segments": stats["segments"],
                                  "copy_calls": stats["copy_calls"], "warnings": len(stats["warnings"])})
-        os.unlink(out)
+        snap = out
 
         out = os.path.join(tmp, "gcore-%d.core" % i)
         beat.reset()
@@ -113,7 +195,17 @@ def measure(live, beat, tmp, cli, repeat):
         size, disk = file_sizes(out)
         rows["gcore"].append({"pause_ms": gap, "wall_s": wall, "cpu_s": cpu, "file_mb": size / 1e6,
                               "disk_mb": disk / 1e6})
+        if compare and i == 0:
+            rows["compare"].append(compare_reports(cli, live.binary, snap, out))
+            common.log("reports, snapshot vs gcore: %s" % rows["compare"][-1])
         os.unlink(out)
+        os.unlink(snap)
+
+        if dlv:
+            beat.reset()
+            r = delve_attach(dlv, live.pid, tmp)
+            r["pause_ms"] = beat.max_gap_ms()
+            rows["delve"].append(r)
     return rows
 
 
@@ -148,14 +240,21 @@ def report(meta, results):
                 meta["repeat"]), "",
              "| process | baseline gap | snapshot pause (inside / tool's own; tool's CPU while held) | gcore pause | snapshot file (apparent / on disk) | gcore file (apparent / on disk) | snapshot wall / CPU | gcore wall / CPU |",
              "|---|---|---|---|---|---|---|---|"]
+    delve_cells = []
     for name, rows in results.items():
         s, g, b = rows["snapshot"], rows["gcore"], rows["baseline"]
+        dv, cmp_ = rows.get("delve") or [], rows.get("compare") or []
+        delve_cells.append("| %s | %s | %s |" % (
+            name, "%.0f ms (wall %.2f s, CPU %.2f s, %d goroutines listed)" % (
+                med(dv, "pause_ms"), med(dv, "wall_s"), med(dv, "cpu_s"), med(dv, "goroutines")) if dv else "not run",
+            "; ".join("%s %s" % kv for kv in sorted(cmp_[0].items())) if cmp_ else "not compared"))
         lines.append("| %s | %.1f ms | %.1f ms / %.1f ms (stop %.1f, copy %.1f, analysis %.1f); CPU %s ms | %.0f ms | %.1f / %.1f MB (%d segments) | %.0f / %.0f MB | %.2f s / %.2f s | %.2f s / %.2f s |" % (
             name, med(b, "pause_ms"), med(s, "pause_ms"), med(s, "tool_pause_ms"), med(s, "stop_ms"),
             med(s, "copy_ms"), med(s, "analysis_ms"), cpu_text(med(s, "pause_cpu_ms")), med(g, "pause_ms"), med(s, "file_mb"), med(s, "disk_mb"),
             med(s, "segments"), med(g, "file_mb"), med(g, "disk_mb"), med(s, "wall_s"), med(s, "cpu_s"),
             med(g, "wall_s"), med(g, "cpu_s")))
-    lines += [""]
+    lines += ["", "| process | Delve `attach` + `goroutines` pause | snapshot's reports vs the gcore's (goroutines, threads --json) |",
+              "|---|---|---|"] + delve_cells + [""]
     return "\n".join(lines)
 
 
@@ -168,6 +267,9 @@ def main():
     ap.add_argument("--doc", default=os.path.join(REPO, "docs", "performance.md"))
     ap.add_argument("--no-doc", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--dlv", default=DEFAULT_DLV, help="Delve, for `dlv attach` + `goroutines` ('' to skip)")
+    ap.add_argument("--no-gcore-compare", action="store_true",
+                    help="skip comparing the snapshot's goroutines and threads reports with the gcore's")
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--from-json", help="rewrite the doc from a --json file of an earlier run")
     args = ap.parse_args()
@@ -181,6 +283,9 @@ def main():
             "git": common.git_state(), "go": args.go, "repeat": args.repeat,
             "load_start": "%.1f" % os.getloadavg()[0]}
     results = {}
+    dlv = args.dlv if args.dlv and os.access(args.dlv, os.X_OK) else None
+    if args.dlv and not dlv:
+        common.log("no Delve at %s (scripts/setup.sh --delve): skipped" % args.dlv)
     with tempfile.TemporaryDirectory(prefix="cgostack-bench-snapshot.") as tmp:
         lib = os.path.join(tmp, "heartbeat.so")
         subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", lib,
@@ -195,7 +300,8 @@ def main():
             env = {"LD_PRELOAD": lib, "CGOSTACK_HEARTBEAT": beat.path}
             common.log("%s: starting" % label)
             with harness.live(fixture, args.go, args=fargs, env=env, timeout=600) as live:
-                results[label] = measure(live, beat, tmp, cli, args.repeat)
+                results[label] = measure(live, beat, tmp, cli, args.repeat, dlv=dlv,
+                                         compare=not args.no_gcore_compare)
             common.log("%s: %s" % (label, json.dumps({k: v[-1] for k, v in results[label].items()})))
     meta["load_end"] = "%.1f" % os.getloadavg()[0]
     text = report(meta, results)

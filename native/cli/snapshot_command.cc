@@ -51,7 +51,8 @@ int Snapshot(const std::vector<std::string>& words) {
     out = "Snapshot of process " + std::to_string(s.pid) + " written to " + output + "\n" +
           "  held for " + Fmt("%.1f", s.pause_s * 1e3) + " ms, " + Fmt("%.1f", s.pause_cpu_s * 1e3) +
           " ms of CPU (stop " + Fmt("%.1f", s.stop_s * 1e3) +
-          ", copy " + Fmt("%.1f", s.copy_s * 1e3) + ", analysis " + Fmt("%.1f", s.analysis_s * 1e3) + ")\n" +
+          ", copy " + Fmt("%.1f", s.copy_s * 1e3) + "); reports checked against the copy afterwards in " +
+          Fmt("%.1f", s.analysis_s * 1e3) + " ms\n" +
           "  " + std::to_string(s.threads) + " threads, " + std::to_string(s.goroutines) + " goroutines, " +
           Fmt("%.1f", s.bytes_copied / 1048576.0) + " MiB copied in " + std::to_string(s.copy_calls) +
           " calls, " + std::to_string(s.segments) + " segments, file " + Fmt("%.1f", s.file_size / 1048576.0) +

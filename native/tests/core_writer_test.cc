@@ -165,5 +165,51 @@ TEST(ProcessCopyTest, CopyAfterClearHoldsTheNewState) {
   EXPECT_EQ(copy.bytes_copied(), first);
 }
 
+// A copy large enough to be shared between worker threads (16 MiB in
+// 4,000 pieces, two unreadable pages inside): every byte equals the
+// memory, the unreadable pages are skipped wherever the workers' shares
+// end, and after Seal() a read of what was not copied is a missed page.
+TEST(ProcessCopyTest, LargeCopySharedBetweenWorkers) {
+  long page = ::sysconf(_SC_PAGESIZE);
+  size_t pages = (16u << 20) / page;  // four times ProcessCopy's kParallelFrom (4 MiB)
+  auto* p = static_cast<uint8_t*>(::mmap(nullptr, pages * page, PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(p, MAP_FAILED);
+  for (size_t i = 0; i < pages * page; ++i) p[i] = static_cast<uint8_t>(i * 13 + i / 4096);
+  size_t bad1 = pages / 3, bad2 = pages - 2;
+  ASSERT_EQ(::mprotect(p + bad1 * page, page, PROT_NONE), 0);
+  ASSERT_EQ(::mprotect(p + bad2 * page, page, PROT_NONE), 0);
+  uint64_t a = reinterpret_cast<uint64_t>(p);
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  // Pieces of 3 KiB every 4 KiB (a gap between each), then one large range
+  // over the second half.
+  for (size_t i = 0; i < pages / 2; ++i) ranges.emplace_back(a + i * page + 100, a + i * page + 100 + 3072);
+  ranges.emplace_back(a + (pages / 2) * page, a + pages * page);
+  ProcessCopy copy(::getpid());
+  copy.Prefetch(ranges);
+  copy.Seal();
+  std::vector<uint8_t> got(page);
+  for (size_t i = 0; i < pages / 2; ++i) {
+    if (i == bad1) {
+      uint8_t b;
+      EXPECT_FALSE(copy.TryRead(a + i * page + 100, &b, 1));
+      continue;
+    }
+    ASSERT_TRUE(copy.TryRead(a + i * page + 100, got.data(), 3072)) << i;
+    ASSERT_EQ(std::memcmp(got.data(), p + i * page + 100, 3072), 0) << i;
+  }
+  for (size_t i = pages / 2; i < pages; ++i) {
+    if (i == bad2) continue;
+    ASSERT_TRUE(copy.TryRead(a + i * page, got.data(), page)) << i;
+    ASSERT_EQ(std::memcmp(got.data(), p + i * page, page), 0) << i;
+  }
+  EXPECT_EQ(copy.bytes_copied(), (pages / 2 - 1) * 3072 + (pages - pages / 2 - 1) * page);
+  EXPECT_TRUE(copy.missed_pages().empty());
+  uint8_t b;
+  EXPECT_FALSE(copy.TryRead(a + 10, &b, 1));  // in a gap: not copied
+  EXPECT_EQ(copy.missed_pages().size(), 1u);
+  ::munmap(p, pages * page);
+}
+
 }  // namespace
 }  // namespace cgostack

@@ -16,7 +16,7 @@ TEST(WaiterGroupsTest, IdRanges) {
   EXPECT_EQ(IdRanges({21, 22, 23, 25, 30, 31}), "21-23, 25, 30-31");
 }
 
-GraphNode Goroutine(uint64_t goid, const std::string& where) {
+GraphNode Goroutine(uint64_t goid, std::string_view where) {  // where: a literal (nodes view it)
   GraphNode n;
   n.id = "g" + std::to_string(goid);
   n.kind = "goroutine";
@@ -32,8 +32,10 @@ TEST(WaiterGroupsTest, GroupsByLockLocationAndEvidence) {
   // (no goroutine) waits too.
   for (uint64_t i = 0; i < 10; ++i) {
     g.nodes.push_back(Goroutine(10 + i, "descend (cthreads.c:57)"));
-    g.edges.push_back({"g" + std::to_string(10 + i), "t" + std::to_string(100 + i), "runs", true, ""});
-    g.edges.push_back({"t" + std::to_string(100 + i), lock, "waits_for", true, evidence});
+    // Edges view their strings: the graph keeps them (LockGraph::Keep).
+    std::string_view t = g.Keep("t" + std::to_string(100 + i));
+    g.edges.push_back({g.Keep("g" + std::to_string(10 + i)), t, "runs", true, ""});
+    g.edges.push_back({t, lock, "waits_for", true, evidence});
   }
   g.nodes.push_back(Goroutine(30, "other (x.c:3)"));
   g.edges.push_back({"g30", "t300", "runs", true, ""});

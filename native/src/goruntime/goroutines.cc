@@ -138,7 +138,8 @@ std::vector<Goroutine> GoroutineReader::ReadAll(const GoroutineOptions& opts) {
 
 Goroutine GoroutineReader::Read(uint64_t gp, const GoroutineOptions& opts) {
   Goroutine g;
-  std::vector<uint8_t> buf(g_size_);
+  std::vector<uint8_t>& buf = g_buf_;  // one buffer for every g read (no allocation per goroutine)
+  buf.resize(g_size_);
   if (!rt_.target().memory().TryRead(gp, buf.data(), buf.size())) {
     g.address = gp;
     g.status = "unknown";

@@ -124,6 +124,7 @@ class GoroutineReader {
   std::map<uint64_t, MInfo> m_cache_;
   std::unordered_map<uint64_t, Creator> creators_;
   std::unordered_map<uint64_t, Start> starts_;
+  std::vector<uint8_t> g_buf_;  // Read's copy of the g
 };
 
 }  // namespace cgostack

@@ -159,11 +159,16 @@ std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(const std::string& debug_file)
   }
   Dwarf* dwarf = dwarf_begin_elf(image->elf(), DWARF_C_READ, nullptr);
   if (!dwarf) return std::nullopt;
+  std::optional<GlibcLayouts> l = GlibcLayoutsFromDwarf(dwarf, debug_file);
+  dwarf_end(dwarf);
+  return l;
+}
+
+std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(Dwarf* dwarf, const std::string& debug_file) {
   std::vector<Wanted> wanted = {{"__pthread_mutex_s", {}}, {"__pthread_rwlock_arch_t", {}}, {"__pthread_cond_s", {}}};
   SearchUnits(dwarf, wanted);
   // A dwz-compressed debug file keeps shared types in its supplementary file.
   if (Dwarf* alt = dwarf_getalt(dwarf)) SearchUnits(alt, wanted);
-  dwarf_end(dwarf);
   GlibcLayouts l;
   const auto &mutex = wanted[0].members, &rwlock = wanted[1].members, &cond = wanted[2].members;
   bool ok = Take(mutex, "__lock", &l.mutex_lock) && Take(mutex, "__count", &l.mutex_count) &&
@@ -232,7 +237,7 @@ std::string VersionInName(const std::string& libc) {
 
 // The layouts from the DWARF of the debug file with build-id `id` (hex), in
 // this machine's debug directory or the sysroot's, else from debuginfod.
-std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::string& id) {
+std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::string& id, const HeldDwarf& held) {
   if (id.size() <= 2) return std::nullopt;
   std::string rel = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
   std::vector<std::string> candidates = {rel};
@@ -247,8 +252,14 @@ std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::st
   std::lock_guard<std::mutex> lock(cache_mu);
   for (const std::string& debug : candidates) {
     auto cached = from_dwarf.find(debug);
-    if (cached == from_dwarf.end())
-      cached = from_dwarf.emplace(debug, IsRegularFile(debug) ? GlibcLayoutsFromDwarf(debug) : std::nullopt).first;
+    if (cached == from_dwarf.end()) {
+      std::optional<GlibcLayouts> l;
+      if (IsRegularFile(debug)) {
+        Dwarf* open = held ? held(debug) : nullptr;
+        l = open ? GlibcLayoutsFromDwarf(open, debug) : GlibcLayoutsFromDwarf(debug);
+      }
+      cached = from_dwarf.emplace(debug, std::move(l)).first;
+    }
     if (cached->second) return cached->second;
   }
   // None on this machine: the debuginfod servers, if the user named some.
@@ -262,7 +273,7 @@ std::optional<GlibcLayouts> LayoutsByBuildId(const Target& target, const std::st
 
 }  // namespace
 
-GlibcLayouts FindGlibcLayouts(const Target& target) {
+GlibcLayouts FindGlibcLayouts(const Target& target, const HeldDwarf& held) {
   GlibcLayouts fallback;  // the layouts of 2.25-2.40, the most common
   std::string libc;
   uint64_t libc_start = 0;
@@ -313,7 +324,7 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
     std::string version;
     if (auto rodata = image->Section(".rodata")) version = GlibcVersionInRodata(*rodata);
     // The debug file a -dbg package installs, by the library's build-id.
-    std::optional<GlibcLayouts> l = LayoutsByBuildId(target, on_disk);
+    std::optional<GlibcLayouts> l = LayoutsByBuildId(target, on_disk, held);
     if (!l) l = GlibcLayoutsForVersion(version);
     if (l) {
       l->version = version;
@@ -343,7 +354,7 @@ GlibcLayouts FindGlibcLayouts(const Target& target) {
     version = VersionInName(libc);
     version_from = "the file name " + libc.substr(libc.rfind('/') + 1);
   }
-  std::optional<GlibcLayouts> l = LayoutsByBuildId(target, recorded);
+  std::optional<GlibcLayouts> l = LayoutsByBuildId(target, recorded, held);
   if (l) {
     l->version = version;
   } else if ((l = GlibcLayoutsForVersion(version))) {

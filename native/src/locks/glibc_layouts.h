@@ -9,11 +9,15 @@
 // __g_signals from 40 to 32 (bits/thread-shared-types.h).
 #pragma once
 
+#include <elfutils/libdw.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "target/held_dwarf.h"
 
 namespace cgostack {
 
@@ -49,6 +53,8 @@ std::string GlibcVersionInRodata(std::string_view rodata);
 // The layouts the struct definitions in `debug_file`'s DWARF give, or
 // nullopt if it has none of them.
 std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(const std::string& debug_file);
+// The same from a DWARF handle someone already holds for it (not closed).
+std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(Dwarf* dwarf, const std::string& debug_file);
 
 // The layouts for the libc `target` uses (found among its file mappings),
 // by the best source available; never throws.  A libc file (under the
@@ -58,6 +64,6 @@ std::optional<GlibcLayouts> GlibcLayoutsFromDwarf(const std::string& debug_file)
 // the debug file with the process's build-id (under /usr/lib/debug, the
 // sysroot's, or from debuginfod when DEBUGINFOD_URLS is set), else the table for the
 // release the process's memory or the file's name (libc-2.31.so) gives.
-GlibcLayouts FindGlibcLayouts(const Target& target);
+GlibcLayouts FindGlibcLayouts(const Target& target, const HeldDwarf& held = {});
 
 }  // namespace cgostack

@@ -1,6 +1,7 @@
 #include "locks/lock_graph.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -56,7 +57,8 @@ class Builder {
     set_ = ReadGoroutineSet(rt_, true, [this](Goroutine* g) { stacks_.StitchGoroutine(g); }, {});
     facts_of_stack_.resize(set_.stacks.size());
     by_goid_.reserve(set_.goroutines.size());
-    index_.reserve(set_.goroutines.size() + rt_.target().threads().size() + 64);
+    node_of_g_.assign(set_.goroutines.size(), kNoNode);
+    graph_.edges.reserve(set_.goroutines.size() + 64);
     for (size_t i = 0; i < set_.goroutines.size(); ++i) {
       const Goroutine& g = set_.goroutines[i];
       goid_of_g_[g.address] = g.goid;
@@ -75,20 +77,43 @@ class Builder {
   }
 
  private:
-  GraphNode& Node(const std::string& id) {
-    auto it = index_.find(id);
-    if (it != index_.end()) return graph_.nodes[it->second];
-    index_[id] = graph_.nodes.size();
-    graph_.nodes.emplace_back();
-    graph_.nodes.back().id = id;
-    return graph_.nodes.back();
-  }
-  bool HasNode(const std::string& id) const { return index_.count(id); }
+  GraphNode& N(size_t i) { return graph_.nodes[i]; }
 
-  void Edge(const std::string& from, const std::string& to, std::string kind, bool exact, std::string evidence) {
+  // The index of the node `id`, kNoNode if there is none.  Goroutines
+  // ("g<goid>") are found through their goid: 100,000 of them are not
+  // hashed by name.
+  size_t NodeIndex(std::string_view id) const {
+    if (id.size() > 1 && id[0] == 'g' && id[1] >= '0' && id[1] <= '9') {
+      uint64_t goid = 0;
+      auto [end, ec] = std::from_chars(id.data() + 1, id.data() + id.size(), goid);
+      if (ec != std::errc() || end != id.data() + id.size()) return kNoNode;
+      auto it = by_goid_.find(goid);
+      return it == by_goid_.end() ? kNoNode : node_of_g_[it->second];
+    }
+    auto it = index_.find(id);
+    return it == index_.end() ? kNoNode : it->second;
+  }
+  GraphNode& Node(std::string_view id) { return N(NodeIndex(id)); }  // an existing node
+
+  // The node `id` (not a goroutine's: GoroutineNode), made if new.
+  size_t NodeOrNew(std::string id) {
+    auto it = index_.find(id);
+    if (it != index_.end()) return it->second;
+    size_t i = graph_.nodes.size();
+    graph_.nodes.emplace_back().id = std::move(id);
+    index_.emplace(graph_.nodes.back().id, i);  // the key views the node's own id
+    return i;
+  }
+
+  // `evidence` must live as long as the graph (a literal or a kept text).
+  void EdgeKept(size_t from, size_t to, std::string_view kind, bool exact, std::string_view evidence) {
     // A lock's owner is found once per waiter (two waiters, one writer).
-    if (kind == "held_by" && !edge_keys_.insert(from + "\n" + to).second) return;
-    graph_.edges.push_back(GraphEdge{from, to, std::move(kind), exact, std::move(evidence)});
+    if (kind == "held_by" && !held_by_.insert({from, to}).second) return;
+    graph_.edges.push_back(GraphEdge{N(from).id, N(to).id, kind, exact, evidence, from, to});
+  }
+  void Edge(size_t from, size_t to, std::string_view kind, bool exact, std::string evidence) {
+    if (kind == "held_by" && held_by_.count({from, to})) return;
+    EdgeKept(from, to, kind, exact, graph_.Keep(std::move(evidence)));
   }
 
   std::string Symbol(uint64_t addr) {
@@ -97,25 +122,35 @@ class Builder {
     return hit->offset ? std::string(hit->name) + "+" + std::to_string(hit->offset) : std::string(hit->name);
   }
 
-  // The node of the goroutine at `i` in set_.
-  GraphNode& GoroutineNode(size_t i) {
+  // The node of the goroutine at `i` in set_; one per goid, as when nodes
+  // were found by id (a corrupt core may repeat a goid).
+  size_t GoroutineNode(size_t i) {
+    i = by_goid_.at(set_.goroutines[i].goid);
+    size_t& known = node_of_g_[i];
+    if (known != kNoNode) return known;
     const Goroutine& g = set_.goroutines[i];
-    GraphNode& n = Node(GoroutineId(g.goid));
-    if (n.kind.empty()) {
-      n.kind = "goroutine";
-      uint32_t s = set_.stack_of[i];
-      std::optional<StackFacts>& facts = facts_of_stack_[s];
-      if (!facts) facts = StackFacts{UserFunction(set_.stacks[s]), OwnCodeLocation(set_.stacks[s], rt_.target().exe().path())};
-      std::string_view fn = facts->user_function.empty() ? g.start : facts->user_function;
-      n.label = "goroutine " + std::to_string(g.goid) + " (" + (fn.empty() ? std::string("callback from C") : std::string(fn)) + ")";
-      n.details.emplace_back("state", g.wait_reason.empty() ? g.status : g.wait_reason);
-      n.where = facts->where;
-    }
-    return n;
+    known = graph_.nodes.size();
+    GraphNode& n = graph_.nodes.emplace_back();
+    n.id = GoroutineId(g.goid);
+    n.kind = "goroutine";
+    uint32_t s = set_.stack_of[i];
+    std::optional<StackFacts>& facts = facts_of_stack_[s];
+    if (!facts)
+      facts = StackFacts{UserFunction(set_.stacks[s]), graph_.Keep(OwnCodeLocation(set_.stacks[s], rt_.target().exe().path()))};
+    std::string_view fn = facts->user_function.empty() ? g.start : facts->user_function;
+    if (fn.empty()) fn = "callback from C";
+    std::string goid = std::to_string(g.goid);
+    n.label.reserve(13 + goid.size() + fn.size());
+    n.label.append("goroutine ").append(goid).append(" (").append(fn).append(")");
+    n.details.emplace_back("state", g.wait_reason.empty() ? g.status : g.wait_reason);
+    n.where = facts->where;
+    return known;
   }
+  size_t GoroutineNodeOfGoid(uint64_t goid) { return GoroutineNode(by_goid_.at(goid)); }
 
-  GraphNode& ThreadNode(int64_t lwp) {
-    GraphNode& n = Node(ThreadId(lwp));
+  size_t ThreadNode(int64_t lwp) {
+    size_t i = NodeOrNew(ThreadId(lwp));
+    GraphNode& n = N(i);
     if (n.kind.empty()) {
       n.kind = "thread";
       n.label = "LWP " + std::to_string(lwp);
@@ -124,17 +159,18 @@ class Builder {
         n.label += " (exited)";
       }
     }
-    return n;
+    return i;
   }
 
   // `what` starts the label; the kind's own label words when empty.
-  GraphNode& LockNode(uint64_t addr, LockKind lock_kind, std::string_view what = {}) {
+  size_t LockNode(uint64_t addr, LockKind lock_kind, std::string_view what = {}) {
     // A lock with thousands of waiters: its node found by address, not by
     // formatting and hashing its id ("lock:0x...") for each of them.
-    GraphNode*& known = lock_at_[addr];
-    if (known) return *known;
-    GraphNode& n = Node(LockId(addr));
-    known = &n;
+    auto [at, fresh] = lock_at_.try_emplace(addr, kNoNode);
+    if (!fresh) return at->second;
+    size_t i = NodeOrNew(LockId(addr));
+    at->second = i;
+    GraphNode& n = N(i);
     if (n.kind.empty()) {
       n.kind = "lock";
       n.lock_kind = lock_kind;
@@ -142,13 +178,14 @@ class Builder {
       n.symbol = Symbol(addr);
       n.label = std::string(what.empty() ? Info(lock_kind).label : what) + " " + (n.symbol.empty() ? Hex(addr) : n.symbol);
     }
-    return n;
+    return i;
   }
 
   void AddThread(const ThreadState& ts) {
     const ThreadContext& t = stacks_.contexts().Of(ts.lwp);
     ThreadRegisters tr = RegistersOf(rt_, ts);
-    GraphNode& n = ThreadNode(ts.lwp);
+    size_t id = ThreadNode(ts.lwp);
+    GraphNode& n = N(id);
     if (t.m) n.label += " (M" + std::to_string(t.m_id) + ")";
     n.activity = std::string(ThreadActivity(rt_, stacks_, t, tr.known ? std::optional<uint64_t>(tr.regs.pc) : std::nullopt,
                                             !tr.handlers.empty()));
@@ -156,32 +193,25 @@ class Builder {
     n.details.emplace_back("activity", n.activity);
     std::optional<uint64_t> mask = tr.handlers.empty() ? ts.blocked_signals : std::optional<uint64_t>(tr.handlers.back().blocked_signals);
     if (mask) n.signals_blocked = stacks_.signals().NeededAndBlocked(*mask);
-    // Adding nodes below may move `n`: only copies of its fields from here.
-    const std::string id = n.id;
     const bool in_callback = n.in_callback;
     // Goroutine <-> thread links, in the direction of dependence.
     if (t.curg.address && t.incgo) {
       auto it = goid_of_g_.find(t.curg.address);
-      if (it != goid_of_g_.end()) {
-        GoroutineNode(by_goid_[it->second]);
-        Edge(GoroutineId(it->second), id, "runs", true, "its cgo call runs on this thread (m.curg, m.incgo)");
-      }
+      if (it != goid_of_g_.end())
+        EdgeKept(GoroutineNodeOfGoid(it->second), id, "runs", true, "its cgo call runs on this thread (m.curg, m.incgo)");
     }
     if (in_callback) {
       for (const GView* g : {&t.lockedg, &t.curg}) {
         auto it = g->address ? goid_of_g_.find(g->address) : goid_of_g_.end();
         if (it == goid_of_g_.end()) continue;
-        GoroutineNode(by_goid_[it->second]);
-        Edge(id, GoroutineId(it->second), "runs", true,
-             "the thread's C frames lie below this goroutine's callback from C: they resume when it returns");
+        EdgeKept(id, GoroutineNodeOfGoid(it->second), "runs", true,
+                 "the thread's C frames lie below this goroutine's callback from C: they resume when it returns");
         break;
       }
     } else if (t.lockedg.address && !t.curg.address) {
       auto it = goid_of_g_.find(t.lockedg.address);
-      if (it != goid_of_g_.end()) {
-        GoroutineNode(by_goid_[it->second]);
-        Edge(id, GoroutineId(it->second), "runs", true, "the thread is locked to this goroutine (m.lockedg)");
-      }
+      if (it != goid_of_g_.end())
+        EdgeKept(id, GoroutineNodeOfGoid(it->second), "runs", true, "the thread is locked to this goroutine (m.lockedg)");
     }
     if (!tr.known && rt_.target().is_core()) return;
     auto wait = FindThreadWait(rt_, ts.lwp, tr.regs, !tr.handlers.empty(), stacks_.Chain(ts.lwp), Glibc());
@@ -189,33 +219,28 @@ class Builder {
     AddThreadWait(id, *wait);
   }
 
-  void AddThreadWait(const std::string& tid, const ThreadWait& w) {
+  void AddThreadWait(size_t tid, const ThreadWait& w) {
     const MemorySource& mem = rt_.target().memory();
     if (w.lock_kind == LockKind::kPackageInit) {
-      Edge(tid, PackageInitNode().id, "waits_for", true, w.evidence);
+      Edge(tid, PackageInitNode(), "waits_for", true, w.evidence);
       return;
     }
     if (w.lock_kind == LockKind::kThreadJoin) {
-      GraphNode& l = LockNode(w.futex, LockKind::kThreadJoin, "join of LWP " + std::to_string(w.join_tid) + " at");
-      l.owner_lwp = w.join_tid;
-      std::string lid = l.id;
+      size_t lid = LockNode(w.futex, LockKind::kThreadJoin, "join of LWP " + std::to_string(w.join_tid) + " at");
+      N(lid).owner_lwp = w.join_tid;
       Edge(tid, lid, "waits_for", true, w.evidence);
-      if (w.join_tid > 0) {
-        ThreadNode(w.join_tid);
-        Edge(lid, ThreadId(w.join_tid), "held_by", true, "pthread_join returns when this thread exits");
-      }
+      if (w.join_tid > 0) EdgeKept(lid, ThreadNode(w.join_tid), "held_by", true, "pthread_join returns when this thread exits");
       return;
     }
     uint64_t addr = w.object ? w.object : w.futex;
-    GraphNode& l = LockNode(addr, w.lock_kind);
-    std::string lid = l.id;
+    size_t lid = LockNode(addr, w.lock_kind);
     Edge(tid, lid, "waits_for", true, w.evidence);
     std::optional<int32_t> owner;
     std::string how;
     switch (Info(w.lock_kind).reader) {
       case LockReader::kPthreadMutex:
         if (auto m = ReadPthreadMutex(mem, addr, Glibc())) {
-          GraphNode& ln = Node(lid);
+          GraphNode& ln = N(lid);
           ln.details = {{"type", m->type}, {"recursion count", std::to_string(m->count)}};
           if (m->robust) ln.details.emplace_back("robust", "yes");
           if (m->priority_inherit) ln.details.emplace_back("priority inheritance", "yes");
@@ -231,7 +256,7 @@ class Builder {
         break;
       case LockReader::kPthreadRwlock:
         if (auto r = ReadPthreadRwlock(mem, addr, Glibc())) {
-          GraphNode& ln = Node(lid);
+          GraphNode& ln = N(lid);
           ln.readers = r->Readers();
           if (r->WriteLocked() && r->cur_writer) {
             owner = r->cur_writer;
@@ -242,21 +267,21 @@ class Builder {
         }
         break;
       case LockReader::kPthreadCond:
-        if (auto c = ReadPthreadCond(mem, addr, Glibc())) Node(lid).details = {{"waiters", std::to_string(c->waiters)}};
-        Node(lid).details.emplace_back("signalled by", "unknown: a condition variable has no owner");
+        if (auto c = ReadPthreadCond(mem, addr, Glibc())) N(lid).details = {{"waiters", std::to_string(c->waiters)}};
+        N(lid).details.emplace_back("signalled by", "unknown: a condition variable has no owner");
         break;
       default:
         break;  // a semaphore, runtime mutex or bare futex records no owner
     }
     if (owner) {
-      Node(lid).owner_lwp = *owner;
-      ThreadNode(*owner);
-      Edge(lid, ThreadId(*owner), "held_by", true, how);
+      N(lid).owner_lwp = *owner;
+      Edge(lid, ThreadNode(*owner), "held_by", true, how);
     }
   }
 
-  GraphNode& PackageInitNode() {
-    GraphNode& n = Node("package_init");
+  size_t PackageInitNode() {
+    size_t i = NodeOrNew("package_init");
+    GraphNode& n = N(i);
     if (n.kind.empty()) {
       n.kind = "lock";
       n.lock_kind = LockKind::kPackageInit;
@@ -270,13 +295,12 @@ class Builder {
         bool in_init = false;
         for (const StackFrame& f : set_.frames(g1->second))
           if (f.function.rfind("runtime.doInit", 0) == 0) in_init = true;
-        if (in_init) {
-          GoroutineNode(g1->second);
-          Edge("package_init", "g1", "held_by", true, "goroutine 1 is running package initialization (runtime.doInit)");
-        }
+        if (in_init)
+          EdgeKept(i, GoroutineNode(g1->second), "held_by", true,
+                   "goroutine 1 is running package initialization (runtime.doInit)");
       }
     }
-    return Node("package_init");
+    return i;
   }
 
   void AddGoroutineWaits(size_t i) {
@@ -284,63 +308,64 @@ class Builder {
     if (g.status != "waiting") return;
     if (auto sema = waits_.SemaOf(g.address)) {
       SyncObject o = waits_.SyncObjectOf(*sema, set_.frames(i));
-      GraphNode& l = LockNode(o.address, o.kind);
+      size_t lid = LockNode(o.address, o.kind);
+      GraphNode& l = N(lid);
       if (l.details.empty()) {
         if (o.kind == LockKind::kSyncMutex || o.kind == LockKind::kSyncRWMutex) {
           l.details = {{"locked", o.locked ? "yes" : "no"}, {"starving", o.starving ? "yes" : "no"},
                        {"waiters", std::to_string(o.waiters)}, {"holder", "unknown (Go records no owner)"}};
-          if (o.locked) locked_mutexes_.push_back(l.id);
+          if (o.locked) locked_mutexes_.push_back(lid);
         } else if (o.kind == LockKind::kSyncWaitGroup) {
           l.details = {{"counter", std::to_string(o.counter)}};
         }
       }
-      std::string lid = l.id;
-      GoroutineNode(i);
       // The evidence of a semaphore's waiters formatted once per reason.
       auto& [reason, evidence] = sema_evidence_[*sema];
       if (evidence.empty() || reason != g.wait_reason) {
         reason = g.wait_reason;
-        evidence = "its sudog sleeps on semaphore " + Hex(*sema) + " in runtime.semtable (" + g.wait_reason + ")";
+        evidence = graph_.Keep("its sudog sleeps on semaphore " + Hex(*sema) + " in runtime.semtable (" + g.wait_reason + ")");
       }
-      Edge(GoroutineId(g.goid), lid, "waits_for", true, evidence);
+      EdgeKept(GoroutineNode(i), lid, "waits_for", true, evidence);
       waiters_of_[lid].push_back(i);
       return;
     }
     if (g.wait_reason.find("chan") == std::string::npos && g.wait_reason.find("select") == std::string::npos) return;
     for (const ChannelInfo* chp : waits_.ChannelsOf(g, goid_of_g_)) {
       const ChannelInfo& ch = *chp;
-      GoroutineNode(i);
+      size_t gid = GoroutineNode(i);
       if (ch.address == waits_.InitDoneChannel()) {
-        Edge(GoroutineId(g.goid), PackageInitNode().id, "waits_for", true,
-             "receives from the channel runtime.main closes when package initialization is done (a callback "
-             "from C came before that)");
+        EdgeKept(gid, PackageInitNode(), "waits_for", true,
+                 "receives from the channel runtime.main closes when package initialization is done (a callback "
+                 "from C came before that)");
         continue;
       }
-      GraphNode& l = LockNode(ch.address, LockKind::kChan);
+      size_t lid = LockNode(ch.address, LockKind::kChan);
+      GraphNode& l = N(lid);
       if (l.details.empty()) {
         l.details = {{"capacity", std::to_string(ch.dataqsiz)}, {"buffered", std::to_string(ch.qcount)},
                      {"element size", std::to_string(ch.elemsize)}, {"closed", ch.closed ? "yes" : "no"},
                      {"receivers waiting", std::to_string(ch.receivers.size())},
                      {"senders waiting", std::to_string(ch.senders.size())}};
       }
-      Edge(GoroutineId(g.goid), l.id, "waits_for", true, "g.waiting sudog on this channel (" + g.wait_reason + ")");
+      // One text per wait reason, not per waiter.
+      std::string_view& evidence = channel_evidence_[g.wait_reason];
+      if (evidence.empty()) evidence = graph_.Keep("g.waiting sudog on this channel (" + g.wait_reason + ")");
+      EdgeKept(gid, lid, "waits_for", true, evidence);
     }
   }
 
   void InferMutexHolders() {
-    for (const std::string& lid : locked_mutexes_) {
-      const GraphNode& l = Node(lid);
+    for (size_t lid : locked_mutexes_) {
       std::vector<HolderCandidate> candidates;
       candidates.reserve(set_.goroutines.size());
       std::vector<bool> waits(set_.goroutines.size());
       for (size_t i : waiters_of_[lid]) waits[i] = true;
       for (size_t i = 0; i < set_.goroutines.size(); ++i)
         if (!waits[i]) candidates.push_back({set_.goroutines[i].goid, &set_.frames(i)});
-      auto holder = infer_.Holder(l.address, candidates);
+      auto holder = infer_.Holder(N(lid).address, candidates);
       if (!holder) continue;
-      GoroutineNode(by_goid_[holder->goid]);
-      Edge(lid, GoroutineId(holder->goid), "held_by", false, holder->evidence);
-      for (auto& d : Node(lid).details)
+      Edge(lid, GoroutineNodeOfGoid(holder->goid), "held_by", false, holder->evidence);
+      for (auto& d : N(lid).details)
         if (d.first == "holder") d.second = "goroutine " + std::to_string(holder->goid) + " (inferred)";
     }
   }
@@ -349,7 +374,7 @@ class Builder {
   void FindCycles() {
     size_t n = graph_.nodes.size();
     std::vector<std::vector<size_t>> out(n);
-    for (const GraphEdge& e : graph_.edges) out[index_.at(e.from)].push_back(index_.at(e.to));
+    for (const GraphEdge& e : graph_.edges) out[e.from_node].push_back(e.to_node);
     std::vector<int64_t> low(n, 0), num(n, -1);
     std::vector<bool> on_stack(n, false);
     std::vector<size_t> stack;
@@ -430,7 +455,7 @@ class Builder {
   // them (most Go programs never block in pthread code).
   const GlibcLayouts& Glibc() {
     if (!graph_.glibc) {
-      graph_.glibc = FindGlibcLayouts(rt_.target());
+      graph_.glibc = FindGlibcLayouts(rt_.target(), stacks_.held_dwarf());
       if (!graph_.glibc->warning.empty()) graph_.warnings.push_back(graph_.glibc->warning);
     }
     return *graph_.glibc;
@@ -444,25 +469,29 @@ class Builder {
   // What a goroutine's node takes from its stack, per distinct stack.
   struct StackFacts {
     std::string_view user_function;
-    std::string where;
+    std::string_view where;  // kept by the graph
   };
   std::vector<std::optional<StackFacts>> facts_of_stack_;
   LockGraph graph_;
-  std::unordered_map<std::string, size_t> index_;
-  std::unordered_map<uint64_t, GraphNode*> lock_at_;  // LockNode's by address (a deque's nodes stay put)
+  // Nodes other than goroutines by id; the keys view the nodes' ids.
+  std::unordered_map<std::string_view, size_t> index_;
+  std::vector<size_t> node_of_g_;  // per goroutine in set_, its node (kNoNode: none yet)
+  std::unordered_map<uint64_t, size_t> lock_at_;  // LockNode's by address
   // Per semaphore: the wait reason and evidence text of its last waiter.
-  std::unordered_map<uint64_t, std::pair<std::string, std::string>> sema_evidence_;
+  std::unordered_map<uint64_t, std::pair<std::string, std::string_view>> sema_evidence_;
+  // A channel waiter's evidence per wait reason (kept by the graph).
+  std::unordered_map<std::string, std::string_view> channel_evidence_;
   std::map<uint64_t, uint64_t> goid_of_g_;
   std::unordered_map<uint64_t, size_t> by_goid_;  // goid -> index in set_
   std::set<int> live_lwps_;
-  std::vector<std::string> locked_mutexes_;
-  // The goroutines (indices in set_) waiting on each sync lock.
-  std::unordered_map<std::string, std::vector<size_t>> waiters_of_;
-  std::unordered_set<std::string> edge_keys_;
+  std::vector<size_t> locked_mutexes_;  // nodes
+  // The goroutines (indices in set_) waiting on each sync lock (node).
+  std::unordered_map<size_t, std::vector<size_t>> waiters_of_;
+  std::set<std::pair<size_t, size_t>> held_by_;  // the held_by edges made
 };
 
 void Builder::Diagnose() {
-  auto label = [&](const std::string& id) { return Node(id).label; };
+  auto label = [&](std::string_view id) { return Node(id).label; };
   // The edges out of the nodes looked at below (a cycle's, a lock owner's:
   // a thread), not the 100,000 of waiting goroutines.  Equal keys keep the
   // edges' order (std::multimap), which the messages follow.
@@ -498,8 +527,8 @@ void Builder::Diagnose() {
   }
   for (const GraphEdge& e : graph_.edges) {
     if (e.kind != "held_by") continue;
-    GraphNode& lock = Node(e.from);
-    GraphNode& owner = Node(e.to);
+    GraphNode& lock = N(e.from_node);
+    GraphNode& owner = N(e.to_node);
     if (owner.kind != "thread") continue;
     if (!Info(lock.lock_kind).owned_by_thread) continue;
     if (owner.exited) {
@@ -548,7 +577,7 @@ void Builder::Diagnose() {
           label(e.from) + " called into Go before package initialization finished and waits for it",
           "do not call exported Go functions from C constructors or threads started before main; or make "
           "package init not wait for such calls",
-          {e.from, "package_init"}});
+          {std::string(e.from), "package_init"}});
     }
   for (const GraphNode& n : graph_.nodes) {
     if (n.kind != "thread" || n.signals_blocked.empty()) continue;
@@ -670,14 +699,14 @@ void Builder::DiagnoseProgress() {
     // The goroutine whose cgo call this is, and the locks it (or its thread) holds.
     std::string g;
     for (const GraphEdge& e : graph_.edges)
-      if (e.kind == "runs" && e.to == n.id && Node(e.from).kind == "goroutine") g = e.from;
+      if (e.kind == "runs" && e.to == n.id && N(e.from_node).kind == "goroutine") g = e.from;
     if (g.empty()) continue;  // a C thread of its own: not a goroutine's cgo call
     std::string who = Node(g).label;
     std::vector<std::string> held, nodes{g.empty() ? n.id : g};
-    std::set<std::string> holders{n.id};
+    std::set<std::string, std::less<>> holders{n.id};
     if (!g.empty()) holders.insert(g);
     for (const GraphEdge& e : graph_.edges)
-      if (e.kind == "held_by" && holders.count(e.to) && Info(Node(e.from).lock_kind).owned_by_thread) held.push_back(e.from);
+      if (e.kind == "held_by" && holders.count(e.to) && Info(N(e.from_node).lock_kind).owned_by_thread) held.emplace_back(e.from);
     std::vector<std::string> waiters;
     for (const std::string& l : held)
       for (const std::string& w : WaitersOf(l))

@@ -10,6 +10,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,14 +35,24 @@ struct GraphNode {
   std::string activity;   // threads: ThreadActivity
   bool in_callback = false, exited = false, recursive = false;
   std::vector<std::string> signals_blocked;  // threads: runtime-needed signals blocked
-  std::string where;  // goroutines: first frame in the program's own code (waiter_groups.h)
+  // goroutines: first frame in the program's own code (waiter_groups.h);
+  // one text per distinct stack, kept by the graph (LockGraph::Keep).
+  std::string_view where;
 };
 
+inline constexpr size_t kNoNode = SIZE_MAX;
+
+// 100,000 waiters make 100,000 edges: an edge owns no string.  Its ids view
+// its nodes' ids, its kind a literal and its evidence a text the graph
+// keeps (LockGraph::Keep), usually one per lock and wait reason.
 struct GraphEdge {
-  std::string from, to;
-  std::string kind;  // "waits_for", "held_by", "runs"
+  std::string_view from, to;
+  std::string_view kind;  // "waits_for", "held_by", "runs"
   bool exact = true;
-  std::string evidence;
+  std::string_view evidence;
+  // Where `from` and `to` are in LockGraph::nodes (kNoNode: not known), so
+  // that views need not find 100,000 nodes by id.
+  size_t from_node = kNoNode, to_node = kNoNode;
 };
 
 struct Diagnosis {
@@ -50,6 +61,17 @@ struct Diagnosis {
 };
 
 struct LockGraph {
+  LockGraph() = default;
+  // Edges view the nodes' ids and `texts`: moved, never copied (a deque's
+  // elements stay where they are when it is moved).
+  LockGraph(LockGraph&&) = default;
+  LockGraph& operator=(LockGraph&&) = default;
+  LockGraph(const LockGraph&) = delete;
+  LockGraph& operator=(const LockGraph&) = delete;
+
+  // Keeps `s` for as long as the graph lives; the view of it.
+  std::string_view Keep(std::string s) { return texts.emplace_back(std::move(s)); }
+
   // A deque: references to nodes stay valid while more are added.
   std::deque<GraphNode> nodes;
   std::vector<GraphEdge> edges;
@@ -58,6 +80,8 @@ struct LockGraph {
   std::vector<std::string> warnings;
   // The glibc layouts pthread objects were read with; unset if none was.
   std::optional<GlibcLayouts> glibc;
+  // The texts edges and nodes view (Keep).
+  std::deque<std::string> texts;
 };
 
 LockGraph BuildLockGraph(GoRuntime& rt, ThreadStacks& stacks);

@@ -10,10 +10,10 @@ namespace cgostack {
 void WriteLockGraph(const LockGraph& g, JsonWriter& w, size_t max_waiters) {
   // Which edges and nodes to write (all of them unless max_waiters is set).
   std::vector<bool> edge_out(g.edges.size(), true);
-  std::unordered_map<std::string, size_t> not_listed;
-  std::unordered_set<std::string> referenced;
+  std::unordered_map<std::string_view, size_t> not_listed;
+  std::unordered_set<std::string_view> referenced;
   if (max_waiters != SIZE_MAX) {
-    std::unordered_map<std::string, size_t> listed;
+    std::unordered_map<std::string_view, size_t> listed;
     for (size_t i = 0; i < g.edges.size(); ++i) {
       const GraphEdge& e = g.edges[i];
       if (e.kind == "waits_for" && listed[e.to]++ >= max_waiters) {

@@ -52,23 +52,35 @@ std::string IdRanges(const std::vector<uint64_t>& ids) {
 }
 
 std::vector<WaiterGroup> GroupWaiters(const LockGraph& g) {
-  std::unordered_map<std::string_view, const GraphNode*> nodes;
-  nodes.reserve(g.nodes.size());
-  for (const GraphNode& n : g.nodes) nodes[n.id] = &n;
-  std::unordered_map<std::string_view, std::string_view> goroutine_on;  // thread id -> goroutine id ("runs")
+  // A waiter's node from the index its edge carries; by id only for edges
+  // without one (a graph made by hand): 100,000 waiters hash no ids.
+  std::unordered_map<std::string_view, const GraphNode*> by_id;
+  auto node_of = [&](std::string_view id, size_t index) -> const GraphNode* {
+    if (index < g.nodes.size()) return &g.nodes[index];
+    if (by_id.empty())
+      for (const GraphNode& n : g.nodes) by_id[n.id] = &n;
+    auto it = by_id.find(id);
+    return it == by_id.end() ? nullptr : it->second;
+  };
+  // thread id -> goroutine id and node ("runs")
+  std::unordered_map<std::string_view, std::pair<std::string_view, size_t>> goroutine_on;
   for (const GraphEdge& e : g.edges)
-    if (e.kind == "runs" && e.from[0] == 'g') goroutine_on.emplace(e.to, e.from);
+    if (e.kind == "runs" && e.from[0] == 'g') goroutine_on.emplace(e.to, std::make_pair(e.from, e.from_node));
   std::unordered_map<std::string_view, size_t> lock_order;
+  std::vector<size_t> order_of_node(g.nodes.size(), kNoNode);  // lock_order by the lock's node
   // Keys view the graph's strings: 100,000 waiters make no copies.
   std::map<std::tuple<size_t, std::string_view, std::string_view>, WaiterGroup> groups;
   for (const GraphEdge& e : g.edges) {
     if (e.kind != "waits_for") continue;
     std::string_view who = e.from;
+    size_t who_node = e.from_node;
     if (who[0] == 't')
-      if (auto it = goroutine_on.find(who); it != goroutine_on.end()) who = it->second;
-    auto node = nodes.find(who);
-    std::string_view where = node != nodes.end() ? std::string_view(node->second->where) : std::string_view();
-    size_t order = lock_order.emplace(e.to, lock_order.size()).first->second;
+      if (auto it = goroutine_on.find(who); it != goroutine_on.end()) std::tie(who, who_node) = it->second;
+    const GraphNode* node = node_of(who, who_node);
+    std::string_view where = node ? node->where : std::string_view();
+    size_t* order_at = e.to_node < order_of_node.size() ? &order_of_node[e.to_node] : nullptr;
+    size_t order = order_at && *order_at != kNoNode ? *order_at : lock_order.emplace(e.to, lock_order.size()).first->second;
+    if (order_at) *order_at = order;
     WaiterGroup& grp = groups[{order, where, e.evidence}];
     if (!grp.count) {
       grp.lock = e.to;

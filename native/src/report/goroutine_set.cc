@@ -11,9 +11,8 @@ namespace {
 // Frames come from pcs, so equal pc sequences (with the line, which also
 // covers the innermost frame's lookup, and a boundary's kind) are equal
 // frame lists.
-std::string StackKey(const std::vector<StackFrame>& frames) {
-  std::string key;
-  key.reserve(frames.size() * 13);
+void StackKey(const std::vector<StackFrame>& frames, std::string& key) {
+  key.clear();
   for (const auto& f : frames) {
     key.append(reinterpret_cast<const char*>(&f.pc), sizeof f.pc);
     key.append(reinterpret_cast<const char*>(&f.line), sizeof f.line);
@@ -25,7 +24,6 @@ std::string StackKey(const std::vector<StackFrame>& frames) {
       key.push_back('\0');
     }
   }
-  return key;
 }
 
 }  // namespace
@@ -47,6 +45,7 @@ GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& s
   opts.with_frames = with_frames;
   opts.all_frames = all_frames;
   std::unordered_map<std::string, uint32_t> index;
+  std::string key;
   std::vector<uint64_t> order = reader.LiveInGoidOrder();
   set.goroutines.reserve(order.size());
   AdviseHugePages(set.goroutines.data(), order.size() * sizeof(Goroutine));
@@ -54,8 +53,13 @@ GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& s
   for (uint64_t gp : order) {
     Goroutine g = reader.Read(gp, opts);
     if (with_frames && stitch) stitch(&g);
-    auto [it, fresh] = index.emplace(StackKey(g.frames), static_cast<uint32_t>(set.stacks.size()));
-    if (fresh) set.stacks.push_back(std::move(g.frames));
+    // One key buffer for every goroutine: a key is copied only for a new stack.
+    StackKey(g.frames, key);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      it = index.emplace(key, static_cast<uint32_t>(set.stacks.size())).first;
+      set.stacks.push_back(std::move(g.frames));
+    }
     std::vector<StackFrame>().swap(g.frames);
     set.stack_of.push_back(it->second);
     set.partial = set.partial || !g.error.empty() || (with_frames && !g.frames_error.empty());

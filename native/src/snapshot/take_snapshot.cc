@@ -264,9 +264,9 @@ Ranges ThreadStackRanges(const std::map<int, Registers>& regs, const std::vector
   return out;
 }
 
-// Step 4: every report's reads, against the copy.  A report that fails
-// here fails the same way on the snapshot; it is not a reason to keep the
-// process stopped or to give up.
+// Step 5: every report's reads, against the sealed copy.  A report that
+// fails here fails the same way on the snapshot; it is a warning, not a
+// reason to give up.
 void RunAnalysis(Session& session, bool all_reports, SnapshotStats* stats) {
   auto attempt = [&](const char* what, auto fn) {
     auto start = Clock::now();
@@ -289,10 +289,10 @@ void RunAnalysis(Session& session, bool all_reports, SnapshotStats* stats) {
   attempt("lock graph", [&] { session.LockGraphJson(""); });
 }
 
-// Up to this many goroutines the goroutine and lock-graph reports also run
-// while the process is held, so that anything they read outside the heap
-// spans and stacks is copied too; beyond, they cost too long (seconds at
-// 100,000) and the copied heap spans stand for them.
+// Up to this many goroutines the goroutine and lock-graph reports are also
+// checked against the copy (step 5); beyond, they cost seconds of
+// cgostack's time (not the process's), and the threads and info reports
+// stand for them.
 constexpr size_t kAnalyseUpTo = 10000;
 
 // The run-time address of the executable's dynamic section (from its
@@ -362,7 +362,9 @@ void Rehearse(GoRuntime& rt, ProcessCopy* copy, int pid) {
     CopyKnownRanges(rt, copy, ReadProcMaps(pid), {}, &goroutines, &ignored);
   } catch (const Error&) {
   }
-  uint64_t want = copy->bytes_copied() + ThreadCount(pid) * kThreadReserve;
+  // An eighth more for what moves meanwhile (stacks grow, spans fill) and
+  // for the slabs' ends left unused between batches.
+  uint64_t want = copy->bytes_copied() + copy->bytes_copied() / 8 + ThreadCount(pid) * kThreadReserve;
   copy->Clear();
   copy->Reserve(want);
 }
@@ -371,6 +373,34 @@ uint32_t SegmentFlags(const std::vector<ProcMapping>& maps, uint64_t addr) {
   const ProcMapping* m = MappingAt(maps, addr);
   if (!m) return PF_R | PF_W;
   return (m->read ? PF_R : 0) | (m->write ? PF_W : 0) | (m->exec ? PF_X : 0);
+}
+
+// After the resume: the reports run against the copy as they will against
+// the snapshot, and what they read that was not copied (in a mapping of the
+// process: a wild pointer is not a miss) is named in a warning; the same
+// reads fail on the snapshot.  The process is not involved any more.
+void CheckCopy(LiveCopy* live) {
+  SnapshotStats& stats = live->stats;
+  auto start = Clock::now();
+  RunAnalysis(*live->session, stats.goroutines <= kAnalyseUpTo, &stats);
+  stats.analysis_s = Seconds(start, Clock::now());
+  std::vector<std::string> named;
+  for (uint64_t page : live->copy->missed_pages()) {
+    const ProcMapping* m = MappingAt(live->maps, page);
+    if (!m) continue;
+    ++stats.missed_pages;
+    if (named.size() < 8) {
+      char addr[32];
+      std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(page));
+      named.push_back(std::string(addr) + " (" + (m->name.empty() ? "anonymous" : m->name) + ")");
+    }
+  }
+  if (!stats.missed_pages) return;
+  std::string list;
+  for (const std::string& n : named) list += (list.empty() ? "" : ", ") + n;
+  stats.warnings.push_back("the reports read " + std::to_string(stats.missed_pages) +
+                           " pages that were not copied while the process was held: " + list +
+                           (stats.missed_pages > named.size() ? ", ..." : ""));
 }
 
 }  // namespace
@@ -389,8 +419,8 @@ nlohmann::json SnapshotStats::ToJson() const {
           {"stop_s", stop_s},     {"copy_s", copy_s},         {"analysis_s", analysis_s},
           {"write_s", write_s},   {"bytes_copied", bytes_copied}, {"file_size", file_size},
           {"segments", segments}, {"threads", threads},       {"goroutines", goroutines},
-          {"copy_calls", copy_calls}, {"analysis_copy_calls", analysis_copy_calls},
-          {"analysis_bytes_copied", analysis_bytes_copied}, {"analysis_steps_ms", analysis_steps_ms}, {"warnings", warnings}};
+          {"copy_calls", copy_calls}, {"missed_pages", missed_pages},
+          {"analysis_steps_ms", analysis_steps_ms}, {"warnings", warnings}};
 }
 
 LiveCopy CopyLiveProcess(int pid, const std::string& output) {
@@ -440,6 +470,10 @@ LiveCopy CopyLiveProcess(int pid, const std::string& output) {
     threads.push_back(t);
   }
   session->target().SetThreads(threads);
+  for (const auto& [lwp, state] : stopped.not_stopped())
+    stats.warnings.push_back("thread " + std::to_string(lwp) + " did not stop within " +
+                             std::to_string(StoppedProcess::kStopPatienceMs) + " ms (state " + state +
+                             "): the snapshot has neither its registers nor its stack");
   live.maps = ReadProcMaps(pid);
   const std::vector<ProcMapping>& maps = live.maps;
   for (const ThreadState& t : threads) {
@@ -462,21 +496,13 @@ LiveCopy CopyLiveProcess(int pid, const std::string& output) {
 
   // 3. Copy what is known to be needed, in batches.
   CopyKnownRanges(rt, copy, maps, stopped.registers(), &stats.goroutines, &stats.warnings);
+  // The link map, which GDB and libdwfl follow to the libraries (a few
+  // reads, each copying the block around it).
+  if (uint64_t dynamic = ExecutableDynamic(*copy, maps, exe)) LinkMapNamesFromDynamic(dynamic, *copy);
   auto t3 = Clock::now();
   stats.copy_s = Seconds(t2, t3);
 
-  // 4. The analysis' own reads.
-  // The link map, which GDB and libdwfl follow to the libraries.
-  if (uint64_t dynamic = ExecutableDynamic(*copy, maps, exe)) LinkMapNamesFromDynamic(dynamic, *copy);
-  size_t calls_before = copy->calls();
-  uint64_t bytes_before = copy->bytes_copied();
-  RunAnalysis(*session, stats.goroutines <= kAnalyseUpTo, &stats);
-  stats.analysis_copy_calls = copy->calls() - calls_before;
-  stats.analysis_bytes_copied = copy->bytes_copied() - bytes_before;
-  auto t4 = Clock::now();
-  stats.analysis_s = Seconds(t3, t4);
-
-  // 5. Resume.
+  // 4. Resume.
   stopped.Resume();
   copy->Seal();
   stats.pause_s = Seconds(t1, Clock::now());
@@ -491,6 +517,7 @@ SnapshotStats TakeSnapshot(int pid, const std::string& output) {
   LiveCopy live = CopyLiveProcess(pid, output);
   SnapshotStats& stats = live.stats;
   CoreContents& core = live.core;
+  CheckCopy(&live);
   auto written = Clock::now();
   // The thread that stopped with a signal first (GDB selects it), else the
   // main thread.

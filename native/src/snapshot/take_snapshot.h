@@ -13,17 +13,19 @@
 //  3. Copy in batches with process_vm_readv (process_copy.h): every
 //     thread's stack from its stack pointer up, the data and bss of every
 //     object, the vDSO and each object's first page (its ELF headers and
-//     build-id note, which GDB looks for); then every goroutine's used
-//     stack [sched.sp, stack.hi) found through runtime.allgs.
-//  4. Run the analysis itself (threads, goroutines, lock graph, info;
-//     without C frames: walking them costs hundreds of ms of debug
-//     information, and the stacks they need are copied whole in step 3)
-//     against the copy: whatever else it reads (m, p,
-//     sudogs, channels, the semaphore table, pthread objects, pprof
-//     labels, the link map) is copied as it is read.  The snapshot thus
-//     holds what the reports need, decided by the runtime's own structures.
-//  5. Resume the process; write the core (core_writer.h) afterwards, or
-//     (the CLI's one-shot --pid commands) make the report from the copy.
+//     build-id note, which GDB looks for), the Go heap's in-use spans and
+//     the runtime's off-heap structures (persistentalloc chunks: mcaches,
+//     mspans), the futex words threads wait on; then every goroutine's
+//     used stack [sched.sp, stack.hi) found through runtime.allgs; the
+//     link map.  The executable's read-only pages are its file's (as for a
+//     core) and not copied.
+//  4. Resume the process.  Only steps 2-4 hold it.
+//  5. (snapshot) The reports run against the copy, as they will against
+//     the snapshot: what they read that step 3 did not copy is named in a
+//     warning; then the core is written (core_writer.h).  (The CLI's
+//     one-shot --pid commands make their report from the copy instead.)
+//     The analysis used to run while the process was held, copying what
+//     it missed; at 2,000 threads it was most of the pause.
 #pragma once
 
 #include <cstdint>
@@ -44,26 +46,26 @@ namespace cgostack {
 struct SnapshotStats {
   int pid = 0;
   double prepare_s = 0;  // step 1 (the process runs)
-  double pause_s = 0;    // steps 2-5 up to the resume: how long it was held
+  double pause_s = 0;    // steps 2-4 up to the resume: how long it was held
   double pause_cpu_s = 0;  // CPU time (user + system) cgostack spent in it
   double stop_s = 0;     // of which stopping the threads
   double copy_s = 0;     // of which the batched copies of step 3
-  double analysis_s = 0; // of which step 4
-  std::map<std::string, double> analysis_steps_ms;  // step 4 by report
+  double analysis_s = 0; // the reports run against the copy after the resume
+  std::map<std::string, double> analysis_steps_ms;  // the same, by report
   double write_s = 0;    // writing the core (the process runs)
   uint64_t bytes_copied = 0, file_size = 0;
   size_t segments = 0, threads = 0, goroutines = 0, copy_calls = 0;
-  // Of which made by step 4: what the analysis read that step 3 had not
-  // copied (misses, each a call copying the 16 KiB around it).
-  size_t analysis_copy_calls = 0;
-  uint64_t analysis_bytes_copied = 0;
+  // Pages those reports read that had not been copied while the process
+  // was held (each also in a warning): 0 when the ranges chosen up front
+  // hold everything the reports need.
+  size_t missed_pages = 0;
   // What the analysis could not read while the process was held (the
   // snapshot is written anyway: the same reports fail the same way on it).
   std::vector<std::string> warnings;
   nlohmann::json ToJson() const;
 };
 
-// A live process as copied while it was held (steps 1-5): the session
+// A live process as copied while it was held (steps 1-4): the session
 // reads the copy, which the process, running on, no longer changes.
 struct LiveCopy {
   std::unique_ptr<Session> session;
@@ -73,7 +75,7 @@ struct LiveCopy {
   SnapshotStats stats;             // up to the resume
 };
 
-// Steps 1-5.  `output` (may be empty) is refused before the stop when it
+// Steps 1-4.  `output` (may be empty) is refused before the stop when it
 // names an input.  Throws Error (one line) when the process cannot be
 // stopped or read; the process is resumed in every case.
 LiveCopy CopyLiveProcess(int pid, const std::string& output = "");

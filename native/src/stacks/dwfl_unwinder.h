@@ -44,6 +44,10 @@ class DwflUnwinder {
   // Walks every thread of the target that has registers and hands each
   // chain to `stacks` (ThreadStacks::SetChain), as the plugin's hand_over.
   void HandOver(ThreadStacks& stacks);
+  // libdwfl's DWARF of the module whose debug file is `debug_file` (the
+  // same file, by device and inode), if libdwfl has already read it;
+  // nullptr otherwise.
+  Dwarf* LoadedDwarfOf(const std::string& debug_file);
 
   // Used by the libdwfl callbacks (dwfl_unwinder.cc).
   struct Start {
@@ -95,6 +99,7 @@ class DwflUnwinder {
   // A live process's libraries by their link-map names (link_map_names.h).
   std::map<uint64_t, std::string> link_map_names_;
   char* debuginfo_path_ = nullptr;
+  ThreadStacks* handed_to_ = nullptr;  // whose held_dwarf is ours (HandOver)
   VdsoImage vdso_;  // the vDSO module's bytes (libdwfl's Elf points here)
   std::optional<VdsoObject> vdso_object_;  // where it is and what its frames are named after
 };

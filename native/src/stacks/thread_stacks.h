@@ -10,6 +10,7 @@
 #include "goruntime/signals.h"
 #include "stacks/stitch.h"
 #include "goruntime/thread_context.h"
+#include "target/held_dwarf.h"
 
 namespace cgostack {
 
@@ -30,6 +31,11 @@ class ThreadStacks {
   // Splices the C frames of the goroutine's thread (its M's, or the M it
   // is locked to) into its Go frames.
   void StitchGoroutine(Goroutine* g);
+  // DWARF the unwinder that handed the chains over holds open (a debug
+  // file by path), for readers of the same file (glibc_layouts.h); empty
+  // when there is none.  The unwinder clears it when it goes.
+  void SetHeldDwarf(HeldDwarf held) { held_dwarf_ = std::move(held); }
+  const HeldDwarf& held_dwarf() const { return held_dwarf_; }
 
  private:
   ThreadContexts contexts_;
@@ -38,6 +44,7 @@ class ThreadStacks {
   Stitcher stitcher_;
   GoRuntime& rt_;
   std::map<int, NativeChain> chains_;
+  HeldDwarf held_dwarf_;
 };
 
 }  // namespace cgostack

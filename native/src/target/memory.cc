@@ -68,11 +68,18 @@ SegmentMemory::SegmentMemory(std::shared_ptr<const MappedFile> owner, std::vecto
 }
 
 const SegmentMemory::Segment* SegmentMemory::Find(uint64_t addr) const {
+  // Reads come in runs from one place (a goroutine's g, then its stack):
+  // the segment of the last read first, before a binary search (2.2 million
+  // reads for a lock graph of 100,000 goroutines).  Relaxed: any index is a
+  // valid guess, and the prefetch thread may read too.
+  size_t last = last_found_.load(std::memory_order_relaxed);
+  if (last < segments_.size() && addr - segments_[last].vaddr < segments_[last].size) return &segments_[last];
   auto it = std::upper_bound(segments_.begin(), segments_.end(), addr,
                              [](uint64_t a, const Segment& s) { return a < s.vaddr; });
   if (it == segments_.begin()) return nullptr;
   --it;
   if (addr - it->vaddr >= it->size) return nullptr;
+  last_found_.store(static_cast<size_t>(it - segments_.begin()), std::memory_order_relaxed);
   return &*it;
 }
 

@@ -4,6 +4,7 @@
 // live process and a core differ only here.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -61,6 +62,7 @@ class SegmentMemory : public MemorySource {
   const Segment* Find(uint64_t addr) const;
   std::shared_ptr<const MappedFile> owner_;
   std::vector<Segment> segments_;  // sorted by vaddr
+  mutable std::atomic<size_t> last_found_{0};  // Find's last hit, tried first
   std::vector<std::pair<uint64_t, uint64_t>> missing_;
   std::string missing_note_;
 };

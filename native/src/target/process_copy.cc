@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
+#include <thread>
 #include <string>
 
 #include "error.h"
@@ -18,7 +20,11 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr size_t kMaxIov = 1024;              // IOV_MAX on Linux
-constexpr uint64_t kMaxBatchBytes = ProcessCopy::kSlab;  // one call's buffers: one slab
+// One call's buffers: a small part of a slab, so that the end of a slab
+// too small for the next batch wastes little (a batch that does not fit
+// takes a fresh slab, whose pages the kernel faults in while the process
+// is held; Reserve() maps what the rehearsal used, not that waste).
+constexpr uint64_t kMaxBatchBytes = ProcessCopy::kSlab / 16;
 
 uint64_t PageFloor(uint64_t a) { return a & ~(kPage - 1); }
 
@@ -61,7 +67,11 @@ size_t ProcessCopy::Read(uint64_t addr, void* dst, size_t len) const {
       done += n;
       continue;
     }
-    if (sealed_ || unreadable_pages_.count(PageFloor(a))) break;
+    if (unreadable_pages_.count(PageFloor(a))) break;
+    if (sealed_) {
+      missed_pages_.insert(PageFloor(a));
+      break;
+    }
     // A miss: copy the block around it, up to what the caller wants, never
     // over a chunk already held (neither before `a` nor after it).
     uint64_t start = std::max(a & ~(kMissBlock - 1), PageFloor(a));
@@ -76,6 +86,11 @@ size_t ProcessCopy::Read(uint64_t addr, void* dst, size_t len) const {
   return done;
 }
 
+std::set<uint64_t> ProcessCopy::missed_pages() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  return missed_pages_;
+}
+
 std::string ProcessCopy::WhyUnreadable(uint64_t addr) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   if (sealed_ && Find(addr) == kNone && !unreadable_pages_.count(PageFloor(addr)))
@@ -83,9 +98,17 @@ std::string ProcessCopy::WhyUnreadable(uint64_t addr) const {
   return "";
 }
 
-void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) const {
-  std::deque<std::pair<uint64_t, uint64_t>> work(pieces.begin(), pieces.end());
+// One worker's share of CopyPieces: what it copied, and what it could not.
+struct ProcessCopy::Part {
   std::vector<Chunk> added;
+  std::vector<uint64_t> unreadable;
+  uint64_t bytes = 0;
+  size_t calls = 0;
+  std::exception_ptr error;
+};
+
+void ProcessCopy::CopyPart(std::vector<std::pair<uint64_t, uint64_t>> pieces, Part* out) const {
+  std::deque<std::pair<uint64_t, uint64_t>> work(pieces.begin(), pieces.end());
   std::vector<iovec> local, remote;
   while (!work.empty()) {
     local.clear();
@@ -109,7 +132,7 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
       arena += r.iov_len;
     }
     ssize_t got = ::process_vm_readv(pid_, local.data(), local.size(), remote.data(), remote.size(), 0);
-    ++calls_;
+    ++out->calls;
     if (got < 0) {
       int err = errno;
       if (err == ESRCH) throw Error("process " + std::to_string(pid_) + " has exited");
@@ -127,18 +150,18 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
       const auto* bytes = static_cast<const uint8_t*>(local[i].iov_base);
       if (left >= size) {
         left -= size;
-        bytes_ += size;
-        added.push_back({s, size, bytes});
+        out->bytes += size;
+        out->added.push_back({s, size, bytes});
         continue;
       }
       // The call stopped inside this piece: keep what came, skip the page
       // that failed, and queue the rest of this piece and the pieces after.
       if (left) {
-        bytes_ += left;
-        added.push_back({s, left, bytes});
+        out->bytes += left;
+        out->added.push_back({s, left, bytes});
       }
       uint64_t bad = PageFloor(s + left);
-      unreadable_pages_.insert(bad);
+      out->unreadable.push_back(bad);
       std::vector<std::pair<uint64_t, uint64_t>> again;
       if (bad + kPage < s + size) again.emplace_back(bad + kPage, s + size);
       for (size_t j = i + 1; j < remote.size(); ++j) {
@@ -149,6 +172,64 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
       break;
     }
   }
+}
+
+void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) const {
+  uint64_t total = 0;
+  for (const auto& [s, e] : pieces) total += e > s ? e - s : 0;
+  // Large copies are split between workers, each with its own
+  // process_vm_readv calls: the kernel's copy (pinning the target's pages,
+  // copying them) is most of the pause at 100,000 goroutines, and on
+  // several CPUs the process is held for a fraction of it.
+  size_t workers = 1;
+  if (total >= kParallelFrom) workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxWorkers);
+  std::vector<Part> parts(workers);
+  if (workers == 1) {
+    CopyPart(std::move(pieces), &parts[0]);
+  } else {
+    // Consecutive shares of about total / workers bytes each (a piece
+    // that straddles a share's end is cut at a page).
+    std::vector<std::vector<std::pair<uint64_t, uint64_t>>> shares(workers);
+    uint64_t quota = (total + workers - 1) / workers, filled = 0;
+    size_t w = 0;
+    for (auto [s, e] : pieces) {
+      while (s < e) {
+        uint64_t room = quota - filled;
+        uint64_t cut = e - s <= room || w + 1 == workers ? e : std::max(s + kPage, PageFloor(s + room));
+        cut = std::min(cut, e);
+        shares[w].emplace_back(s, cut);
+        filled += cut - s;
+        s = cut;
+        if (filled >= quota && w + 1 < workers) {
+          ++w;
+          filled = 0;
+        }
+      }
+    }
+    auto run = [&](size_t i) {
+      try {
+        CopyPart(std::move(shares[i]), &parts[i]);
+      } catch (...) {
+        parts[i].error = std::current_exception();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < workers; ++i) threads.emplace_back(run, i);
+    run(0);
+    for (std::thread& t : threads) t.join();
+  }
+  std::vector<Chunk> added;
+  for (Part& p : parts) {
+    calls_ += p.calls;
+    bytes_ += p.bytes;
+    unreadable_pages_.insert(p.unreadable.begin(), p.unreadable.end());
+    if (added.empty())
+      added = std::move(p.added);
+    else
+      added.insert(added.end(), p.added.begin(), p.added.end());
+  }
+  for (Part& p : parts)
+    if (p.error) std::rethrow_exception(p.error);
   // Into the sorted vector in one merge (the pieces never overlap what is
   // held, nor each other).
   auto by_start = [](const Chunk& x, const Chunk& y) { return x.start < y.start; };
@@ -188,6 +269,7 @@ void ProcessCopy::Prefetch(std::vector<std::pair<uint64_t, uint64_t>> ranges) {
 }
 
 uint8_t* ProcessCopy::Allocate(uint64_t bytes) const {
+  std::lock_guard<std::mutex> lock(alloc_mu_);  // CopyPart's workers share the slabs
   for (; slab_ < slabs_.size(); ++slab_) {
     Slab& s = slabs_[slab_];
     if (s.size - s.used >= bytes) {
@@ -227,6 +309,7 @@ void ProcessCopy::Clear() {
   for (Slab& s : slabs_) s.used = 0;
   slab_ = 0;
   unreadable_pages_.clear();
+  missed_pages_.clear();
   bytes_ = 0;
   calls_ = 0;
 }

@@ -42,8 +42,12 @@ class ProcessCopy : public MemorySource {
   void Clear();
   // Makes sure `bytes` more of buffer are mapped already (touched now).
   void Reserve(uint64_t bytes);
-  // From now on nothing more is copied.
+  // From now on nothing more is copied: a read of what was not copied
+  // fails, and its page is remembered (missed_pages()).
   void Seal() { sealed_ = true; }
+  // The pages read after Seal() that had not been copied (nor found
+  // unreadable while the process was held), in address order.
+  std::set<uint64_t> missed_pages() const;
 
   // The copied ranges, adjacent ones joined (the bytes stay in the copy).
   struct Range {
@@ -70,9 +74,16 @@ class ProcessCopy : public MemorySource {
     uint64_t end() const { return start + size; }
   };
   // Copies each [first, second) piece (none of it held yet, in address
-  // order) in batched calls; a page that cannot be read is remembered and
-  // skipped.
+  // order) in batched calls, by several workers when it is large; a page
+  // that cannot be read is remembered and skipped.
   void CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) const;
+  struct Part;
+  // One worker's calls (CopyPieces merges what the workers copied).
+  void CopyPart(std::vector<std::pair<uint64_t, uint64_t>> pieces, Part* out) const;
+  // From this many bytes a copy is shared between up to kMaxWorkers
+  // threads (one per CPU).
+  static constexpr uint64_t kParallelFrom = 4 << 20;
+  static constexpr size_t kMaxWorkers = 4;
   // Index of the held chunk containing `addr`, or kNone.
   static constexpr size_t kNone = SIZE_MAX;
   size_t Find(uint64_t addr) const;
@@ -92,9 +103,11 @@ class ProcessCopy : public MemorySource {
     uint64_t size = 0, used = 0;
   };
   uint8_t* Allocate(uint64_t bytes) const;
+  mutable std::mutex alloc_mu_;  // Allocate's, taken by CopyPart's workers
   mutable std::vector<Slab> slabs_;
   mutable size_t slab_ = 0;  // the one being filled
   mutable std::set<uint64_t> unreadable_pages_;
+  mutable std::set<uint64_t> missed_pages_;
   mutable uint64_t bytes_ = 0;
   mutable size_t calls_ = 0;
 };

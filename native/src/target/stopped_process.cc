@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -102,17 +103,21 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
       std::vector<int> interrupted;
       try {
         for (int tid : Tasks(pid))
-          if (!pending_signal_.count(tid) && Interrupt(tid)) interrupted.push_back(tid);
+          if (!pending_signal_.count(tid) && !not_stopped_.count(tid) && Interrupt(tid)) interrupted.push_back(tid);
       } catch (...) {
-        for (int tid : interrupted) WaitStopped(tid);  // so that Detach lets them go
+        WaitStopped(interrupted);  // so that Detach lets them go
         throw;
       }
-      for (int tid : interrupted)
-        if (WaitStopped(tid)) fresh = true;
+      fresh = WaitStopped(std::move(interrupted));
     }
   } catch (...) {
     Detach();
     throw;
+  }
+  if (pending_signal_.empty()) {
+    Detach();
+    throw Error("process " + std::to_string(pid) + " could not be stopped: no thread stopped within " +
+                std::to_string(kStopPatienceMs) + " ms");
   }
   // The registers in NT_PRSTATUS's layout (PTRACE_GETREGSET works the same
   // on every machine), decoded by the host's Arch like a core's.
@@ -156,21 +161,48 @@ bool StoppedProcess::Interrupt(int tid) {
   return true;
 }
 
-bool StoppedProcess::WaitStopped(int tid) {
-  for (;;) {
-    int status = 0;
-    if (::waitpid(tid, &status, __WALL) < 0) {
-      if (errno == EINTR) continue;
-      return false;
+bool StoppedProcess::Stopped(int tid, int status) {
+  if (!WIFSTOPPED(status)) return false;  // it exited (or was killed) instead
+  // The interrupt's stop, or a signal that arrived first: the thread is
+  // stopped either way; such a signal is delivered again on detach.
+  pending_signal_[tid] = (status >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(status);
+  return true;
+}
+
+bool StoppedProcess::WaitStopped(std::vector<int> tids) {
+  // Polled, not waited for one by one: a thread that cannot stop (in
+  // uninterruptible sleep) must not hold the others stopped forever, and
+  // waitpid(-1) would take the events of children that are not ours (the
+  // backend also runs inside GDB).
+  bool any = false;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (!tids.empty()) {
+    size_t kept = 0;
+    for (int tid : tids) {
+      int status = 0;
+      pid_t got = ::waitpid(tid, &status, __WALL | WNOHANG);
+      if (got == 0 || (got < 0 && errno == EINTR)) {
+        tids[kept++] = tid;  // not yet
+        continue;
+      }
+      if (got == tid && Stopped(tid, status)) any = true;
+      // else: exited, or not ours any more (ECHILD): nothing to hold
     }
-    if (WIFEXITED(status) || WIFSIGNALED(status)) return false;
-    if (!WIFSTOPPED(status)) continue;
-    // The interrupt's stop, or a signal that arrived first: the thread is
-    // stopped either way; such a signal is delivered again on detach.
-    int sig = (status >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(status);
-    pending_signal_[tid] = sig;
-    return true;
+    bool progressed = kept < tids.size();
+    tids.resize(kept);
+    if (tids.empty()) break;
+    auto now = std::chrono::steady_clock::now();
+    if (progressed) {
+      last_progress = now;
+    } else if (now - last_progress > std::chrono::milliseconds(kStopPatienceMs)) {
+      // Left seized, its interrupt pending: it stops when it leaves the
+      // kernel, and Detach (or this process's exit) lets it go then.
+      for (int tid : tids) not_stopped_[tid] = StatusField(tid, "State");
+      break;
+    }
+    if (!progressed) ::usleep(100);
   }
+  return any;
 }
 
 StoppedProcess::~StoppedProcess() { Detach(); }
@@ -179,6 +211,16 @@ void StoppedProcess::Detach() {
   for (const auto& [tid, sig] : pending_signal_)
     ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
   pending_signal_.clear();
+  // A thread that did not stop may have by now: let it go too.  One still
+  // in the kernel stays seized until it stops, and is let go when this
+  // process exits (the kernel detaches a tracer's tracees).
+  for (const auto& [tid, state] : not_stopped_) {
+    int status = 0;
+    if (::waitpid(tid, &status, __WALL | WNOHANG) == tid && WIFSTOPPED(status)) {
+      int sig = (status >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(status);
+      ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+    }
+  }
 }
 
 }  // namespace cgostack

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "target/core_file.h"
@@ -31,17 +32,28 @@ class StoppedProcess {
   // The signal each thread stopped with (0: stopped by our interrupt); it
   // is delivered again on detach.
   const std::map<int, int>& stop_signals() const { return pending_signal_; }
+  // Threads that did not stop (one in uninterruptible sleep, state D, in a
+  // hung file system or a vfork): the others are held without them, and
+  // these have no registers.  Each with its /proc state ("D (disk sleep)").
+  const std::map<int, std::string>& not_stopped() const { return not_stopped_; }
   // Detaches now (the destructor does it otherwise): the process runs on.
   void Resume() { Detach(); }
 
+  // How long the stop waits while no thread stops any more.
+  static constexpr int kStopPatienceMs = 2000;
+
  private:
-  // PTRACE_SEIZE + PTRACE_INTERRUPT (false: the thread is gone), then
-  // the wait for its stop (false: it exited instead).
+  // PTRACE_SEIZE + PTRACE_INTERRUPT (false: the thread is gone).
   bool Interrupt(int tid);
-  bool WaitStopped(int tid);
+  // Waits for the interrupted threads to stop, all at once; those that
+  // exit instead are dropped; true if any stopped.
+  bool WaitStopped(std::vector<int> tids);
+  // Whether the wait status of `tid` is its stop (recorded) rather than its end.
+  bool Stopped(int tid, int status);
   void Detach();
   int pid_;
   std::map<int, int> pending_signal_;  // per stopped thread: signal to deliver on detach
+  std::map<int, std::string> not_stopped_;  // seized, interrupted, never stopped
   std::map<int, Registers> regs_;
   std::map<int, std::vector<uint8_t>> raw_gregs_, raw_fpregs_;
 };

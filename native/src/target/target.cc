@@ -254,6 +254,10 @@ std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid,
   if (t->exe_->type() == ET_EXEC && t->load_bias_ != 0)
     throw Error("process " + std::to_string(pid) + " is not running " + exe_path);
   auto layered = std::make_shared<LayeredMemory>();
+  // A snapshot's copy: the executable's read-only pages (strings, type
+  // data) come from its file, as they do for a core, and are neither
+  // copied while the process is held nor written to the snapshot.
+  if (memory) layered->Add(t->exe_->LoadedMemory(t->load_bias_));
   layered->Add(memory ? std::move(memory) : std::make_shared<ProcessMemory>(pid));
   t->UseGoSharedLibrary(LiveMappings(pid), layered.get());
   t->memory_ = layered;

@@ -25,12 +25,16 @@ std::string DotId(std::string_view s) {
 }  // namespace
 
 std::string RenderLockGraph(const LockGraph& g) {
-  // The nodes whose labels the text shows (holders, the first waiters of
-  // each lock), filled in below: not every one of 100,000 goroutines.
-  std::unordered_map<std::string_view, const GraphNode*> nodes;
-  auto label = [&](const std::string& id) {
-    auto it = nodes.find(id);
-    return it == nodes.end() ? Escaped(id) : Escaped(it->second->label);
+  // A node's label from the index its edge carries (no node by id for
+  // each of 100,000 waiters); by id only for edges without one (a graph
+  // made by hand); the id itself if there is no such node.
+  std::unordered_map<std::string_view, const GraphNode*> by_id;
+  auto label = [&](std::string_view id, size_t index) {
+    if (index < g.nodes.size()) return Escaped(g.nodes[index].label);
+    if (by_id.empty())
+      for (const GraphNode& n : g.nodes) by_id.emplace(n.id, &n);
+    auto it = by_id.find(id);
+    return it == by_id.end() ? Escaped(id) : Escaped(it->second->label);
   };
   std::vector<std::string> lines;
   if (g.diagnoses.empty()) lines.push_back("no deadlock, leaked lock or blocked signal found");
@@ -66,23 +70,13 @@ std::string RenderLockGraph(const LockGraph& g) {
       break;
     }
   for (const GraphNode* n : locks) {
-    if (auto h = held.find(n->id); h != held.end())
-      for (const GraphEdge* e : h->second) nodes.emplace(e->to, nullptr);
-    auto w = waiting.find(n->id);
-    if (w != waiting.end() && (w->second.size() <= kTextWaiters || !groups_of.count(n->id)))
-      for (size_t i = 0; i < w->second.size() && i < kTextWaiters; ++i) nodes.emplace(w->second[i]->from, nullptr);
-  }
-  for (const GraphNode& n : g.nodes)
-    if (auto it = nodes.find(n.id); it != nodes.end() && !it->second) it->second = &n;
-  for (auto it = nodes.begin(); it != nodes.end();) it = it->second ? std::next(it) : nodes.erase(it);
-  for (const GraphNode* n : locks) {
     std::string line = kIndent + Escaped(n->label);
     for (const auto& [k, v] : n->details) line += ", " + Escaped(k) + ": " + Escaped(v);
     lines.push_back(std::move(line));
     auto h = held.find(n->id);
     if (h != held.end())
       for (const GraphEdge* e : h->second)
-        lines.push_back(in2 + "held by " + label(e->to) + (e->exact ? "" : " (inferred)") + " \u2014 " + Escaped(e->evidence));
+        lines.push_back(in2 + "held by " + label(e->to, e->to_node) + (e->exact ? "" : " (inferred)") + " \u2014 " + Escaped(e->evidence));
     if (h == held.end() && Info(n->lock_kind).has_holder) lines.push_back(in2 + "holder unknown");
     auto w = waiting.find(n->id);
     size_t count = w == waiting.end() ? 0 : w->second.size();
@@ -100,7 +94,7 @@ std::string RenderLockGraph(const LockGraph& g) {
       continue;
     }
     for (size_t i = 0; i < count && i < kTextWaiters; ++i)
-      lines.push_back(in2 + "waited for by " + label(w->second[i]->from) + " \u2014 " + Escaped(w->second[i]->evidence));
+      lines.push_back(in2 + "waited for by " + label(w->second[i]->from, w->second[i]->from_node) + " \u2014 " + Escaped(w->second[i]->evidence));
     if (count > kTextWaiters) lines.push_back(in2 + "... and " + std::to_string(count - kTextWaiters) + " more waiters");
   }
   for (const auto& warning : g.warnings) lines.push_back("warning: " + Escaped(warning));
@@ -111,17 +105,22 @@ std::string RenderLockGraph(const LockGraph& g) {
 }
 
 std::string RenderLockGraphDot(const LockGraph& g, size_t max_nodes) {
-  std::unordered_map<std::string_view, const GraphNode*> nodes;
-  for (const auto& n : g.nodes) nodes.emplace(n.id, &n);
-  std::set<std::string> keep;
-  if (nodes.size() > max_nodes) {
+  std::set<std::string, std::less<>> keep;
+  if (g.nodes.size() > max_nodes) {
     for (const auto& c : g.cycles) keep.insert(c.begin(), c.end());
     for (const auto& d : g.diagnoses) keep.insert(d.nodes.begin(), d.nodes.end());
     for (const auto& e : g.edges)
-      if (e.kind == "held_by") keep.insert({e.from, e.to});
+      if (e.kind == "held_by") {
+        keep.emplace(e.from);
+        keep.emplace(e.to);
+      }
   } else {
     for (const auto& n : g.nodes) keep.insert(n.id);
   }
+  // The kept nodes by id (the first of an id), not all 100,000.
+  std::unordered_map<std::string_view, const GraphNode*> nodes;
+  for (const auto& n : g.nodes)
+    if (keep.count(n.id)) nodes.emplace(n.id, &n);
   std::set<std::string> on_cycle;
   for (const auto& c : g.cycles) on_cycle.insert(c.begin(), c.end());
   std::string out = "digraph lockgraph {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n";
