@@ -20,6 +20,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
 go="1.19 1.24 1.27"
+case "${1:-}" in
+-h | --help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+esac
 if [ "${1:-}" = --go ]; then
     go=$2
     shift 2

@@ -5,7 +5,7 @@ base.py); their help texts come from the backend's option tables."""
 
 import gdb
 
-from . import base, go_objfile, target, unwinder
+from . import base, go_objfile, native_frames, target, unwinder
 
 
 class _DebugParameter(gdb.Parameter):
@@ -23,6 +23,29 @@ class _DebugParameter(gdb.Parameter):
         return ""
 
 
+class _CFramesParameter(gdb.Parameter):
+    """Where cgostack takes C frames from on a core: `auto` (the default)
+uses the backend's libdwfl unwinder, the CLI's, which finds GDB's frames
+at a fraction of the cost (GDB's frame API for threads whose walk ends in
+an error); `gdb` uses GDB's frame API for every thread.  A live process
+always uses GDB's frames."""
+
+    set_doc = "Set where cgostack takes C frames from on a core (auto or gdb)."
+    show_doc = "Show where cgostack takes C frames from on a core."
+
+    def __init__(self):
+        super().__init__("cgostack-c-frames", gdb.COMMAND_DATA, gdb.PARAM_ENUM, ["auto", "gdb"])
+        self.value = "auto"
+
+    def get_set_string(self):
+        native_frames.mode = self.value
+        native_frames.forget()  # frames already handed over came from the other source
+        return ""
+
+    def get_show_string(self, value):
+        return "cgostack takes C frames on a core from: %s" % value
+
+
 class CgostackPrefix(gdb.Command):
     """cgostack: Go goroutines, OS threads and C frames for Go programs that use cgo.
 
@@ -34,7 +57,8 @@ Commands:
   cgo-lockgraph   who waits for what across C and Go; deadlock cycles and their causes
 
 Every command takes --json and --output FILE.  `set cgostack-debug on` shows
-Python tracebacks on internal errors."""
+Python tracebacks on internal errors; `set cgostack-c-frames gdb` takes C
+frames on a core from GDB's frame API instead of the backend's unwinder."""
 
     def __init__(self):
         super().__init__("cgostack", gdb.COMMAND_SUPPORT, prefix=True)
@@ -52,6 +76,7 @@ def register():
         return
     _registered = True
     _DebugParameter()
+    _CFramesParameter()
     CgostackPrefix()
     from . import goroutines_cmd, info_cmd, lockgraph_cmd, threads_cmd
     for module in (info_cmd, goroutines_cmd, threads_cmd, lockgraph_cmd):
@@ -74,4 +99,5 @@ def _install_unwinder(objfile):
 
 def _forget(_event):
     target.forget()
+    native_frames.forget()
     unwinder.forget()

@@ -2,7 +2,19 @@
 unwinder.py crossing the stack switches), handed to the backend, which
 stitches them with the Go runtime's view (native/src/stacks/stitch.cc).  Read
 through GDB's Python frame API, never by parsing `bt` output; the user's
-selected thread and frame are restored."""
+selected thread and frame are restored.
+
+On a core, by default (`set cgostack-c-frames auto`), the frames come from
+the backend's libdwfl unwinder instead, the CLI's, given GDB's sysroot,
+solib-search-path and debug-file-directory: walking thousands of threads
+through GDB's frame API (a thread switch, a Python unwinder call per frame)
+costs more than GDB's own `thread apply all bt`, libdwfl a tenth of it.
+The two agree frame by frame (function, file, line, object, pc, inlined,
+tail call: tests/e2e/test_cli.py, test_gdb_commands.py); where they do not
+is where a stack runs into garbage and a walk ends in an error, so those
+threads are taken from GDB's frames.  A live process (whose registers GDB
+holds), GDB fetching debug info through debuginfod, or `set
+cgostack-c-frames gdb` keep GDB's frames for every thread."""
 
 import collections
 
@@ -109,13 +121,16 @@ def _chain(session, lwp, vdso):
         if pc == 0 and walked:
             break  # how the Go unwinder marks the outermost frame (unwinder.py)
         last = frame
-        if frame.type() == gdb.SIGTRAMP_FRAME:
+        if frame.type() == gdb.SIGTRAMP_FRAME or (
+                prev_go and go_unwinder.own_trampoline(lwp, pc, registers.read(frame, sp_name))):
             # The signal trampoline GDB shows as "<signal handler called>"
             # (unwinder.py leaves it to GDB): no code of the program's.
             # Below a Go runtime.sigtramp the backend marks the crossing
             # itself (a signal boundary); below C (a C handler, cgo's
             # x_cgo_callers) it is handed over as the trampoline, whose SP
-            # is the kernel's ucontext (stitch.h NativeFrame).
+            # is the kernel's ucontext (stitch.h NativeFrame).  Go 1.19's
+            # runtime.sigreturn, which GDB does not take for a trampoline,
+            # is unwound by unwinder.py and skipped the same way.
             if not prev_go:
                 flush()
                 run = 0
@@ -166,9 +181,60 @@ def _chain(session, lwp, vdso):
     return frames, error
 
 
+# "auto": libdwfl's frames on a core (GDB's for threads it cannot finish);
+# "gdb": GDB's frame API for every thread (commands.py's parameter).
+mode = "auto"
+
+
+def _gdb_parameter(name, default=None):
+    try:
+        return gdb.parameter(name)
+    except (gdb.error, RuntimeError):
+        return default
+
+
+def _native_unwinding():
+    """Whether the backend's libdwfl unwinder stands for GDB's here."""
+    if mode != "auto":
+        return False
+    try:
+        kind = target.describe()[0]
+    except target.NoTarget:
+        return False
+    # With debuginfod on GDB may read debug files no local directory holds.
+    return kind == "core" and str(_gdb_parameter("debuginfod enabled", "off")) != "on"
+
+
+def _debug_dirs():
+    dirs = _gdb_parameter("debug-file-directory") or "/usr/lib/debug"
+    return [d for d in dirs.split(":") if d]
+
+
+# The core session whose threads already have their frames: a core does
+# not change, so `cgo-threads` after `cgo-goroutines` reuses the walk
+# (issue 15).  Dropped by forget() (target changed, mode set).
+_handed_over = None
+
+
+def forget():
+    global _handed_over
+    _handed_over = None
+
+
 def hand_over(session):
     """Collects and hands over the native frame chain of every thread."""
+    global _handed_over
+    if _handed_over is session:
+        return
+    _handed_over = None
     session.reset_threads()
+    lwps = None  # every thread from GDB
+    native = _native_unwinding()
+    if native:
+        lwps = set(session.unwind_native_frames(_debug_dirs()))
+        if not lwps:
+            _handed_over = session
+            return
     # GDB ends a backtrace at main.main unless told otherwise; a goroutine's
     # stack goes on to runtime.main and runtime.goexit, and the thread view
     # must show what the goroutine view does.
@@ -177,7 +243,7 @@ def hand_over(session):
         gdb.execute("set backtrace past-main on", to_string=True)
     try:
         vdso = session.vdso()
-        for t in target.each_thread():
+        for t in target.each_thread(lwps):
             try:
                 frames, error = _chain(session, t.ptid[1], vdso)
             except gdb.error as e:
@@ -186,3 +252,5 @@ def hand_over(session):
     finally:
         if not past_main:
             gdb.execute("set backtrace past-main off", to_string=True)
+    if native:
+        _handed_over = session

@@ -60,6 +60,22 @@ def _library_search():
     return (parameter("sysroot"), parameter("solib-search-path"))
 
 
+def _debug_files():
+    """GDB's `set debug-file-directory` and, per objfile, the separate
+    debug file GDB loaded for it (`objfile.owner`): the backend reads the
+    Go module's DWARF from that file rather than looking again on its own."""
+    try:
+        dirs = tuple(d for d in (gdb.parameter("debug-file-directory") or "").split(os.pathsep) if d)
+    except gdb.error:
+        dirs = ()
+    loaded = []
+    for o in gdb.objfiles():
+        owner = getattr(o, "owner", None)
+        if owner is not None and o.filename and owner.filename:
+            loaded.append((owner.filename, o.filename))
+    return dirs, tuple(sorted(loaded))
+
+
 def describe():
     """Returns (kind, executable, core_or_pid) for the selected inferior."""
     inferior = gdb.selected_inferior()
@@ -88,7 +104,7 @@ def describe():
 _cache = {}
 _registers_given = False   # a live session has the threads' registers
 _unwinder_failed = False   # the target is not one the backend can open
-_seen_registers = {}       # lwp -> (pc, sp, fp, lr) the live session was given
+_seen_registers = {}       # lwp -> (pc, sp, fp, lr, run clock) the live session was given
 
 
 def session(registers=True):
@@ -99,11 +115,13 @@ def session(registers=True):
     mod = backend.load()
     kind, exe, where = describe()
     libraries = _library_search() if kind == "core" else ("", "")
-    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None, libraries)
+    debug_files = _debug_files()
+    key = (kind, exe, where, _stamp(exe), _stamp(where) if kind == "core" else None, libraries, debug_files)
     s = _cache.get(key)
     if s is None:
         _cache.clear()
         _registers_given = False
+        mod.use_gdb_debug_files(list(debug_files[0]), dict(debug_files[1]))
         if kind == "core":
             s = mod.Session.open_core(exe, where, sysroot=libraries[0], solib_search_path=libraries[1])
         else:
@@ -146,7 +164,7 @@ def note_thread_registers(lwp, pc, sp, fp, lr=0):
     for key, s in _cache.items():
         if key[0] == "live":
             seen = _seen_registers.get(lwp)
-            if seen is not None and seen != (pc, sp, fp, lr):
+            if seen is not None and seen != (pc, sp, fp, lr, _run_clock(key[2], lwp)):
                 moved = True
     if moved:
         forget()
@@ -154,13 +172,27 @@ def note_thread_registers(lwp, pc, sp, fp, lr=0):
     for key, s in _cache.items():
         if key[0] == "live":
             s.set_thread_registers(lwp, pc, sp, fp, lr)
-            _seen_registers[lwp] = (pc, sp, fp, lr)
+            _seen_registers[lwp] = (pc, sp, fp, lr, _run_clock(key[2], lwp))
     return moved
 
 
-def each_thread():
+def _run_clock(pid, lwp):
+    """How long the thread has run on a CPU (ns, the first field of
+    /proc/PID/task/LWP/schedstat), or None where that is not known.  A
+    thread can stop twice with the same registers (the same breakpoint hit
+    again on a stack at the same depth: StackSwitchCallback's makecontext
+    stack); its run clock still tells the stops apart."""
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, lwp)) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def each_thread(lwps=None):
     """Switches to every thread of the selected inferior in turn (yielding
-    it), then restores the user's selected thread and frame."""
+    it), or only to those whose LWP is in `lwps`, then restores the user's
+    selected thread and frame."""
     thread = gdb.selected_thread()
     try:
         frame = gdb.selected_frame()
@@ -168,6 +200,8 @@ def each_thread():
         frame = None
     try:
         for t in gdb.selected_inferior().threads():
+            if lwps is not None and t.ptid[1] not in lwps:
+                continue
             t.switch()
             yield t
     finally:
@@ -186,7 +220,7 @@ def _hand_over_registers(session):
         f = gdb.newest_frame()
         regs = tuple(registers.read(f, r) for r in (names.pc, names.sp, names.fp)) + (registers.read_lr(f, names),)
         session.set_thread_registers(t.ptid[1], *regs)
-        _seen_registers[t.ptid[1]] = regs
+        _seen_registers[t.ptid[1]] = regs + (_run_clock(gdb.selected_inferior().pid, t.ptid[1]),)
 
 
 def _stamp(path):

@@ -11,7 +11,17 @@ below its callee's, as when returning from the system stack to a goroutine
 stack, which lives lower in memory).  Frames this unwinder produces get
 frame ids whose stack address never goes below the previous frame's: the
 real address where possible, else the previous one with the real address
-as the id's `special` part, so frames stay distinct.
+as the id's `special` part, so frames stay distinct.  A frame on a
+goroutine stack lying above its thread's system stack (qemu-user's guest
+heap) takes the system stack's low end instead of its own address, so
+that the C frames of a callback, which GDB places by their real addresses
+on the system stack, still go outward (_ordered_sp).  Frames after a
+signal frame start afresh: GDB does not order frames across one.
+
+The outermost Go frame (runtime.goexit, runtime.mstart) is left to GDB's
+DWARF unwinder on link-register machines, where the Go linker's CFI marks
+its return address undefined: GDB then ends the stack there quietly,
+which a Python unwinder cannot do (any caller it gives is shown).
 
 The Go signal handler's caller is left to GDB: runtime.sigtramp's return
 address is the signal trampoline (x86-64: sa_restorer, glibc's
@@ -22,6 +32,13 @@ handler called>` and unwinds from the kernel's signal frame.  So this
 unwinder gives sigtramp's caller as that trampoline (its pc, and as SP
 sigtramp's caller SP, as the kernel left it: the ucontext on x86-64, the
 siginfo before it on aarch64) and never claims the trampoline frame.
+One exception: GDB's x86-64 sniffer takes a trampoline only by the name
+glibc and Go 1.20+ give it (__restore_rt, or a name with "sigaction" in it);
+a pure-Go program of Go 1.19 returns through runtime.sigreturn, which GDB
+unwinds as an ordinary function into the signal frame's words.  There the
+unwinder claims the trampoline frame itself and gives it the interrupted
+registers (own_trampoline(): native_frames.py skips it as it skips GDB's
+`<signal handler called>`; `bt` shows it as runtime.sigreturn).
 
 Register names and roles (pc, sp, frame pointer, link register) are the
 target machine's, from the backend's table (registers.py)."""
@@ -72,12 +89,18 @@ class GoFrameUnwinder(Unwinder):
         self._callers = {}
         # (lwp, pc, sp) of signal trampoline frames: GDB's to unwind.
         self._trampolines = set()
+        # (lwp, pc, sp) of trampoline frames GDB would not take (see the
+        # module's doc) -> the interrupted registers: ours to unwind.
+        self._own_trampolines = {}
+        self._gdb_takes = {}  # restorer pc -> whether GDB's sniffer takes it
         self._types = {}
         self.errors = 0
 
     def forget(self):
         self._callers.clear()
         self._trampolines.clear()
+        self._own_trampolines.clear()
+        self._gdb_takes.clear()
 
     def __call__(self, pending_frame):
         try:
@@ -120,6 +143,13 @@ class GoFrameUnwinder(Unwinder):
                 if session is None:
                     return None
                 names = registers.of(session)
+        own = self._own_trampolines.get((lwp, pc, sp))
+        if own is not None:
+            info = pending_frame.create_unwind_info(_FrameId(sp, pc))
+            for name in names.unwound:
+                if name in own:
+                    info.add_saved_register(name, self._value(pending_frame, name, own[name]))
+            return info
         if (lwp, pc, sp) in self._trampolines:
             return None  # GDB's sigtramp unwinder: "<signal handler called>"
         floor, exact = self._callers.get((lwp, pc, sp), (0, False))
@@ -133,14 +163,25 @@ class GoFrameUnwinder(Unwinder):
         step = session.go_frame_step(lwp, pc, sp, fp, return_address, lr)
         if step is None:
             return None
+        if step["top_frame"] and names.lr is not None and _has_cfi(pc):
+            # runtime.goexit, mstart: on a link-register machine the Go
+            # linker's CFI marks the return address undefined there, so
+            # GDB's DWARF unwinder ends the stack at this frame (GDB 13's
+            # Python API cannot mark a frame outermost: any caller given
+            # here would be shown, even one at pc 0).
+            return None
         cfa = step["cfa"] or sp
-        id_sp = max(cfa, sp, floor)
+        id_sp = max(_ordered_sp(step, max(cfa, sp)), floor)
         frame_id = _FrameId(id_sp, step["entry"], special=cfa if id_sp != cfa else None)
         info = pending_frame.create_unwind_info(frame_id)
         regs = step["registers"]
         if step["outermost"]:
-            # A caller at pc 0 ends GDB's backtrace quietly (a frame without
-            # a saved pc ends it with an error); its SP keeps ids outward.
+            # A caller at pc 0 ends GDB's backtrace quietly on x86-64 (a
+            # frame without a saved pc ends it with an error); its SP keeps
+            # ids outward.  On aarch64 GDB's stub unwinder takes the pc-0
+            # frame and repeats it: "previous frame identical" (a known gap
+            # for outermost frames that are not TOPFRAME, such as
+            # runtime.morestack on g0; docs/platforms.md).
             regs = {names.pc: 0, names.sp: id_sp + 8}
         elif step["switch"] == "signal":
             regs = self._trampoline(lwp, step, id_sp, names) or regs
@@ -178,9 +219,43 @@ class GoFrameUnwinder(Unwinder):
             return None
         interrupted = step["registers"]
         if names.pc in interrupted and names.sp in interrupted:
-            self._callers[(lwp, interrupted[names.pc], interrupted[names.sp])] = (id_sp, True)
+            # GDB does not order frames across a signal frame it unwinds
+            # itself (the handler may run on another stack): no floor for
+            # the interrupted frame's id then, as one carried over from the
+            # signal stack could sit above the interrupted thread's own
+            # stack, where GDB's ids of its C frames would look inward.  A
+            # trampoline this unwinder takes is a normal frame to GDB: the
+            # floor holds across it.
+            gdb_takes = self._gdb_takes_trampoline(restorer, names)
+            self._callers[(lwp, interrupted[names.pc], interrupted[names.sp])] = (0 if gdb_takes else id_sp, True)
+            if not gdb_takes:
+                self._own_trampolines[(lwp, restorer, frame_sp)] = interrupted
+                return {names.pc: restorer, names.sp: frame_sp}
         self._trampolines.add((lwp, restorer, frame_sp))
         return {names.pc: restorer, names.sp: frame_sp}
+
+    def _gdb_takes_trampoline(self, restorer, names):
+        """Whether GDB's own sigtramp unwinder takes the trampoline at
+        `restorer`: always on aarch64 (by its code); on x86-64 (GDB's
+        amd64_linux_sigtramp_p) when it has no symbol, is __restore_rt, or
+        its name has "sigaction" in it (Go 1.20's runtime.sigreturn__sigaction
+        was named so for GDB; Go 1.19's runtime.sigreturn was not)."""
+        if names.machine != "x86-64":
+            return True
+        takes = self._gdb_takes.get(restorer)
+        if takes is None:
+            try:
+                text = gdb.execute("info symbol %#x" % restorer, to_string=True)
+            except gdb.error:
+                text = ""
+            name = text.split(" in section ")[0].split(" + ")[0].strip() if " in section " in text else ""
+            takes = self._gdb_takes[restorer] = (not name or "sigaction" in name or name == "__restore_rt")
+        return takes
+
+    def own_trampoline(self, lwp, pc, sp):
+        """Whether the frame at (pc, sp) is a signal trampoline this
+        unwinder unwound in GDB's place (a normal frame to GDB)."""
+        return (lwp, pc, sp) in self._own_trampolines
 
     def interrupted(self, lwp, pc, sp):
         """Whether the frame at (pc, sp) is the context a signal interrupted:
@@ -188,6 +263,32 @@ class GoFrameUnwinder(Unwinder):
         up pc-1 for it, as it cannot tell: a Python unwinder makes only
         normal frames)."""
         return self._callers.get((lwp, pc, sp), (0, False))[1]
+
+
+def _ordered_sp(step, sp):
+    """The stack address a frame's id may have: its own, except on a
+    goroutine stack lying above its thread's system stack (heap memory:
+    under qemu-user the guest's heap is above the threads' stacks), where
+    it is the system stack's low end.  The ids of a thread's frames must
+    not go inward; GDB's ids of C frames are their real addresses on the
+    system stack, which a callback from C reaches after the goroutine's
+    frames, and which lie above that low end.  Where goroutine stacks are
+    below the threads' stacks (x86-64, arm64 kernels) this is the frame's
+    own address."""
+    low = step["system_stack_lo"]
+    if step["on_goroutine_stack"] and low:
+        return min(sp, low)
+    return sp
+
+
+def _has_cfi(pc):
+    """Whether GDB has the executable's DWARF for pc (Go's linker writes
+    .debug_frame with .debug_line and drops both with -w), so that its
+    DWARF unwinder, not a prologue analyser, unwinds the frame."""
+    try:
+        return gdb.find_pc_line(pc).symtab is not None
+    except gdb.error:
+        return False
 
 
 _unwinder = None

@@ -15,7 +15,9 @@
 #include "goruntime/goroutine_fields.h"
 #include "report/goroutines_report.h"
 #include "report/output_file.h"
+#include "stacks/dwfl_unwinder.h"
 #include "target/compressed_core.h"
+#include "target/debugger_debug_files.h"
 #include "target/regular_file.h"
 #include "session.h"
 #include "views/command_options.h"
@@ -119,6 +121,9 @@ py::object GoFrameStep(cgostack::Session& s, int lwp, uint64_t pc, uint64_t sp, 
   out["entry"] = step->entry;
   out["cfa"] = step->cfa;
   out["outermost"] = step->outermost;
+  out["top_frame"] = step->top_frame;
+  out["on_goroutine_stack"] = step->on_goroutine_stack;
+  out["system_stack_lo"] = step->system_stack_lo;
   out["error"] = step->error;
   out["switch"] = std::string(step->switch_kind);
   // For runtime.sigtramp (a "signal" step, whose cfa is its caller SP by
@@ -162,6 +167,24 @@ void SetNativeChain(cgostack::Session& s, int lwp, const std::vector<NativeTuple
     chain.frames.push_back(
         cgostack::NativeFrame{pc, sp, function, file, line, object, inlined, elided, tail_call, trampoline});
   s.stacks().SetChain(lwp, std::move(chain));
+}
+
+// Every thread's native frames from the backend's libdwfl unwinder (the
+// CLI's, stacks/dwfl_unwinder.h) instead of GDB's frame API: what the
+// plugin does on a core, where walking thousands of threads through GDB's
+// frames costs more than GDB's own `bt`.  Returns the LWPs whose walk
+// ended in an error: where a stack runs into garbage the two unwinders
+// give up differently, so the plugin takes those threads from GDB.
+std::vector<int> UnwindNativeFrames(cgostack::Session& s, const std::vector<std::string>& debug_dirs) {
+  py::gil_scoped_release release;
+  cgostack::DwflUnwinder unwinder(s.target(), debug_dirs);
+  unwinder.HandOver(s.stacks());
+  std::vector<int> failed;
+  for (const cgostack::ThreadState& t : s.target().threads()) {
+    const cgostack::NativeChain* chain = s.stacks().Chain(t.lwp);
+    if (!chain || !chain->error.empty()) failed.push_back(t.lwp);
+  }
+  return failed;
 }
 
 // The target machine's registers as GDB names them, by the roles the
@@ -302,9 +325,13 @@ PYBIND11_MODULE(_cgostack, m) {
       .def("go_frame_step", &GoFrameStep, py::arg("lwp"), py::arg("pc"), py::arg("sp"), py::arg("fp"),
            py::arg("return_address"), py::arg("lr") = 0,
            "The caller of a Go frame on thread `lwp`, across stack switches: None if pc is not Go, else "
-           "{entry, cfa, outermost, error, switch, return_address_slot, registers: {name: value}}.  `lr`: "
+           "{entry, cfa, outermost, top_frame, on_goroutine_stack, system_stack_lo, error, switch, "
+           "return_address_slot, registers: {name: value}}.  `lr`: "
            "the link register where the frame's pc is not a return address (a frameless function returns "
            "through it), else 0.")
+      .def("unwind_native_frames", &UnwindNativeFrames, py::arg("debug_dirs"),
+           "Every thread's native frames from libdwfl (as the CLI), separate debug files looked for in "
+           "`debug_dirs` (GDB's debug-file-directory); returns the LWPs whose walk ended in an error.")
       .def("set_native_chain", &SetNativeChain, py::arg("lwp"), py::arg("frames"), py::arg("error") = "",
            "A thread's frames as the native unwinder found them, innermost first: tuples "
            "(pc, sp, function, file, line, object, inlined, elided, tail_call, signal_trampoline); elided > 0 "
@@ -387,6 +414,10 @@ PYBIND11_MODULE(_cgostack, m) {
         for (const auto& p : paths) cgostack::RememberInputFile(p);
       },
       py::arg("paths"), "Files GDB has read (objfiles, separate debug files) that no output may overwrite.");
+
+  m.def("use_gdb_debug_files", &cgostack::UseDebuggerDebugFiles, py::arg("debug_dirs"), py::arg("loaded"),
+        "GDB's debug-file-directory (split at ':') and, per objfile path, the separate debug file GDB "
+        "loaded for it: the Go module's DWARF is then read from the file GDB uses.");
 
   m.def("compressed_core_advice", &cgostack::CompressedCoreAdvice, py::arg("path"),
         "For a zstd/lz4/xz-compressed core (told by its magic number): one line saying GDB cannot open it "

@@ -91,3 +91,47 @@ def build_id(path):
         if "Build ID:" in line:
             return line.split("Build ID:")[1].strip()
     raise AssertionError("%s has no GNU build-id" % path)
+
+
+def process_state(pid):
+    """The State line of /proc/PID/status ("S (sleeping)", "t (tracing stop)")."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("State:"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        return "gone"
+    return "unknown"
+
+
+@contextlib.contextmanager
+def watching(pid, work_dir):
+    """A stand-in debuginfod server on a loopback port that has nothing to
+    serve (404 for every request) and records, for each request, its path
+    and the state process `pid` was in while the client waited for the
+    answer.  Yields (client environment, list of (path, state))."""
+    import http.server
+    import threading
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            seen.append((self.path, process_state(pid)))
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    cache = os.path.join(work_dir, "debuginfod-watch-cache")
+    shutil.rmtree(cache, ignore_errors=True)
+    os.makedirs(cache)
+    try:
+        yield {"DEBUGINFOD_URLS": "http://127.0.0.1:%d" % server.server_address[1],
+               "DEBUGINFOD_CACHE_PATH": cache}, seen
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -19,6 +19,14 @@ import tempfile
 import gdb
 
 
+def _own_trampoline(pc, sp):
+    try:
+        from cgostack_gdb import unwinder
+    except ImportError:
+        return False
+    return unwinder.current().own_trampoline(gdb.selected_thread().ptid[1], pc, sp)
+
+
 def _frames(limit=200):
     out = []
     error = ""
@@ -30,9 +38,12 @@ def _frames(limit=200):
         pc = frame.pc()
         if pc == 0 and out:
             break
-        if frame.type() == gdb.SIGTRAMP_FRAME:
-            # GDB's "<signal handler called>" line: the views show the
-            # crossing as a signal boundary instead (compared apart).
+        sp = int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
+        if frame.type() == gdb.SIGTRAMP_FRAME or _own_trampoline(pc, sp):
+            # GDB's "<signal handler called>" line (or Go 1.19's
+            # runtime.sigreturn, unwound by the plugin in its place): the
+            # views show the crossing as a signal boundary instead
+            # (compared apart).
             frame = frame.older()
             continue
         out.append({"function": frame.name() or "", "pc": pc,

@@ -3,7 +3,10 @@ kernel cores: the JSON of info, goroutines and threads must be the GDB
 commands' JSON (gdb_thread fields aside, which the CLI leaves null), and
 the C frames libdwfl finds equal to GDB's frame by frame (function, file,
 line, object, pc, inlined, tail call: assert_same_c_frames); the text must
-be the GDB text without GDB's thread numbers.  Plus --pid on a live fixture, exit statuses (full, partial on a
+be the GDB text without GDB's thread numbers.  In GDB, the plugin's default
+on a core (C frames from the same libdwfl unwinder, GDB's where a walk
+ends in an error) must give every report byte for byte as with GDB's
+frame API (`set cgostack-c-frames gdb`).  Plus --pid on a live fixture, exit statuses (full, partial on a
 truncated core, failure, usage) and --help."""
 
 import json
@@ -196,16 +199,27 @@ class CliMatchesGdbTest(unittest.TestCase):
         core = harness.kernel_core(fixture, GO, args=args, trigger=trigger)
         exe, path = os.path.abspath(core["binary"]), os.path.abspath(core["core"])
         with tempfile.TemporaryDirectory() as d:
-            cmds, files = [], {}
-            for name, command in (("info", "cgo-info"), ("goroutines", "cgo-goroutines"),
-                                  ("threads", "cgo-threads"), ("lockgraph", "cgo-lockgraph")):
-                files[name] = os.path.join(d, name + ".json")
-                cmds.append("%s --json --output %s" % (command, files[name]))
-            for name, command in (("goroutines_text", "cgo-goroutines --group"),
-                                  ("threads_text", "cgo-threads"), ("lockgraph_text", "cgo-lockgraph")):
-                files[name] = os.path.join(d, name + ".txt")
-                cmds.append("%s --output %s" % (command, files[name]))
+            # The reports twice in one GDB: C frames from GDB's frame API
+            # (`set cgostack-c-frames gdb`: what the CLI is compared with),
+            # then as the plugin takes them on a core by default (the
+            # backend's libdwfl unwinder, GDB's frames where a walk fails),
+            # which must give the same reports byte for byte.
+            cmds, files, plugin_default = ["set cgostack-c-frames gdb"], {}, {}
+            reports = ((("info", "cgo-info"), ("goroutines", "cgo-goroutines"),
+                        ("threads", "cgo-threads"), ("lockgraph", "cgo-lockgraph")),
+                       (("goroutines_text", "cgo-goroutines --group"),
+                        ("threads_text", "cgo-threads"), ("lockgraph_text", "cgo-lockgraph")))
+            for mode, out_files in (("gdb", files), ("auto", plugin_default)):
+                if mode == "auto":
+                    cmds.append("set cgostack-c-frames auto")
+                for json_reports, (name, command) in [(True, r) for r in reports[0]] + [(False, r) for r in reports[1]]:
+                    out_files[name] = os.path.join(d, "%s.%s.%s" % (name, mode, "json" if json_reports else "txt"))
+                    cmds.append("%s%s --output %s" % (command, " --json" if json_reports else "", out_files[name]))
             rc, out, err = gdbrun.gdb(cmds, exe, path)
+            for name in files:
+                with open(files[name]) as f, open(plugin_default[name]) as g:
+                    self.assertEqual(g.read(), f.read(), "%s %s: the plugin's default C frames (libdwfl) "
+                                     "differ from GDB's frame API" % (fixture, name))
             for name in ("info", "goroutines", "threads", "lockgraph"):
                 with open(files[name]) as f:
                     want = without_gdb_threads(json.load(f))
@@ -292,6 +306,34 @@ class CliMatchesGdbTest(unittest.TestCase):
         self.assertEqual(depths, set(range(1, 9)))
         cond = [t for t in threads["threads"] if "cond_wait_at" in [f["function"] for f in c_frames(t["frames"])]]
         self.assertEqual(len(cond), 4)
+        # The lock graph's text for many waiters (issue 15.5): one line per
+        # lock and code location, with a count and the goroutine ids as
+        # ranges, the location being the first frame in the program's own
+        # code (descend, cond_wait_at, main.goWaiter), not __lll_lock_wait.
+        core = harness.kernel_core("cthreads", GO, args=("-n", "40"), trigger="SIGQUIT")
+        rc, text, err = cli("lockgraph", core["binary"], core["core"])
+        self.assertIn(rc, (0, 2), err)
+        goroutines = json.loads(cli("goroutines", "--json", core["binary"], core["core"])[1])["goroutines"]
+
+        def goids_in(function):
+            return {g["goid"] for g in goroutines if function in [f.get("function") for f in g.get("frames") or []]}
+
+        def expand(ranges):
+            out = set()
+            for part in ranges.split(", "):
+                lo, _, hi = part.partition("-")
+                out.update(range(int(lo), int(hi or lo) + 1))
+            return out
+
+        lines = re.findall(r"^ +waited for by (\d+) at (\S+) \((\S+):\d+\) — .*: goroutines ([0-9, -]+)$", text, re.M)
+        # (The 4 waiters on bigCond are few enough to be listed one by one.)
+        self.assertEqual(sorted((where, int(n)) for n, where, _, _ in lines),
+                         [("descend", 40), ("main.goWaiter", 40)], text)
+        self.assertEqual(len(re.findall(r"^ +waited for by LWP \d+ \(M\d+\) — futex wait on 0x[0-9a-f]+ "
+                                        r"in pthread_cond_wait$", text, re.M)), 4, text)
+        for n, where, file, ids in lines:
+            self.assertEqual(expand(ids), goids_in(where), "%s: %s" % (where, text))
+            self.assertEqual(file, "main.go" if where.startswith("main.") else "cthreads.c")
 
 
 class CliLiveTest(unittest.TestCase):

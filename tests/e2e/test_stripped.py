@@ -96,6 +96,22 @@ class StrippedTest(unittest.TestCase):
             subprocess.run(["strip", "--strip-all", "-o", out, binary], check=True)
         return out
 
+    def assert_gdb_debug_file_used(self, exe, core, oracle, full, dbg, init):
+        """In GDB (started with `init`), the plugin reads the Go DWARF from
+        `dbg`, the debug file GDB loaded for `exe`: cgo-info names it
+        (found by gdb) and equals `full` (the unstripped binary's), the
+        goroutines equal the runtime's traceback."""
+        info = gdbrun.gdb_json("cgo-info", exe, core["core"], init=init)
+        self.assertEqual((info["debug_file"], info["debug_file_found_by"]), (dbg, "gdb"))
+        self.assertEqual(info["warnings"], [])
+        for key in INFO_KEYS:
+            self.assertEqual(info[key], full[key], key)
+        ours = gdbrun.gdb_json("cgo-goroutines", exe, core["core"], init=init)
+        self.assertEqual(compare(ours, oracle), [])
+        self.assertEqual(ours["warnings"], [])
+        rc, text, err = gdbrun.gdb(["cgo-info"], exe, core["core"], init=init)
+        self.assertIn("separate file %s (found by gdb)" % dbg, text)
+
     def test_without_dwarf_matches_the_runtime(self):
         core = harness.kernel_core("deadlock", GO, flags=["-ldflags=-w"])
         oracle = harness.load_oracle(core)
@@ -192,6 +208,31 @@ class StrippedTest(unittest.TestCase):
         self.assertIsNone(info["debug_file"])
         self.assertEqual(len(warnings_about_layouts(info)), 1, info["warnings"])
 
+    def test_debug_file_gdb_found_in_its_debug_file_directory(self):
+        """The debug file lies under a build-id tree in a directory only
+        GDB is told of (`set debug-file-directory DIR`): the plugin reads
+        the Go DWARF from the file GDB loaded (its objfile's separate debug
+        objfile), as from the unstripped binary; the CLI, told nothing, uses
+        the layout table."""
+        core = harness.kernel_core("deadlock", GO)
+        oracle = harness.load_oracle(core)
+        d = os.path.join(self.tmp, "gdb-debug-dir")
+        exe = os.path.join(d, "deadlock")
+        os.makedirs(d, exist_ok=True)
+        subprocess.run(["objcopy", "--strip-all", core["binary"], exe], check=True)
+        hexid = debuginfod_server.build_id(exe)
+        debug_root = os.path.join(d, "debug-root")
+        dbg = os.path.join(debug_root, ".build-id", hexid[:2], hexid[2:] + ".debug")
+        os.makedirs(os.path.dirname(dbg), exist_ok=True)
+        subprocess.run(["objcopy", "--only-keep-debug", core["binary"], dbg], check=True)
+        init = ["set debug-file-directory " + debug_root]
+        full = gdbrun.gdb_json("cgo-info", core["binary"], core["core"])
+        self.assert_gdb_debug_file_used(exe, core, oracle, full, dbg, init)
+        # Without the setting GDB finds none, and neither does the plugin.
+        info = gdbrun.gdb_json("cgo-info", exe, core["core"])
+        self.assertIsNone(info["debug_file"])
+        self.assertEqual(len(warnings_about_layouts(info)), 1, info["warnings"])
+
     def test_debug_files_from_debuginfod(self):
         """Stripped, its debug file on no path GDB looks at but served by a
         debuginfod server (elfutils', on a loopback port) named in
@@ -222,18 +263,10 @@ class StrippedTest(unittest.TestCase):
         rc, full_goroutines, _ = cli_json("goroutines", core["binary"], core["core"])
         with debuginfod_server.serving(srv, [exe_id, libc_id], d) as env, debuginfod_server.environment(env):
             fetched = os.path.join(env["DEBUGINFOD_CACHE_PATH"], exe_id, "debuginfo")
-            # GDB fetches it too once told to (in batch mode it would not ask).
+            # GDB fetches it too once told to (in batch mode it would not
+            # ask), and the plugin uses the file GDB loaded.
             init = ["set debuginfod enabled on"]
-            info = gdbrun.gdb_json("cgo-info", exe, core["core"], init=init)
-            self.assertEqual((info["debug_file"], info["debug_file_found_by"]), (fetched, "debuginfod"))
-            self.assertEqual(info["warnings"], [])
-            for key in INFO_KEYS:
-                self.assertEqual(info[key], full[key], key)
-            ours = gdbrun.gdb_json("cgo-goroutines", exe, core["core"], init=init)
-            self.assertEqual(compare(ours, oracle), [])
-            self.assertEqual(ours["warnings"], [])
-            rc, text, err = gdbrun.gdb(["cgo-info"], exe, core["core"], init=init)
-            self.assertIn("separate file %s (found by debuginfod)" % fetched, text)
+            self.assert_gdb_debug_file_used(exe, core, oracle, full, fetched, init)
             # The CLI: the same debug file, goroutines as the runtime's own
             # traceback, and every C frame named as from the unstripped binary.
             rc, cli, err = cli_json("info", exe, core["core"])
@@ -256,6 +289,29 @@ class StrippedTest(unittest.TestCase):
         hidden = cli_hiding_debug_dir("info", exe, core["core"])
         self.assertIsNone(hidden["libc"]["debug_file"], hidden["libc"])
         self.assertTrue(hidden["libc"]["layouts"].startswith("table for glibc"), hidden["libc"])
+
+    def test_pid_asks_debuginfod_only_while_the_process_runs(self):
+        """`--pid` with DEBUGINFOD_URLS set: the servers are asked (for the
+        stripped executable's debug file, for libraries without one) either
+        before the process is stopped or after it is resumed, never while
+        it is held: a slow or unreachable server must not lengthen the
+        pause.  A stand-in server records the process's state at each
+        request; it has nothing to serve, so every lookup falls through to
+        the layout table and the commands still work."""
+        with harness.live("deadlock", GO, flags=["-ldflags=-s -w"]) as p:
+            with debuginfod_server.watching(p.pid, self.tmp) as (env, seen), debuginfod_server.environment(env):
+                for command in ("info", "goroutines", "threads", "lockgraph"):
+                    rc, out, err = cli_json(command, "--pid", p.pid)
+                    self.assertIn(rc, (0, 2), err)
+                rc, goroutines, err = cli_json("goroutines", "--pid", p.pid)
+            state = debuginfod_server.process_state(p.pid)
+        build_id = debuginfod_server.build_id(p.binary)
+        paths = [path for path, _ in seen]
+        self.assertIn("/buildid/%s/debuginfo" % build_id, paths, "the stripped executable's debug file was never asked for")
+        self.assertEqual([(path, st) for path, st in seen if st.startswith("t")], [],
+                         "debuginfod asked while the process was held")
+        self.assertNotIn("t", state[:1], state)
+        self.assertIn("main.cycleG1", [f.get("function") for g in goroutines["goroutines"] for f in g["frames"]])
 
     def test_stripped_pie(self):
         """A position-independent executable (-buildmode=pie, loaded at a
@@ -287,11 +343,9 @@ class StrippedTest(unittest.TestCase):
         library mode the runtime prints no traceback on SIGQUIT, so the
         expected goroutines are the ones fixtures/cembed/main.go describes
         (as in test_hosted_go.py), and the same as the unstripped build's.
-        Known gap (issue 13, open): in a symbol-less c-shared library
-        runtime.allgs is not always singled out from the runtime's code
-        (1.19 always; 1.27 depending on the build: passes with Debian 12's
-        GCC, not with Debian 13's).  That one error is a skip naming the
-        gap; any other answer is held to the expected goroutines."""
+        In library mode runtime.main returns after the package inits and
+        its g is reused, so allgs[0] need not be goroutine 1: runtime.allgs
+        is recognised by its gs' statuses and goids instead."""
         full_core = harness.kernel_core("cembed", GO, flags=["-buildmode=c-shared"], oracle=False)
         core = harness.kernel_core("cembed", GO, flags=["-buildmode=c-shared", "-ldflags=-s -w"], oracle=False)
         lib = os.path.join(os.path.dirname(core["binary"]), "libcembed.so")
@@ -309,12 +363,7 @@ class StrippedTest(unittest.TestCase):
         names = [f for _, _, frames in expected for f in frames]
         for function in ("main.chanWaiter", "main.sleeper", "main.CembedRun"):
             self.assertIn(function, names)
-        try:
-            ours = gdbrun.gdb_json("cgo-goroutines", host, core["core"])
-        except AssertionError as e:
-            if "cannot locate runtime.allgs" not in str(e):
-                raise
-            self.skipTest("known gap (issue 13): runtime.allgs not located in this stripped c-shared library")
+        ours = gdbrun.gdb_json("cgo-goroutines", host, core["core"])
         self.assertEqual(user_goroutines(ours), expected)
         entry = [g for g in ours["goroutines"] if "main.CembedRun" in [f.get("function") for f in g["frames"]]]
         self.assertEqual([(g["locked_to_thread"], g["locked_lwp"]) for g in entry], [(True, core["pid"])])
@@ -324,6 +373,11 @@ class StrippedTest(unittest.TestCase):
         self.assertTrue(info["target"]["go_library"].endswith("/libcembed.so"), info["target"])
         self.assertTrue((info["go_version"] or "").startswith("go" + GO), info["go_version"])
         self.assertGreater(info["gomaxprocs"] or 0, 0, info)
+        # System goroutines too: the same allgs as the unstripped build's
+        # (another run of the same program: the number of Ms may differ).
+        full_info = gdbrun.gdb_json("cgo-info", full_core["binary"], full_core["core"])
+        for key in ("goroutines", "goroutines_by_status", "ps", "gomaxprocs"):
+            self.assertEqual(info[key], full_info[key], key)
 
     def test_go_126_text_start(self):
         """Go 1.26+ no longer writes pcHeader.textStart: without the

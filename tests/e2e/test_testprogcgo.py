@@ -74,7 +74,26 @@ SCENARIOS = {
     "PanicCallback": ("runtime.gopanic", 0, False, "a panic in Go called back from C"),
     "CgoExternalThreadPanic": (None, 0, False, "a panic on a thread C created: the program crashes"),
     "Abort": (None, 0, True, "C calls abort(): the Go handler prints and the program dumps core"),
+    "CrashTraceback": (None, 0, False, "SIGSEGV in C with a cgo traceback and symbolizer function set"),
+    "CrashTracebackGo": (None, 0, False,
+                         "SIGSEGV in Go called back from C, with a cgo traceback function set"),
+    "TracebackSigpanic": (None, 0, False, "SIGSEGV in C (a nil store at -O0) in the main goroutine's cgo call"),
+    "SegvInCgo": (None, 0, False, "SIGSEGV sent to the process (kill) while a goroutine loops on cgo calls"),
+    "TgkillSegvInCgo": (None, 0, False, "SIGSEGV sent to the main thread (tgkill) while a goroutine loops on cgo calls"),
+    "CgoExternalThreadSignal": (None, 0, False, "SIGSEGV on a thread C created (no M): the runtime dies of it"),
+    "CgoPanicDeadlock": (None, 0, False, "a panic whose Error method calls C while the runtime prints it"),
+    "CgoToGoCallGoexit": (None, 0, False, "runtime.Goexit in Go called back from C: a fatal error"),
+    "CoroCgoCallbackAfterPull": (None, 0, False,
+                                 "an iter.Pull coroutine resumed inside a callback from C: a fatal error "
+                                 "(OS thread locking must match)"),
+    "Segv": (None, 0, False, "SIGSEGV sent to the process while a goroutine loops in Go (Go 1.19)"),
+    "NotInGoMetricCgoCall": ("SpinForever", 9, False,
+                             "ten goroutines spinning in C at once, stopped as the tenth enters (Go 1.26+)"),
+    "CgoCallbackX15": ("main.go_callback_amd64", 0, False, "Go called back from C on the main thread (X15 check)"),
 }
+
+# Program arguments after the scenario's name.
+ARGS = {"CgoExternalThreadSignal": ("crash",)}
 
 QUIT_MAIN_THREAD = {"CgoPprofThread"}
 # Scenarios whose core must hold a thread with C frames to compare with
@@ -83,7 +102,14 @@ QUIT_MAIN_THREAD = {"CgoPprofThread"}
 # handler returns, still in its cgo call: through cgoSigtramp and
 # x_cgo_callers again, so the core has the C code (cpuHog) below
 # x_cgo_callers's signal frame, under the dying handler.
-CORE_C_THREADS = {"CgoPprof"}
+CORE_C_THREADS = {"CgoPprof", "CgoExternalThreadSignal"}
+# Scenarios where the runtime prints no traceback: a synchronous signal in C
+# code on a thread without an M, with no handler before Go's, is forwarded
+# to the default action (sigfwdgo -> dieFromSignal) without a word.  Their
+# cores are checked for the C frames and the handler crossing only, and the
+# traceback must stay empty (if a release starts printing one, it becomes
+# the oracle).
+NO_TRACEBACK = {"CgoExternalThreadSignal"}
 
 # Scenarios not in the lane, and why (data: printed by the test, and in
 # docs/testing.md).
@@ -94,6 +120,56 @@ OUT_OF_SCOPE = {
     "CgoDLLImportsMain": "Windows only", "BigStack": "Windows only", "StackMemory": "Windows only",
     "Trace": "runtime/trace's output is the subject, not a stack",
     "EINTR": "system call restarts; no stack switch", "Block": "helper of EINTR",
+    "SecretCgo": "built only with GOEXPERIMENT=runtimesecret (Go 1.27); the lane builds testprogcgo as the "
+                 "release ships it (so are the Coro* scenarios on Go 1.23-1.24: GOEXPERIMENT=rangefunc)",
+    "DestructorCallback": "the Go callback is registered for an ELF destructor, which runs only if C's exit() "
+                          "runs; the runtime leaves with exit_group, so it is never called (checked under GDB)",
+}
+
+# (release, scenario) -> what is known to fail there and why.  The checks
+# still run: a known gap is reported as a skip naming it when they fail,
+# and as a failure ("fixed: remove it") when they pass.
+_UNWINDM_GAP = (
+    "Go 1.19-1.24 run cgocallbackg1's deferred unwindm while the panic unwinds, before fatalpanic: it "
+    "restores m.g0.sched.sp to its value before the cgo call and zeroes m.ncgo, and fatalpanic's "
+    "systemstack then runs over the C frames' stack; the core holds no C frames below "
+    "runtime.cgocallback (GDB's own unwinder and the runtime show none), but the thread view and bt "
+    "take the stale g0.sched.sp for the callback's C side and end in a garbage frame")
+KNOWN_GAPS = {(release, "CrashTracebackGo"): _UNWINDM_GAP for release in ("1.19", "1.21", "1.22", "1.23", "1.24")}
+KNOWN_GAPS[("1.27", "CgoCallbackX15")] = (
+    "stopped in Go called back from C on the main goroutine's thread, the views show a "
+    "runtime.systemstack_switch frame between the C frames and runtime.cgocall that GDB's bt (plugin on) "
+    "does not (the thread and goroutine views agree)")
+
+# Scenarios the lane does not run yet, though they could be caught (data:
+# printed by the test, listed in docs/testing.md).  Most repeat a path a
+# scenario above covers; none has been tried.
+NOT_YET = {
+    "CgoCCodeSIGPROF": "SIGPROF while a goroutine loops on cgo calls into Go (CgoPprof's path)",
+    "CgoExternalThreadSIGPROF": "SIGPROF to a C thread before any cgo call (CgoPprofThread's path)",
+    "CgoPprofCallback": "SIGPROF during exitsyscall after callbacks, many goroutines",
+    "CgoCallbackPprof": "a C thread calling Go while the CPU profiler runs",
+    "CgoPprofThreadNoTraceback": "SIGPROF on a C thread without a traceback function",
+    "TracebackContextPreemption": "preemption of goroutines in callbacks with a context function",
+    "TracebackContextProfile": "profiling with a context function",
+    "GoroutineProfile": "a goroutine profile while goroutines sleep in callbacks",
+    "CgoTraceback": "runtime.Stack of every goroutine from inside a cgo call",
+    "CgoCatchPanic": "a C SIGABRT handler catching the runtime's abort",
+    "CgoSigfwd": "a SIGSEGV forwarded to a C handler",
+    "EnsureDropM": "extra Ms dropped after callbacks",
+    "NumGoroutine": "the callback goroutine counted by runtime.NumGoroutine",
+    "LockOSThreadMain": "a goroutine locked to the main thread (needs GOMAXPROCS=1)",
+    "LockOSThreadAlt": "a locked thread exiting with a pthread destructor",
+    "Crash": "recovered nil dereferences in Go on locked threads (no cgo switch; SigStack covers sigpanic)",
+    "CgoCheckBytes": "cgocheck's pointer checks in a loop", "CgoNoCallback": "#cgo nocallback: a fatal error",
+    "CgoNoEscape": "#cgo noescape: heap counts", "CgoEscapeWithMultiplePointers": "cgo call on a grown stack",
+    "NotInGoMetricCgoCallback": "metrics with callbacks", "NotInGoMetricCgoCallAndCallback": "metrics",
+    "CgoTraceParser": "runtime/trace's parser (Go 1.21-1.22)",
+    "CoroCgoIterCallback": "coroutine whose iterator calls C and back",
+    "CoroCgoIterCallbackYield": "coroutine yielding inside a callback: a fatal error",
+    "CoroCgoCallbackIterNested": "nested iter.Pull in a callback", "CoroCgoCallbackIterCallback": "callbacks in both",
+    "CoroCgoCallbackIterCallbackYield": "yield inside a callback inside a callback: a fatal error",
+    "CoroCgoStopCallback": "stop() of a coroutine in a callback", "CoroCgoStopCallbackIterNested": "the same, nested",
 }
 
 
@@ -149,6 +225,9 @@ class TestprogcgoTest(unittest.TestCase):
             print("  %-28s %s" % (name, what))
         for name, why in sorted(OUT_OF_SCOPE.items()):
             print("  %-28s out of scope: %s" % (name, why))
+        for name, what in sorted(NOT_YET.items()):
+            if name in testprogcgo.scenarios(GO):
+                print("  %-28s not yet in the lane: %s" % (name, what))
 
     def check_live(self, name, views):
         """The three views of the stopped goroutine agree; the top C frames
@@ -193,8 +272,21 @@ class TestprogcgoTest(unittest.TestCase):
         # the crashing goroutine went on into the runtime's crash path
         # (fatalpanic, dieFromSignal) before the kernel wrote the core.
         advanced = {g["goid"] for g in oracle["goroutines"] if g["state"] == "running"} if crashed else ()
-        problems = compare(gs, oracle, advanced=advanced)
-        self.assertEqual(problems, [], "%s:\n%s" % (where, "\n".join(problems)))
+        if name in NO_TRACEBACK:
+            with open(caught["traceback"]) as f:
+                self.assertEqual(f.read().strip(), "", "%s: the runtime printed a traceback after all" % where)
+            self.assertTrue(gs["goroutines"], where)
+        else:
+            problems = compare(gs, oracle, advanced=advanced)
+            if crashed:
+                # The program runs on between the runtime's traceback and
+                # the core (the crashing thread's way to the kernel): a
+                # system goroutine it printed runnable (Go 1.25's GOMAXPROCS
+                # updater) may have run and parked by then.
+                ran = {g["goid"] for g in gs["goroutines"] if g.get("system")} & {
+                    g["goid"] for g in oracle["goroutines"] if g["state"] == "runnable"}
+                problems = [p for p in problems if not any(p.startswith("goroutine %d:" % n) for n in ran)]
+            self.assertEqual(problems, [], "%s:\n%s" % (where, "\n".join(problems)))
         checked = 0
         for t in threads["threads"]:
             c = top_c(t["frames"] or [])
@@ -234,20 +326,34 @@ class TestprogcgoTest(unittest.TestCase):
             self.results[name] = "not in this release"
             self.skipTest("Go %s's testprogcgo has no %s" % (GO, name))
         caught = testprogcgo.catch(GO, name, stop, ignore, driver=DRIVER, plugin=gdbrun.PLUGIN,
-                                   quit_main_thread=name in QUIT_MAIN_THREAD)
+                                   quit_main_thread=name in QUIT_MAIN_THREAD, args=ARGS.get(name, ()))
         self.assertTrue(caught["caught"], "%s: %s" % (name, caught["why"]))
-        if stop:
-            with open(caught["views"]) as f:
-                self.check_live(name, json.load(f))
-        c = self.check_core(name, caught, crashed=stop is None)
-        if name in CORE_C_THREADS:
-            self.assertGreater(c, 0, "%s: no thread's C frames were compared with GDB's" % name)
+        gap = KNOWN_GAPS.get((harness._normalize_version(GO), name))
+        try:
+            if stop:
+                with open(caught["views"]) as f:
+                    self.check_live(name, json.load(f))
+            c = self.check_core(name, caught, crashed=stop is None)
+            if name in CORE_C_THREADS:
+                self.assertGreater(c, 0, "%s: no thread's C frames were compared with GDB's" % name)
+        except AssertionError as e:
+            if not gap:
+                raise
+            self.results[name] = "known gap (%s): %s" % (str(e).splitlines()[0][:200], gap)
+            self.skipTest("known gap: " + gap)
+        self.assertIsNone(gap, "%s on Go %s matched: the known gap is fixed, remove it from KNOWN_GAPS" % (name, GO))
         self.results[name] = "matched (%s; C frames of %d threads equal GDB's): %s" % (
             "live stop and core" if stop else "crash core", c, what)
 
     def test_named_scenarios_exist(self):
         # A misspelt CGOSTACK_TESTPROGCGO must not pass by running nothing.
         self.assertEqual(NAMED - set(SCENARIOS), set(), "CGOSTACK_TESTPROGCGO names unknown scenarios")
+
+    def test_every_scenario_is_classified(self):
+        # A scenario a new release adds is run, ruled out, or listed as not
+        # yet run: never silently left out.
+        known = set(SCENARIOS) | set(OUT_OF_SCOPE) | set(NOT_YET)
+        self.assertEqual(testprogcgo.scenarios(GO) - known, set(), "Go %s's testprogcgo has new scenarios" % GO)
 
     def test_traceback_context(self):
         self.run_scenario("TracebackContext")
@@ -284,6 +390,42 @@ class TestprogcgoTest(unittest.TestCase):
 
     def test_abort(self):
         self.run_scenario("Abort")
+
+    def test_crash_traceback(self):
+        self.run_scenario("CrashTraceback")
+
+    def test_crash_traceback_go(self):
+        self.run_scenario("CrashTracebackGo")
+
+    def test_traceback_sigpanic(self):
+        self.run_scenario("TracebackSigpanic")
+
+    def test_segv_in_cgo(self):
+        self.run_scenario("SegvInCgo")
+
+    def test_tgkill_segv_in_cgo(self):
+        self.run_scenario("TgkillSegvInCgo")
+
+    def test_external_thread_signal(self):
+        self.run_scenario("CgoExternalThreadSignal")
+
+    def test_panic_deadlock(self):
+        self.run_scenario("CgoPanicDeadlock")
+
+    def test_callback_goexit(self):
+        self.run_scenario("CgoToGoCallGoexit")
+
+    def test_coro_callback_after_pull(self):
+        self.run_scenario("CoroCgoCallbackAfterPull")
+
+    def test_segv(self):
+        self.run_scenario("Segv")
+
+    def test_not_in_go_cgo_calls(self):
+        self.run_scenario("NotInGoMetricCgoCall")
+
+    def test_callback_x15(self):
+        self.run_scenario("CgoCallbackX15")
 
 
 if __name__ == "__main__":

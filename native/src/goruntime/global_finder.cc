@@ -14,6 +14,7 @@ constexpr uint64_t kMaxGoroutines = 50'000'000;
 constexpr uint64_t kMaxPs = 1'000'000;
 constexpr uint64_t kMaxMs = 1'000'000;
 constexpr uint64_t kMaxEnv = 100'000;
+constexpr uint64_t kMaxGsChecked = 4096;
 
 }  // namespace
 
@@ -233,12 +234,45 @@ bool GlobalFinder::StringAt(uint64_t addr, std::string* out, size_t max) {
 }
 
 bool GlobalFinder::IsAllgs(uint64_t addr) {
-  // allgs[0] is the main goroutine, goroutine 1 (rt0_go's newproc is the
-  // first allgadd).
-  uint64_t ptr, len, g0, goid = 0;
-  auto f = layouts_.Field("runtime.g", "goid");
-  if (!f || !ReadSlice(addr, kMaxGoroutines, &ptr, &len) || len == 0) return false;
-  return memory_.TryRead(ptr, &g0, 8) && g0 && memory_.TryRead(g0 + f->offset, &goid, f->size) && goid == 1;
+  // Every entry is a distinct g whose status is one of the release's
+  // runtime._G* values and whose nonzero goids are distinct (goids are never
+  // reused; a dead g keeps its last one, or 0).  Not "allgs[0] is goroutine
+  // 1": that holds for a program, but in a c-shared or c-archive library
+  // runtime.main returns after the package inits, and its g is reused by
+  // the next goroutine (Go 1.19's allgs[0] had goid 4 in such a core).
+  uint64_t ptr, len;
+  auto goid = layouts_.Field("runtime.g", "goid");
+  auto status = layouts_.Field("runtime.g", "atomicstatus");
+  if (!goid || !status || goid->size != 8 || !ReadSlice(addr, kMaxGoroutines, &ptr, &len) || len == 0) return false;
+  // The release's runtime._G* values, with and without _Gscan.
+  std::unordered_set<uint32_t> statuses;
+  int64_t scan = layouts_.Constant("runtime._Gscan").value_or(0);
+  for (const auto& [name, value] : layouts_.ConstantsWithPrefix("runtime._G")) {
+    std::string suffix = name.substr(std::string("runtime._G").size());
+    // Status names are lower case ("runtime._Gwaiting"), unlike
+    // runtime._GoidCacheBatch or runtime._GCoff.
+    if (suffix.empty() || suffix.rfind("scan", 0) == 0 ||
+        !std::all_of(suffix.begin(), suffix.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; }))
+      continue;
+    statuses.insert(static_cast<uint32_t>(value));
+    if (scan) statuses.insert(static_cast<uint32_t>(value | scan));
+  }
+  if (statuses.empty()) return false;
+  // Enough entries to tell a slice of gs from anything else the two
+  // functions refer to, without reading every g of a huge program.
+  uint64_t n = std::min<uint64_t>(len, kMaxGsChecked);
+  std::vector<uint64_t> gs(n);
+  if (!memory_.TryRead(ptr, gs.data(), n * 8)) return false;
+  std::unordered_set<uint64_t> seen_g, seen_goid;
+  for (uint64_t g : gs) {
+    uint64_t id = 0;
+    uint32_t st = 0;
+    if (!g || g % 8 || !seen_g.insert(g).second) return false;
+    if (!memory_.TryRead(g + status->offset, &st, 4) || !statuses.count(st)) return false;
+    if (!memory_.TryRead(g + goid->offset, &id, 8) || id > (uint64_t{1} << 62)) return false;
+    if (id && !seen_goid.insert(id).second) return false;
+  }
+  return !seen_goid.empty();
 }
 
 bool GlobalFinder::IsAllp(uint64_t addr) {

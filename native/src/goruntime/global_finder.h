@@ -4,10 +4,11 @@
 // each global is found through the runtime functions that use it (their
 // RIP-relative operands, decoded by Capstone in machine_code.h), and a
 // candidate is accepted only when the target's memory looks like that
-// global (allgs[0] is goroutine 1, allp[i].id == i, buildVersion equals the
-// version in .go.buildinfo, ...).  No candidate, or more than one, gives no
-// answer: never a guess.  Which function and which check, per global, is in
-// global_finder.cc and docs/go-runtime-facts.md.
+// global (allgs holds distinct gs with valid statuses, allp[i].id == i,
+// buildVersion equals the version in .go.buildinfo, ...).  No candidate,
+// or more than one, gives no answer: never a guess.  Which function and
+// which check, per global, is in global_finder.cc and
+// docs/go-runtime-facts.md.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 
 #include "goruntime/build_info.h"
 #include "target/debug_file_lookup.h"
+#include "target/debugger_debug_files.h"
 #include "error.h"
 #include "goruntime/go_layouts.h"
 #include "report/format.h"
@@ -50,9 +51,10 @@ std::unique_ptr<DwarfIndex> GoRuntime::OpenLayouts(Target& target, DebugFile* de
     } catch (const Error& e) {
       why = e.what();  // DWARF for the C code only, or unreadable
     }
-  } else if (auto dbg = FindSeparateDebugFile(exe)) {
-    // Separate debug info (objcopy --only-keep-debug, -dbgsym packages),
-    // found where GDB looks (debug_file_lookup.h).
+  } else if (auto dbg = FindDebugFileAsDebugger(exe)) {
+    // Separate debug info (objcopy --only-keep-debug, -dbgsym packages):
+    // in GDB the file GDB loaded, else found where GDB looks
+    // (debugger_debug_files.h).
     try {
       auto index = std::make_unique<DwarfIndex>(ElfImage::Open(dbg->path));
       *debug_file = *dbg;

@@ -188,12 +188,18 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
 
 }  // namespace
 
-DwflUnwinder::DwflUnwinder(Target& target) : target_(target), tail_calls_(nullptr) {
-  // Separate debug info: next to the file, .debug/, and /usr/lib/debug
-  // (by build-id too), as GDB looks by default; a sysroot's own
-  // /usr/lib/debug first (a core from another machine with its -dbg files).
+DwflUnwinder::DwflUnwinder(Target& target, const std::vector<std::string>& debug_dirs)
+    : target_(target), tail_calls_(nullptr) {
+  // Separate debug info: next to the file, .debug/, and the debug
+  // directories (by build-id too), as GDB looks; a sysroot's own debug
+  // directories first (a core from another machine with its -dbg files).
   std::string root = target.library_search().LocalSysroot();
-  debuginfo_path_ = strdup(((root.empty() ? "" : ":" + root + "/usr/lib/debug") + ":.debug:/usr/lib/debug").c_str());
+  std::string path;
+  if (!root.empty())
+    for (const std::string& d : debug_dirs) path += ":" + root + d;
+  path += ":.debug";
+  for (const std::string& d : debug_dirs) path += ":" + d;
+  debuginfo_path_ = strdup(path.c_str());
   // libdwfl's standard callbacks, refusing names that are not regular
   // files (safe_modules.h).
   static const Dwfl_Callbacks kCoreCallbacks = {FindElfRegularOnly, FindDebuginfoRegularOnly,

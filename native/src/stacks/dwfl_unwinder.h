@@ -19,6 +19,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "target/memory.h"
 #include "stacks/stitch.h"
@@ -33,8 +34,10 @@ namespace cgostack {
 class DwflUnwinder {
  public:
   // Modules of `target` (a core or a stopped live process).  Throws Error
-  // if libdwfl cannot report them.
-  explicit DwflUnwinder(Target& target);
+  // if libdwfl cannot report them.  `debug_dirs`: where separate debug
+  // files are looked for by build-id and debuglink (GDB's
+  // debug-file-directory, whose default this is; the plugin passes GDB's).
+  explicit DwflUnwinder(Target& target, const std::vector<std::string>& debug_dirs = {"/usr/lib/debug"});
   ~DwflUnwinder();
   DwflUnwinder(const DwflUnwinder&) = delete;
   DwflUnwinder& operator=(const DwflUnwinder&) = delete;

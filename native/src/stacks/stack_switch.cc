@@ -274,6 +274,8 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
   std::string_view name = tab_.FuncName(*f);
   const ThreadContext& t = threads_.Of(lwp);
   GoFuncKind kind = tab_.Kind(*f);
+  out.on_goroutine_stack = t.curg.OnStack(frame.sp) || t.lockedg.OnStack(frame.sp);
+  out.system_stack_lo = t.g0.stack_lo;
   if (name == "runtime.sigtramp") {
     // The kernel entered sigtramp with SP at the signal frame's return
     // address slot; the ucontext follows it (signal_frame.h).
@@ -306,6 +308,7 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
   if (kind == GoFuncKind::kGoexit && GoexitStep(t, frame, &out)) return out;
   if (tab_.IsTopFrame(*f)) {
     out.outermost = true;
+    out.top_frame = true;
     out.cfa = frame.sp;
     return out;
   }

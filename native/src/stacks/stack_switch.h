@@ -25,6 +25,19 @@ struct FrameStep {
   uint64_t entry = 0;     // the frame's function entry
   uint64_t cfa = 0;       // the frame's canonical frame address (caller's SP)
   bool outermost = false; // no caller (runtime.goexit, mstart, ...) or unknown
+  // The function ends every stack (TOPFRAME in the runtime's assembly:
+  // runtime.goexit, mstart, rt0_go): the Go linker's CFI for it marks the
+  // return address undefined on link-register machines, which ends a DWARF
+  // unwinder's walk there (GDB's too).
+  bool top_frame = false;
+  // The frame lies on a goroutine's stack (its thread's current or locked
+  // goroutine), not on the thread's system stack; system_stack_lo is the
+  // low end of that thread's g0 stack (0: not a Go thread, or unknown).  A
+  // debugger that orders frames by stack address needs both: goroutine
+  // stacks are heap memory, which may lie above the threads' stacks
+  // (qemu-user's guest layout) or below them (x86-64, arm64 kernels).
+  bool on_goroutine_stack = false;
+  uint64_t system_stack_lo = 0;
   std::string error;      // why unwinding stops here, if it does unexpectedly
   // The caller's registers.  pc, sp and fp are always set unless
   // outermost; the other callee-saved registers (Arch::callee_saved) only when

@@ -63,8 +63,12 @@ std::vector<Stitcher::Item> Stitcher::Classify(int lwp, const NativeChain& chain
     Item it;
     it.native = &chain.frames[i];
     // The innermost frame and a frame a signal interrupted are at the
-    // instruction itself; every other pc is a return address.
-    it.return_address = i > 0 && !after_signal;
+    // instruction itself; every other pc is a return address.  GDB lists a
+    // physical frame's inlined calls first, at the same pc: the physical
+    // frame is at the instruction if they are (a breakpoint on a function
+    // inlined into a cgo export wrapper: the wrapper is frame 1 in GDB).
+    bool same_physical = i > 0 && chain.frames[i - 1].inlined && chain.frames[i - 1].pc == it.native->pc;
+    it.return_address = same_physical ? items.back().return_address : i > 0 && !after_signal;
     it.func = it.native->signal_trampoline ? std::nullopt : switcher_.FuncAt(it.native->pc, it.return_address);
     it.go = it.func.has_value();
     if (it.native->signal_trampoline) {

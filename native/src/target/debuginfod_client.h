@@ -4,6 +4,7 @@
 // its cache (DEBUGINFOD_CACHE_PATH, default ~/.cache/debuginfod_client) and
 // returns the cached file's path.  libdwfl asks the same servers by itself
 // for the libraries it unwinds through (dwfl_standard_find_debuginfo).
+// libdebuginfod.so.1 is loaded (dlopen) only when a server is to be asked.
 #pragma once
 
 #include <optional>
