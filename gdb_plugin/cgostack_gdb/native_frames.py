@@ -32,16 +32,21 @@ MAX_WALKED = 1000000
 HEAD, TAIL = 50, 50
 
 
-def _object(pc):
+def _object(pc, vdso):
     name = gdb.solib_name(pc)
     if name:
         return name
+    # GDB lists the vDSO as no shared library ("system-supplied DSO at
+    # 0x..." is only its objfile's name): it is named after its own soname
+    # (Session.vdso), in the CLI as here.
+    if vdso and vdso[0] <= pc < vdso[1]:
+        return vdso[2]
     return gdb.current_progspace().filename or ""
 
 
-def _c_frame(frame, pc, sp, inlined, exact, depth):
+def _c_frame(frame, pc, sp, inlined, exact, depth, vdso):
     """`depth`: how many inline frames of the same physical frame are newer
-    than this one (0 for the innermost)."""
+    than this one (0 for the innermost); `vdso`: Session.vdso()."""
     function = frame.name() or ""
     file, line = "", 0
     try:
@@ -66,7 +71,7 @@ def _c_frame(frame, pc, sp, inlined, exact, depth):
         # GDB's Python API cannot hand over a name that is not UTF-8 (a
         # hostile #line file name): the frame stays, without it.
         pass
-    return (pc, sp, function, file, line, _object(pc), inlined, 0, frame.type() == gdb.TAILCALL_FRAME, False)
+    return (pc, sp, function, file, line, _object(pc, vdso), inlined, 0, frame.type() == gdb.TAILCALL_FRAME, False)
 
 
 def _older(frame):
@@ -77,7 +82,7 @@ def _older(frame):
         return str(e)
 
 
-def _chain(session, lwp):
+def _chain(session, lwp, vdso):
     """The thread's frames, innermost first.  A run of more than HEAD + TAIL
     consecutive C frames (a deep recursion) keeps its first HEAD and last
     TAIL with one marker counting the frames between (as the CLI's libdwfl
@@ -106,7 +111,7 @@ def _chain(session, lwp):
             kept += 1
         for f, pc, inlined, d in tail:
             sp = registers.read(f, sp_name)
-            frames.append(_c_frame(f, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), d))
+            frames.append(_c_frame(f, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), d, vdso))
             kept += 1
         tail.clear()
         elided = 0
@@ -151,7 +156,7 @@ def _chain(session, lwp):
             run += 1
             if run <= HEAD:
                 sp = registers.read(frame, sp_name)
-                frames.append(_c_frame(frame, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), depth))
+                frames.append(_c_frame(frame, pc, sp, inlined, go_unwinder.interrupted(lwp, pc, sp), depth, vdso))
                 kept += 1
             else:
                 tail.append((frame, pc, inlined, depth))
@@ -237,9 +242,10 @@ def hand_over(session):
     if not past_main:
         gdb.execute("set backtrace past-main on", to_string=True)
     try:
+        vdso = session.vdso()
         for t in target.each_thread(lwps):
             try:
-                frames, error = _chain(session, t.ptid[1])
+                frames, error = _chain(session, t.ptid[1], vdso)
             except gdb.error as e:
                 frames, error = [], "GDB cannot unwind this thread: %s" % e
             session.set_native_chain(t.ptid[1], frames, error)

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "stacks/cxx_names.h"
+#include "stacks/vdso_module.h"
 #include "error.h"
 #include "goruntime/goroutine_fields.h"
 #include "report/goroutines_report.h"
@@ -308,6 +309,19 @@ PYBIND11_MODULE(_cgostack, m) {
             return s.stacks().switcher().IsGo(pc, return_address);
           },
           py::arg("pc"), py::arg("return_address") = false, "Whether pc is in a Go function.")
+      .def(
+          "vdso",
+          [](cgostack::Session& s) -> py::object {
+            std::optional<cgostack::VdsoObject> v;
+            {
+              py::gil_scoped_release release;
+              v = cgostack::FindVdso(s.target());
+            }
+            if (!v) return py::none();
+            return py::make_tuple(v->start, v->end, v->name);
+          },
+          "The vDSO as (start, end, name): the addresses it spans and the object name its frames get "
+          "(its DT_SONAME, e.g. linux-vdso.so.1); None when the target's auxv names none.")
       .def("go_frame_step", &GoFrameStep, py::arg("lwp"), py::arg("pc"), py::arg("sp"), py::arg("fp"),
            py::arg("return_address"), py::arg("lr") = 0,
            "The caller of a Go frame on thread `lwp`, across stack switches: None if pc is not Go, else "

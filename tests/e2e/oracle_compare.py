@@ -60,6 +60,24 @@ def callback_in_syscall(o, got, want):
             and "runtime.cgocallback" in got[:skip])
 
 
+def in_vdso_call(frames, got, want):
+    """A goroutine whose thread is in a vDSO call: the runtime traces it
+    from m.vdsoPC, the caller of the function that called the vDSO
+    (time.now, runtime.nanotime1, walltime); the views show the vDSO's
+    frames and that function above it (docs/commands.md, "Which view shows
+    what").  Ours are then the runtime's with that one Go function on top,
+    under C frames of the vDSO."""
+    top = []
+    for f in frames:
+        if f.get("lang") == "boundary":
+            continue
+        if f.get("lang") != "c":
+            break
+        top.append(f)
+    return (bool(top) and all("vdso" in (f.get("object") or "") for f in top)
+            and len(got) == len(want) + 1 and got[1:] == want)
+
+
 def compare(ours, oracle, check_m=True, check_frames=True, advanced=()):
     """advanced: goids of goroutines that ran on after the runtime printed
     (the crashing goroutine of a program that crashed by itself: it went on
@@ -99,6 +117,8 @@ def compare(ours, oracle, check_m=True, check_frames=True, advanced=()):
             elif callback_in_syscall(o, got, want):
                 skip = len(got) - len(want)
                 got, ours_pcs = got[skip:], ours_pcs[skip:]
+            elif in_vdso_call(g["frames"], got, want):
+                got, ours_pcs = got[1:], ours_pcs[1:]
             if got[:len(want)] != want:
                 problems.append("%s: frames %s (%s), runtime says %s"
                                 % (where, got, g.get("frames_error"), want))

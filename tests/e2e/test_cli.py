@@ -25,8 +25,9 @@ GO = gdbrun.go_version_from_argv()
 BUILD = os.environ.get("CGOSTACK_BUILD_DIR") or os.path.join(gdbrun.SOURCE_DIR, "build")
 CLI = os.path.join(BUILD, "cgostack")
 # deadlock: cgo calls and a callback into Go from a cgo call; cthread:
-# callbacks on threads C created; crashc: a SIGSEGV inside C.
-FIXTURES = (("deadlock", "SIGQUIT"), ("cthread", "SIGQUIT"), ("crashc", "SIGUSR1"))
+# callbacks on threads C created; crashc: a SIGSEGV inside C; cgotraceback:
+# signals taken in C through runtime/cgo's x_cgo_callers.
+FIXTURES = (("deadlock", "SIGQUIT"), ("cthread", "SIGQUIT"), ("crashc", "SIGUSR1"), ("cgotraceback", "SIGQUIT"))
 
 
 def cli(*args, timeout=300):
@@ -272,6 +273,21 @@ class CliMatchesGdbTest(unittest.TestCase):
         self.assertTrue([t for t in threads["threads"] if t["kind"] == "c_extra_m"])
         # The comparison covered tail-call frames, flagged alike by both.
         self.assertTrue([f for f in self.c_frames_compared if f[C_FRAME_FIELDS.index("tail_call")]])
+
+    def test_signal_through_cgo_callers(self):
+        # A cgo traceback function is set: SIGQUIT reached the threads in C
+        # through x_cgo_callers, whose frame holds the kernel's signal frame;
+        # below each handler, the interrupted C code (a system call, and C
+        # computing) as GDB's own unwinder finds it.
+        threads = self.compare("cgotraceback", "SIGQUIT")
+        names = {f["function"] for t in threads["threads"] for f in c_frames(t["frames"])}
+        self.assertTrue({"wait_in_c", "spin_in_c"} <= names, names)
+        # And cgo's prologue frame (_cgo_<hash>_Cfunc_wait_in_c: it calls a C
+        # function that returns a value), whose file GDB names by its DWARF 5
+        # directory 0: /tmp/go-build/cgo-gcc-prolog.
+        prolog = [f for f in self.c_frames_compared if f[C_FRAME_FIELDS.index("function")].startswith("_cgo_")]
+        self.assertTrue(prolog)
+        self.assertTrue(all(f[C_FRAME_FIELDS.index("file")].endswith("/cgo-gcc-prolog") for f in prolog), prolog)
 
     def test_crash_in_c(self):
         self.compare("crashc", "SIGUSR1")

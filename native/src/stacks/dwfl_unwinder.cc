@@ -90,6 +90,31 @@ std::string FunctionName(Dwarf_Die* die) {
   return DwarfFrameName(linkage.empty() ? AttrString(die, DW_AT_name) : linkage);
 }
 
+// A source file's name as GDB 13 gives it (symtab.filename), from the path
+// libdw made of its line-table entry (its directory joined to its name).
+// GDB joins the name to its directory entry too (dwarf2_start_subfile), but
+// in DWARF 4 entry 0 is no directory, where libdw puts the compilation
+// directory; and a path that is the compilation unit's own file is named as
+// DW_AT_name has it (buildsym start_subfile finds the CU's primary subfile):
+// deadlock.c, while cgo's prologue in the same kind of unit, DWARF 5
+// directory 0 /tmp/go-build, is /tmp/go-build/cgo-gcc-prolog.
+std::string GdbFileName(Dwarf_Die* cu, std::string path) {
+  if (!cu || path.empty()) return path;
+  std::string name = AttrString(cu, DW_AT_name), comp_dir = AttrString(cu, DW_AT_comp_dir);
+  // (GDB compares an absolute path with the primary file joined to the
+  // compilation directory, a relative one as it is: glibc's ./nptl/x.c,
+  // compilation directory ./nptl, stays ./nptl/x.c.)
+  if (!name.empty() &&
+      (path == name || (path[0] == '/' && name[0] != '/' && !comp_dir.empty() && path == comp_dir + "/" + name)))
+    return name;
+  Dwarf_Half version = 0;
+  if (dwarf_cu_info(cu->cu, &version, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) != 0) version = 0;
+  if (version < 5 && !comp_dir.empty() && path.size() > comp_dir.size() + 1 &&
+      path.compare(0, comp_dir.size(), comp_dir) == 0 && path[comp_dir.size()] == '/')
+    path.erase(0, comp_dir.size() + 1);
+  return path;
+}
+
 // The ELF symbol GDB shows for a function without DWARF: of the symbols at
 // the same address, GDB sorts its minimal symbols by name and takes the
 // last one with a size (minsyms.c), e.g. clone3 rather than __clone3; and
@@ -236,6 +261,7 @@ DwflUnwinder::DwflUnwinder(Target& target, const std::vector<std::string>& debug
       nullptr, 0);
   tail_calls_ = TailCalls(dwfl_);
   for (const ThreadState& t : target.threads()) lwps_.insert(t.lwp);
+  vdso_object_ = FindVdso(target);
   if (!target.is_core() || own_modules) link_map_names_ = LinkMapNames(dwfl_, target.memory());
   // GDB names a library by the file it read: under a sysroot (or on the
   // search path) that file, else the path the dynamic linker recorded.
@@ -284,8 +310,10 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   base.pc = pc;
   base.sp = sp;
   Dwfl_Module* mod = dwfl_addrmodule(dwfl_, lookup);
+  bool in_vdso = vdso_object_ && lookup >= vdso_object_->start && lookup < vdso_object_->end;
   if (!mod) {
-    base.object = target_.exe().path();  // as the plugin: not in a library, so the program
+    // As the plugin: not in a library, so the program (or the vDSO).
+    base.object = in_vdso ? vdso_object_->name : target_.exe().path();
     out->push_back(base);
     return;
   }
@@ -296,9 +324,11 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   // library by the path the dynamic linker recorded (gdb.solib_name).
   uint64_t entry = target_.exe().entry() + target_.load_bias();
   base.object = entry >= low && entry < high ? target_.exe().path() : mainfile ? mainfile : name ? name : "";
-  // The vDSO is no shared library to GDB either (gdb.solib_name is None).
-  if (name && std::strcmp(name, kVdsoModuleName) == 0) base.object = target_.exe().path();
-  if (!link_map_names_.empty() && base.object != target_.exe().path()) {
+  // The vDSO by its own name, as the plugin names it (vdso_module.h): GDB
+  // has no shared library for it, and libdwfl names it "[vdso]" or by the
+  // link map.
+  if (in_vdso) base.object = vdso_object_->name;
+  if (!link_map_names_.empty() && base.object != target_.exe().path() && !in_vdso) {
     Dwarf_Addr load_bias = 0;
     auto it = dwfl_module_getelf(mod, &load_bias) ? link_map_names_.find(load_bias) : link_map_names_.end();
     if (it != link_map_names_.end()) base.object = it->second;
@@ -316,16 +346,8 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   // same pc and sp; the line of an outer one is its call site.
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias);
-  // File names as the line table has them (GDB's symtab.filename):
-  // libdw joins the compilation directory to relative ones.
-  std::string comp_dir = cu ? AttrString(cu, DW_AT_comp_dir) : "";
-  auto relative = [&comp_dir](std::string path) {
-    if (!comp_dir.empty() && comp_dir[0] == '/' && path.size() > comp_dir.size() + 1 && path.compare(0, comp_dir.size(), comp_dir) == 0 &&
-        path[comp_dir.size()] == '/')
-      path.erase(0, comp_dir.size() + 1);
-    return path;
-  };
-  base.file = relative(base.file);
+  // File names as GDB has them (GdbFileName).
+  base.file = GdbFileName(cu, base.file);
   Dwarf_Die* scopes = nullptr;
   int n = cu ? dwarf_getscopes(cu, lookup - bias, &scopes) : 0;
   std::vector<Dwarf_Die*> funcs;
@@ -381,7 +403,7 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
     line = 0;
     if (dwarf_attr(funcs[k], DW_AT_call_file, &attr) && dwarf_formudata(&attr, &call_file) == 0 && files &&
         call_file < nfiles)
-      if (const char* s = dwarf_filesrc(files, call_file, nullptr, nullptr)) file = relative(s);
+      if (const char* s = dwarf_filesrc(files, call_file, nullptr, nullptr)) file = GdbFileName(cu, s);
     if (dwarf_attr(funcs[k], DW_AT_call_line, &attr) && dwarf_formudata(&attr, &call_line) == 0)
       line = static_cast<int32_t>(call_line);
   }

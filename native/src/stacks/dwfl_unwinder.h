@@ -15,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -103,6 +104,7 @@ class DwflUnwinder {
   char* debuginfo_path_ = nullptr;
   ThreadStacks* handed_to_ = nullptr;  // whose held_dwarf is ours (HandOver)
   VdsoImage vdso_;  // the vDSO module's bytes (libdwfl's Elf points here)
+  std::optional<VdsoObject> vdso_object_;  // where it is and what its frames are named after
 };
 
 }  // namespace cgostack

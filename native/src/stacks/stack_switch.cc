@@ -14,7 +14,7 @@ bool ReadWord(const MemorySource& mem, uint64_t addr, uint64_t* v) { return mem.
 }  // namespace
 
 StackSwitcher::StackSwitcher(GoRuntime& rt, ThreadContexts& threads)
-    : rt_(rt), threads_(threads), tab_(rt.Pclntab()), mem_(rt.target().memory()) {}
+    : rt_(rt), threads_(threads), tab_(rt.Pclntab()), mem_(rt.target().memory()), cgo_callers_(rt.target()) {}
 
 std::optional<GoPclntab::Func> StackSwitcher::FuncAt(uint64_t pc, bool return_address) const {
   if (return_address && pc) {
@@ -285,7 +285,7 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
       out.cfa = arch.CallerSp(frame.sp, *delta);
       uint64_t ret = 0;
       if (auto slot = arch.ReturnAddressSlot(frame.sp, *delta)) ReadWord(mem_, *slot, &ret);
-      if (ret && CgoCallers(rt_.target()).Contains(ret)) {
+      if (ret && cgo_callers_.Contains(ret)) {
         // Called by cgo's x_cgo_callers, not entered by the kernel
         // (cgo_callers.h): an ordinary call.  The signal frame is above
         // x_cgo_callers; the native unwinder crosses it (the signal
@@ -370,6 +370,7 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
       out.cfa = vdso_sp;
       out.caller.pc = vdso_pc;
       out.caller.sp = vdso_sp;
+      out.switch_kind = "vdso";
       out.caller.fp = frame.fp;  // the vDSO preserves it
       // amd64: the frame pointer the function saved lies under its return address.
       if (!arch.link_register) ReadWord(mem_, vdso_sp - 16, &out.caller.fp);

@@ -17,6 +17,7 @@
 #include "target/core_file.h"
 #include "goruntime/goroutines.h"
 #include "goruntime/thread_context.h"
+#include "stacks/cgo_callers.h"
 
 namespace cgostack {
 
@@ -47,7 +48,9 @@ struct FrameStep {
   bool all = false;
   // The stack switch taken, "" for an ordinary call: "signal", "cgocall",
   // "cgocallback", "callback" (crosscall2 into C), "mcall", "systemstack",
-  // "sigpanic" (the caller's pc is a faulting instruction, as for "signal").
+  // "sigpanic" (the caller's pc is a faulting instruction, as for "signal"),
+  // "vdso" (a function that called the vDSO on g0's stack: its caller is
+  // the one the runtime recorded in m.vdsoPC/vdsoSP).
   std::string_view switch_kind;
   int signal = 0;  // "signal": the signal being handled (siginfo.si_signo)
 };
@@ -81,6 +84,7 @@ class StackSwitcher {
   ThreadContexts& threads_;
   const GoPclntab& tab_;
   const MemorySource& mem_;
+  CgoCallers cgo_callers_;
   std::unique_ptr<GoroutineReader> goroutines_;
   // Per goroutine (g address), from the runtime's own unwinding of it:
   // SPs of its cgocallback frames, and the (sp -> pc) of the

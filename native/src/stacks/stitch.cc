@@ -209,6 +209,15 @@ void Stitcher::StitchGoroutine(int lwp, const NativeChain& chain, Goroutine* g) 
   for (; i < items.size() && !items[i].go; ++i) top.push_back(ChainFrame(items[i]));
   bool in_cgo_call = i > c_start && i < items.size() && items[i].switch_kind == "cgocall" && !g->frames.empty() &&
                      g->frames.front().function == "runtime.cgocall";
+  // In a vDSO call (runtime.nanotime1, walltime, time.now on amd64): the
+  // goroutine's frames start at m.vdsoPC, the caller of the function that
+  // switched to g0's stack and called the vDSO, as the runtime's traceback
+  // has them (GoroutineReader::StartOfRunning).  Its thread shows the vDSO's
+  // frames and that function above it; the goroutine view shows them too.
+  bool in_vdso_call = i < items.size() && items[i].switch_kind == "vdso" && i + 1 < items.size() &&
+                      !g->frames.empty() && g->frames.front().pc == items[i + 1].native->pc &&
+                      g->frames.front().sp == items[i + 1].native->sp;
+  if (in_vdso_call) AppendGo(items[i], &top);
   // The C frames below each crosscall2, keyed by how many cgocallback
   // frames precede them.
   std::map<size_t, std::vector<StackFrame>> below_callback;
@@ -220,11 +229,13 @@ void Stitcher::StitchGoroutine(int lwp, const NativeChain& chain, Goroutine* g) 
     std::vector<StackFrame>& c = below_callback[callbacks];
     for (; i + 1 < items.size() && !items[i + 1].go; ++i) c.push_back(ChainFrame(items[i + 1]));
   }
-  if (!in_cgo_call && below_callback.empty()) return;
+  if (!in_cgo_call && !in_vdso_call && below_callback.empty()) return;
   std::vector<StackFrame> out;
   if (in_cgo_call) {
     out = std::move(top);
     out.push_back(Boundary("cgocall"));
+  } else if (in_vdso_call) {
+    out = std::move(top);
   }
   size_t seen = 0;
   for (size_t k = 0; k < g->frames.size(); ++k) {

@@ -108,6 +108,7 @@ std::unique_ptr<Target> Target::OpenCore(const std::string& exe_path, const std:
   // Where the executable was loaded: the saved AT_ENTRY against e_entry.  A
   // non-PIE executable must have been loaded at its link address.
   uint64_t at_entry = t->core_->Auxv(AT_ENTRY);
+  t->vdso_address_ = t->core_->Auxv(AT_SYSINFO_EHDR);
   if (at_entry) {
     t->load_bias_ = at_entry - t->exe_->entry();
     if (t->exe_->type() == ET_EXEC && t->load_bias_ != 0)
@@ -248,6 +249,7 @@ std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid,
     std::memcpy(&k, auxv.data() + i, 8);
     std::memcpy(&v, auxv.data() + i + 8, 8);
     if (k == AT_ENTRY) t->load_bias_ = v - t->exe_->entry();
+    if (k == AT_SYSINFO_EHDR) t->vdso_address_ = v;
   }
   if (t->exe_->type() == ET_EXEC && t->load_bias_ != 0)
     throw Error("process " + std::to_string(pid) + " is not running " + exe_path);

@@ -44,6 +44,9 @@ class Target {
   // The core file (notes such as NT_SIGINFO, file mappings); null when live.
   const CoreFile* core() const { return core_.get(); }
   int pid() const { return pid_; }
+  // Where the kernel mapped the vDSO (AT_SYSINFO_EHDR of the core's or the
+  // process's auxv); 0 if unknown.
+  uint64_t vdso_address() const { return vdso_address_; }
   const std::string& core_path() const;
   // Threads of the process: from the core's notes, or /proc/PID/task (no
   // registers for a live process: GDB owns them and hands them over).
@@ -90,6 +93,7 @@ class Target {
   std::vector<FileMapping> link_map_mappings_;  // when the core has no NT_FILE
   std::shared_ptr<const MemorySource> memory_;
   uint64_t load_bias_ = 0;
+  uint64_t vdso_address_ = 0;
   int pid_ = 0;
   std::vector<ThreadState> threads_;
   std::vector<std::string> warnings_;
