@@ -93,7 +93,9 @@ class CompressedCoreTest(unittest.TestCase):
                             self.assertRegex(err, r"^cgostack: [^\n]*%s stream ends early[^\n]*\n$" % kind)
                             continue
                         self.assertEqual(rc, 2, err)
-                        said = [w for w in json.loads(out)["warnings"] if "stream ends early" in w]
+                        # Said once as a warning of its own; reads that fall
+                        # in the missing part may quote it as their cause.
+                        said = [w for w in json.loads(out)["warnings"] if w.startswith(cut + ": ")]
                         self.assertEqual(len(said), 1, json.loads(out)["warnings"])
                         self.assertIn("the %s stream ends early (the compressed core is truncated)" % kind, said[0])
                 # Cut inside the first block: not even an ELF header.
@@ -106,7 +108,8 @@ class CompressedCoreTest(unittest.TestCase):
                 os.unlink(cut)
 
     def test_damaged_compressed_data(self):
-        data = bytearray(open(self.compressed["zstd"], "rb").read())
+        with open(self.compressed["zstd"], "rb") as f:
+            data = bytearray(f.read())
         for i in range(len(data) // 2, len(data) // 2 + 64):
             data[i] ^= 0x5A
         bad = os.path.join(self.tmp, "damaged")

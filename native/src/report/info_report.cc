@@ -39,6 +39,10 @@ json BuildInfoReport(GoRuntime& rt) {
     try {
       fn();
     } catch (const Error& e) {
+      // An error an earlier warning already states (the thread context's
+      // "Ms unknown: <why>") is not said a second time.
+      for (const auto& w : warnings)
+        if (w.get<std::string>().find(e.what()) != std::string::npos) return;
       warnings.push_back(std::string(what) + ": " + e.what());
     }
   };
