@@ -57,6 +57,7 @@ class Builder {
     set_ = ReadGoroutineSet(rt_, true, [this](Goroutine* g) { stacks_.StitchGoroutine(g); }, {});
     facts_of_stack_.resize(set_.stacks.size());
     by_goid_.reserve(set_.goroutines.size());
+    goid_of_g_.reserve(set_.goroutines.size());
     node_of_g_.assign(set_.goroutines.size(), kNoNode);
     graph_.edges.reserve(set_.goroutines.size() + 64);
     for (size_t i = 0; i < set_.goroutines.size(); ++i) {
@@ -370,11 +371,30 @@ class Builder {
     }
   }
 
+  // Each node's out-edges in edge order, in one array: 100,000 nodes with a
+  // vector each cost 100,000 allocations to make and free.
+  struct Adjacency {
+    struct Targets {
+      const size_t *b, *e;
+      const size_t* begin() const { return b; }
+      const size_t* end() const { return e; }
+      size_t size() const { return static_cast<size_t>(e - b); }
+      size_t operator[](size_t i) const { return b[i]; }
+    };
+    std::vector<size_t> start, to;  // node v's targets: to[start[v]] .. to[start[v + 1] - 1]
+    Targets operator[](size_t v) const { return {to.data() + start[v], to.data() + start[v + 1]}; }
+  };
+
   // Tarjan's strongly connected components, iteratively (100,000 nodes).
   void FindCycles() {
     size_t n = graph_.nodes.size();
-    std::vector<std::vector<size_t>> out(n);
-    for (const GraphEdge& e : graph_.edges) out[e.from_node].push_back(e.to_node);
+    Adjacency out;
+    out.start.assign(n + 1, 0);
+    for (const GraphEdge& e : graph_.edges) ++out.start[e.from_node + 1];
+    for (size_t v = 0; v < n; ++v) out.start[v + 1] += out.start[v];
+    out.to.resize(graph_.edges.size());
+    std::vector<size_t> fill(out.start.begin(), out.start.end() - 1);
+    for (const GraphEdge& e : graph_.edges) out.to[fill[e.from_node]++] = e.to_node;
     std::vector<int64_t> low(n, 0), num(n, -1);
     std::vector<bool> on_stack(n, false);
     std::vector<size_t> stack;
@@ -420,7 +440,7 @@ class Builder {
 
   // The component's nodes in the order the edges lead, from a goroutine or
   // thread when there is one, so that the chain reads as a story.
-  std::vector<std::string> ChainOrder(const std::vector<size_t>& comp, const std::vector<std::vector<size_t>>& out) {
+  std::vector<std::string> ChainOrder(const std::vector<size_t>& comp, const Adjacency& out) {
     std::set<size_t> in(comp.begin(), comp.end());
     size_t start = *std::min_element(comp.begin(), comp.end(), [&](size_t a, size_t b) {
       auto rank = [&](size_t x) { return graph_.nodes[x].kind == "goroutine" ? 0 : graph_.nodes[x].kind == "thread" ? 1 : 2; };
@@ -481,7 +501,7 @@ class Builder {
   std::unordered_map<uint64_t, std::pair<std::string, std::string_view>> sema_evidence_;
   // A channel waiter's evidence per wait reason (kept by the graph).
   std::unordered_map<std::string, std::string_view> channel_evidence_;
-  std::map<uint64_t, uint64_t> goid_of_g_;
+  std::unordered_map<uint64_t, uint64_t> goid_of_g_;  // goid by g address
   std::unordered_map<uint64_t, size_t> by_goid_;  // goid -> index in set_
   std::set<int> live_lwps_;
   std::vector<size_t> locked_mutexes_;  // nodes
