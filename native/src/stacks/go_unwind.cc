@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <cstring>
 
 #include "report/format.h"
 
@@ -63,6 +64,9 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
   // is counted as elided.
   std::vector<StackFrame> tail;
   size_t tail_next = 0;
+  // The stack in place when the memory holds it in one piece (a core):
+  // return addresses are then read from it without a Read each.
+  const uint8_t* stack = stack_hi > stack_lo ? mem_.Direct(stack_lo, stack_hi - stack_lo) : nullptr;
   auto keep = [&](const StackFrame& fr) {
     if (frames.size() < max_frames) {
       frames.push_back(fr);
@@ -103,7 +107,9 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
     uint64_t caller_sp = arch_.CallerSp(sp, info.sp_delta);
     uint64_t ret = 0;
     if (auto slot = arch_.ReturnAddressSlot(sp, info.sp_delta)) {
-      if (!mem_.TryRead(*slot, &ret, sizeof ret)) {
+      if (stack && *slot >= stack_lo && stack_hi - *slot >= sizeof ret) {
+        std::memcpy(&ret, stack + (*slot - stack_lo), sizeof ret);
+      } else if (!mem_.TryRead(*slot, &ret, sizeof ret)) {
         r.error = "cannot read the return address at " + Hex(*slot);
         break;
       }
