@@ -8,10 +8,10 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "goruntime/goroutines.h"
+#include "locks/key_index.h"
 #include "locks/lock_kind.h"
 
 namespace cgostack {
@@ -40,10 +40,8 @@ class GoWaits {
   SyncObject SyncObjectOf(uint64_t sema, const std::vector<StackFrame>& frames);
   // The channels g waits on (one for a send or receive, several for select),
   // read once each (thousands of goroutines wait on one channel).
-  // `goid_of_g`: goid by g address (a hash: each channel's queue of
-  // thousands of waiters is looked up in it once per waiter).
-  std::vector<const ChannelInfo*> ChannelsOf(const Goroutine& g,
-                                             const std::unordered_map<uint64_t, uint64_t>& goid_of_g);
+  // `goid_of_g`: goid by g address.
+  std::vector<const ChannelInfo*> ChannelsOf(const Goroutine& g, const KeyIndex& goid_of_g);
   // The channel closed when package init finishes (runtime.mainInitDoneChan,
   // runtime.main_init_done before Go 1.21).
   uint64_t InitDoneChannel() const { return init_done_; }
