@@ -26,7 +26,6 @@ namespace cgostack {
 namespace {
 
 std::string ThreadId(int64_t lwp) { return "t" + std::to_string(lwp); }
-std::string GoroutineId(uint64_t goid) { return "g" + std::to_string(goid); }
 std::string LockId(uint64_t addr) { return "lock:" + Hex(addr); }
 
 // The first frame a user would recognise: not the runtime's, the standard
@@ -135,7 +134,11 @@ class Builder {
     const Goroutine& g = set_.goroutines[i];
     known = graph_.nodes.size();
     GraphNode& n = graph_.nodes.emplace_back();
-    n.id = GoroutineId(g.goid);
+    // The goid's digits once for the id and the label (100,000 nodes).
+    char digits[24];
+    std::string_view goid(digits, static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, g.goid).ptr - digits));
+    n.id.reserve(1 + goid.size());
+    n.id.append(1, 'g').append(goid);
     n.kind = "goroutine";
     uint32_t s = set_.stack_of[i];
     std::optional<StackFacts>& facts = facts_of_stack_[s];
@@ -143,7 +146,6 @@ class Builder {
       facts = StackFacts{UserFunction(set_.stacks[s]), graph_.Keep(OwnCodeLocation(set_.stacks[s], rt_.target().exe().path()))};
     std::string_view fn = facts->user_function.empty() ? g.start : facts->user_function;
     if (fn.empty()) fn = "callback from C";
-    std::string goid = std::to_string(g.goid);
     n.label.reserve(13 + goid.size() + fn.size());
     n.label.append("goroutine ").append(goid).append(" (").append(fn).append(")");
     n.details.emplace_back("state", g.wait_reason.empty() ? g.status : g.wait_reason);
