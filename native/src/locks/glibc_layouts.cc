@@ -161,7 +161,12 @@ namespace {
 // instructions).  Empty if `image` has no .debug_info.
 std::string TypesOnlyImage(ElfImage& image) {
   GElf_Ehdr original;
-  if (!gelf_getehdr(image.elf(), &original) || original.e_ident[EI_CLASS] != ELFCLASS64) return {};
+  // Headers are written in this machine's byte order: a file of the other
+  // order is read whole instead.
+  const unsigned char host_order = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB;
+  if (!gelf_getehdr(image.elf(), &original) || original.e_ident[EI_CLASS] != ELFCLASS64 ||
+      original.e_ident[EI_DATA] != host_order)
+    return {};
   // The DIE tree, its abbreviations and the strings its names are in, and
   // where a dwz-compressed file's shared types are (dwarf_getalt).
   static const char* const kNames[] = {".debug_info", ".debug_abbrev", ".debug_str", ".debug_line_str",
@@ -170,33 +175,30 @@ std::string TypesOnlyImage(ElfImage& image) {
   for (const char* name : kNames)
     if (auto data = image.Section(name)) sections.emplace_back(name, *data);
   if (sections.empty() || sections[0].first != ".debug_info") return {};
+  // The section names, .shstrtab's own last.
   std::string shstrtab(1, '\0');
+  std::vector<uint32_t> name_at;
+  for (const auto& section : sections) {
+    name_at.push_back(static_cast<uint32_t>(shstrtab.size()));
+    shstrtab.append(section.first).push_back('\0');
+  }
+  name_at.push_back(static_cast<uint32_t>(shstrtab.size()));
+  shstrtab.append(".shstrtab").push_back('\0');
+  sections.emplace_back(".shstrtab", shstrtab);
   std::string out(sizeof(Elf64_Ehdr), '\0');
   std::vector<Elf64_Shdr> headers(1);  // section 0: SHN_UNDEF
-  auto add = [&](const std::string& name, std::string_view data, uint32_t type) {
-    Elf64_Shdr sh{};
-    sh.sh_name = static_cast<uint32_t>(shstrtab.size());
-    shstrtab.append(name).push_back('\0');
+  for (size_t i = 0; i < sections.size(); ++i) {
     while (out.size() % 8) out.push_back('\0');
-    sh.sh_type = type;
+    Elf64_Shdr sh{};
+    sh.sh_name = name_at[i];
+    sh.sh_type = i + 1 < sections.size() ? SHT_PROGBITS : SHT_STRTAB;
     sh.sh_offset = out.size();
-    sh.sh_size = data.size();
+    sh.sh_size = sections[i].second.size();
     sh.sh_addralign = 1;
-    out.append(data);
+    out.append(sections[i].second);
     headers.push_back(sh);
-  };
-  for (const auto& [name, data] : sections) add(name, data, SHT_PROGBITS);
-  size_t shstrndx = headers.size();
-  std::string names = shstrtab + ".shstrtab" + std::string(1, '\0');  // its own name too
-  Elf64_Shdr sh{};
-  sh.sh_name = static_cast<uint32_t>(shstrtab.size());
-  while (out.size() % 8) out.push_back('\0');
-  sh.sh_type = SHT_STRTAB;
-  sh.sh_offset = out.size();
-  sh.sh_size = names.size();
-  sh.sh_addralign = 1;
-  out.append(names);
-  headers.push_back(sh);
+  }
+  size_t shstrndx = headers.size() - 1;
   while (out.size() % 8) out.push_back('\0');
   Elf64_Ehdr eh{};
   std::memcpy(eh.e_ident, original.e_ident, EI_NIDENT);
