@@ -24,8 +24,13 @@ bool HiddenByDefault(std::string_view name, GoFuncKind kind) {
 
 const GoUnwinder::PcInfo& GoUnwinder::Lookup(uint64_t pc, bool is_return) {
   uint64_t key = (pc << 1) | (is_return ? 1 : 0);
+  Recent& recent = recent_[(key ^ (key >> 9)) % kRecent];
+  if (recent.info && recent.key == key) return *recent.info;
   auto it = cache_.find(key);
-  if (it != cache_.end()) return it->second;
+  if (it != cache_.end()) {
+    recent = {key, &it->second};
+    return it->second;
+  }
   PcInfo info;
   if (auto f = tab_.FindFunc(pc)) {
     info.in_go = true;
@@ -44,7 +49,9 @@ const GoUnwinder::PcInfo& GoUnwinder::Lookup(uint64_t pc, bool is_return) {
       info.frames.push_back(fr);
     }
   }
-  return cache_.emplace(key, std::move(info)).first->second;
+  const PcInfo& added = cache_.emplace(key, std::move(info)).first->second;
+  recent = {key, &added};
+  return added;
 }
 
 UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames,
