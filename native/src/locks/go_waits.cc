@@ -1,6 +1,7 @@
 #include "locks/go_waits.h"
 
 #include <set>
+#include <unordered_set>
 
 #include "error.h"
 
@@ -165,17 +166,15 @@ SyncObject GoWaits::SyncObjectOf(uint64_t sema, const std::vector<StackFrame>& f
   return o;
 }
 
-std::vector<const ChannelInfo*> GoWaits::ChannelsOf(const Goroutine& g,
-                                                    const std::map<uint64_t, uint64_t>& goid_of_g) {
+std::vector<const ChannelInfo*> GoWaits::ChannelsOf(const Goroutine& g, const KeyIndex& goid_of_g) {
   std::vector<const ChannelInfo*> out;
   const MemorySource& mem = rt_.target().memory();
   uint64_t s = ReadPtrField(g.address, g_waiting_);
   std::set<uint64_t> seen;
   auto queue = [&](uint64_t first, std::vector<uint64_t>* goids) {
-    std::set<uint64_t> q;
+    std::unordered_set<uint64_t> q;  // a loop in a corrupt queue ends the walk
     for (uint64_t w = first; w && q.size() < kMaxChannelWaiters && q.insert(w).second; w = ReadPtrField(w, sudog_next_)) {
-      auto it = goid_of_g.find(ReadPtrField(w, sudog_g_));
-      if (it != goid_of_g.end()) goids->push_back(it->second);
+      if (auto goid = goid_of_g.Find(ReadPtrField(w, sudog_g_))) goids->push_back(*goid);
     }
   };
   for (; s && seen.size() < 4096 && seen.insert(s).second; s = ReadPtrField(s, sudog_waitlink_)) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "goruntime/goroutines.h"
+#include "locks/key_index.h"
 #include "locks/lock_kind.h"
 
 namespace cgostack {
@@ -39,7 +40,8 @@ class GoWaits {
   SyncObject SyncObjectOf(uint64_t sema, const std::vector<StackFrame>& frames);
   // The channels g waits on (one for a send or receive, several for select),
   // read once each (thousands of goroutines wait on one channel).
-  std::vector<const ChannelInfo*> ChannelsOf(const Goroutine& g, const std::map<uint64_t, uint64_t>& goid_of_g);
+  // `goid_of_g`: goid by g address.
+  std::vector<const ChannelInfo*> ChannelsOf(const Goroutine& g, const KeyIndex& goid_of_g);
   // The channel closed when package init finishes (runtime.mainInitDoneChan,
   // runtime.main_init_done before Go 1.21).
   uint64_t InitDoneChannel() const { return init_done_; }

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "locks/go_waits.h"
 #include "locks/holder_inference.h"
+#include "locks/key_index.h"
 #include "locks/pthread_objects.h"
 #include "locks/thread_waits.h"
 #include "locks/waiter_groups.h"
@@ -25,7 +26,6 @@ namespace cgostack {
 namespace {
 
 std::string ThreadId(int64_t lwp) { return "t" + std::to_string(lwp); }
-std::string GoroutineId(uint64_t goid) { return "g" + std::to_string(goid); }
 std::string LockId(uint64_t addr) { return "lock:" + Hex(addr); }
 
 // The first frame a user would recognise: not the runtime's, the standard
@@ -56,14 +56,17 @@ class Builder {
     // places, and what the graph derives from a stack is derived once.
     set_ = ReadGoroutineSet(rt_, true, [this](Goroutine* g) { stacks_.StitchGoroutine(g); }, {});
     facts_of_stack_.resize(set_.stacks.size());
-    by_goid_.reserve(set_.goroutines.size());
+    by_goid_.Reserve(set_.goroutines.size());
+    goid_of_g_.Reserve(set_.goroutines.size());
     node_of_g_.assign(set_.goroutines.size(), kNoNode);
     graph_.edges.reserve(set_.goroutines.size() + 64);
     for (size_t i = 0; i < set_.goroutines.size(); ++i) {
       const Goroutine& g = set_.goroutines[i];
-      goid_of_g_[g.address] = g.goid;
-      by_goid_[g.goid] = i;
+      goid_of_g_.Add(g.address, g.goid);
+      by_goid_.Add(g.goid, i);
     }
+    goid_of_g_.Seal();
+    by_goid_.Seal();
     for (const ThreadState& ts : rt_.target().threads()) live_lwps_.insert(ts.lwp);
     for (const ThreadState& ts : rt_.target().threads()) AddThread(ts);
     for (size_t i = 0; i < set_.goroutines.size(); ++i) AddGoroutineWaits(i);
@@ -87,8 +90,8 @@ class Builder {
       uint64_t goid = 0;
       auto [end, ec] = std::from_chars(id.data() + 1, id.data() + id.size(), goid);
       if (ec != std::errc() || end != id.data() + id.size()) return kNoNode;
-      auto it = by_goid_.find(goid);
-      return it == by_goid_.end() ? kNoNode : node_of_g_[it->second];
+      auto i = by_goid_.Find(goid);
+      return i ? node_of_g_[*i] : kNoNode;
     }
     auto it = index_.find(id);
     return it == index_.end() ? kNoNode : it->second;
@@ -125,13 +128,17 @@ class Builder {
   // The node of the goroutine at `i` in set_; one per goid, as when nodes
   // were found by id (a corrupt core may repeat a goid).
   size_t GoroutineNode(size_t i) {
-    i = by_goid_.at(set_.goroutines[i].goid);
+    i = *by_goid_.Find(set_.goroutines[i].goid);
     size_t& known = node_of_g_[i];
     if (known != kNoNode) return known;
     const Goroutine& g = set_.goroutines[i];
     known = graph_.nodes.size();
     GraphNode& n = graph_.nodes.emplace_back();
-    n.id = GoroutineId(g.goid);
+    // The goid's digits once for the id and the label (100,000 nodes).
+    char digits[24];
+    std::string_view goid(digits, static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, g.goid).ptr - digits));
+    n.id.reserve(1 + goid.size());
+    n.id.append(1, 'g').append(goid);
     n.kind = "goroutine";
     uint32_t s = set_.stack_of[i];
     std::optional<StackFacts>& facts = facts_of_stack_[s];
@@ -139,14 +146,14 @@ class Builder {
       facts = StackFacts{UserFunction(set_.stacks[s]), graph_.Keep(OwnCodeLocation(set_.stacks[s], rt_.target().exe().path()))};
     std::string_view fn = facts->user_function.empty() ? g.start : facts->user_function;
     if (fn.empty()) fn = "callback from C";
-    std::string goid = std::to_string(g.goid);
     n.label.reserve(13 + goid.size() + fn.size());
     n.label.append("goroutine ").append(goid).append(" (").append(fn).append(")");
     n.details.emplace_back("state", g.wait_reason.empty() ? g.status : g.wait_reason);
     n.where = facts->where;
     return known;
   }
-  size_t GoroutineNodeOfGoid(uint64_t goid) { return GoroutineNode(by_goid_.at(goid)); }
+  // `goid` is one of set_'s.
+  size_t GoroutineNodeOfGoid(uint64_t goid) { return GoroutineNode(*by_goid_.Find(goid)); }
 
   size_t ThreadNode(int64_t lwp) {
     size_t i = NodeOrNew(ThreadId(lwp));
@@ -196,22 +203,20 @@ class Builder {
     const bool in_callback = n.in_callback;
     // Goroutine <-> thread links, in the direction of dependence.
     if (t.curg.address && t.incgo) {
-      auto it = goid_of_g_.find(t.curg.address);
-      if (it != goid_of_g_.end())
-        EdgeKept(GoroutineNodeOfGoid(it->second), id, "runs", true, "its cgo call runs on this thread (m.curg, m.incgo)");
+      if (auto goid = goid_of_g_.Find(t.curg.address))
+        EdgeKept(GoroutineNodeOfGoid(*goid), id, "runs", true, "its cgo call runs on this thread (m.curg, m.incgo)");
     }
     if (in_callback) {
       for (const GView* g : {&t.lockedg, &t.curg}) {
-        auto it = g->address ? goid_of_g_.find(g->address) : goid_of_g_.end();
-        if (it == goid_of_g_.end()) continue;
-        EdgeKept(id, GoroutineNodeOfGoid(it->second), "runs", true,
+        auto goid = g->address ? goid_of_g_.Find(g->address) : std::nullopt;
+        if (!goid) continue;
+        EdgeKept(id, GoroutineNodeOfGoid(*goid), "runs", true,
                  "the thread's C frames lie below this goroutine's callback from C: they resume when it returns");
         break;
       }
     } else if (t.lockedg.address && !t.curg.address) {
-      auto it = goid_of_g_.find(t.lockedg.address);
-      if (it != goid_of_g_.end())
-        EdgeKept(id, GoroutineNodeOfGoid(it->second), "runs", true, "the thread is locked to this goroutine (m.lockedg)");
+      if (auto goid = goid_of_g_.Find(t.lockedg.address))
+        EdgeKept(id, GoroutineNodeOfGoid(*goid), "runs", true, "the thread is locked to this goroutine (m.lockedg)");
     }
     if (!tr.known && rt_.target().is_core()) return;
     auto wait = FindThreadWait(rt_, ts.lwp, tr.regs, !tr.handlers.empty(), stacks_.Chain(ts.lwp), Glibc());
@@ -290,13 +295,12 @@ class Builder {
       n.label = "package initialization (" + (n.symbol.empty() ? "runtime.mainInitDoneChan" : n.symbol) + ")";
       // runtime.main closes main_init_done after running every package's
       // init; goroutine 1 runs them (runtime.doInit in its stack).
-      auto g1 = by_goid_.find(1);
-      if (g1 != by_goid_.end()) {
+      if (auto g1 = by_goid_.Find(1)) {
         bool in_init = false;
-        for (const StackFrame& f : set_.frames(g1->second))
+        for (const StackFrame& f : set_.frames(*g1))
           if (f.function.rfind("runtime.doInit", 0) == 0) in_init = true;
         if (in_init)
-          EdgeKept(i, GoroutineNode(g1->second), "held_by", true,
+          EdgeKept(i, GoroutineNode(*g1), "held_by", true,
                    "goroutine 1 is running package initialization (runtime.doInit)");
       }
     }
@@ -370,11 +374,30 @@ class Builder {
     }
   }
 
+  // Each node's out-edges in edge order, in one array: 100,000 nodes with a
+  // vector each cost 100,000 allocations to make and free.
+  struct Adjacency {
+    struct Targets {
+      const size_t *b, *e;
+      const size_t* begin() const { return b; }
+      const size_t* end() const { return e; }
+      size_t size() const { return static_cast<size_t>(e - b); }
+      size_t operator[](size_t i) const { return b[i]; }
+    };
+    std::vector<size_t> start, to;  // node v's targets: to[start[v]] .. to[start[v + 1] - 1]
+    Targets operator[](size_t v) const { return {to.data() + start[v], to.data() + start[v + 1]}; }
+  };
+
   // Tarjan's strongly connected components, iteratively (100,000 nodes).
   void FindCycles() {
     size_t n = graph_.nodes.size();
-    std::vector<std::vector<size_t>> out(n);
-    for (const GraphEdge& e : graph_.edges) out[e.from_node].push_back(e.to_node);
+    Adjacency out;
+    out.start.assign(n + 1, 0);
+    for (const GraphEdge& e : graph_.edges) ++out.start[e.from_node + 1];
+    for (size_t v = 0; v < n; ++v) out.start[v + 1] += out.start[v];
+    out.to.resize(graph_.edges.size());
+    std::vector<size_t> fill(out.start.begin(), out.start.end() - 1);
+    for (const GraphEdge& e : graph_.edges) out.to[fill[e.from_node]++] = e.to_node;
     std::vector<int64_t> low(n, 0), num(n, -1);
     std::vector<bool> on_stack(n, false);
     std::vector<size_t> stack;
@@ -420,7 +443,7 @@ class Builder {
 
   // The component's nodes in the order the edges lead, from a goroutine or
   // thread when there is one, so that the chain reads as a story.
-  std::vector<std::string> ChainOrder(const std::vector<size_t>& comp, const std::vector<std::vector<size_t>>& out) {
+  std::vector<std::string> ChainOrder(const std::vector<size_t>& comp, const Adjacency& out) {
     std::set<size_t> in(comp.begin(), comp.end());
     size_t start = *std::min_element(comp.begin(), comp.end(), [&](size_t a, size_t b) {
       auto rank = [&](size_t x) { return graph_.nodes[x].kind == "goroutine" ? 0 : graph_.nodes[x].kind == "thread" ? 1 : 2; };
@@ -481,8 +504,8 @@ class Builder {
   std::unordered_map<uint64_t, std::pair<std::string, std::string_view>> sema_evidence_;
   // A channel waiter's evidence per wait reason (kept by the graph).
   std::unordered_map<std::string, std::string_view> channel_evidence_;
-  std::map<uint64_t, uint64_t> goid_of_g_;
-  std::unordered_map<uint64_t, size_t> by_goid_;  // goid -> index in set_
+  KeyIndex goid_of_g_;  // goid by g address
+  KeyIndex by_goid_;    // goid -> index in set_
   std::set<int> live_lwps_;
   std::vector<size_t> locked_mutexes_;  // nodes
   // The goroutines (indices in set_) waiting on each sync lock (node).

@@ -1,5 +1,9 @@
 #include "report/goroutine_set.h"
 
+#include <climits>
+#include <cstdint>
+#include <functional>
+#include <string_view>
 #include <unordered_map>
 
 #include "report/huge_pages.h"
@@ -9,21 +13,34 @@ namespace cgostack {
 namespace {
 
 // Frames come from pcs, so equal pc sequences (with the line, which also
-// covers the innermost frame's lookup, and a boundary's kind) are equal
-// frame lists.
-void StackKey(const std::vector<StackFrame>& frames, std::string& key) {
-  key.clear();
+// covers the innermost frame's lookup, and a boundary's kind and
+// description) are equal frame lists.  A stack is hashed and compared field
+// by field, not turned into a key string: building, hashing and comparing
+// 100,000 keys of ~260 bytes cost 0.3 G instructions (callgrind).
+uint64_t Mix(uint64_t h) {
+  h *= 0x9e3779b97f4a7c15ull;
+  return h ^ (h >> 29);
+}
+
+uint64_t StackHash(const std::vector<StackFrame>& frames) {
+  uint64_t h = Mix(frames.size());
   for (const auto& f : frames) {
-    key.append(reinterpret_cast<const char*>(&f.pc), sizeof f.pc);
-    key.append(reinterpret_cast<const char*>(&f.line), sizeof f.line);
-    key.push_back(static_cast<char>(f.lang));
-    if (f.lang == FrameLang::kBoundary) {
-      key.append(f.function);
-      key.push_back('\0');
-      key.append(f.file);
-      key.push_back('\0');
-    }
+    h = Mix(h ^ f.pc);
+    h = Mix(h ^ (static_cast<uint64_t>(static_cast<uint32_t>(f.line)) << 8) ^ static_cast<uint64_t>(f.lang));
+    if (f.lang == FrameLang::kBoundary)
+      h = Mix(h ^ std::hash<std::string_view>{}(f.function) ^ (std::hash<std::string_view>{}(f.file) << 1));
   }
+  return h;
+}
+
+bool SameStack(const std::vector<StackFrame>& a, const std::vector<StackFrame>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const StackFrame &x = a[i], &y = b[i];
+    if (x.pc != y.pc || x.line != y.line || x.lang != y.lang) return false;
+    if (x.lang == FrameLang::kBoundary && (x.function != y.function || x.file != y.file)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -44,8 +61,11 @@ GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& s
   GoroutineOptions opts;
   opts.with_frames = with_frames;
   opts.all_frames = all_frames;
-  std::unordered_map<std::string, uint32_t> index;
-  std::string key;
+  // The first stack with each hash; stacks with the same hash are chained
+  // through same_hash (none on real cores, but a hash is not an identity).
+  std::unordered_map<uint64_t, uint32_t> index;
+  std::vector<uint32_t> same_hash;
+  constexpr uint32_t kNone = UINT32_MAX;
   std::vector<uint64_t> order = reader.LiveInGoidOrder();
   set.goroutines.reserve(order.size());
   AdviseHugePages(set.goroutines.data(), order.size() * sizeof(Goroutine));
@@ -53,15 +73,17 @@ GoroutineSet ReadGoroutineSet(GoRuntime& rt, bool with_frames, const StitchFn& s
   for (uint64_t gp : order) {
     Goroutine g = reader.Read(gp, opts);
     if (with_frames && stitch) stitch(&g);
-    // One key buffer for every goroutine: a key is copied only for a new stack.
-    StackKey(g.frames, key);
-    auto it = index.find(key);
-    if (it == index.end()) {
-      it = index.emplace(key, static_cast<uint32_t>(set.stacks.size())).first;
+    auto it = index.try_emplace(StackHash(g.frames), kNone).first;
+    uint32_t s = it->second, last = kNone;
+    while (s != kNone && !SameStack(set.stacks[s], g.frames)) s = same_hash[last = s];
+    if (s == kNone) {
+      s = static_cast<uint32_t>(set.stacks.size());
+      (last == kNone ? it->second : same_hash[last]) = s;
       set.stacks.push_back(std::move(g.frames));
+      same_hash.push_back(kNone);
     }
     std::vector<StackFrame>().swap(g.frames);
-    set.stack_of.push_back(it->second);
+    set.stack_of.push_back(s);
     set.partial = set.partial || !g.error.empty() || (with_frames && !g.frames_error.empty());
     set.goroutines.push_back(std::move(g));
   }

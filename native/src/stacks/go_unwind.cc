@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <cstring>
 
 #include "report/format.h"
 
@@ -23,8 +24,13 @@ bool HiddenByDefault(std::string_view name, GoFuncKind kind) {
 
 const GoUnwinder::PcInfo& GoUnwinder::Lookup(uint64_t pc, bool is_return) {
   uint64_t key = (pc << 1) | (is_return ? 1 : 0);
+  Recent& recent = recent_[(key ^ (key >> 9)) % kRecent];
+  if (recent.info && recent.key == key) return *recent.info;
   auto it = cache_.find(key);
-  if (it != cache_.end()) return it->second;
+  if (it != cache_.end()) {
+    recent = {key, &it->second};
+    return it->second;
+  }
   PcInfo info;
   if (auto f = tab_.FindFunc(pc)) {
     info.in_go = true;
@@ -43,7 +49,9 @@ const GoUnwinder::PcInfo& GoUnwinder::Lookup(uint64_t pc, bool is_return) {
       info.frames.push_back(fr);
     }
   }
-  return cache_.emplace(key, std::move(info)).first->second;
+  const PcInfo& added = cache_.emplace(key, std::move(info)).first->second;
+  recent = {key, &added};
+  return added;
 }
 
 UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t stack_hi, size_t max_frames,
@@ -63,6 +71,9 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
   // is counted as elided.
   std::vector<StackFrame> tail;
   size_t tail_next = 0;
+  // The stack in place when the memory holds it in one piece (a core):
+  // return addresses are then read from it without a Read each.
+  const uint8_t* stack = stack_hi > stack_lo ? mem_.Direct(stack_lo, stack_hi - stack_lo) : nullptr;
   auto keep = [&](const StackFrame& fr) {
     if (frames.size() < max_frames) {
       frames.push_back(fr);
@@ -103,7 +114,9 @@ UnwindResult GoUnwinder::Unwind(UnwindStart start, uint64_t stack_lo, uint64_t s
     uint64_t caller_sp = arch_.CallerSp(sp, info.sp_delta);
     uint64_t ret = 0;
     if (auto slot = arch_.ReturnAddressSlot(sp, info.sp_delta)) {
-      if (!mem_.TryRead(*slot, &ret, sizeof ret)) {
+      if (stack && *slot >= stack_lo && stack_hi - *slot >= sizeof ret) {
+        std::memcpy(&ret, stack + (*slot - stack_lo), sizeof ret);
+      } else if (!mem_.TryRead(*slot, &ret, sizeof ret)) {
         r.error = "cannot read the return address at " + Hex(*slot);
         break;
       }

@@ -97,6 +97,16 @@ size_t SegmentMemory::Read(uint64_t addr, void* dst, size_t len) const {
   return done;
 }
 
+const uint8_t* SegmentMemory::Direct(uint64_t addr, size_t len) const {
+  const Segment* seg = Find(addr);
+  if (!seg || len > seg->size - (addr - seg->vaddr)) return nullptr;
+  return seg->bytes + (addr - seg->vaddr);
+}
+
+const uint8_t* LayeredMemory::Direct(uint64_t addr, size_t len) const {
+  return layers_.empty() ? nullptr : layers_.front()->Direct(addr, len);
+}
+
 size_t LayeredMemory::Read(uint64_t addr, void* dst, size_t len) const {
   // Ranges may be split across layers (a core segment followed by a page only
   // the executable has), so continue from where each layer stopped.

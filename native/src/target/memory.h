@@ -29,6 +29,12 @@ class MemorySource {
   // part of a truncated core that is missing.
   virtual std::string WhyUnreadable(uint64_t) const { return ""; }
   bool TryRead(uint64_t addr, void* dst, size_t len) const { return Read(addr, dst, len) == len; }
+  // The bytes [addr, addr + len) in place, when the source holds all of
+  // them in one piece of memory (a core's segment) and Read would copy
+  // exactly those; nullptr otherwise, and the caller reads.  A stack walk
+  // takes a goroutine's stack once instead of a virtual Read per return
+  // address (1.6 million of them for 100,000 goroutines).
+  virtual const uint8_t* Direct(uint64_t /*addr*/, size_t /*len*/) const { return nullptr; }
   uint64_t ReadU64(uint64_t addr) const;
   uint32_t ReadU32(uint64_t addr) const;
   uint8_t ReadU8(uint64_t addr) const;
@@ -49,6 +55,7 @@ class SegmentMemory : public MemorySource {
   // `owner` keeps the mapping alive.
   SegmentMemory(std::shared_ptr<const MappedFile> owner, std::vector<Segment> segments);
   size_t Read(uint64_t addr, void* dst, size_t len) const override;
+  const uint8_t* Direct(uint64_t addr, size_t len) const override;
   const std::vector<Segment>& segments() const { return segments_; }
   // Address ranges [first, second) whose bytes a truncated file lacks, and
   // the note WhyUnreadable gives for them.
@@ -73,6 +80,8 @@ class LayeredMemory : public MemorySource {
  public:
   void Add(std::shared_ptr<const MemorySource> source) { layers_.push_back(std::move(source)); }
   size_t Read(uint64_t addr, void* dst, size_t len) const override;
+  // The first layer's bytes only: it wins every byte it holds.
+  const uint8_t* Direct(uint64_t addr, size_t len) const override;
   std::string WhyUnreadable(uint64_t addr) const override;
 
  private:
