@@ -411,6 +411,25 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   std::free(parents);
 }
 
+NativeFrame DwflUnwinder::TailCallFrame(uint64_t pc, uint64_t sp) {
+  // GDB makes exactly one frame of a tail-call site, a TAILCALL_FRAME: its
+  // unwinder is tried before the inline-frame one (frame-unwind.c), so no
+  // inline frame is ever made at that pc, and the frame is named by the
+  // innermost block at pc-1 (get_frame_function: no inline frame is newer
+  // than it) with that pc's line (find_frame_sal).  glibc 2.36's raise ->
+  // __GI___pthread_kill -> jmp __pthread_kill_implementation, the jmp in
+  // __pthread_kill_internal inlined there: GDB shows one frame,
+  // __pthread_kill_internal, not __GI___pthread_kill below it.
+  std::vector<NativeFrame> chain;
+  SymbolizeCached(pc, false, sp, &chain);
+  NativeFrame f = chain.empty() ? NativeFrame{} : chain.front();
+  f.pc = pc;
+  f.sp = sp;
+  f.inlined = false;
+  f.tail_call = true;
+  return f;
+}
+
 // Functions the caller reached through tail calls on the way to the
 // callee (frames GDB shows too), then the frame's own (inlined calls
 // first): what raw frame `i` of a run stands for.
@@ -438,13 +457,7 @@ void DwflUnwinder::SymbolizeRaw(const RawFrame* raw, size_t i, std::vector<Nativ
     return;
   }
   if (i > 0)
-    for (uint64_t pc : TailCallsBetween(raw[i].pc, raw[i - 1])) {
-      size_t first = out->size();
-      SymbolizeCached(pc, false, sp, out);
-      // GDB makes one TAILCALL_FRAME per call site; calls inlined at it are
-      // inline frames of their own, innermost first, before it.
-      if (out->size() > first) out->back().tail_call = true;
-    }
+    for (uint64_t pc : TailCallsBetween(raw[i].pc, raw[i - 1])) out->push_back(TailCallFrame(pc, sp));
   SymbolizeCached(raw[i].pc, raw[i].exact, sp, out);
 }
 

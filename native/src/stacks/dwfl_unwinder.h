@@ -88,6 +88,9 @@ class DwflUnwinder {
   // named trampoline, amd64_linux_sigtramp_p): the symbol at pc itself.
   bool IsSignalTrampoline(uint64_t pc);
   const std::vector<uint64_t>& TailCallsBetween(uint64_t caller_pc, const RawFrameView& callee);
+  // The one frame GDB shows for the tail-call site whose return address is
+  // `pc` (a frame TailCallsBetween found).
+  NativeFrame TailCallFrame(uint64_t pc, uint64_t sp);
   Target& target_;
   std::unique_ptr<Dwfl_Callbacks> callbacks_;  // libdwfl keeps a pointer
   Dwfl* dwfl_ = nullptr;
