@@ -62,6 +62,12 @@ class DwflUnwinder {
   const MemorySource& memory() const { return target_.memory(); }
   const Arch& arch() const { return target_.arch(); }
   bool HasThread(int lwp) const;
+  // Whether `lookup` (a pc, or a return address minus one) is inside a
+  // module but in no function it describes: no ELF symbol and no CFI
+  // entry covers it (the entry of makecontext's __start_context as a
+  // return address).  libdwfl unwinds such a frame by frame pointers,
+  // GDB by its prologue heuristics: they find different callers.
+  bool OutsideAnyFunction(uint64_t lookup);
   struct RawFrameView {
     uint64_t pc = 0;
     bool exact = false;  // an activation: the pc itself, not a return address
@@ -101,6 +107,7 @@ class DwflUnwinder {
   // IsSignalTrampoline's answer per pc: libdwfl names a pc by a linear
   // search of the module's symbols, and every frame of every thread asks.
   std::unordered_map<uint64_t, bool> trampoline_pcs_;
+  std::unordered_map<uint64_t, bool> outside_pcs_;  // OutsideAnyFunction's answers
   std::unordered_set<int> lwps_;  // threads with registers (HasThread, once per walk)
   // A live process's libraries by their link-map names (link_map_names.h).
   std::map<uint64_t, std::string> link_map_names_;
