@@ -24,19 +24,18 @@ class _DebugParameter(gdb.Parameter):
 
 
 class _CFramesParameter(gdb.Parameter):
-    """Where cgostack takes C frames from on a core: `gdb` (the default)
-uses GDB's frame API for every thread; `auto` uses the backend's libdwfl
-unwinder, the CLI's, at a fraction of the cost on thousands of threads
-(GDB's frame API for threads whose walk ends in an error), but its frames
-can differ from GDB's bt (a thread that aborted inside a cgo call: glibc's
-inlined __pthread_kill).  A live process always uses GDB's frames."""
+    """Where cgostack takes C frames from on a core: `auto` (the default)
+uses the backend's libdwfl unwinder, the CLI's, which finds GDB's frames
+at a fraction of the cost (GDB's frame API for threads whose walk ends in
+an error); `gdb` uses GDB's frame API for every thread.  A live process
+always uses GDB's frames."""
 
     set_doc = "Set where cgostack takes C frames from on a core (auto or gdb)."
     show_doc = "Show where cgostack takes C frames from on a core."
 
     def __init__(self):
         super().__init__("cgostack-c-frames", gdb.COMMAND_DATA, gdb.PARAM_ENUM, ["auto", "gdb"])
-        self.value = "gdb"
+        self.value = "auto"
 
     def get_set_string(self):
         native_frames.mode = self.value
@@ -58,9 +57,8 @@ Commands:
   cgo-lockgraph   who waits for what across C and Go; deadlock cycles and their causes
 
 Every command takes --json and --output FILE.  `set cgostack-debug on` shows
-Python tracebacks on internal errors; `set cgostack-c-frames auto` takes C
-frames on a core from the backend's unwinder (faster on thousands of
-threads) instead of GDB's frame API."""
+Python tracebacks on internal errors; `set cgostack-c-frames gdb` takes C
+frames on a core from GDB's frame API instead of the backend's unwinder."""
 
     def __init__(self):
         super().__init__("cgostack", gdb.COMMAND_SUPPORT, prefix=True)

@@ -4,19 +4,18 @@ stitches them with the Go runtime's view (native/src/stacks/stitch.cc).  Read
 through GDB's Python frame API, never by parsing `bt` output; the user's
 selected thread and frame are restored.
 
-On a core, with `set cgostack-c-frames auto`, the frames come from
+On a core, by default (`set cgostack-c-frames auto`), the frames come from
 the backend's libdwfl unwinder instead, the CLI's, given GDB's sysroot,
 solib-search-path and debug-file-directory: walking thousands of threads
 through GDB's frame API (a thread switch, a Python unwinder call per frame)
 costs more than GDB's own `thread apply all bt`, libdwfl a tenth of it.
-The two agree frame by frame on the fixtures (function, file, line, object,
-pc, inlined, tail call: tests/e2e/test_cli.py, test_gdb_commands.py), and
-where a stack runs into garbage and a walk ends in an error those threads
-are taken from GDB's frames; but not everywhere (testprogcgo's Abort: GDB
-shows glibc's inlined __pthread_kill_internal without __GI___pthread_kill
-below a signal frame, libdwfl both), so GDB's frames stay the default
-(`set cgostack-c-frames gdb`).  A live process (whose registers GDB holds)
-and GDB fetching debug info through debuginfod always keep GDB's frames."""
+The two agree frame by frame (function, file, line, object, pc, inlined,
+tail call: tests/e2e/test_cli.py, test_testprogcgo.py, test_gdb_commands.py;
+a tail-call site is one frame, as GDB's TAILCALL_FRAME); where they do not
+is where a stack runs into garbage and a walk ends in an error, so those
+threads are taken from GDB's frames.  A live process (whose registers GDB
+holds), GDB fetching debug info through debuginfod, or `set
+cgostack-c-frames gdb` keep GDB's frames for every thread."""
 
 import collections
 
@@ -185,7 +184,7 @@ def _chain(session, lwp, vdso):
 
 # "auto": libdwfl's frames on a core (GDB's for threads it cannot finish);
 # "gdb": GDB's frame API for every thread (commands.py's parameter).
-mode = "gdb"  # set cgostack-c-frames (commands.py)
+mode = "auto"  # set cgostack-c-frames (commands.py)
 
 
 def _gdb_parameter(name, default=None):

@@ -200,11 +200,10 @@ class CliMatchesGdbTest(unittest.TestCase):
         exe, path = os.path.abspath(core["binary"]), os.path.abspath(core["core"])
         with tempfile.TemporaryDirectory() as d:
             # The reports twice in one GDB: C frames from GDB's frame API
-            # (`set cgostack-c-frames gdb`, the default: what the CLI is
-            # compared with), then with `set cgostack-c-frames auto` (the
+            # (`set cgostack-c-frames gdb`: what the CLI is compared with),
+            # then as the plugin takes them on a core by default (the
             # backend's libdwfl unwinder, GDB's frames where a walk fails),
-            # which must give the same reports byte for byte on these
-            # fixtures.
+            # which must give the same reports byte for byte.
             cmds, files, plugin_default = ["set cgostack-c-frames gdb"], {}, {}
             reports = ((("info", "cgo-info"), ("goroutines", "cgo-goroutines"),
                         ("threads", "cgo-threads"), ("lockgraph", "cgo-lockgraph")),
@@ -219,7 +218,7 @@ class CliMatchesGdbTest(unittest.TestCase):
             rc, out, err = gdbrun.gdb(cmds, exe, path)
             for name in files:
                 with open(files[name]) as f, open(plugin_default[name]) as g:
-                    self.assertEqual(g.read(), f.read(), "%s %s: the plugin's libdwfl C frames (auto) "
+                    self.assertEqual(g.read(), f.read(), "%s %s: the plugin's default C frames (libdwfl) "
                                      "differ from GDB's frame API" % (fixture, name))
             for name in ("info", "goroutines", "threads", "lockgraph"):
                 with open(files[name]) as f:

@@ -153,12 +153,14 @@ Dwarf_Die LastAlias(Dwarf_Die die) {
 using RawFrame = DwflUnwinder::RawFrame;
 
 struct WalkState {
+  DwflUnwinder* self = nullptr;
   std::vector<RawFrame> frames;
   StackSwitcher* switcher = nullptr;
   const Arch* arch = nullptr;
   bool first_is_return_address = false;  // the walk starts at a return address
   bool stopped_at_go = false;
   bool looped = false;  // the unwinder gave the same frame twice
+  bool outside = false;  // the last frame is in no function (OutsideAnyFunction)
   size_t budget = kMaxWalked;
 };
 
@@ -181,6 +183,13 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
   w->frames.push_back(f);
   if (w->switcher->IsGo(f.pc, !f.exact)) {
     w->stopped_at_go = true;
+    return DWARF_CB_ABORT;
+  }
+  // Its caller would come from libdwfl's frame-pointer fallback, which is
+  // not what GDB finds there: the walk ends with an error (the plugin then
+  // takes the thread from GDB's frames).
+  if (f.pc && w->self->OutsideAnyFunction(f.exact ? f.pc : f.pc - 1)) {
+    w->outside = true;
     return DWARF_CB_ABORT;
   }
   return --w->budget ? DWARF_CB_OK : DWARF_CB_ABORT;
@@ -279,6 +288,25 @@ DwflUnwinder::~DwflUnwinder() {
 }
 
 bool DwflUnwinder::HasThread(int lwp) const { return lwps_.count(lwp) > 0; }
+
+bool DwflUnwinder::OutsideAnyFunction(uint64_t lookup) {
+  auto [it, fresh] = outside_pcs_.try_emplace(lookup, false);
+  if (!fresh) return it->second;
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, lookup);
+  if (!mod) return false;  // not in a module: left to libdwfl as before
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  if (dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr)) return false;
+  for (Dwarf_CFI* (*get)(Dwfl_Module*, Dwarf_Addr*) : {dwfl_module_eh_cfi, dwfl_module_dwarf_cfi}) {
+    Dwarf_Addr bias = 0;
+    Dwarf_CFI* cfi = get(mod, &bias);
+    Dwarf_Frame* frame = nullptr;
+    bool found = cfi && dwarf_cfi_addrframe(cfi, lookup - bias, &frame) == 0;
+    std::free(frame);
+    if (found) return false;
+  }
+  return it->second = true;
+}
 
 void DwflUnwinder::SymbolizeCached(uint64_t pc, bool exact, uint64_t sp, std::vector<NativeFrame>* out) {
   for (const NativeFrame& f :
@@ -411,6 +439,25 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   std::free(parents);
 }
 
+NativeFrame DwflUnwinder::TailCallFrame(uint64_t pc, uint64_t sp) {
+  // GDB makes exactly one frame of a tail-call site, a TAILCALL_FRAME: its
+  // unwinder is tried before the inline-frame one (frame-unwind.c), so no
+  // inline frame is ever made at that pc, and the frame is named by the
+  // innermost block at pc-1 (get_frame_function: no inline frame is newer
+  // than it) with that pc's line (find_frame_sal).  glibc 2.36's raise ->
+  // __GI___pthread_kill -> jmp __pthread_kill_implementation, the jmp in
+  // __pthread_kill_internal inlined there: GDB shows one frame,
+  // __pthread_kill_internal, not __GI___pthread_kill below it.
+  std::vector<NativeFrame> chain;
+  SymbolizeCached(pc, false, sp, &chain);
+  NativeFrame f = chain.empty() ? NativeFrame{} : chain.front();
+  f.pc = pc;
+  f.sp = sp;
+  f.inlined = false;
+  f.tail_call = true;
+  return f;
+}
+
 // Functions the caller reached through tail calls on the way to the
 // callee (frames GDB shows too), then the frame's own (inlined calls
 // first): what raw frame `i` of a run stands for.
@@ -438,13 +485,7 @@ void DwflUnwinder::SymbolizeRaw(const RawFrame* raw, size_t i, std::vector<Nativ
     return;
   }
   if (i > 0)
-    for (uint64_t pc : TailCallsBetween(raw[i].pc, raw[i - 1])) {
-      size_t first = out->size();
-      SymbolizeCached(pc, false, sp, out);
-      // GDB makes one TAILCALL_FRAME per call site; calls inlined at it are
-      // inline frames of their own, innermost first, before it.
-      if (out->size() > first) out->back().tail_call = true;
-    }
+    for (uint64_t pc : TailCallsBetween(raw[i].pc, raw[i - 1])) out->push_back(TailCallFrame(pc, sp));
   SymbolizeCached(raw[i].pc, raw[i].exact, sp, out);
 }
 
@@ -490,6 +531,7 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
   bool return_address = false;  // the first pc of the next segment is a return address
   while (chain.frames.size() < kMaxFrames) {
     WalkState w;
+    w.self = this;
     w.switcher = &switcher;
     w.arch = &target_.arch();
     w.first_is_return_address = return_address;
@@ -497,6 +539,9 @@ NativeChain DwflUnwinder::Walk(int lwp, const Registers& regs, StackSwitcher& sw
     AppendCRun(w.frames.data(), w.frames.size() - (w.stopped_at_go ? 1 : 0), &chain.frames);
     if (w.looped && chain.error.empty())
       chain.error = "the unwinder gave the frame at pc " + Hex(w.frames.back().pc) + " twice (corrupt stack?)";
+    if (w.outside && chain.error.empty())
+      chain.error = "cannot unwind past pc " + Hex(w.frames.back().pc) +
+                    " (in no function: no symbol and no unwind information there)";
     if (!w.budget && chain.error.empty())
       chain.error = "stopped after " + std::to_string(kMaxWalked) + " frames of C";
     if (!w.stopped_at_go) {

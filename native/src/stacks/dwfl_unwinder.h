@@ -62,6 +62,12 @@ class DwflUnwinder {
   const MemorySource& memory() const { return target_.memory(); }
   const Arch& arch() const { return target_.arch(); }
   bool HasThread(int lwp) const;
+  // Whether `lookup` (a pc, or a return address minus one) is inside a
+  // module but in no function it describes: no ELF symbol and no CFI
+  // entry covers it (the entry of makecontext's __start_context as a
+  // return address).  libdwfl unwinds such a frame by frame pointers,
+  // GDB by its prologue heuristics: they find different callers.
+  bool OutsideAnyFunction(uint64_t lookup);
   struct RawFrameView {
     uint64_t pc = 0;
     bool exact = false;  // an activation: the pc itself, not a return address
@@ -88,6 +94,9 @@ class DwflUnwinder {
   // named trampoline, amd64_linux_sigtramp_p): the symbol at pc itself.
   bool IsSignalTrampoline(uint64_t pc);
   const std::vector<uint64_t>& TailCallsBetween(uint64_t caller_pc, const RawFrameView& callee);
+  // The one frame GDB shows for the tail-call site whose return address is
+  // `pc` (a frame TailCallsBetween found).
+  NativeFrame TailCallFrame(uint64_t pc, uint64_t sp);
   Target& target_;
   std::unique_ptr<Dwfl_Callbacks> callbacks_;  // libdwfl keeps a pointer
   Dwfl* dwfl_ = nullptr;
@@ -98,6 +107,7 @@ class DwflUnwinder {
   // IsSignalTrampoline's answer per pc: libdwfl names a pc by a linear
   // search of the module's symbols, and every frame of every thread asks.
   std::unordered_map<uint64_t, bool> trampoline_pcs_;
+  std::unordered_map<uint64_t, bool> outside_pcs_;  // OutsideAnyFunction's answers
   std::unordered_set<int> lwps_;  // threads with registers (HasThread, once per walk)
   // A live process's libraries by their link-map names (link_map_names.h).
   std::map<uint64_t, std::string> link_map_names_;

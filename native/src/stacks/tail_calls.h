@@ -3,8 +3,9 @@
 // function that ends in a jump to another leaves no frame, but the call
 // site in the caller names the function it called, and that function's
 // tail-call sites name where it jumped.  When exactly the chain from the
-// one to the callee is known, GDB shows a frame per function on it; the
-// standalone tool shows the same frames so its stacks match GDB's.
+// one to the callee is known, GDB shows a frame per tail-call site on it
+// (DwflUnwinder::TailCallFrame names it); the standalone tool shows the
+// same frames so its stacks match GDB's.
 #pragma once
 
 #include <elfutils/libdwfl.h>
