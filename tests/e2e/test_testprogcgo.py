@@ -128,12 +128,8 @@ OUT_OF_SCOPE = {
 
 # (release, scenario) -> what is known to fail there and why.  The checks
 # still run: a known gap is reported as a skip naming it when they fail,
-# and as a failure ("fixed: remove it") when they pass.
+# and as a failure ("fixed: remove it") when they pass.  None at present.
 KNOWN_GAPS = {}
-KNOWN_GAPS[("1.27", "CgoCallbackX15")] = (
-    "stopped in Go called back from C on the main goroutine's thread, the views show a "
-    "runtime.systemstack_switch frame between the C frames and runtime.cgocall that GDB's bt (plugin on) "
-    "does not (the thread and goroutine views agree)")
 
 # Scenarios the lane does not run yet, though they could be caught (data:
 # printed by the test, listed in docs/testing.md).  Most repeat a path a
