@@ -90,6 +90,17 @@ SCENARIOS = {
     "NotInGoMetricCgoCall": ("SpinForever", 9, False,
                              "ten goroutines spinning in C at once, stopped as the tenth enters (Go 1.26+)"),
     "CgoCallbackX15": ("main.go_callback_amd64", 0, False, "Go called back from C on the main thread (X15 check)"),
+    # Stopped as the profile is written (a second after they started): the
+    # three goroutines sleep inside callbacks, each locked to its M, which
+    # waits in the scheduler with the C frames of the callback below.
+    "GoroutineProfile": ("'runtime/pprof.(*Profile).WriteTo'", 0, False,
+                         "goroutines parked inside callbacks from C (Go -> C -> Go -> time.Sleep), "
+                         "a cgo context function set"),
+    "NumGoroutine": ("main.CallbackNumGoroutine", 0, False, "a C thread's callback into Go (one extra M)"),
+    "EnsureDropM": ("main.GoCheckM", 1, False,
+                    "a second C thread's callback, on the extra M the first one gave back"),
+    "TracebackContextPreemption": ("main.TracebackContextPreemptionGoFunction", 50, False,
+                                   "ten goroutines looping on Go -> C -> Go callbacks with a context function"),
 }
 
 # Program arguments after the scenario's name.
@@ -140,14 +151,10 @@ NOT_YET = {
     "CgoPprofCallback": "SIGPROF during exitsyscall after callbacks, many goroutines",
     "CgoCallbackPprof": "a C thread calling Go while the CPU profiler runs",
     "CgoPprofThreadNoTraceback": "SIGPROF on a C thread without a traceback function",
-    "TracebackContextPreemption": "preemption of goroutines in callbacks with a context function",
     "TracebackContextProfile": "profiling with a context function",
-    "GoroutineProfile": "a goroutine profile while goroutines sleep in callbacks",
     "CgoTraceback": "runtime.Stack of every goroutine from inside a cgo call",
     "CgoCatchPanic": "a C SIGABRT handler catching the runtime's abort",
     "CgoSigfwd": "a SIGSEGV forwarded to a C handler",
-    "EnsureDropM": "extra Ms dropped after callbacks",
-    "NumGoroutine": "the callback goroutine counted by runtime.NumGoroutine",
     "LockOSThreadMain": "a goroutine locked to the main thread (needs GOMAXPROCS=1)",
     "LockOSThreadAlt": "a locked thread exiting with a pthread destructor",
     "Crash": "recovered nil dereferences in Go on locked threads (no cgo switch; SigStack covers sigpanic)",
@@ -473,6 +480,18 @@ class TestprogcgoTest(unittest.TestCase):
 
     def test_callback_x15(self):
         self.run_scenario("CgoCallbackX15")
+
+    def test_goroutine_profile(self):
+        self.run_scenario("GoroutineProfile")
+
+    def test_num_goroutine(self):
+        self.run_scenario("NumGoroutine")
+
+    def test_ensure_drop_m(self):
+        self.run_scenario("EnsureDropM")
+
+    def test_traceback_context_preemption(self):
+        self.run_scenario("TracebackContextPreemption")
 
 
 if __name__ == "__main__":
