@@ -340,6 +340,19 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     return out;
   }
   if (kind == GoFuncKind::kGoexit && GoexitStep(t, frame, &out)) return out;
+  if (name == "runtime.clone" && !return_address && (!t.m || frame.sp >= t.g0.stack_hi)) {
+    // The child of the runtime's own clone (newosproc; sys_linux_*.s, Go
+    // 1.19-1.27): the kernel started it on the new M's g0 stack, at its top
+    // (stk = mp.g0.stack.hi), and it has not yet called mstart; until it
+    // sets m.procid no M is known for the thread.  Nothing is above it: the
+    // word at SP is whatever the fresh stack held (a heap address in one
+    // pure-Go live stop of 20 on Go 1.27), and on arm64 LR still holds the
+    // parent's return address.  The thread begins here (not TOPFRAME to
+    // the linker: GDB's CFI would follow that LR on arm64).
+    out.outermost = true;
+    out.cfa = frame.sp;
+    return out;
+  }
   if (tab_.IsTopFrame(*f)) {
     out.outermost = true;
     out.top_frame = true;
