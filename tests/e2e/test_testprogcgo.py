@@ -196,9 +196,11 @@ def ran_on_after_print(gs, oracle, keep):
     the rest of the process runs on while the runtime prints and until the
     kernel writes the core (freezetheworld preempts the Ps best effort and
     does not wait; C threads are not the runtime's to stop).  So
-      - a goroutine printed [running] on another thread (no frames: "stack
-        unavailable") may have reached a preemption point and be runnable
-        in the core (CgoCallbackGC, Go 1.19);
+      - a goroutine printed [running] on another thread (Go 1.19: no
+        frames, "stack unavailable") may have reached a preemption point
+        and be runnable in the core (CgoCallbackGC and
+        TracebackContextPreemption, Go 1.19; NotInGoMetricCgoCall's
+        goroutine 1, looping on cgo calls, once on Go 1.26);
       - a C thread may take an extra M after the print (needm: a callback
         into Go, or the Go signal handler on a thread without an M, as for
         CgoPprofThread's SIGPROF), whose goroutine the runtime did not print
@@ -220,8 +222,8 @@ def ran_on_after_print(gs, oracle, keep):
     for goid in (set(mine) | set(theirs)) - set(keep):
         g, o = mine.get(goid), theirs.get(goid)
         if g and o:
-            if o["state"] == "running" and not o["frames"] and expected_state(g) == "runnable":
-                out[goid] = "printed [running] on another thread, preempted to runnable before the core"
+            if o["state"] == "running" and expected_state(g) == "runnable":
+                out[goid] = "printed [running], preempted to runnable before the core"
         elif g and c_thread_callback(g["frames"], expected_state(g)):
             out[goid] = "only in the core: a C thread took an extra M after the print"
         elif o and c_thread_callback(o["frames"], o["state"]):
