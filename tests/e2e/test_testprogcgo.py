@@ -101,6 +101,11 @@ SCENARIOS = {
                     "a second C thread's callback, on the extra M the first one gave back"),
     "TracebackContextPreemption": ("main.TracebackContextPreemptionGoFunction", 50, False,
                                    "ten goroutines looping on Go -> C -> Go callbacks with a context function"),
+    "CgoCallbackPprof": ("c_callback", 0, False,
+                         "a cgo call inside a C thread's callback (C -> Go -> C on an extra M) "
+                         "while the CPU profiler runs"),
+    "TracebackContextProfile": ("main.TracebackContextProfileGoFunction", 50, False,
+                                "goroutines looping on callbacks with a context function, the CPU profiler on"),
 }
 
 # Program arguments after the scenario's name.
@@ -146,12 +151,12 @@ KNOWN_GAPS = {}
 # printed by the test, listed in docs/testing.md).  Most repeat a path a
 # scenario above covers; none has been tried.
 NOT_YET = {
+    "CgoPprofThreadNoTraceback": "SIGPROF on a C thread without a traceback function; tried (s14): GDB never stopped "
+                                 "at runtime.sigprofNonGo or runtime.badsignal (4th hit) before the program ended, "
+                                 "cause not looked into",
     "CgoCCodeSIGPROF": "SIGPROF while a goroutine loops on cgo calls into Go (CgoPprof's path)",
     "CgoExternalThreadSIGPROF": "SIGPROF to a C thread before any cgo call (CgoPprofThread's path)",
     "CgoPprofCallback": "SIGPROF during exitsyscall after callbacks, many goroutines",
-    "CgoCallbackPprof": "a C thread calling Go while the CPU profiler runs",
-    "CgoPprofThreadNoTraceback": "SIGPROF on a C thread without a traceback function",
-    "TracebackContextProfile": "profiling with a context function",
     "CgoTraceback": "runtime.Stack of every goroutine from inside a cgo call",
     "CgoCatchPanic": "a C SIGABRT handler catching the runtime's abort",
     "CgoSigfwd": "a SIGSEGV forwarded to a C handler",
@@ -494,6 +499,12 @@ class TestprogcgoTest(unittest.TestCase):
 
     def test_traceback_context_preemption(self):
         self.run_scenario("TracebackContextPreemption")
+
+    def test_callback_pprof(self):
+        self.run_scenario("CgoCallbackPprof")
+
+    def test_traceback_context_profile(self):
+        self.run_scenario("TracebackContextProfile")
 
 
 if __name__ == "__main__":
