@@ -131,10 +131,20 @@ class GoFrameUnwinder(Unwinder):
         if thread is None:
             return None
         lwp = thread.ptid[1]
-        if pending_frame.level() == 0:
+        if pending_frame.level() == 0 or (
+                (lwp, pc, sp) not in self._callers and pending_frame.level() <= _inline_depth(pc)):
             # The thread's own registers: where a running goroutine is (its
             # stack or the system stack) decides which frames are its, and
             # so how deep in callbacks it is (goroutines.cc StartOfRunning).
+            # Stopped in a function inlined at pc, GDB's inline-frame
+            # unwinder makes the level-0 frame(s) and asks unwinders only
+            # for the physical frame under them, which has the thread's
+            # registers all the same (testprogcgo CgoCallbackX15: a
+            # breakpoint on main.go_callback_amd64, inlined into its cgo
+            # export wrapper; without this the session never had the
+            # thread's registers and bt lost the callback's cgo call
+            # frame, runtime.systemstack_switch).  A caller this unwinder
+            # gave is never that frame.
             fp = registers.read(pending_frame, names.fp)
             if target.note_thread_registers(lwp, pc, sp, fp, registers.read_lr(pending_frame, names)):
                 # The process ran since the session was made: start over.
@@ -279,6 +289,21 @@ def _ordered_sp(step, sp):
     if step["on_goroutine_stack"] and low:
         return min(sp, low)
     return sp
+
+
+def _inline_depth(pc):
+    """How many inlined calls enclose pc (GDB's blocks of inlined
+    subroutines carry their function, as the function's own block does)."""
+    try:
+        b = gdb.block_for_pc(pc)
+    except (RuntimeError, gdb.error):
+        return 0
+    functions = 0
+    while b is not None and not b.is_global and not b.is_static:
+        if b.function is not None:
+            functions += 1
+        b = b.superblock
+    return max(functions - 1, 0)
 
 
 def _has_cfi(pc):

@@ -231,6 +231,62 @@ class PureGoCoreTest(unittest.TestCase):
                                   where + ": ends in %s" % fr[-1]["function"])
 
 
+# Run inside GDB before `run`: a breakpoint on the instruction after
+# runtime.clone's system call, taken only in the child (rax 0), where the
+# new thread starts on its M's g0 stack before it calls mstart.
+_CLONE_CHILD_BREAK = r'''
+import gdb
+sym = gdb.lookup_global_symbol("runtime.clone") or gdb.lookup_static_symbol("runtime.clone")
+start = int(sym.value().address)
+end = gdb.block_for_pc(start).end
+insns = gdb.selected_inferior().architecture().disassemble(start, end - 1)
+after = [b["addr"] for a, b in zip(insns, insns[1:]) if a["asm"].split()[0] == "syscall"][0]
+bp = gdb.Breakpoint("*%d" % after)
+bp.condition = "$rax == 0"
+'''
+
+_CLONE_CHILD_VIEWS = r'''
+import gdb, json
+f, bt = gdb.newest_frame(), []
+while f is not None and len(bt) < 20 and not (bt and f.pc() == 0):  # pc 0: the end, as stop_views.py
+    bt.append({"function": f.name() or "", "pc": f.pc()})
+    f = f.older()
+with open(%r, "w") as out:
+    json.dump({"lwp": gdb.selected_thread().ptid[1], "bt": bt}, out)
+'''
+
+
+class CloneChildTest(unittest.TestCase):
+    """A thread the runtime has just created (the child of its own
+    runtime.clone, on the new M's g0 stack, before mstart and before it set
+    m.procid): its stack is runtime.clone alone in the thread view and in
+    GDB's bt, with no frame read from the fresh stack's garbage (one
+    pure-Go live stop of 20 on Go 1.27 caught another thread there and
+    showed an unnamed frame at a heap address)."""
+
+    def test_thread_stopped_in_clone_child(self):
+        binary = harness.build("purego", GO, PUREGO_BUILDS["purego"])
+        with tempfile.TemporaryDirectory() as d:
+            setup, views, bt = (os.path.join(d, n) for n in ("setup.py", "views.py", "bt.json"))
+            with open(setup, "w") as f:
+                f.write(_CLONE_CHILD_BREAK)
+            with open(views, "w") as f:
+                f.write(_CLONE_CHILD_VIEWS % bt)
+            rc, out, err = gdbrun.gdb(["set startup-with-shell off", "file " + binary, "source " + setup,
+                                       "run stop", "cgo-threads --json --output %s/t.json" % d,
+                                       "source " + views, "kill"])
+            self.assertTrue(os.path.exists(bt), "no stop in the clone child (rc=%d)\n%s\n%s"
+                            % (rc, out[-2000:], err[-2000:]))
+            with open(bt) as f:
+                stopped = json.load(f)
+            with open(os.path.join(d, "t.json")) as f:
+                threads = json.load(f)
+        thread = [t for t in threads["threads"] if t["lwp"] == stopped["lwp"]][0]
+        frames = [f["function"] for f in thread["frames"] or [] if f.get("lang") != "boundary"]
+        self.assertEqual(frames, ["runtime.clone"], "thread view (%s)" % thread.get("frames_error"))
+        self.assertEqual([f["function"] for f in stopped["bt"]], ["runtime.clone"], "GDB's bt")
+
+
 class SourceFromPythonTest(unittest.TestCase):
     def test_source_through_gdb_execute(self):
         """`source cgostack.py` run by gdb.execute() from another Python

@@ -166,7 +166,24 @@ bool StackSwitcher::CgocallbackStep(const ThreadContext& t, const Registers& fra
   if (!g || t.callback_g0_sp.empty()) return false;
   const std::vector<uint64_t>& frames = CallbackFrames(g->address);
   size_t level = std::find(frames.begin(), frames.end(), frame.sp) - frames.begin();
-  if (level == frames.size()) level = 0;  // the goroutine's stack could not be read: assume innermost
+  if (level == frames.size()) {
+    level = 0;  // the goroutine's stack could not be read: assume innermost
+  } else {
+    // Fewer links than callback frames: the innermost callbacks' links were
+    // popped while their frames stay (unwindm, deferred by cgocallbackg1,
+    // runs as a panic unwinds: it sets g0.sched.sp back to the value
+    // cgocallback saved, and on Go 1.19-1.24 fatalpanic's systemstack then
+    // runs over those C frames: testprogcgo CrashTracebackGo).  Those
+    // frames have no C side left: their caller is the one the runtime's
+    // own traceback shows (the pc cgocallback pushed on the goroutine
+    // stack), which the plain step gives.
+    size_t links = CallbackLinks(t, frame.pc, f);
+    if (frames.size() > links) {
+      size_t popped = frames.size() - links;
+      if (level < popped) return false;
+      level -= popped;
+    }
+  }
   if (level >= t.callback_g0_sp.size()) return false;
   if (via_goexit) {
     // On a thread C created, the goroutine's bottom frame is the
@@ -189,6 +206,23 @@ bool StackSwitcher::CgocallbackStep(const ThreadContext& t, const Registers& fra
   out->caller = on_g0.caller;
   out->switch_kind = "cgocallback";
   return true;
+}
+
+// A link of the g0.sched.sp chain is a callback's only while it is
+// cgocallback's frame on the system stack, which crosscall2 called (Go
+// 1.19-1.27, every architecture): the chain's older links are not (on a
+// thread Go created the last one is g0's frame from mstart).
+size_t StackSwitcher::CallbackLinks(const ThreadContext& t, uint64_t pc, const GoPclntab::Func& f) {
+  auto [it, fresh] = callback_links_.try_emplace(t.lwp, 0);
+  if (!fresh) return it->second;
+  for (uint64_t sp : t.callback_g0_sp) {
+    FrameStep on_g0;
+    if (!PlainStep(pc, sp, f, &on_g0)) break;
+    auto caller = FuncAt(on_g0.caller.pc, true);
+    if (!caller || tab_.FuncName(*caller) != "crosscall2") break;
+    ++it->second;
+  }
+  return it->second;
 }
 
 // The runtime.goexit below an extra M's oldest runtime.cgocallback frame:
@@ -306,6 +340,19 @@ std::optional<FrameStep> StackSwitcher::Step(int lwp, const Registers& frame, bo
     return out;
   }
   if (kind == GoFuncKind::kGoexit && GoexitStep(t, frame, &out)) return out;
+  if (name == "runtime.clone" && !return_address && (!t.m || frame.sp >= t.g0.stack_hi)) {
+    // The child of the runtime's own clone (newosproc; sys_linux_*.s, Go
+    // 1.19-1.27): the kernel started it on the new M's g0 stack, at its top
+    // (stk = mp.g0.stack.hi), and it has not yet called mstart; until it
+    // sets m.procid no M is known for the thread.  Nothing is above it: the
+    // word at SP is whatever the fresh stack held (a heap address in one
+    // pure-Go live stop of 20 on Go 1.27), and on arm64 LR still holds the
+    // parent's return address.  The thread begins here (not TOPFRAME to
+    // the linker: GDB's CFI would follow that LR on arm64).
+    out.outermost = true;
+    out.cfa = frame.sp;
+    return out;
+  }
   if (tab_.IsTopFrame(*f)) {
     out.outermost = true;
     out.top_frame = true;

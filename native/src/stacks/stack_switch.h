@@ -77,6 +77,10 @@ class StackSwitcher {
   bool AsmcgocallStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
   bool CgocallbackStep(const ThreadContext& t, const Registers& frame, const GoPclntab::Func& f, FrameStep* out,
                        bool via_goexit = true);
+  // How many links of t.callback_g0_sp, innermost first, are callbacks'
+  // frames on the system stack (cached per thread); pc and f: a
+  // runtime.cgocallback frame's, whose size the system-stack copy shares.
+  size_t CallbackLinks(const ThreadContext& t, uint64_t pc, const GoPclntab::Func& f);
   bool GoexitStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
   void CrossCall2Step(const Registers& frame, const GoPclntab::Func& f, FrameStep* out);
   bool McallStep(const ThreadContext& t, const Registers& frame, FrameStep* out);
@@ -94,6 +98,7 @@ class StackSwitcher {
   std::map<uint64_t, std::vector<uint64_t>> callback_frames_;
   std::map<uint64_t, std::vector<uint64_t>> callback_pcs_;  // the pcs of those frames
   std::map<uint64_t, std::map<uint64_t, uint64_t>> switch_frames_;
+  std::map<int, size_t> callback_links_;  // per LWP: CallbackLinks
 };
 
 }  // namespace cgostack
