@@ -1,8 +1,10 @@
-// The committed layout tables (go_layouts_1_NN.cc, one per release, scripts/gen_layouts.py)
-// agree with the DWARF of a program built now by the same Go release: every
-// struct field, type size, global and constant the fallback would answer.
-// Fails when a toolchain update moved a field and the table was not
-// regenerated.
+// The committed layout tables (go_layouts_1_NN.cc, one per release and
+// GOARCH, scripts/gen_layouts.py; arm64's a patch of amd64's) agree with the
+// DWARF of a program built now by the same Go release for the same GOARCH:
+// every struct field, type size, global and constant the fallback would
+// answer.  Fails when a toolchain update moved a field and the table was
+// not regenerated, or when a patch does not give arm64's layouts.  Every
+// release of the run's matrix (CGOSTACK_GO_MATRIX), both GOARCHes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,14 +18,27 @@
 namespace cgostack {
 namespace {
 
-class GoLayoutsTest : public ::testing::TestWithParam<const char*> {};
+struct Param {
+  std::string release, goarch;
+};
+void PrintTo(const Param& p, std::ostream* os) { *os << "Go " << p.release << " " << p.goarch; }
+
+class GoLayoutsTest : public ::testing::TestWithParam<Param> {};
 
 TEST_P(GoLayoutsTest, TableMatchesTheToolchainsDwarf) {
-  std::string bin = testing::BuildFixture("deadlock", GetParam());
+  const auto& [release, goarch] = GetParam();
+  const auto& matrix = testing::GoMatrix();
+  if (std::find(matrix.begin(), matrix.end(), release) == matrix.end())
+    GTEST_SKIP() << "Go " << release << " is not in this run's matrix (CGOSTACK_GO_MATRIX)";
+  int rc = 0;
+  if (goarch == "arm64" && (testing::RunCommand("command -v aarch64-linux-gnu-gcc", &rc), rc != 0))
+    GTEST_SKIP() << "needs aarch64-linux-gnu-gcc (scripts/setup.sh --arm64)";
+  std::string bin = testing::BuildFixture("deadlock", release, goarch == "amd64" ? "" : goarch);
   ASSERT_FALSE(bin.empty());
   auto exe = ElfImage::Open(bin);
-  const GoLayoutTable* table = GoLayoutsFor(GetParam());
-  ASSERT_NE(table, nullptr) << "no table for Go " << GetParam() << ": run scripts/gen_layouts.py";
+  const GoLayoutTable* table = GoLayoutsFor(release, goarch);
+  ASSERT_NE(table, nullptr) << "no " << goarch << " table for Go " << release << ": run scripts/gen_layouts.py";
+  EXPECT_EQ(table->goarch, goarch);
   EXPECT_EQ(table->go_version, ReadBuildInfo(*exe)->go_version) << "toolchain changed: run scripts/gen_layouts.py";
   DwarfIndex dwarf(exe), tab(exe, *table);
   for (const auto& type : kLayoutStructs) {
@@ -52,12 +67,18 @@ TEST_P(GoLayoutsTest, TableMatchesTheToolchainsDwarf) {
     EXPECT_EQ(dwarf.ConstantsWithPrefix(prefix), tab.ConstantsWithPrefix(prefix)) << prefix;
 }
 
-INSTANTIATE_TEST_SUITE_P(GoReleases, GoLayoutsTest, ::testing::Values(testing::kOldestGo, testing::kNewestGo),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           n.erase(std::remove(n.begin(), n.end(), '.'), n.end());
-                           return "go" + n;
-                         });
+std::vector<Param> AllParams() {
+  std::vector<Param> out;
+  for (const char* goarch : {"amd64", "arm64"})
+    for (const std::string& r : testing::GoReleases(false)) out.push_back({r, goarch});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(GoReleases, GoLayoutsTest, ::testing::ValuesIn(AllParams()), [](const auto& info) {
+  std::string n = info.param.release;
+  n.erase(std::remove(n.begin(), n.end(), '.'), n.end());
+  return "go" + n + "_" + info.param.goarch;
+});
 
 TEST(GoLayouts, ReleaseFromVersion) {
   EXPECT_EQ(GoRelease("go1.27.3"), "1.27");

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <sys/wait.h>
 
 namespace cgostack::testing {
@@ -32,6 +33,17 @@ const std::vector<std::string>& GoReleases(bool ci_only) {
   return ci_only ? lists.second : lists.first;
 }
 
+const std::vector<std::string>& GoMatrix() {
+  static const std::vector<std::string> matrix = [] {
+    std::vector<std::string> out;
+    const char* env = std::getenv("CGOSTACK_GO_MATRIX");
+    std::istringstream words(env ? env : "");
+    for (std::string w; words >> w;) out.push_back(w);
+    return out.empty() ? GoReleases(true) : out;
+  }();
+  return matrix;
+}
+
 std::string RunCommand(const std::string& command, int* rc) {
   std::string out;
   FILE* pipe = popen(command.c_str(), "r");
@@ -47,9 +59,9 @@ std::string RunCommand(const std::string& command, int* rc) {
   return out;
 }
 
-std::string BuildFixture(const std::string& fixture, const std::string& go_version) {
+std::string BuildFixture(const std::string& fixture, const std::string& go_version, const std::string& arch) {
   std::string cmd = std::string("python3 ") + CGOSTACK_SOURCE_DIR + "/fixtures/harness.py build --go " +
-                    go_version + " --fixture " + fixture;
+                    go_version + " --fixture " + fixture + (arch.empty() ? "" : " --arch " + arch);
   int rc = 0;
   std::string out = RunCommand(cmd, &rc);
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();

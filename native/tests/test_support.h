@@ -11,14 +11,19 @@ namespace cgostack::testing {
 // list); with ci_only those the default test run covers (marked `ci`).
 const std::vector<std::string>& GoReleases(bool ci_only);
 
+// The releases this run covers: CGOSTACK_GO_MATRIX (the build's matrix,
+// set on every unit test by native/CMakeLists.txt), else GoReleases(true).
+const std::vector<std::string>& GoMatrix();
+
 // Oldest and newest Go releases the default test run covers.
 inline const char* kOldestGo = GoReleases(true).front().c_str();
 inline const char* kNewestGo = GoReleases(true).back().c_str();
 
-// Builds fixtures/<fixture> with Go `go_version` (cached by the harness) and
-// returns the path of the executable.  Fails the calling test (ADD_FAILURE and
-// returns "") if the build fails.
-std::string BuildFixture(const std::string& fixture, const std::string& go_version);
+// Builds fixtures/<fixture> with Go `go_version` for GOARCH `arch` ("":
+// the host's; "arm64" is cross-built, fixtures/harness.py) (cached by the
+// harness) and returns the path of the executable.  Fails the calling test
+// (ADD_FAILURE and returns "") if the build fails.
+std::string BuildFixture(const std::string& fixture, const std::string& go_version, const std::string& arch = "");
 
 // Runs a shell command, returns its stdout; sets *rc to the exit status.
 std::string RunCommand(const std::string& command, int* rc);

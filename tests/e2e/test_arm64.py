@@ -28,7 +28,7 @@ import unittest
 import gdbrun
 import kernel_style_core
 from gdbrun import harness
-from oracle_compare import compare, oracle_goroutines, physical_functions, printed_name
+from oracle_compare import compare, physical_functions
 import test_lockgraph
 import test_stitched_stacks
 from test_stitched_stacks import segments
@@ -36,35 +36,6 @@ from test_stitched_stacks import segments
 GO = gdbrun.go_version_from_argv()
 BUILD = os.environ.get("CGOSTACK_BUILD_DIR") or os.path.join(gdbrun.SOURCE_DIR, "build")
 CLI = os.path.join(os.environ.get("CGOSTACK_CLI_DIR") or BUILD, "cgostack")
-
-
-def without_cut_running(ours, oracle, crasher):
-    """Known gap (issue 18, open): under qemu a goroutine that was in Go on
-    another thread when the process crashed (os/signal's loop, say,
-    caught in runtime.mapiternext) sometimes shows only its innermost frames:
-    the callers are lost (cause not yet found; seen in 3 of 6 sets of crash
-    cores on 2026-12-02).  Such a goroutine, when its frames are
-    the start of the runtime's, is taken out of the comparison and named;
-    the crashing goroutine and every other goroutine are compared whole.
-    Returns (ours, oracle) without them; prints their names."""
-    theirs = oracle_goroutines(oracle)
-    cut = set()
-    for g in ours["goroutines"]:
-        o = theirs.get(g["goid"])
-        if o is None:
-            continue
-        fns = [printed_name(n) for n in physical_functions(g["frames"])]
-        want = [printed_name(n) for n in physical_functions(o["frames"])]
-        if printed_name(crasher) in want or not fns or len(fns) >= len(want) or want[:len(fns)] != fns:
-            continue
-        cut.add(g["goid"])
-    if not cut:
-        return ours, oracle
-    print("known gap (issue 18): callers lost of %s" % ", ".join(
-        "goroutine %d (%s)" % (goid, theirs[goid]["frames"][0]["function"]) for goid in sorted(cut)))
-    ours = dict(ours, goroutines=[g for g in ours["goroutines"] if g["goid"] not in cut])
-    oracle = dict(oracle, goroutines=[g for g in oracle["goroutines"] if g["goid"] not in cut])
-    return ours, oracle
 
 
 # deadlock: cgo calls, a callback into Go, locked threads; condwait: a
@@ -309,7 +280,17 @@ class Arm64CoreTest(unittest.TestCase):
         test_lockgraph.LockGraphTest.check_deadlock(self, data, tids)
 
     def crash_core(self, *args):
-        return harness.kernel_core("crashc", GO, args=args, trigger="SIGUSR1", arch="arm64")
+        # -spin: main.spinner runs Go on another thread when the process
+        # crashes; the crash stops it where it is, typically at a function's
+        # entry (runtime.morestack: its caller's pc only in g.sched.lr) or
+        # before it ever ran (newproc put goexit in g.sched.lr), both
+        # runnable with the return address in g.sched.lr alone; or in
+        # runtime.asyncPreempt.  Its frames are compared with the others.
+        core = harness.kernel_core("crashc", GO, args=args + ("-spin",), trigger="SIGUSR1", arch="arm64")
+        spinner = [g for g in harness.load_oracle(core)["goroutines"]
+                   if "main.spinner" in [f["function"] for f in g["frames"]]]
+        self.assertEqual(len(spinner), 1, "the runtime traced no main.spinner goroutine")
+        return core
 
     def test_fault_in_go_crosses_sigpanic(self):
         # main.storeNil (a leaf: no frame, its return address in LR) writes
@@ -325,8 +306,7 @@ class Arm64CoreTest(unittest.TestCase):
         # The crashing goroutine ran on into the runtime's abort after it
         # printed: compared from the runtime's first frame on, pcs included.
         advanced = {g["goid"] for g in oracle["goroutines"] if g["state"] == "running"}
-        ours_cmp, oracle_cmp = without_cut_running(ours, oracle, "main.storeNil")
-        self.assertEqual(compare(ours_cmp, oracle_cmp, advanced=advanced), [])
+        self.assertEqual(compare(ours, oracle, advanced=advanced), [])
         (g,) = [g for g in ours["goroutines"] if "main.storeNil" in physical_functions(g["frames"])]
         fns = physical_functions(g["frames"])
         i = fns.index("main.storeNil")
@@ -346,8 +326,7 @@ class Arm64CoreTest(unittest.TestCase):
         oracle = harness.load_oracle(core)
         ours = cli_json("goroutines", "--json", core["binary"], core["core"])
         advanced = {g["goid"] for g in oracle["goroutines"] if g["state"] == "running"}
-        ours_cmp, oracle_cmp = without_cut_running(ours, oracle, "main.crasher")
-        self.assertEqual(compare(ours_cmp, oracle_cmp, advanced=advanced), [])
+        self.assertEqual(compare(ours, oracle, advanced=advanced), [])
         (g,) = [g for g in ours["goroutines"] if "main.crasher" in physical_functions(g["frames"])]
         kinds = [(f["kind"], f.get("signal")) for f in g["frames"] if f["lang"] == "boundary"]
         self.assertTrue(("signal", "SIGSEGV") in kinds or ("sigpanic", None) in kinds, kinds)
@@ -406,20 +385,8 @@ class Arm64CoreTest(unittest.TestCase):
         self.assertGreater(len(ours["goroutines"]), 5)
         self.assertEqual(compare(ours, oracle), [])
         self.assertIn("layouts: Go %s table" % GO, " ".join(ours["warnings"]))
-        # The table field by field against the DWARF of an arm64 build now
-        # (the committed table is still the toolchain's).  amd64's table
-        # would not do from Go 1.27 on: runtime.p's xRegs and the padding of
-        # runtime.semTable (CacheLinePad: 64 bytes on amd64, 128 on arm64)
-        # differ.
-        dump = os.path.join(BUILD, "native", "cgostack_layouts")
-        arm = json.loads(subprocess.run([dump, harness.build("deadlock", GO, arch="arm64")],
-                                        stdout=subprocess.PIPE, text=True, check=True).stdout)
-        self.assertEqual(arm["goarch"], "arm64")
-        with open(os.path.join(gdbrun.SOURCE_DIR, "native", "src", "goruntime",
-                               "go_layouts_%s_arm64.cc" % arm["release"].replace(".", "_"))) as f:
-            table = json.loads(re.search(r'R"json\((.*)\)json"', f.read(), re.S).group(1))
-        for key in ("go_version", "constants", "fields", "type_sizes", "globals"):
-            self.assertEqual(arm[key], table[key], key)
+        # The table field by field against the DWARF of an arm64 build of
+        # every release: unit test GoLayoutsTest (go_layouts_test.cc).
 
 if __name__ == "__main__":
     unittest.main()

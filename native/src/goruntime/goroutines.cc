@@ -46,6 +46,7 @@ GoroutineReader::GoroutineReader(GoRuntime& rt)
   lockedm_ = dw.RequireField("runtime.g", "lockedm");
   sched_pc_ = dw.RequireField("runtime.g", "sched.pc");
   sched_sp_ = dw.RequireField("runtime.g", "sched.sp");
+  sched_lr_ = dw.RequireField("runtime.g", "sched.lr");
   syscallsp_ = dw.RequireField("runtime.g", "syscallsp");
   syscallpc_ = dw.RequireField("runtime.g", "syscallpc");
   stack_lo_ = dw.RequireField("runtime.g", "stack.lo");
@@ -290,6 +291,7 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
     if (sched_valid) {
       start->pc = sched_pc;
       start->sp = sched_sp;
+      start->lr = Get(buf, sched_lr_);
       return true;
     }
     g->frames_error = g->lwp ? "running on LWP " + std::to_string(*g->lwp) + ", whose registers are unknown"
@@ -322,6 +324,7 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
   if (sched_valid) {
     start->pc = sched_pc;
     start->sp = sched_sp;
+    start->lr = Get(buf, sched_lr_);
     return true;
   }
   g->frames_error = "running on LWP " + std::to_string(lwp) + ", which is not on the goroutine's stack (pc " +
@@ -366,7 +369,14 @@ void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size
   UnwindStart start;
   // runtime/traceback.go traceback1 (1.19-1.27): a goroutine in a syscall or
   // cgo call is traced from g.syscallpc/syscallsp, saved by entersyscall;
-  // any other stopped goroutine from g.sched.
+  // any other stopped goroutine from g.sched, with g.sched.lr as the link
+  // register on a link-register machine.  That LR matters where sched.pc
+  // lies before the function saved its return address: runtime.morestack
+  // (asm_arm64.s) stores the calling function's prologue there (its
+  // pcsp 0) and that function's caller in sched.lr, and a goroutine
+  // preempted at a function's entry (stackguard0 = stackPreempt, as every
+  // goroutine is when the process crashes: freezetheworld) stays so,
+  // runnable, until it runs again.
   uint64_t syscallsp = Get(buf, syscallsp_);
   if (syscallsp != 0) {
     start.pc = Get(buf, syscallpc_);
@@ -374,6 +384,7 @@ void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size
   } else {
     start.pc = Get(buf, sched_pc_);
     start.sp = Get(buf, sched_sp_);
+    start.lr = Get(buf, sched_lr_);
   }
   if (rt_.IsRunning(g->raw_status) && !StartOfRunning(buf, g, &start)) return;
   if (syscallsp != 0 && rt_.IsSyscall(g->raw_status)) StartOfCallbackInSyscall(buf, g, &start);

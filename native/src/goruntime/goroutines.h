@@ -112,7 +112,7 @@ class GoroutineReader {
   const GoPclntab& tab_;
   GoUnwinder unwinder_;
   uint64_t g_size_;
-  DwarfField goid_, status_, waitreason_, waitsince_, m_, lockedm_, sched_pc_, sched_sp_,
+  DwarfField goid_, status_, waitreason_, waitsince_, m_, lockedm_, sched_pc_, sched_sp_, sched_lr_,
       syscallsp_, syscallpc_, stack_lo_, stack_hi_, gopc_, startpc_;
   std::optional<DwarfField> parent_goid_;
   std::optional<DwarfField> labels_;
