@@ -17,6 +17,7 @@ import tempfile
 import unittest
 
 import gdbrun
+import test_snapshot  # the module only: its tests are not run here
 from gdbrun import harness
 
 GO = gdbrun.go_version_from_argv()
@@ -48,18 +49,7 @@ class GdbWatchTest(unittest.TestCase):
         # The time the process ran, not the time GDB held it for the looks.
         self.assertGreaterEqual(r["watched_s"], 0.55)
         self.assertLess(r["watched_s"], 3)
-        start = {g["goid"]: g["start_function"] for g in oracle["goroutines"]}
-        stuck = {e["goroutine"]: e for e in r["stuck"] if e.get("goroutine")}
-        for fn in ("main.cycleG1", "main.cycleG2", "main.waiterA"):
-            goid = [g for g, f in start.items() if f == fn]
-            self.assertEqual(len(goid), 1, fn)
-            self.assertIn(goid[0], stuck, fn)
-        waiter = stuck[[g for g, f in start.items() if f == "main.waiterA"][0]]
-        self.assertIn("mtxA", waiter["lock"])
-        self.assertEqual(waiter["state"], "syscall")
-        cycles = [e["cycle"] for e in r["stuck"] if "cycle" in e]
-        self.assertEqual(len(cycles), 1, r["stuck"])
-        self.assertEqual(r["progressing"], [])
+        test_snapshot.check_deadlock_stuck(self, r, oracle, 0.55)
         # GDB's state: the user's selection back, no stop announced, errors one line.
         self.assertIn("selected 2 1\n", out)
         self.assertNotIn("SIGINT", out + err)
