@@ -453,11 +453,14 @@ LiveCopy CopyLiveProcess(int pid, const std::string& output) {
   CoreContents& core = live.core;
   ReadProcessInfo(pid, &core);
   Rehearse(rt, copy, pid);
+  // Every thread seized (traced, running on): a third of the ptrace calls
+  // made before the pause.
+  StoppedProcess stopped(pid, /*stop_now=*/false);
   // 2. Stop.
   auto t1 = Clock::now();
   double cpu1 = CpuSeconds();
   stats.prepare_s = Seconds(t0, t1);
-  StoppedProcess stopped(pid);
+  stopped.Stop();
   copy->Clear();  // what was read while it ran is not the snapshot
   std::vector<ThreadState> threads;
   for (const auto& [lwp, regs] : stopped.registers()) {
