@@ -9,8 +9,9 @@ stop; then `continue` runs every thread for the interval and a posted
 `interrupt` (GDB's Ctrl-C: SIGINT, which GDB does not pass on) stops it
 again.  GDB's announcement of that stop is not news to the user and is
 not printed; a stop of any other kind (a breakpoint, a signal, the exit)
-ends the watch, and what GDB said about it is printed.  The user's thread
-and frame are selected again at the end."""
+ends the watch, what GDB said about it is printed and GDB's selection is
+left where that stop put it; otherwise the user's thread and frame are
+selected again at the end."""
 
 import contextlib
 import os
@@ -38,12 +39,13 @@ class CgoWatch(base.ViewCommand):
             raise gdb.GdbError("cgostack: cgo-watch needs a live process (`gdb -p PID`, or `run`): "
                                "a core is one instant, with nothing to compare")
         held_ns = 0
-        with _Selection():
+        with _Selection() as selection:
             for i in range(watch.count):
                 if i:
                     held_ns += time.monotonic_ns() - stopped_ns
                     ended = _run_for(watch.interval_s)
                     if ended:
+                        selection.keep = False  # GDB selected where it stopped, as for any stop
                         if watch.looks() < 2:
                             raise gdb.GdbError("cgostack: cgo-watch: %s before the second look; nothing to "
                                                "compare" % ended)
@@ -129,7 +131,10 @@ def _captured_stdout():
 
 class _Selection:
     """The user's selected thread and frame (by level: frames do not
-    survive the process running), selected again on exit."""
+    survive the process running), selected again on exit unless `keep` is
+    cleared."""
+
+    keep = True
 
     def __enter__(self):
         self.thread = gdb.selected_thread()
@@ -140,7 +145,7 @@ class _Selection:
         return self
 
     def __exit__(self, *exc):
-        if self.thread is None or not self.thread.is_valid():
+        if not self.keep or self.thread is None or not self.thread.is_valid():
             return False
         self.thread.switch()
         frame = gdb.newest_frame()
