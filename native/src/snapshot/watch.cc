@@ -336,7 +336,8 @@ std::string WatchText(const nlohmann::json& r) {
     if (!e["lwp"].is_null()) s += (s.empty() ? "LWP " : " (LWP ") + std::to_string(e["lwp"].get<int64_t>()) + (s.empty() ? "" : ")");
     return s;
   };
-  out += "Stuck (the same wait, stack and lock in every snapshot): " + std::to_string(r["stuck"].size()) + "\n";
+  const std::string look = r["pause_ms_max"].is_null() ? "look" : "snapshot";  // GDB's stops, or snapshots
+  out += "Stuck (the same wait, stack and lock in every " + look + "): " + std::to_string(r["stuck"].size()) + "\n";
   for (const auto& e : r["stuck"]) {
     char since[64];
     std::snprintf(since, sizeof since, "%.1f s", e["since_s"].get<double>());
@@ -349,7 +350,7 @@ std::string WatchText(const nlohmann::json& r) {
     }
     out += std::string(", for ") + (e["since"] == "g.waitsince" ? "" : "at least ") + since + "\n";
   }
-  out += "Progressing (changed between snapshots, or running): " + std::to_string(r["progressing"].size()) + "\n";
+  out += "Progressing (changed between " + look + "s, or running): " + std::to_string(r["progressing"].size()) + "\n";
   for (const auto& e : r["progressing"]) {
     out += "  " + who(e) + ": " + e["state"].get<std::string>();
     if (!e.value("top", "").empty()) out += " in " + views::Escaped(e["top"].get<std::string>());
