@@ -6,6 +6,8 @@ test_snapshot.py):
    (checked against the runtime's own traceback of the same process);
  - the busylock fixture: threads whose pthread mutexes change hands
    are progressing, nothing in C is stuck;
+ - the progress fixture computing in C: that cgo call is progressing (a
+   thread stopped outside any system call), its waiter stuck;
  - GDB's state after: the user's thread and frame selected again, no stop
    announced, the process still GDB's and running on `continue`;
  - on a core, a usage error, a bad --interval: one `cgostack:` line each."""
@@ -72,6 +74,17 @@ class GdbWatchTest(unittest.TestCase):
         self.assertRegex(out, r"\* \d+ +Thread ")
         self.assertNotIn("SIGINT", out + err)
         self.assertNotIn("Traceback", out + err)
+
+    def test_computing_in_c_progresses(self):
+        with harness.live("progress", GO, args=("-mode", "compute")) as live:
+            r, out, err = watch(live.pid, "--interval 200ms --count 3")
+        # main.computer's cgo call runs C code, caught outside any system
+        # call (the kernel's /proc/PID/task/TID/syscall): progressing,
+        # whatever its pc; main.resultWaiter waits for it on a channel: stuck.
+        computing = [e for e in r["progressing"] if e["state"] == "syscall" and e["top"] == "compute_forever"]
+        self.assertEqual(len(computing), 1, r)
+        self.assertEqual([e for e in r["stuck"] if e.get("state") == "syscall"], [], r)
+        self.assertIn("chan receive", [e.get("waits_on") for e in r["stuck"]], r)
 
     def test_core_and_usage(self):
         core = harness.kernel_core("deadlock", GO, trigger="SIGQUIT")
