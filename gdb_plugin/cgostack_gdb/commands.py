@@ -55,6 +55,7 @@ Commands:
   cgo-goroutine   one goroutine in full
   cgo-threads     every OS thread: M, P, goroutine, activity, signals, C+Go stack
   cgo-lockgraph   who waits for what across C and Go; deadlock cycles and their causes
+  cgo-watch       a live process looked at several times: what is stuck, what progresses
 
 Every command takes --json and --output FILE.  `set cgostack-debug on` shows
 Python tracebacks on internal errors; `set cgostack-c-frames gdb` takes C
@@ -78,8 +79,8 @@ def register():
     _DebugParameter()
     _CFramesParameter()
     CgostackPrefix()
-    from . import goroutines_cmd, info_cmd, lockgraph_cmd, threads_cmd
-    for module in (info_cmd, goroutines_cmd, threads_cmd, lockgraph_cmd):
+    from . import goroutines_cmd, info_cmd, lockgraph_cmd, threads_cmd, watch_cmd
+    for module in (info_cmd, goroutines_cmd, threads_cmd, lockgraph_cmd, watch_cmd):
         module.register()
     # A live process keeps running between stops; drop cached state whenever
     # it resumes or the target changes.

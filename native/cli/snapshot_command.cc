@@ -8,6 +8,7 @@
 #include "report/output_file.h"
 #include "snapshot/take_snapshot.h"
 #include "snapshot/watch.h"
+#include "views/command_options.h"
 
 namespace cgostack::cli {
 
@@ -62,60 +63,31 @@ int Snapshot(const std::vector<std::string>& words) {
   return s.warnings.empty() ? kOk : kPartial;
 }
 
-const char kWatchHelp[] =
-    "Usage: cgostack watch --pid PID [--interval 1s] [--count 3] [--json] [--output FILE]\n\n"
-    "Takes COUNT snapshots of live process PID, INTERVAL apart (each holds the\n"
-    "process only while memory is copied), and reports what did not move between\n"
-    "them -- goroutines and threads in the same wait with the same stack and the\n"
-    "same lock and holder, deadlock cycles present every time: stuck, with for how\n"
-    "long -- next to what did (progressing).\n\n"
-    "Options:\n"
-    "  --interval T   time between snapshots: 1s, 500ms, 0.5 (seconds); default 1s\n"
-    "  --count N      snapshots, at least 2; default 3\n"
-    "  --json         {\"snapshots\", \"interval_s\", \"stuck\", \"progressing\", ...}\n"
-    "  --output FILE  write the report to FILE (whole or not at all)\n";
-
-double ParseInterval(const std::string& v) {
-  std::string num = v;
-  double scale = 1;
-  if (num.size() > 2 && num.compare(num.size() - 2, 2, "ms") == 0) {
-    num.resize(num.size() - 2);
-    scale = 1e-3;
-  } else if (!num.empty() && num.back() == 's') {
-    num.pop_back();
-  }
-  char* end = nullptr;
-  double x = std::strtod(num.c_str(), &end);
-  if (num.empty() || *end || !(x > 0) || x * scale > 3600)
-    throw UsageError("watch: --interval wants a time such as 1s or 500ms, not '" + v + "'");
-  return x * scale;
-}
-
+// Options and help from the `watch` option table (views/command_options),
+// which GDB's cgo-watch shares.
 int WatchCommand(const std::vector<std::string>& words) {
-  Args args = ParseArgs("watch", {{"--interval", true}, {"--count", true}, {"--json", false}, {"--output", true}}, words);
+  const views::CommandSpec& spec = *views::FindCommand("watch");
+  std::vector<OptionSpec> specs;
+  for (const auto& o : spec.options) specs.push_back({o.name, o.metavar != nullptr});
+  Args args = ParseArgs("watch", specs, words);
   if (args.help) {
-    std::fputs(kWatchHelp, stdout);
+    std::fputs(views::CliHelp(spec).c_str(), stdout);
     return kOk;
   }
-  if (!args.pid) throw UsageError("watch: give --pid PID (see `cgostack watch --help`)");
+  const std::string hint = "cgostack watch --help";
+  if (!args.pid)  // a core is one instant: nothing to compare
+    throw UsageError("watch: needs a live process (--pid PID), not a core (see `" + hint + "`)");
   if (!args.filters.empty())
-    throw UsageError("watch: unexpected argument '" + args.filters.front() + "' (see `cgostack watch --help`)");
-  WatchOptions o;
+    throw UsageError("watch: unexpected argument '" + args.filters.front() + "' (see `" + hint + "`)");
+  views::ParsedOptions parsed = views::ParseOptions(spec, args.forward, "watch", hint);
+  WatchOptions o = ParseWatchOptions(parsed, "watch", hint);
   o.pid = args.pid;
-  if (args.Has("--interval")) o.interval_s = ParseInterval(args.Last("--interval"));
-  if (args.Has("--count")) {
-    std::string v = args.Last("--count");
-    char* end = nullptr;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end || n < 2 || n > 1000) throw UsageError("watch: --count wants 2 to 1000, not '" + v + "'");
-    o.count = static_cast<int>(n);
-  }
-  if (args.Has("--output")) CheckNotAnInput(args.Last("--output"));
+  if (parsed.Has("--output")) CheckNotAnInput(parsed.Last("--output"));
   nlohmann::json report = Watch(o);
-  std::string out = args.Has("--json") ? report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
-                                       : WatchText(report);
-  if (args.Has("--output"))
-    WriteOutputFile(args.Last("--output"), out);
+  std::string out = parsed.Has("--json") ? report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                                         : WatchText(report);
+  if (parsed.Has("--output"))
+    WriteOutputFile(parsed.Last("--output"), out);
   else
     std::fputs(out.c_str(), stdout);
   return report["warnings"].empty() ? kOk : kPartial;
@@ -124,8 +96,7 @@ int WatchCommand(const std::vector<std::string>& words) {
 }  // namespace
 
 const char* SnapshotCommandsHelp() {
-  return "  snapshot    a core of a live process, held only while memory is copied\n"
-         "  watch       several snapshots: what is stuck, what progresses\n";
+  return "  snapshot    a core of a live process, held only while memory is copied\n";
 }
 
 int RunSnapshotCommand(const std::string& name, const std::vector<std::string>& words) {

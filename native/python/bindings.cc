@@ -20,6 +20,7 @@
 #include "target/debugger_debug_files.h"
 #include "target/regular_file.h"
 #include "session.h"
+#include "snapshot/watch.h"
 #include "views/command_options.h"
 #include "views/run_command.h"
 
@@ -235,6 +236,39 @@ py::tuple RunCommand(cgostack::Session& s, const std::string& command, const std
   return py::make_tuple(py::str(result.screen), result.partial);
 }
 
+// cgo-watch: the argument string parsed with the `watch` option table
+// (as the CLI's `cgostack watch`), the looks the plugin takes at GDB's
+// stops, and the report of snapshot/watch.h.
+struct GdbWatch {
+  const cgostack::views::CommandSpec* spec = cgostack::views::FindCommand("cgo-watch");
+  cgostack::views::ParsedOptions options;
+  cgostack::WatchOptions watch;
+  cgostack::WatchLooks looks;
+
+  explicit GdbWatch(const std::string& arg) {
+    const std::string prog = spec->gdb_name, hint = std::string("help ") + spec->gdb_name;
+    options = cgostack::views::ParseOptions(*spec, cgostack::views::SplitCommandLine(arg, prog), prog, hint);
+    watch = cgostack::ParseWatchOptions(options, prog, hint);
+    if (options.Has("--output")) cgostack::CheckNotAnInput(options.Last("--output"));
+  }
+  // The report names goroutines and LWPs, not GDB's thread numbers.
+  void Add(cgostack::Session& s, py::object native_frames, int64_t taken_ns, int64_t held_ns) {
+    native_frames();    // GDB's frames of every thread, as the other commands take them
+    py::gil_scoped_release release;
+    looks.Add(s, taken_ns, -1, held_ns);
+  }
+  // The text or JSON to print, or "" once written to --output.
+  std::string Report() {
+    py::gil_scoped_release release;
+    nlohmann::json r = looks.Report(watch.interval_s);
+    std::string out = options.Has("--json") ? r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                                            : cgostack::WatchText(r);
+    if (!options.Has("--output")) return out;
+    cgostack::WriteOutputFile(options.Last("--output"), out);
+    return "";
+  }
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_cgostack, m) {
@@ -372,6 +406,22 @@ PYBIND11_MODULE(_cgostack, m) {
           py::arg("all_frames") = false,
           "cgo-goroutines as a JSON string (or written to `output`, returning \"\").  A stack deeper than 100 "
           "Go frames keeps its first and last 50 unless `all_frames`.");
+
+  py::class_<GdbWatch>(m, "Watch")
+      .def(py::init<const std::string&>(), py::arg("arg") = "",
+           "cgo-watch's argument string, parsed with its option table (raises UsageError, one line).")
+      .def_property_readonly("count", [](const GdbWatch& w) { return w.watch.count; }, "--count")
+      .def_property_readonly("interval_s", [](const GdbWatch& w) { return w.watch.interval_s; }, "--interval")
+      .def("add", &GdbWatch::Add, py::arg("session"), py::arg("native_frames"),
+           py::arg("taken_ns"), py::arg("held_ns"),
+           "One look at the stopped process: `native_frames()` hands GDB's frames over first; taken at "
+           "`taken_ns` (CLOCK_MONOTONIC), after the process was held `held_ns` since the first look.")
+      .def("warn", [](GdbWatch& w, const std::string& text) { w.looks.Warn(text); }, py::arg("text"),
+           "A warning for the report.")
+      .def("looks", [](const GdbWatch& w) { return w.looks.size(); }, "Looks taken so far.")
+      .def("report", &GdbWatch::Report,
+           "The comparison as text or JSON to print, or \"\" once written to --output (raises Error with "
+           "fewer than 2 looks).");
 
   m.def("frame_name", &cgostack::WithoutParameters, py::arg("print_name"),
         "A C++ symbol's print name as GDB names a frame of it (stacks/cxx_names.h): without the "

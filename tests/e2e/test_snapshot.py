@@ -192,6 +192,27 @@ def watch(pid, *args):
     return json.loads(out)
 
 
+def check_deadlock_stuck(test, r, oracle, at_least_s):
+    """A watch report of the deadlock fixture (CLI or GDB): the goroutines
+    of its cycle and main.waiterA (found by start function in the
+    runtime's traceback `oracle`) stuck for at least `at_least_s`, on
+    mtxA for the waiter; the one Go/C cycle seen every time; nothing
+    progressing."""
+    start = {g["goid"]: g["start_function"] for g in oracle["goroutines"]}
+    stuck = {e["goroutine"]: e for e in r["stuck"] if e.get("goroutine")}
+    for fn in ("main.cycleG1", "main.cycleG2", "main.waiterA"):
+        goid = [g for g, f in start.items() if f == fn]
+        test.assertEqual(len(goid), 1, fn)
+        test.assertIn(goid[0], stuck, fn)
+        test.assertGreaterEqual(stuck[goid[0]]["since_s"], at_least_s)
+    waiter = stuck[[g for g, f in start.items() if f == "main.waiterA"][0]]
+    test.assertIn("mtxA", waiter["lock"])
+    test.assertEqual(waiter["state"], "syscall")
+    cycles = [e["cycle"] for e in r["stuck"] if "cycle" in e]
+    test.assertEqual(len(cycles), 1, r["stuck"])
+    test.assertEqual(r["progressing"], [])
+
+
 class WatchTest(unittest.TestCase):
     """`cgostack watch` tells stuck from progressing."""
 
@@ -200,18 +221,7 @@ class WatchTest(unittest.TestCase):
             r = watch(live.pid, "--interval", "300ms", "--count", "3")
             oracle = gdbrun.runtime_traceback(live)
         self.assertEqual((r["snapshots"], r["interval_s"]), (3, 0.3))
-        start = {g["goid"]: g["start_function"] for g in oracle["goroutines"]}
-        stuck = {e["goroutine"]: e for e in r["stuck"] if e.get("goroutine")}
-        for fn in ("main.cycleG1", "main.cycleG2", "main.waiterA"):
-            goid = [g for g, f in start.items() if f == fn]
-            self.assertEqual(len(goid), 1, fn)
-            self.assertIn(goid[0], stuck, fn)
-            self.assertGreaterEqual(stuck[goid[0]]["since_s"], 0.5)
-        # The Go/C cycle, seen in every snapshot.
-        cycles = [e["cycle"] for e in r["stuck"] if "cycle" in e]
-        self.assertEqual(len(cycles), 1, r["stuck"])
-        self.assertEqual(r["progressing"], [])
-        self.assertIn("mtxA", stuck[[g for g, f in start.items() if f == "main.waiterA"][0]]["lock"])
+        check_deadlock_stuck(self, r, oracle, 0.5)
 
     def test_busy_lock_progresses(self):
         with harness.live("busylock", GO, args=("-n", "8")) as live:

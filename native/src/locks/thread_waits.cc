@@ -156,6 +156,11 @@ uint64_t ObjectOf(GoRuntime& rt, uint64_t futex, const std::vector<uint64_t>& of
 
 }  // namespace
 
+bool InSystemCall(GoRuntime& rt, int lwp, const Registers& regs) {
+  std::optional<Syscall> s = SleepingSyscall(rt, lwp, regs, false);
+  return s && s->nr != UINT64_MAX;  // orig_rax -1: outside any call
+}
+
 std::optional<ThreadWait> FindThreadWait(GoRuntime& rt, int lwp, const Registers& regs, bool regs_from_signal_frame,
                                          const NativeChain* chain, const GlibcLayouts& glibc) {
   auto sc = SleepingSyscall(rt, lwp, regs, regs_from_signal_frame);

@@ -32,4 +32,10 @@ struct ThreadWait {
 std::optional<ThreadWait> FindThreadWait(GoRuntime& rt, int lwp, const Registers& regs, bool regs_from_signal_frame,
                                          const NativeChain* chain, const GlibcLayouts& glibc);
 
+// Whether thread `lwp` (its own registers `regs`, not a signal frame's) is
+// inside a system call, blocked in the kernel, as the kernel tells it (a
+// core's registers, a live thread's /proc/PID/task/TID/syscall); false for
+// a thread stopped in user code (computing, spinning).
+bool InSystemCall(GoRuntime& rt, int lwp, const Registers& regs);
+
 }  // namespace cgostack

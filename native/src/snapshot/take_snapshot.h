@@ -8,8 +8,9 @@
 //     rehearse step 3 on the running process, so that the buffers the copy
 //     goes into are mapped before the stop (their page faults were half
 //     the pause at 100,000 goroutines).
-//  2. Stop every thread (stopped_process.h: all interrupted, then all
-//     waited for); registers, FP registers and signal masks by ptrace.
+//  2. Stop every thread (stopped_process.h: every thread seized while it
+//     still runs, in step 1, then all interrupted, then all waited for);
+//     registers, FP registers and signal masks by ptrace.
 //  3. Copy in batches with process_vm_readv (process_copy.h): every
 //     thread's stack from its stack pointer up, the data and bss of every
 //     object, the vDSO and each object's first page (its ELF headers and

@@ -17,6 +17,7 @@
 #include "report/threads_report.h"
 #include "session.h"
 #include "snapshot/take_snapshot.h"
+#include "locks/thread_waits.h"
 #include "stacks/dwfl_unwinder.h"
 #include "views/escape.h"
 
@@ -95,40 +96,41 @@ void AddLock(const Locks& locks, const std::string& id, const std::string& threa
   a->entry["holder"] = holder.empty() ? nlohmann::json(nullptr) : nlohmann::json(holder);
 }
 
-struct Look {
+}  // namespace
+
+// One look: every goroutine's and thread's activity, and the cycles.
+struct WatchLooks::Look {
   int64_t taken_ns = 0;
+  int64_t held_ns = 0;  // held since the first look
   Activities activities;
   std::set<std::string> cycles;  // joined node ids
 };
 
-Look Analyse(const std::string& exe, const std::string& core, int64_t taken_ns, std::vector<std::string>* warnings) {
-  Look look;
-  look.taken_ns = taken_ns;
-  std::unique_ptr<Session> s = Session::OpenCore(exe, core);
-  try {
-    DwflUnwinder unwinder(s->target());
-    unwinder.HandOver(s->stacks());
-  } catch (const Error& e) {
-    warnings->push_back(std::string("C frames: ") + e.what());
-  }
-  Locks locks = ReadLocks(nlohmann::json::parse(s->LockGraphJson("")));
+WatchLooks::WatchLooks() = default;
+WatchLooks::~WatchLooks() = default;
+size_t WatchLooks::size() const { return looks_.size(); }
+
+void WatchLooks::Add(Session& s, int64_t taken_ns, double pause_s, int64_t held_ns) {
+  auto look = std::make_unique<Look>();
+  look->taken_ns = taken_ns;
+  look->held_ns = held_ns;
+  if (pause_s >= 0) max_pause_s_ = std::max(max_pause_s_, pause_s);
+  Locks locks = ReadLocks(nlohmann::json::parse(s.LockGraphJson("")));
   for (const auto& c : locks.cycles) {
     std::string joined;
     for (const auto& id : c) joined += id + " ";
-    look.cycles.insert(joined);
+    look->cycles.insert(joined);
   }
   // A thread stopped outside a system call was running (computing, or
-  // spinning): whatever it is, it is not blocked.  The kernel's registers
-  // name the system call inside one (x86-64 orig_rax, Registers::syscall),
-  // -1 otherwise; where they do not (aarch64), every thread counts as in one.
-  const bool known = s->target().arch().prstatus_has_syscall;
+  // spinning): whatever it is, it is not blocked.  What the kernel says
+  // (thread_waits.h: a core's registers, a live thread's /proc entry).
   std::map<int64_t, bool> in_syscall;
-  for (const ThreadState& t : s->target().threads())
-    if (t.has_registers) in_syscall[t.lwp] = !known || t.regs.syscall >= 0;
+  for (const ThreadState& t : s.target().threads())
+    if (t.has_registers) in_syscall[t.lwp] = InSystemCall(s.runtime(), t.lwp, t.regs);
   auto blocked = [&](const nlohmann::json& lwp) {
     return lwp.is_number() && in_syscall.count(lwp.get<int64_t>()) && in_syscall[lwp.get<int64_t>()];
   };
-  nlohmann::json gs = nlohmann::json::parse(s->GoroutinesJson(GoroutineQuery{}, ""));
+  nlohmann::json gs = nlohmann::json::parse(s.GoroutinesJson(GoroutineQuery{}, ""));
   for (const auto& g : gs.value("goroutines", nlohmann::json::array())) {
     std::string id = Key('g', g.value("goid", int64_t{0}));
     Activity a;
@@ -142,9 +144,9 @@ Look Analyse(const std::string& exe, const std::string& core, int64_t taken_ns, 
                {"top", TopFunction(g.value("frames", nlohmann::json()))}};
     nlohmann::json lwp = g.value("lwp", nlohmann::json(nullptr));
     AddLock(locks, "g" + std::to_string(g.value("goid", 0)), lwp.is_number() ? "t" + std::to_string(lwp.get<int64_t>()) : "", &a);
-    look.activities[id] = std::move(a);
+    look->activities[id] = std::move(a);
   }
-  nlohmann::json ts = nlohmann::json::parse(s->ThreadsJson(ThreadsQuery{}, ""));
+  nlohmann::json ts = nlohmann::json::parse(s.ThreadsJson(ThreadsQuery{}, ""));
   for (const auto& t : ts.value("threads", nlohmann::json::array())) {
     if (!t.value("goroutine", nlohmann::json(nullptr)).is_null()) continue;  // its goroutine says it
     std::string activity = t.value("activity", "");
@@ -156,13 +158,47 @@ Look Analyse(const std::string& exe, const std::string& core, int64_t taken_ns, 
     a.entry = {{"goroutine", nullptr}, {"lwp", t.value("lwp", 0)}, {"state", activity},
                {"waits_on", activity}, {"top", TopFunction(t.value("frames", nlohmann::json()))}};
     AddLock(locks, "t" + std::to_string(t.value("lwp", 0)), "", &a);
-    look.activities[id] = std::move(a);
+    look->activities[id] = std::move(a);
   }
-  for (const auto& w : gs.value("warnings", nlohmann::json::array())) warnings->push_back(w);
-  return look;
+  for (const auto& w : gs.value("warnings", nlohmann::json::array()))
+    warnings_.push_back("look " + std::to_string(looks_.size() + 1) + ": " + w.get<std::string>());
+  looks_.push_back(std::move(look));
+}
+
+namespace {
+
+double ParseInterval(const std::string& v, const std::string& prog, const std::string& hint) {
+  std::string num = v;
+  double scale = 1;
+  if (num.size() > 2 && num.compare(num.size() - 2, 2, "ms") == 0) {
+    num.resize(num.size() - 2);
+    scale = 1e-3;
+  } else if (!num.empty() && num.back() == 's') {
+    num.pop_back();
+  }
+  char* end = nullptr;
+  double x = std::strtod(num.c_str(), &end);
+  if (num.empty() || *end || !(x > 0) || x * scale > 3600)
+    throw views::UsageError(prog + ": --interval wants a time such as 1s or 500ms, not '" + v + "' (see `" + hint +
+                            "`)");
+  return x * scale;
 }
 
 }  // namespace
+
+WatchOptions ParseWatchOptions(const views::ParsedOptions& p, const std::string& prog, const std::string& hint) {
+  WatchOptions o;
+  if (p.Has("--interval")) o.interval_s = ParseInterval(p.Last("--interval"), prog, hint);
+  if (p.Has("--count")) {
+    std::string v = p.Last("--count");
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 2 || n > 1000)
+      throw views::UsageError(prog + ": --count wants 2 to 1000, not '" + v + "' (see `" + hint + "`)");
+    o.count = static_cast<int>(n);
+  }
+  return o;
+}
 
 nlohmann::json Watch(const WatchOptions& o) {
   if (o.count < 2) throw Error("watch needs at least 2 snapshots");
@@ -183,9 +219,13 @@ nlohmann::json Watch(const WatchOptions& o) {
     }
   } cleanup{tmpdir};
 
-  std::vector<std::string> warnings;
-  std::vector<std::pair<std::string, int64_t>> cores;
-  double max_pause = 0;
+  struct Taken {
+    std::string path;
+    int64_t taken_ns;
+    double pause_s;
+  };
+  WatchLooks looks;
+  std::vector<Taken> cores;
   int64_t start = MonotonicNs();
   std::string exe = LiveExecutable(o.pid);
   for (int i = 0; i < o.count; ++i) {
@@ -197,37 +237,50 @@ nlohmann::json Watch(const WatchOptions& o) {
     std::string path = tmpdir + "/snapshot-" + std::to_string(i) + ".core";
     int64_t taken = MonotonicNs();
     SnapshotStats st = TakeSnapshot(o.pid, path);
-    max_pause = std::max(max_pause, st.pause_s);
-    for (const auto& w : st.warnings) warnings.push_back("snapshot " + std::to_string(i + 1) + ": " + w);
-    cores.emplace_back(path, taken);
+    for (const auto& w : st.warnings) looks.Warn("snapshot " + std::to_string(i + 1) + ": " + w);
+    cores.push_back({path, taken, st.pause_s});
   }
-  std::vector<Look> looks;
-  for (const auto& [path, taken] : cores) {
-    looks.push_back(Analyse(exe, path, taken, &warnings));
+  for (const Taken& t : cores) {
+    std::unique_ptr<Session> s = Session::OpenCore(exe, t.path);
+    try {
+      DwflUnwinder unwinder(s->target());
+      unwinder.HandOver(s->stacks());
+    } catch (const Error& e) {
+      looks.Warn(std::string("C frames: ") + e.what());
+    }
+    looks.Add(*s, t.taken_ns, t.pause_s);
     std::error_code ec;
-    std::filesystem::remove(path, ec);  // 100,000 goroutines: one at a time on disk
+    std::filesystem::remove(t.path, ec);  // 100,000 goroutines: one at a time on disk
   }
+  return looks.Report(o.interval_s);
+}
 
+nlohmann::json WatchLooks::Report(double interval_s) const {
+  if (looks_.size() < 2) throw Error("watch needs at least 2 looks, not " + std::to_string(looks_.size()));
+  std::vector<std::string> warnings = warnings_;
+  double max_pause = max_pause_s_;
+  std::vector<const Look*> looks;
+  for (const auto& l : looks_) looks.push_back(l.get());
   nlohmann::json stuck = nlohmann::json::array(), progressing = nlohmann::json::array();
-  const Look& first = looks.front();
-  const Look& last = looks.back();
-  double watched_s = (last.taken_ns - first.taken_ns) / 1e9;
+  const Look& first = *looks.front();
+  const Look& last = *looks.back();
+  double watched_s = (last.taken_ns - first.taken_ns - (last.held_ns - first.held_ns)) / 1e9;
   for (const auto& c : first.cycles) {
     bool always = true;
-    for (const Look& l : looks) always = always && l.cycles.count(c);
+    for (const Look* l : looks) always = always && l->cycles.count(c);
     if (always) stuck.push_back({{"cycle", c.substr(0, c.size() - 1)}, {"since_s", watched_s}, {"since", "first snapshot"}});
   }
   std::set<std::string> ids;
-  for (const Look& l : looks)
-    for (const auto& [id, a] : l.activities) ids.insert(id);
+  for (const Look* l : looks)
+    for (const auto& [id, a] : l->activities) ids.insert(id);
   for (const std::string& id : ids) {
     const Activity* a0 = nullptr;
     size_t seen = 0;
     bool same = true;
     std::string changed;
-    for (const Look& l : looks) {
-      auto it = l.activities.find(id);
-      if (it == l.activities.end()) continue;
+    for (const Look* l : looks) {
+      auto it = l->activities.find(id);
+      if (it == l->activities.end()) continue;
       ++seen;
       if (!a0) {
         a0 = &it->second;
@@ -263,14 +316,18 @@ nlohmann::json Watch(const WatchOptions& o) {
       progressing.push_back(e);
     }
   }
-  return {{"snapshots", looks.size()}, {"interval_s", o.interval_s}, {"pause_ms_max", max_pause * 1e3},
+  return {{"snapshots", looks.size()}, {"interval_s", interval_s}, {"pause_ms_max", max_pause < 0 ? nlohmann::json(nullptr) : nlohmann::json(max_pause * 1e3)},
           {"watched_s", watched_s}, {"stuck", stuck}, {"progressing", progressing}, {"warnings", warnings}};
 }
 
 std::string WatchText(const nlohmann::json& r) {
   char head[160];
-  std::snprintf(head, sizeof head, "%d snapshots over %.1f s (process held %.1f ms at most each time)\n",
-                r["snapshots"].get<int>(), r["watched_s"].get<double>(), r["pause_ms_max"].get<double>());
+  if (r["pause_ms_max"].is_null())  // GDB's own stops: held as long as GDB holds it
+    std::snprintf(head, sizeof head, "%d looks over %.1f s (the process stopped by GDB for each)\n",
+                  r["snapshots"].get<int>(), r["watched_s"].get<double>());
+  else
+    std::snprintf(head, sizeof head, "%d snapshots over %.1f s (process held %.1f ms at most each time)\n",
+                  r["snapshots"].get<int>(), r["watched_s"].get<double>(), r["pause_ms_max"].get<double>());
   std::string out = head;
   auto who = [](const nlohmann::json& e) {
     std::string s;
@@ -279,7 +336,8 @@ std::string WatchText(const nlohmann::json& r) {
     if (!e["lwp"].is_null()) s += (s.empty() ? "LWP " : " (LWP ") + std::to_string(e["lwp"].get<int64_t>()) + (s.empty() ? "" : ")");
     return s;
   };
-  out += "Stuck (the same wait, stack and lock in every snapshot): " + std::to_string(r["stuck"].size()) + "\n";
+  const std::string look = r["pause_ms_max"].is_null() ? "look" : "snapshot";  // GDB's stops, or snapshots
+  out += "Stuck (the same wait, stack and lock in every " + look + "): " + std::to_string(r["stuck"].size()) + "\n";
   for (const auto& e : r["stuck"]) {
     char since[64];
     std::snprintf(since, sizeof since, "%.1f s", e["since_s"].get<double>());
@@ -292,7 +350,7 @@ std::string WatchText(const nlohmann::json& r) {
     }
     out += std::string(", for ") + (e["since"] == "g.waitsince" ? "" : "at least ") + since + "\n";
   }
-  out += "Progressing (changed between snapshots, or running): " + std::to_string(r["progressing"].size()) + "\n";
+  out += "Progressing (changed between " + look + "s, or running): " + std::to_string(r["progressing"].size()) + "\n";
   for (const auto& e : r["progressing"]) {
     out += "  " + who(e) + ": " + e["state"].get<std::string>();
     if (!e.value("top", "").empty()) out += " in " + views::Escaped(e["top"].get<std::string>());

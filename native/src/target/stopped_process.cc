@@ -80,7 +80,7 @@ std::string WhyNotPermitted(int pid) {
 
 }  // namespace
 
-StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
+StoppedProcess::StoppedProcess(int pid, bool stop_now) : pid_(pid) {
   if (Tasks(pid).empty()) throw Error("no process with pid " + std::to_string(pid));
   // A zombie has no memory left to read; a process whose main thread has
   // exited is going away (the kernel refuses to stop it).
@@ -91,6 +91,16 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
     throw Error("process " + std::to_string(pid) + " is a zombie (it has exited; its parent has not reaped it): "
                 "nothing to read");
   }
+  try {
+    for (int tid : Tasks(pid)) Seize(tid);
+  } catch (...) {
+    Detach();
+    throw;
+  }
+  if (stop_now) Stop();
+}
+
+void StoppedProcess::Stop() {
   // Threads may be created while we stop the others: list again until a
   // pass finds nothing new (a stopped thread cannot create any).  Each pass
   // interrupts every thread first and only then waits for them: they stop
@@ -102,8 +112,10 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
       fresh = false;
       std::vector<int> interrupted;
       try {
-        for (int tid : Tasks(pid))
-          if (!pending_signal_.count(tid) && !not_stopped_.count(tid) && Interrupt(tid)) interrupted.push_back(tid);
+        for (int tid : Tasks(pid_))
+          if (!pending_signal_.count(tid) && !not_stopped_.count(tid) && (seized_.count(tid) || Seize(tid)) &&
+              Interrupt(tid))
+            interrupted.push_back(tid);
       } catch (...) {
         WaitStopped(interrupted);  // so that Detach lets them go
         throw;
@@ -116,7 +128,7 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
   }
   if (pending_signal_.empty()) {
     Detach();
-    throw Error("process " + std::to_string(pid) + " could not be stopped: no thread stopped within " +
+    throw Error("process " + std::to_string(pid_) + " could not be stopped: no thread stopped within " +
                 std::to_string(kStopPatienceMs) + " ms");
   }
   // The registers in NT_PRSTATUS's layout (PTRACE_GETREGSET works the same
@@ -147,15 +159,24 @@ StoppedProcess::StoppedProcess(int pid) : pid_(pid) {
   }
 }
 
-bool StoppedProcess::Interrupt(int tid) {
+bool StoppedProcess::Seize(int tid) {
   if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
     int err = errno;
     if (err == ESRCH) return false;  // the thread exited meanwhile
     throw Error("cannot attach to process " + std::to_string(pid_) + " (thread " + std::to_string(tid) +
                 "): " + std::strerror(err) + (err == EPERM ? " (" + WhyNotPermitted(pid_) + ")" : ""));
   }
+  seized_.insert(tid);
+  return true;
+}
+
+bool StoppedProcess::Interrupt(int tid) {
   if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
-    ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+    // Gone since it was seized: a traced thread that exits waits for its
+    // tracer to reap it.
+    int status;
+    ::waitpid(tid, &status, __WALL | WNOHANG);
+    seized_.erase(tid);
     return false;
   }
   return true;
@@ -208,9 +229,16 @@ bool StoppedProcess::WaitStopped(std::vector<int> tids) {
 StoppedProcess::~StoppedProcess() { Detach(); }
 
 void StoppedProcess::Detach() {
+  // Threads seized but not stopped (Stop() not run, or failed part way):
+  // PTRACE_DETACH needs a stop, so they are stopped first.
+  std::vector<int> running;
+  for (int tid : std::vector<int>(seized_.begin(), seized_.end()))
+    if (!pending_signal_.count(tid) && !not_stopped_.count(tid) && Interrupt(tid)) running.push_back(tid);
+  if (!running.empty()) WaitStopped(std::move(running));
   for (const auto& [tid, sig] : pending_signal_)
     ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
   pending_signal_.clear();
+  seized_.clear();
   // A thread that did not stop may have by now: let it go too.  One still
   // in the kernel stays seized until it stops, and is let go when this
   // process exits (the kernel detaches a tracer's tracees).

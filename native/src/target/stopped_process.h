@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,10 @@ namespace cgostack {
 
 class StoppedProcess {
  public:
-  // Throws Error (no such process, not permitted, already traced).
-  explicit StoppedProcess(int pid);
+  // Seizes every thread (PTRACE_SEIZE: traced, but running on) and, unless
+  // `stop_now` is false, stops them (Stop()).  Throws Error (no such
+  // process, not permitted, already traced).
+  explicit StoppedProcess(int pid, bool stop_now = true);
   ~StoppedProcess();
   StoppedProcess(const StoppedProcess&) = delete;
   StoppedProcess& operator=(const StoppedProcess&) = delete;
@@ -36,6 +39,10 @@ class StoppedProcess {
   // hung file system or a vfork): the others are held without them, and
   // these have no registers.  Each with its /proc state ("D (disk sleep)").
   const std::map<int, std::string>& not_stopped() const { return not_stopped_; }
+  // Stops every thread: the seized ones, and any created since (seized
+  // now).  A snapshot seizes first and stops later, so that the seizing,
+  // a third of the ptrace calls, is not part of the pause.  Throws Error.
+  void Stop();
   // Detaches now (the destructor does it otherwise): the process runs on.
   void Resume() { Detach(); }
 
@@ -43,7 +50,9 @@ class StoppedProcess {
   static constexpr int kStopPatienceMs = 2000;
 
  private:
-  // PTRACE_SEIZE + PTRACE_INTERRUPT (false: the thread is gone).
+  // PTRACE_SEIZE (false: the thread is gone).
+  bool Seize(int tid);
+  // PTRACE_INTERRUPT of a seized thread (false: the thread is gone).
   bool Interrupt(int tid);
   // Waits for the interrupted threads to stop, all at once; those that
   // exit instead are dropped; true if any stopped.
@@ -52,6 +61,7 @@ class StoppedProcess {
   bool Stopped(int tid, int status);
   void Detach();
   int pid_;
+  std::set<int> seized_;  // every thread seized (stopped or not)
   std::map<int, int> pending_signal_;  // per stopped thread: signal to deliver on detach
   std::map<int, std::string> not_stopped_;  // seized, interrupted, never stopped
   std::map<int, Registers> regs_;

@@ -141,6 +141,35 @@ std::vector<CommandSpec> BuildCommands() {
                "(gdb) cgo-lockgraph\n"
                "(gdb) cgo-lockgraph --dot /tmp/locks.dot\n"
                "(gdb) cgo-lockgraph --json --output /tmp/locks.json"});
+  c.push_back({"watch", "cgo-watch", "Several looks at a live process: what is stuck, what progresses.", nullptr,
+               nullptr, 0, 0,
+               {{"--interval", "T",
+                 "time the process runs between two looks: 1s, 500ms,\n"
+                 "0.5 (seconds); default 1s"},
+                {"--count", "N", "looks, 2 to 1000; default 3"},
+                {"--json", nullptr,
+                 "print one JSON object: {\"snapshots\", \"interval_s\",\n"
+                 "\"watched_s\", \"stuck\": [...], \"progressing\": [...],\n"
+                 "\"warnings\"} (docs/json-schema.md)"},
+                kOutput},
+               "Looks at the process COUNT times, INTERVAL apart, and compares: a goroutine\n"
+               "or a thread Go does not run is stuck when every look shows the same state\n"
+               "and wait, the same stack and the same lock and holder (the lock graph); a\n"
+               "deadlock cycle seen every time is stuck.  What changed is progressing (a busy\n"
+               "lock changing hands), and so is a thread caught outside a system call\n"
+               "(computing).  How long: the runtime's g.waitsince where it recorded one,\n"
+               "else at least the time watched.  The CLI takes a snapshot each time\n"
+               "(the process held only while memory is copied); GDB looks at its own stops.",
+               "Needs a live process (`gdb -p PID`, or `run` and a stop); on a core it says\n"
+               "so.  The first look is the current stop; between looks the process runs\n"
+               "(all threads, as `continue` does) and GDB interrupts it again after INTERVAL;\n"
+               "its stop is not announced.  A stop of another kind meanwhile (a breakpoint,\n"
+               "a signal, the exit) ends the watch with what was seen so far.  The thread\n"
+               "and frame selected before are selected again at the end.",
+               "(gdb) cgo-watch\n"
+               "(gdb) cgo-watch --interval 200ms --count 5\n"
+               "(gdb) cgo-watch --json --output /tmp/watch.json",
+               true, true});
   return c;
 }
 
@@ -171,7 +200,8 @@ std::string OptionBlock(const CommandSpec& spec, bool cli) {
   if (spec.positional) rows.push_back({spec.positional, spec.positional_help});
   for (const auto& o : spec.options) rows.push_back({OptionWords(o), o.help});
   if (cli)
-    for (const auto& row : CliTargetOptions()) rows.push_back(row);
+    for (const auto& row : CliTargetOptions())
+      if (!spec.live_only || row.first == "--pid PID") rows.push_back(row);
   size_t width = 0;
   for (const auto& r : rows) width = std::max(width, r.first.size());
   std::string out;
@@ -325,7 +355,7 @@ std::string GdbHelp(const CommandSpec& spec) {
 
 std::string CliHelp(const CommandSpec& spec) {
   std::string prog = std::string("cgostack ") + spec.name;
-  std::string out = Usage(spec, prog, "EXE CORE | --pid PID") + "\n" + spec.summary + "\n\n" + spec.description +
+  std::string out = Usage(spec, prog, spec.live_only ? "--pid PID" : "EXE CORE | --pid PID") + "\n" + spec.summary + "\n\n" + spec.description +
                     "\nEvery option means what it means for GDB's `" + spec.gdb_name + "` (docs/commands.md);\n"
                     "without GDB, thread numbers and gdb_thread fields are left out.\n\n" + OptionBlock(spec, true);
   return out;
@@ -345,7 +375,8 @@ std::string MarkdownOptions() {
     if (c.positional) row(c.positional, c.positional_help);
     for (const auto& o : c.options) row(OptionWords(o), o.help);
     if (c.cli)
-      for (const auto& [words, help] : CliTargetOptions()) row(words, "CLI only: " + help);
+      for (const auto& [words, help] : CliTargetOptions())
+        if (!c.live_only || words == "--pid PID") row(words, "CLI only: " + help);
     out += "\n";
   }
   return out;

@@ -35,6 +35,9 @@ struct CommandSpec {
   const char* gdb_notes;    // GDB-only paragraphs after the options
   const char* gdb_examples; // lines of `(gdb) ...`
   bool cli = true;          // also a CLI subcommand
+  // Only a live process, never a core: the CLI's target is `--pid PID`
+  // alone (cgostack watch), GDB's the process it is attached to.
+  bool live_only = false;
 };
 
 const std::vector<CommandSpec>& Commands();
