@@ -31,6 +31,7 @@ from gdbrun import harness
 from oracle_compare import compare, physical_functions
 import test_lockgraph
 import test_stitched_stacks
+import test_stripped
 from test_stitched_stacks import segments
 
 GO = gdbrun.go_version_from_argv()
@@ -41,9 +42,12 @@ CLI = os.path.join(os.environ.get("CGOSTACK_CLI_DIR") or BUILD, "cgostack")
 # deadlock: cgo calls, a callback into Go, locked threads; condwait: a
 # goroutine in C waiting on a condition variable.
 FIXTURES = ("deadlock", "condwait")
-MISSING = [t for t in ("qemu-aarch64", "aarch64-linux-gnu-gcc", "gdb-multiarch") if not shutil.which(t)]
+MISSING = [t for t in ("qemu-aarch64", "aarch64-linux-gnu-gcc", "aarch64-linux-gnu-strip", "gdb-multiarch")
+           if not shutil.which(t)]
 # The guest's libraries (libc6-arm64-cross), as GDB's `set sysroot`.
 SYSROOT = "/usr/aarch64-linux-gnu"
+# binutils for aarch64 (gcc-aarch64-linux-gnu depends on it).
+STRIP = "aarch64-linux-gnu-strip"
 
 # For gdb-multiarch: every thread's frames as its own `bt` unwinds them.
 # GDB stops at runtime.sigtramp (Go's CFI makes it the outermost frame), so
@@ -374,6 +378,42 @@ class Arm64CoreTest(unittest.TestCase):
         c_frames = [f for t in theirs["threads"] if t["kind"] == "c" for f in t["frames"]]
         self.assertTrue(any(f.get("object", "").endswith("/libc.so.6") and f["function"] for f in c_frames),
                         c_frames)
+
+    def test_stripped_binary_gives_what_the_unstripped_one_gives(self):
+        # `strip --strip-all`, as distributions ship Go programs: no symbol
+        # table, no DWARF.  The runtime's globals are found through
+        # .gopclntab and the arm64 machine code of the functions that use
+        # them (an ADRP page completed by an ADD or by a load's or store's
+        # offset: arch/code_refs.h), the layouts from the arm64 table: the
+        # runtime's goroutines, every fact info reads from the globals, the
+        # same Ms, threads and lock graph as the unstripped binary on the
+        # same core.
+        core = self.core("deadlock")
+        oracle = harness.load_oracle(core)
+        with tempfile.TemporaryDirectory() as d:
+            stripped = os.path.join(d, "deadlock")
+            subprocess.run([STRIP, "--strip-all", "-o", stripped, core["binary"]], check=True)
+            ours = cli_json("goroutines", "--json", stripped, core["core"])
+            self.assertEqual(compare(ours, oracle), [])
+            self.assertIn("stripped: no symbol table, no DWARF (stripped after the build)",
+                          " ".join(ours["warnings"]))
+            views = {c: [cli_json(c, "--json", exe, core["core"]) for exe in (core["binary"], stripped)]
+                     for c in ("info", "threads", "lockgraph")}
+        full, info = views["info"]
+        for key in test_stripped.INFO_KEYS:
+            self.assertEqual(info[key], full[key], key)
+        self.assertGreater(info["gomaxprocs"] or 0, 0, info)
+        full, threads = views["threads"]
+        self.assertEqual([(t["lwp"], t.get("m"), t.get("goroutine")) for t in threads["threads"]],
+                         [(t["lwp"], t.get("m"), t.get("goroutine")) for t in full["threads"]])
+        # C objects lose their symbol names (mtxA): compared by id and kind.
+        full, graph = views["lockgraph"]
+        nodes = lambda g: sorted((n["id"], n["kind"], n.get("lock_kind")) for n in g["nodes"])
+        edges = lambda g: sorted((e["from"], e["to"], e["kind"]) for e in g["edges"])
+        self.assertEqual(nodes(graph), nodes(full))
+        self.assertEqual(edges(graph), edges(full))
+        self.assertEqual(len(graph["cycles"]), len(full["cycles"]))
+        self.assertEqual(len(graph["cycles"]), 1, graph["cycles"])
 
     def test_without_dwarf_the_layout_tables_hold(self):
         # An arm64 executable without DWARF: the runtime layouts come from

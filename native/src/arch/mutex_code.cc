@@ -3,8 +3,8 @@
 #include <elf.h>
 
 #include <cstring>
-#include <unordered_map>
 
+#include "arch/arm64_addresses.h"
 #include "arch/disassembler.h"
 
 namespace cgostack {
@@ -55,9 +55,7 @@ LseAtomic LseAtomicOf(const cs_insn& insn) {
 }
 
 void ScanArm64(const Disassembler& dis, std::string_view code, uint64_t entry, std::vector<CodeEvent>* out) {
-  // The page each register got from the last ADRP (Capstone gives the
-  // page's address), until the register is written otherwise.
-  std::unordered_map<unsigned, uint64_t> page;
+  Arm64Addresses addresses;
   dis.Sweep(code, entry, [&](const cs_insn& insn) {
     size_t at = insn.address - entry, end = at + insn.size;
     switch (LseAtomicOf(insn)) {
@@ -70,26 +68,16 @@ void ScanArm64(const Disassembler& dis, std::string_view code, uint64_t entry, s
       case LseAtomic::kNone:
         break;
     }
-    if (insn.id == 0) return;
-    const cs_arm64& a = insn.detail->arm64;
-    if (insn.id == ARM64_INS_ADRP && a.op_count == 2 && a.operands[1].type == ARM64_OP_IMM) {
-      page[a.operands[0].reg] = static_cast<uint64_t>(a.operands[1].imm);
-      return;
+    // The address of a global: ADRP then ADD of the same page (not a
+    // field reached from an address already complete).
+    Arm64Addresses::Use use = addresses.Step(insn);
+    if (use.kind == Arm64Addresses::Use::kAddress && use.of_page)
+      out->push_back({CodeEvent::kAddress, at, end, use.address});
+    if (insn.id == ARM64_INS_BL) {
+      const cs_arm64& a = insn.detail->arm64;
+      if (a.op_count == 1 && a.operands[0].type == ARM64_OP_IMM)
+        out->push_back({CodeEvent::kCall, at, end, static_cast<uint64_t>(a.operands[0].imm)});
     }
-    if (insn.id == ARM64_INS_ADD && a.op_count == 3 && a.operands[1].type == ARM64_OP_REG &&
-        a.operands[2].type == ARM64_OP_IMM) {
-      auto p = page.find(a.operands[1].reg);
-      if (p != page.end()) {
-        uint64_t imm = static_cast<uint64_t>(a.operands[2].imm);
-        if (a.operands[2].shift.type == ARM64_SFT_LSL) imm <<= a.operands[2].shift.value;
-        out->push_back({CodeEvent::kAddress, at, end, p->second + imm});
-      }
-    } else if (insn.id == ARM64_INS_BL && a.op_count == 1 && a.operands[0].type == ARM64_OP_IMM) {
-      out->push_back({CodeEvent::kCall, at, end, static_cast<uint64_t>(a.operands[0].imm)});
-    }
-    // Any other write of a register ends its ADRP pair.
-    for (uint8_t i = 0; i < a.op_count; ++i)
-      if (a.operands[i].type == ARM64_OP_REG && (a.operands[i].access & CS_AC_WRITE)) page.erase(a.operands[i].reg);
   });
 }
 

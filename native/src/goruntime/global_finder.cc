@@ -18,9 +18,10 @@ constexpr uint64_t kMaxGsChecked = 4096;
 
 }  // namespace
 
-GlobalFinder::GlobalFinder(const MemorySource& memory, const GoPclntab& pclntab, DwarfIndex& layouts,
-                           std::string go_version)
-    : memory_(memory), pclntab_(pclntab), layouts_(layouts), go_version_(std::move(go_version)) {}
+GlobalFinder::GlobalFinder(const Arch& arch, const MemorySource& memory, const GoPclntab& pclntab,
+                           DwarfIndex& layouts, std::string go_version)
+    : arch_(arch),
+      memory_(memory), pclntab_(pclntab), layouts_(layouts), go_version_(std::move(go_version)) {}
 
 std::optional<uint64_t> GlobalFinder::Find(const std::string& name) {
   auto it = found_.find(name);
@@ -172,7 +173,7 @@ const std::vector<CodeRef>& GlobalFinder::Refs(const std::string& function) {
   }
   std::vector<CodeRef> refs;
   auto f = functions_.find(function);
-  if (f != functions_.end()) refs = DecodeCodeRefs(memory_, f->second.entry, f->second.end);
+  if (f != functions_.end()) refs = DecodeCodeRefs(arch_, memory_, f->second.entry, f->second.end);
   return refs_.emplace(function, std::move(refs)).first->second;
 }
 

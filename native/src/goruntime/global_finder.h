@@ -1,8 +1,9 @@
 // The runtime's globals in an executable with neither DWARF nor a symbol
 // table (-ldflags='-s -w', or `strip` as distributions do).  Data symbols
 // live only in .symtab and DWARF, but .gopclntab still names every function:
-// each global is found through the runtime functions that use it (their
-// RIP-relative operands, decoded by Capstone in machine_code.h), and a
+// each global is found through the runtime functions that use it (the
+// globals their machine code addresses, decoded by Capstone for the
+// target's machine: arch/code_refs.h), and a
 // candidate is accepted only when the target's memory looks like that
 // global (allgs holds distinct gs with valid statuses, allp[i].id == i,
 // buildVersion equals the version in .go.buildinfo, ...).  No candidate,
@@ -29,7 +30,9 @@ class GlobalFinder {
  public:
   // layouts: the release's layout table (field offsets, sizes); go_version:
   // from .go.buildinfo ("go1.27.3"), "" if unknown.
-  GlobalFinder(const MemorySource& memory, const GoPclntab& pclntab, DwarfIndex& layouts, std::string go_version);
+  // arch: the target's machine, whose code the runtime functions are.
+  GlobalFinder(const Arch& arch, const MemorySource& memory, const GoPclntab& pclntab, DwarfIndex& layouts,
+               std::string go_version);
 
   // Run-time address of a runtime global ("runtime.allgs"), nullopt when
   // the code and memory do not single it out.  Cached.
@@ -42,7 +45,7 @@ class GlobalFinder {
   // address minus 8 too (code that touches a slice's or string's length
   // field refers to the variable + 8).
   std::vector<uint64_t> DataTargets(const std::vector<std::string>& functions, bool also_minus_8 = false);
-  // The address the first MOV-to-memory after a call of `callee` in
+  // The address the first store after a call of `callee` in
   // `function` stores to (`x = callee()`).
   std::optional<uint64_t> StoreAfterCall(const std::string& function, const std::string& callee);
   // The single candidate `ok` accepts, else nullopt.
@@ -56,6 +59,7 @@ class GlobalFinder {
   bool StringAt(uint64_t addr, std::string* out, size_t max = 256);
   bool ReadSlice(uint64_t addr, uint64_t max_len, uint64_t* ptr, uint64_t* len);
 
+  const Arch& arch_;
   const MemorySource& memory_;
   const GoPclntab& pclntab_;
   DwarfIndex& layouts_;
