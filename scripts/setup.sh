@@ -15,9 +15,11 @@
 #                    in bench/ that compares against it; not installed by
 #                    default and never put on PATH (delete
 #                    delve/cgostack.stamp to force a reinstall)
-#   --arm64          also install what the arm64 lane needs (scripts/test.sh
-#                    --arm64): qemu-user, the aarch64 cross compiler and C
-#                    library, gdb-multiarch (about 60 MB)
+#   --arm64          also install what the arm64 lane needs (scripts/test.sh,
+#                    unless --no-arm64): qemu-user, the aarch64 cross
+#                    compilers (C for the fixtures, C++ for the live code's
+#                    build check) and C library, gdb-multiarch (about 60 MB;
+#                    the C++ compiler adds about 50 MB installed)
 #
 # Environment:
 #   CGOSTACK_GO_VERSIONS  Go releases to install when --go is not given
@@ -167,8 +169,10 @@ check_host() {
 # ---------------------------------------------------------- Debian packages
 
 # The arm64 lane: fixtures cross-built for linux/arm64 and run under
-# qemu-user (which writes the guest's cores), read with gdb-multiarch.
-readonly ARM64_PACKAGES=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross gdb-multiarch)
+# qemu-user (which writes the guest's cores), read with gdb-multiarch; the
+# live-process code compiled by the aarch64 C++ compiler
+# (tests/arm64_live_build.py).
+readonly ARM64_PACKAGES=(qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross gdb-multiarch)
 
 # dpkg-query alone is fast (tens of ms), unlike anything that touches apt's
 # lists, so it decides whether apt needs to run at all.
