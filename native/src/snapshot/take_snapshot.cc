@@ -488,6 +488,10 @@ LiveCopy CopyLiveProcess(int pid, const std::string& output) {
     c.lwp = t.lwp;
     c.gregs = stopped.raw_registers().at(t.lwp);
     if (auto it = stopped.raw_fp_registers().find(t.lwp); it != stopped.raw_fp_registers().end()) c.fpregs = it->second;
+    // aarch64: TPIDR_EL0 as its own note (NT_ARM_TLS), which readers of
+    // the core need for glibc's thread descriptors (lock graph, GDB's
+    // libthread_db); StoppedProcess read it with the registers.
+    if (HostArch().tls_note && stopped.registers().at(t.lwp).tls) c.thread_pointer = stopped.registers().at(t.lwp).tls;
     c.sighold = t.blocked_signals.value_or(0);
     if (auto it = stopped.stop_signals().find(t.lwp); it != stopped.stop_signals().end() && it->second) {
       siginfo_t si;

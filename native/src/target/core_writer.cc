@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "arch/arch.h"
 #include "error.h"
@@ -21,11 +22,14 @@ constexpr uint32_t kNtSiginfo = 0x53494749;  // NT_SIGINFO, "SIGI"
 
 void Align4(std::string* s) { s->resize((s->size() + 3) & ~size_t{3}, '\0'); }
 
-void AddNote(std::string* notes, uint32_t type, const void* desc, size_t size) {
-  static const char kName[] = "CORE";
-  uint32_t head[3] = {sizeof kName, static_cast<uint32_t>(size), type};
+// The kernel names its generic notes "CORE" and the machine's extra
+// register sets (NT_ARM_TLS, NT_X86_XSTATE) "LINUX"; BFD, so GDB, reads
+// the latter only by that name.
+void AddNote(std::string* notes, uint32_t type, const void* desc, size_t size, std::string_view name = "CORE") {
+  uint32_t head[3] = {static_cast<uint32_t>(name.size() + 1), static_cast<uint32_t>(size), type};
   notes->append(reinterpret_cast<const char*>(head), sizeof head);
-  notes->append(kName, sizeof kName);
+  notes->append(name.data(), name.size());
+  notes->push_back('\0');
   Align4(notes);
   notes->append(static_cast<const char*>(desc), size);
   Align4(notes);
@@ -71,6 +75,8 @@ void AddThreadNotes(std::string* notes, const CoreContents& core, const CoreThre
     st.pr_fpvalid = t.fpregs.empty() ? 0 : 1;
   });
   AddBytesNote(notes, NT_PRFPREG, t.fpregs.data(), t.fpregs.size());
+  // After the FP registers, as the kernel orders a thread's regsets.
+  if (t.thread_pointer && HostArch().tls_note) AddNote(notes, HostArch().tls_note, &*t.thread_pointer, 8, "LINUX");
 }
 
 // NT_FILE's descriptor: count, page size, {start, end, page offset} each,

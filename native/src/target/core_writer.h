@@ -1,7 +1,7 @@
 // Writes an ELF core file as the kernel lays one out for the machine
 // cgostack runs on (HostArch(): a snapshot is of a local process), from parts a
 // snapshot collected (snapshot/take_snapshot.h): one NT_PRSTATUS (+
-// NT_PRFPREG) per thread, NT_PRPSINFO, NT_SIGINFO for the first thread when
+// NT_PRFPREG, + NT_ARM_TLS on aarch64) per thread, NT_PRPSINFO, NT_SIGINFO for the first thread when
 // it stopped with a signal, NT_AUXV, NT_FILE, and one PT_LOAD per copied
 // range.  Both CoreFile (core_file.h) and GDB read it.  More than 65,534
 // segments use the kernel's PN_XNUM convention (the count in section 0).
@@ -26,6 +26,9 @@ struct CoreThread {
   // contents (empty: no such note).
   std::vector<uint8_t> gregs;
   std::vector<uint8_t> fpregs;
+  // The thread pointer, for machines that keep it in a note of its own
+  // (HostArch().tls_note: aarch64's NT_ARM_TLS, TPIDR_EL0); unset: no note.
+  std::optional<uint64_t> thread_pointer;
   int cursig = 0;              // the signal it stopped with, 0 if none
   uint64_t sigpend = 0, sighold = 0;
   std::vector<uint8_t> siginfo;  // siginfo_t of that signal (first thread only)
