@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import unittest
 
@@ -42,7 +43,7 @@ GDB = "gdb-multiarch"
 # deadlock: cgo calls, a callback into Go, locked threads, a Go/C lock
 # cycle; condwait: a goroutine in C waiting on a condition variable.
 FIXTURES = ("deadlock", "condwait")
-MISSING = [t for t in ("qemu-aarch64", "aarch64-linux-gnu-gcc", GDB) if not shutil.which(t)]
+MISSING = [t for t in ("qemu-aarch64", "aarch64-linux-gnu-gcc", "aarch64-linux-gnu-strip", GDB) if not shutil.which(t)]
 VIEWS = (("info", "cgo-info"), ("goroutines", "cgo-goroutines"), ("threads", "cgo-threads"),
          ("lockgraph", "cgo-lockgraph"))
 
@@ -220,6 +221,24 @@ class Arm64GdbTest(unittest.TestCase):
         self.assertEqual(go, [printed_name(f["function"]) for f in runtime[goid[0]]["frames"]])
         kinds = [f.get("kind") for f in frames if f["lang"] == "boundary"]
         self.assertEqual(kinds, ["callback", "cgocall"], frames)
+
+    def test_stripped_binary(self):
+        # A `strip --strip-all` copy of deadlock (no symbol table, no
+        # DWARF): in GDB too the runtime's globals are found through arm64
+        # machine code (arch/code_refs.h) and the layouts come from the
+        # arm64 table; the goroutines are the runtime's.
+        core = harness.kernel_core("deadlock", GO, arch="arm64")
+        with tempfile.TemporaryDirectory() as d:
+            exe, out = os.path.join(d, "deadlock"), os.path.join(d, "goroutines.json")
+            subprocess.run(["aarch64-linux-gnu-strip", "--strip-all", "-o", exe, core["binary"]], check=True)
+            rc, stdout, stderr = gdbrun.gdb(["cgo-goroutines --json --output " + out], exe,
+                                            os.path.abspath(core["core"]), program=GDB, init=["set sysroot " + SYSROOT])
+            self.assertTrue(os.path.exists(out), "rc=%d\n%s\n%s" % (rc, stdout[-3000:], stderr[-3000:]))
+            with open(out) as f:
+                ours = json.load(f)
+        problems = compare(ours, harness.load_oracle(core))
+        self.assertEqual(problems, [], "\n".join(problems))
+        self.assertIn("stripped: no symbol table, no DWARF (stripped after the build)", " ".join(ours["warnings"]))
 
     def test_bt_crosses_from_c_into_the_goroutine(self):
         seen = examine("deadlock")
