@@ -14,6 +14,7 @@
 
 #include "arch/arch.h"
 #include "arch/code_refs.h"
+#include "test_support.h"
 
 namespace cgostack {
 namespace {
@@ -26,12 +27,6 @@ std::vector<Ref> Refs(const Arch& arch, const std::string& code, uint64_t entry)
   std::vector<Ref> out;
   for (const CodeRef& r : refs) out.emplace_back(r.pc, r.target, r.is_call, r.is_store);
   return out;
-}
-
-std::string Words(const std::vector<uint32_t>& words) {
-  std::string s;
-  for (uint32_t w : words) s.append(reinterpret_cast<const char*>(&w), 4);
-  return s;
 }
 
 TEST(CodeRefsTest, Amd64RipRelativeOperandsAndCalls) {
@@ -49,7 +44,7 @@ TEST(CodeRefsTest, Amd64RipRelativeOperandsAndCalls) {
 }
 
 TEST(CodeRefsTest, Arm64AdrpPagesCompletedByAddLoadsAndStores) {
-  const std::string code = Words({
+  const std::string code = testing::Arm64Code({
       0xb000001b,  // 0x10000: adrp x27, 0x11000
       0xf9400f60,  // 0x10004: ldr x0, [x27, #0x18]
       0x94000040,  // 0x10008: bl 0x10108

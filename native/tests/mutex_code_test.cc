@@ -14,6 +14,7 @@
 #include "arch/arch.h"
 #include "arch/disassembler.h"
 #include "arch/mutex_code.h"
+#include "test_support.h"
 
 namespace cgostack {
 namespace {
@@ -27,12 +28,6 @@ std::vector<Event> Scan(const Arch& arch, const std::string& code, uint64_t entr
   std::vector<Event> out;
   for (const CodeEvent& e : events) out.emplace_back(e.kind, e.at, e.end, e.value);
   return out;
-}
-
-std::string Words(const std::vector<uint32_t>& words) {
-  std::string s;
-  for (uint32_t w : words) s.append(reinterpret_cast<const char*>(&w), 4);
-  return s;
 }
 
 TEST(MutexCodeTest, Amd64LockUnlockCallAndAddress) {
@@ -53,7 +48,7 @@ TEST(MutexCodeTest, Amd64LockUnlockCallAndAddress) {
 }
 
 TEST(MutexCodeTest, Arm64AdrpPairsLseAtomicsAndBranchWithLink) {
-  const std::string code = Words({
+  const std::string code = testing::Arm64Code({
       0xb0000000,  // 0:  adrp x0, page + 0x1000
       0x91004000,  // 4:  add x0, x0, #0x10
       0x88e1fc02,  // 8:  casal w1, w2, [x0]
@@ -73,7 +68,7 @@ TEST(MutexCodeTest, UndecodableBytesDoNotStopTheSweep) {
   // An arm64 word Capstone 4 does not decode (0: UDF #0, permanently
   // undefined; newer releases name it), then a call: the call is still
   // found, at its own offset.
-  const std::string code = Words({0x00000000, 0x94000004});
+  const std::string code = testing::Arm64Code({0x00000000, 0x94000004});
   EXPECT_EQ(Scan(ArchArm64(), code, 0x20000), (std::vector<Event>{{CodeEvent::kCall, 4, 8, 0x20014}}));
 }
 

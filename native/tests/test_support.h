@@ -2,6 +2,7 @@
 // fixtures/harness.py (never committed), with a chosen Go toolchain.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,13 @@ std::string BuildFixture(const std::string& fixture, const std::string& go_versi
 
 // Runs a shell command, returns its stdout; sets *rc to the exit status.
 std::string RunCommand(const std::string& command, int* rc);
+
+// Hand-assembled aarch64 code: the instruction words in memory order
+// (little-endian, as the host stores a uint32_t).
+inline std::string Arm64Code(const std::vector<uint32_t>& words) {
+  std::string s;
+  for (uint32_t w : words) s.append(reinterpret_cast<const char*>(&w), 4);
+  return s;
+}
 
 }  // namespace cgostack::testing
