@@ -20,8 +20,7 @@ constexpr uint64_t kMaxGsChecked = 4096;
 
 GlobalFinder::GlobalFinder(const Arch& arch, const MemorySource& memory, const GoPclntab& pclntab,
                            DwarfIndex& layouts, std::string go_version)
-    : arch_(arch),
-      memory_(memory), pclntab_(pclntab), layouts_(layouts), go_version_(std::move(go_version)) {}
+    : arch_(arch), memory_(memory), pclntab_(pclntab), layouts_(layouts), go_version_(std::move(go_version)) {}
 
 std::optional<uint64_t> GlobalFinder::Find(const std::string& name) {
   auto it = found_.find(name);

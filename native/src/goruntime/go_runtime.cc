@@ -156,7 +156,8 @@ std::optional<GoModuleData> GoRuntime::ModuleData(std::string* why) {
 GlobalFinder& GoRuntime::Finder() {
   if (!finder_) {
     auto bi = ReadBuildInfo(target_.exe());
-    finder_ = std::make_unique<GlobalFinder>(target_.arch(), target_.memory(), Pclntab(), *dwarf_, bi ? bi->go_version : "");
+    finder_ = std::make_unique<GlobalFinder>(target_.arch(), target_.memory(), Pclntab(), *dwarf_,
+                                             bi ? bi->go_version : "");
   }
   return *finder_;
 }

@@ -491,7 +491,7 @@ LiveCopy CopyLiveProcess(int pid, const std::string& output) {
     // aarch64: TPIDR_EL0 as its own note (NT_ARM_TLS), which readers of
     // the core need for glibc's thread descriptors (lock graph, GDB's
     // libthread_db); StoppedProcess read it with the registers.
-    if (HostArch().tls_note && stopped.registers().at(t.lwp).tls) c.thread_pointer = stopped.registers().at(t.lwp).tls;
+    if (uint64_t tp = stopped.registers().at(t.lwp).tls; HostArch().tls_note && tp) c.thread_pointer = tp;
     c.sighold = t.blocked_signals.value_or(0);
     if (auto it = stopped.stop_signals().find(t.lwp); it != stopped.stop_signals().end() && it->second) {
       siginfo_t si;
