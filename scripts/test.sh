@@ -18,9 +18,9 @@
 #                 and the live-process code compiled for aarch64
 #                 (arm64_live_build, about 15 s of CPU);
 #                 setup.sh --arm64 installs qemu-user, the cross compilers
-#                 and gdb-multiarch (about 110 MB installed); about 25 s of
-#                 CPU per Go release from a cold build directory
-#                 (docs/testing.md)
+#                 and gdb-multiarch (about 60 MB; the C++ compiler adds
+#                 about 50 MB installed); about 25 s of CPU per Go release
+#                 from a cold build directory (docs/testing.md)
 #   --arm64       accepted for compatibility: the whole lane is the default
 #   --no-arm64    no arm64 lane (and no arm64 packages)
 #   --debian13    also run the unit and end-to-end tests inside a Debian 13
