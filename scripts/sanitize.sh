@@ -25,7 +25,7 @@ ulimit -c unlimited
 cd build-asan
 # The GDB end-to-end tests cannot run with the ASan runtime (see
 # tests/sanitized_backend.py, which stands in for them); the pure-Python
-# tests run no native code.
-exclude='^(e2e\.|bad_input|plugin_text|goroutines_text|harness_selftest|hardening|debian_program)'
+# tests run no native code, nor does arm64_live_build (a cross compile).
+exclude='^(e2e\.|bad_input|plugin_text|goroutines_text|harness_selftest|hardening|debian_program|arm64_live_build)'
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j2 -E "$exclude" "$@"
