@@ -64,6 +64,13 @@ bind() {
     mount --bind "$1" "$root$2"
     mounted+=("$root$2")
 }
+# The root bound onto itself first, so that / inside the chroot is a mount
+# point: `unshare --mount` makes / private (mount(2) MS_PRIVATE on "/"),
+# which fails with EINVAL ("cannot change root filesystem propagation") on
+# a plain directory, and the tests that hide or replace files in a private
+# mount namespace (e2e.replaced_library, e2e.stripped's debuginfod case)
+# would only skip there.  The other mounts go on top of this one.
+mount --bind "$root" "$root" && mounted+=("$root")
 mkdir -p "$root/proc" "$root/sys"
 mount -t proc proc "$root/proc" && mounted+=("$root/proc")
 bind /sys /sys
