@@ -64,6 +64,13 @@ bind() {
     mount --bind "$1" "$root$2"
     mounted+=("$root$2")
 }
+# The root bound onto itself first, so that / inside the chroot is a mount
+# point: `unshare --mount` makes / private (mount(2) MS_PRIVATE on "/"),
+# which fails with EINVAL ("cannot change root filesystem propagation") on
+# a plain directory, and the tests that hide or replace files in a private
+# mount namespace (e2e.replaced_library, e2e.stripped's debuginfod case)
+# would only skip there.  The other mounts go on top of this one.
+mount --bind "$root" "$root" && mounted+=("$root")
 mkdir -p "$root/proc" "$root/sys"
 mount -t proc proc "$root/proc" && mounted+=("$root/proc")
 bind /sys /sys
@@ -75,12 +82,28 @@ cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 
 # ------------------------------------------------- the work tree, as it is
 # Tracked and untracked-but-not-ignored files; build/ inside the root is
-# kept between runs (fixtures, cores) but the sources are replaced.
+# kept between runs (fixtures, cores) but the sources are replaced.  make
+# goes by mtimes, and the work tree's are when it was checked out, not when
+# a file's content changed: a file whose content equals the previous copy's
+# keeps that copy's mtime (nothing to rebuild), every other file gets the
+# time of this copy (rebuilt, even when the objects are newer than the work
+# tree's checkout).
 dest="$root/src/cgostack"
-mkdir -p "$dest"
-find "$dest" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +
-git -C "$src" ls-files -z --cached --others --exclude-standard |
-    tar -C "$src" --null -T - -cf - | tar -C "$dest" -xf -
+old="$root/src/cgostack.previous"
+rm -rf -- "$old"
+mkdir -p "$dest" "$old"
+find "$dest" -mindepth 1 -maxdepth 1 ! -name build -exec mv -t "$old" {} +
+files=$(mktemp)
+git -C "$src" ls-files -z --cached --others --exclude-standard >"$files"
+tar -C "$src" --null -T "$files" -cf - | tar -C "$dest" -xf -
+while IFS= read -r -d '' f; do
+    if [ -f "$old/$f" ] && cmp -s "$old/$f" "$dest/$f"; then
+        touch -h -r "$old/$f" "$dest/$f"
+    else
+        touch -h "$dest/$f"
+    fi
+done <"$files"
+rm -rf -- "$old" "$files"
 
 # ---------------------------------------------------------- inside
 echo "debian13: setup, build and tests inside trixie (Go $go)"
