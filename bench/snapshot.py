@@ -302,7 +302,7 @@ def main():
             with harness.live(fixture, args.go, args=fargs, env=env, timeout=600) as live:
                 results[label] = measure(live, beat, tmp, cli, args.repeat, dlv=dlv,
                                          compare=not args.no_gcore_compare)
-            common.log("%s: %s" % (label, json.dumps({k: v[-1] for k, v in results[label].items()})))
+            common.log("%s: %s" % (label, json.dumps({k: v[-1] for k, v in results[label].items() if v})))
     meta["load_end"] = "%.1f" % os.getloadavg()[0]
     text = report(meta, results)
     print(BEGIN + "\n\n" + text + "\n" + END)

@@ -1,9 +1,7 @@
 // core_writer against core_file: what a snapshot writes, CoreFile reads back
 // (threads, registers, blocked masks, memory, NT_FILE, auxv), including more
-// segments than e_phnum can count (PN_XNUM).  And ProcessCopy against this
-// very process: batched copies equal the bytes, unreadable pages are skipped.
+// segments than e_phnum can count (PN_XNUM).
 #include <elf.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,7 +15,6 @@
 #include "arch/arch.h"
 #include "target/core_file.h"
 #include "target/core_writer.h"
-#include "target/process_copy.h"
 
 namespace cgostack {
 namespace {
@@ -110,105 +107,6 @@ TEST(CoreWriterTest, MoreSegmentsThanEPhnumHolds) {
   WriteCore(path, TwoThreads(&bytes, 70000));
   ExpectReadBack(path, 70000);
   std::remove(path.c_str());
-}
-
-TEST(ProcessCopyTest, CopiesThisProcessAndSkipsUnreadablePages) {
-  long page = ::sysconf(_SC_PAGESIZE);
-  auto* p = static_cast<uint8_t*>(::mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  ASSERT_NE(p, MAP_FAILED);
-  for (long i = 0; i < 3 * page; ++i) p[i] = static_cast<uint8_t>(i * 7);
-  ASSERT_EQ(::mprotect(p + page, page, PROT_NONE), 0);
-  ProcessCopy copy(::getpid());
-  uint64_t a = reinterpret_cast<uint64_t>(p);
-  copy.Prefetch({{a, a + 3 * page}, {a + 10, a + 20}});
-  uint8_t b;
-  ASSERT_TRUE(copy.TryRead(a + 5, &b, 1));
-  EXPECT_EQ(b, 35);
-  EXPECT_FALSE(copy.TryRead(a + page + 1, &b, 1));
-  ASSERT_TRUE(copy.TryRead(a + 2 * page + 1, &b, 1));
-  EXPECT_EQ(b, static_cast<uint8_t>((2 * page + 1) * 7));
-  // The copy is of one instant: later writes do not show, and once sealed
-  // nothing more is copied.
-  p[0] = 0xee;
-  copy.Seal();
-  ASSERT_TRUE(copy.TryRead(a, &b, 1));
-  EXPECT_EQ(b, 0);
-  EXPECT_FALSE(copy.TryRead(reinterpret_cast<uint64_t>(&page), &b, 1));
-  EXPECT_EQ(copy.Joined().size(), 2u);
-  ::munmap(p, 3 * page);
-}
-
-// Clear() keeps the buffers for the next copy (snapshot's rehearsal): the
-// copy made after it holds the memory as it is then, in pieces that do not
-// alias the bytes of the copy before.
-TEST(ProcessCopyTest, CopyAfterClearHoldsTheNewState) {
-  std::vector<uint8_t> a(10000, 1), b(300, 2);
-  uint64_t pa = reinterpret_cast<uint64_t>(a.data()), pb = reinterpret_cast<uint64_t>(b.data());
-  ProcessCopy copy(::getpid());
-  copy.Prefetch({{pa, pa + a.size()}, {pb, pb + b.size()}});
-  uint64_t first = copy.bytes_copied();
-  EXPECT_GE(first, a.size() + b.size());
-  copy.Clear();
-  copy.Reserve(1 << 20);
-  EXPECT_EQ(copy.bytes_copied(), 0u);
-  a[9999] = 7;
-  b[0] = 9;
-  copy.Prefetch({{pb, pb + b.size()}, {pa, pa + a.size()}});
-  copy.Seal();
-  uint8_t x = 0, y = 0, z = 0;
-  ASSERT_TRUE(copy.TryRead(pa + 9999, &x, 1));
-  ASSERT_TRUE(copy.TryRead(pb, &y, 1));
-  ASSERT_TRUE(copy.TryRead(pa, &z, 1));
-  EXPECT_EQ(x, 7);
-  EXPECT_EQ(y, 9);
-  EXPECT_EQ(z, 1);
-  EXPECT_EQ(copy.bytes_copied(), first);
-}
-
-// A copy large enough to be shared between worker threads (16 MiB in
-// 4,000 pieces, two unreadable pages inside): every byte equals the
-// memory, the unreadable pages are skipped wherever the workers' shares
-// end, and after Seal() a read of what was not copied is a missed page.
-TEST(ProcessCopyTest, LargeCopySharedBetweenWorkers) {
-  long page = ::sysconf(_SC_PAGESIZE);
-  size_t pages = (16u << 20) / page;  // four times ProcessCopy's kParallelFrom (4 MiB)
-  auto* p = static_cast<uint8_t*>(::mmap(nullptr, pages * page, PROT_READ | PROT_WRITE,
-                                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  ASSERT_NE(p, MAP_FAILED);
-  for (size_t i = 0; i < pages * page; ++i) p[i] = static_cast<uint8_t>(i * 13 + i / 4096);
-  size_t bad1 = pages / 3, bad2 = pages - 2;
-  ASSERT_EQ(::mprotect(p + bad1 * page, page, PROT_NONE), 0);
-  ASSERT_EQ(::mprotect(p + bad2 * page, page, PROT_NONE), 0);
-  uint64_t a = reinterpret_cast<uint64_t>(p);
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  // Pieces of 3 KiB every 4 KiB (a gap between each), then one large range
-  // over the second half.
-  for (size_t i = 0; i < pages / 2; ++i) ranges.emplace_back(a + i * page + 100, a + i * page + 100 + 3072);
-  ranges.emplace_back(a + (pages / 2) * page, a + pages * page);
-  ProcessCopy copy(::getpid());
-  copy.Prefetch(ranges);
-  copy.Seal();
-  std::vector<uint8_t> got(page);
-  for (size_t i = 0; i < pages / 2; ++i) {
-    if (i == bad1) {
-      uint8_t b;
-      EXPECT_FALSE(copy.TryRead(a + i * page + 100, &b, 1));
-      continue;
-    }
-    ASSERT_TRUE(copy.TryRead(a + i * page + 100, got.data(), 3072)) << i;
-    ASSERT_EQ(std::memcmp(got.data(), p + i * page + 100, 3072), 0) << i;
-  }
-  for (size_t i = pages / 2; i < pages; ++i) {
-    if (i == bad2) continue;
-    ASSERT_TRUE(copy.TryRead(a + i * page, got.data(), page)) << i;
-    ASSERT_EQ(std::memcmp(got.data(), p + i * page, page), 0) << i;
-  }
-  EXPECT_EQ(copy.bytes_copied(), (pages / 2 - 1) * 3072 + (pages - pages / 2 - 1) * page);
-  EXPECT_TRUE(copy.missed_pages().empty());
-  uint8_t b;
-  EXPECT_FALSE(copy.TryRead(a + 10, &b, 1));  // in a gap: not copied
-  EXPECT_EQ(copy.missed_pages().size(), 1u);
-  ::munmap(p, pages * page);
 }
 
 }  // namespace

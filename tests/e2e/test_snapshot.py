@@ -109,6 +109,13 @@ class SnapshotTest(unittest.TestCase):
                 masks = live_masks(live.pid)  # static in this hung process
                 self.assertGreater(stats["threads"], 3)
                 self.assertGreater(stats["goroutines"], 8)
+                # The held copy part by part adds up to the whole of it.
+                steps = stats["copy_steps"]
+                self.assertEqual([s["name"] for s in steps],
+                                 ["objects", "heap spans", "goroutine walk", "stacks", "link map"])
+                self.assertEqual(sum(s["bytes"] for s in steps), stats["bytes_copied"])
+                self.assertEqual(sum(s["calls"] for s in steps), stats["copy_calls"])
+                self.assertGreater(next(s for s in steps if s["name"] == "stacks")["pieces"], 8)
                 self.assert_running(live.pid, beat_file)
                 p = subprocess.run(["gdb", "-nx", "-batch", "-p", str(live.pid), "-ex", "gcore " + gcore],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)

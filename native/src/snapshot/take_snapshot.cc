@@ -155,7 +155,11 @@ std::vector<GoStack> GoroutineStacks(GoRuntime& rt, size_t* count) {
   const MemorySource& mem = rt.target().memory();
   for (uint64_t gp : rt.AllGs()) {
     uint32_t status;
-    if (!mem.TryRead(gp + first, g.data(), g.size())) {
+    // In place when the heap copy holds it (a virtual Read and its memcpy
+    // less per g).
+    if (const uint8_t* in_place = mem.Direct(gp + first, span)) {
+      std::memcpy(g.data(), in_place, span);
+    } else if (!mem.TryRead(gp + first, g.data(), g.size())) {
       // Not wholly readable: as far as its status tells.
       if (mem.TryRead(gp + status_off, &status, 4) && !rt.IsDead(status)) ++*count;
       continue;
@@ -319,35 +323,65 @@ uint64_t ExecutableDynamic(const ProcessCopy& copy, const std::vector<ProcMappin
   return 0;
 }
 
+// Runs `fn`, one part of step 3, and records in `stats` (none for the
+// rehearsal) what it cost while the process was held.
+template <typename Fn>
+void TimedStep(const char* name, const ProcessCopy& copy, SnapshotStats* stats, Fn fn) {
+  if (!stats) return fn();
+  auto start = Clock::now();
+  double cpu = CpuSeconds();
+  uint64_t bytes = copy.bytes_copied();
+  size_t calls = copy.calls(), pieces = copy.chunks();
+  fn();
+  SnapshotStats::CopyStep step;
+  step.name = name;
+  step.ms = Seconds(start, Clock::now()) * 1e3;
+  step.cpu_ms = (CpuSeconds() - cpu) * 1e3;
+  step.bytes = copy.bytes_copied() - bytes;
+  step.calls = copy.calls() - calls;
+  step.pieces = copy.chunks() - pieces;
+  stats->copy_steps.push_back(step);
+}
+
 // Step 3, whole: the objects, the Go heap, then every thread's and
 // goroutine's stack.  `goroutines` counts the live goroutines; what cannot
-// be found is a warning, the rest is copied anyway.
+// be found is a warning, the rest is copied anyway.  `stats` (none for the
+// rehearsal) gets each part's cost.
 void CopyKnownRanges(GoRuntime& rt, ProcessCopy* copy, const std::vector<ProcMapping>& maps,
-                     const std::map<int, Registers>& regs, size_t* goroutines, std::vector<std::string>* warnings) {
-  copy->Prefetch(ObjectRanges(maps));
-  copy->Prefetch(RelocatedRanges(*copy, maps));
+                     const std::map<int, Registers>& regs, size_t* goroutines, std::vector<std::string>* warnings,
+                     SnapshotStats* stats) {
+  TimedStep("objects", *copy, stats, [&] {
+    copy->Prefetch(ObjectRanges(maps));
+    copy->Prefetch(RelocatedRanges(*copy, maps));
+  });
   // The heap first: the g's are in it, so that the goroutine walk below
   // reads from the copy instead of missing once per g.
-  try {
-    copy->Prefetch(HeapSpans(rt));
-  } catch (const Error& e) {
-    warnings->push_back(std::string("Go heap: ") + e.what());
-  }
+  TimedStep("heap spans", *copy, stats, [&] {
+    try {
+      copy->Prefetch(HeapSpans(rt));
+    } catch (const Error& e) {
+      warnings->push_back(std::string("Go heap: ") + e.what());
+    }
+  });
   std::vector<GoStack> go_stacks;
-  try {
-    go_stacks = GoroutineStacks(rt, goroutines);
-  } catch (const Error& e) {
-    warnings->push_back(std::string("goroutine stacks: ") + e.what());
-  }
-  Ranges ranges = ThreadStackRanges(regs, maps, go_stacks);
-  Ranges futexes = FutexWords(regs);
-  ranges.insert(ranges.end(), futexes.begin(), futexes.end());
-  // The goroutines' stacks, each from its stack pointer: 100,000 small
-  // ranges.  Copying whole stack spans instead (fewer, larger ranges)
-  // doubles the bytes at 100,000 goroutines: a stack's unused part is as
-  // large as its used one.
-  for (const GoStack& g : go_stacks) ranges.emplace_back(g.sp, g.hi);
-  copy->Prefetch(std::move(ranges));
+  TimedStep("goroutine walk", *copy, stats, [&] {
+    try {
+      go_stacks = GoroutineStacks(rt, goroutines);
+    } catch (const Error& e) {
+      warnings->push_back(std::string("goroutine stacks: ") + e.what());
+    }
+  });
+  TimedStep("stacks", *copy, stats, [&] {
+    Ranges ranges = ThreadStackRanges(regs, maps, go_stacks);
+    Ranges futexes = FutexWords(regs);
+    ranges.insert(ranges.end(), futexes.begin(), futexes.end());
+    // The goroutines' stacks, each from its stack pointer: 100,000 small
+    // ranges.  Copying whole stack spans instead (fewer, larger ranges)
+    // doubles the bytes at 100,000 goroutines: a stack's unused part is as
+    // large as its used one.
+    for (const GoStack& g : go_stacks) ranges.emplace_back(g.sp, g.hi);
+    copy->Prefetch(std::move(ranges));
+  });
 }
 
 // Room for a thread's stack and TLS in the copy (most are a few KiB).
@@ -362,9 +396,18 @@ constexpr uint64_t kThreadReserve = 64 << 10;
 void Rehearse(GoRuntime& rt, ProcessCopy* copy, int pid) {
   size_t goroutines = 0;
   std::vector<std::string> ignored;
-  try {
-    CopyKnownRanges(rt, copy, ReadProcMaps(pid), {}, &goroutines, &ignored);
-  } catch (const Error&) {
+  // Twice: the kernel's copy marks each page of the target it pins as
+  // accessed, and the second time a page is marked it moves it to the
+  // active LRU list (folio_mark_accessed: a lock and a list move per
+  // page, about a sixth of the held copy's CPU on the first snapshot of a
+  // process, perf).  Done here, while the process runs, the held copy only
+  // marks pages already active, which costs nothing.
+  for (int pass = 0; pass < 2; ++pass) {
+    copy->Clear();
+    try {
+      CopyKnownRanges(rt, copy, ReadProcMaps(pid), {}, &goroutines, &ignored, nullptr);
+    } catch (const Error&) {
+    }
   }
   // An eighth more for what moves meanwhile (stacks grow, spans fill) and
   // for the slabs' ends left unused between batches.
@@ -419,12 +462,16 @@ std::string LiveExecutable(int pid) {
 }
 
 nlohmann::json SnapshotStats::ToJson() const {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const CopyStep& c : copy_steps)
+    steps.push_back({{"name", c.name}, {"ms", c.ms}, {"cpu_ms", c.cpu_ms}, {"bytes", c.bytes},
+                     {"calls", c.calls}, {"pieces", c.pieces}});
   return {{"pid", pid},           {"prepare_s", prepare_s},   {"pause_s", pause_s}, {"pause_cpu_s", pause_cpu_s},
           {"stop_s", stop_s},     {"copy_s", copy_s},         {"analysis_s", analysis_s},
           {"write_s", write_s},   {"bytes_copied", bytes_copied}, {"file_size", file_size},
           {"segments", segments}, {"threads", threads},       {"goroutines", goroutines},
           {"copy_calls", copy_calls}, {"missed_pages", missed_pages},
-          {"analysis_steps_ms", analysis_steps_ms}, {"warnings", warnings}};
+          {"analysis_steps_ms", analysis_steps_ms}, {"copy_steps", steps}, {"warnings", warnings}};
 }
 
 LiveCopy CopyLiveProcess(int pid, const std::string& output) {
@@ -506,10 +553,12 @@ LiveCopy CopyLiveProcess(int pid, const std::string& output) {
   stats.stop_s = Seconds(t1, t2);
 
   // 3. Copy what is known to be needed, in batches.
-  CopyKnownRanges(rt, copy, maps, stopped.registers(), &stats.goroutines, &stats.warnings);
+  CopyKnownRanges(rt, copy, maps, stopped.registers(), &stats.goroutines, &stats.warnings, &stats);
   // The link map, which GDB and libdwfl follow to the libraries (a few
   // reads, each copying the block around it).
-  if (uint64_t dynamic = ExecutableDynamic(*copy, maps, exe)) LinkMapNamesFromDynamic(dynamic, *copy);
+  TimedStep("link map", *copy, &stats, [&] {
+    if (uint64_t dynamic = ExecutableDynamic(*copy, maps, exe)) LinkMapNamesFromDynamic(dynamic, *copy);
+  });
   auto t3 = Clock::now();
   stats.copy_s = Seconds(t2, t3);
 

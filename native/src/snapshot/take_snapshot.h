@@ -54,6 +54,16 @@ struct SnapshotStats {
   double analysis_s = 0; // the reports run against the copy after the resume
   std::map<std::string, double> analysis_steps_ms;  // the same, by report
   double write_s = 0;    // writing the core (the process runs)
+  // Step 3 part by part (what each kind of memory costs while the process
+  // is held): wall and CPU time, bytes, process_vm_readv calls, and the
+  // separately copied pieces.
+  struct CopyStep {
+    std::string name;
+    double ms = 0, cpu_ms = 0;
+    uint64_t bytes = 0;
+    size_t calls = 0, pieces = 0;
+  };
+  std::vector<CopyStep> copy_steps;
   uint64_t bytes_copied = 0, file_size = 0;
   size_t segments = 0, threads = 0, goroutines = 0, copy_calls = 0;
   // Pages those reports read that had not been copied while the process

@@ -25,6 +25,13 @@ constexpr size_t kMaxIov = 1024;              // IOV_MAX on Linux
 // takes a fresh slab, whose pages the kernel faults in while the process
 // is held; Reserve() maps what the rehearsal used, not that waste).
 constexpr uint64_t kMaxBatchBytes = ProcessCopy::kSlab / 16;
+// Pieces less than this apart are read by one remote iovec, the bytes
+// between them going to a scratch buffer: the kernel's cost is mostly per
+// remote iovec (the target's mm locked, its page tables walked, each page
+// pinned and unpinned), and a gap under a page makes it pin no page that
+// one of the two pieces does not pin anyway (100,000 goroutine stacks of
+// 2 KiB: two pieces in most pages).
+constexpr uint64_t kJoinGap = kPage;
 
 uint64_t PageFloor(uint64_t a) { return a & ~(kPage - 1); }
 
@@ -43,9 +50,13 @@ size_t ProcessCopy::After(uint64_t addr) const {
 }
 
 size_t ProcessCopy::Find(uint64_t addr) const {
+  // Reads come in runs over one chunk (the g's of a heap span, one after
+  // another): the last one found is tried before the binary search.
+  if (hint_ < chunks_.size() && addr - chunks_[hint_].start < chunks_[hint_].size) return hint_;
   size_t i = After(addr);
-  if (i == 0) return kNone;
-  return addr - chunks_[i - 1].start < chunks_[i - 1].size ? i - 1 : kNone;
+  if (i == 0 || addr - chunks_[i - 1].start >= chunks_[i - 1].size) return kNone;
+  hint_ = i - 1;
+  return hint_;
 }
 
 uint64_t ProcessCopy::NextHeld(uint64_t addr) const {
@@ -110,26 +121,52 @@ struct ProcessCopy::Part {
 void ProcessCopy::CopyPart(std::vector<std::pair<uint64_t, uint64_t>> pieces, Part* out) const {
   std::deque<std::pair<uint64_t, uint64_t>> work(pieces.begin(), pieces.end());
   std::vector<iovec> local, remote;
+  // This call's pieces, in address order, and whether each is read by the
+  // same remote iovec as the one before it (the bytes between them going
+  // to `gap`, which only the kernel writes and no one reads).
+  std::vector<std::pair<uint64_t, uint64_t>> batch;
+  std::vector<bool> joined;
+  std::vector<uint8_t*> where;
+  std::vector<uint8_t> gap(kJoinGap);
   while (!work.empty()) {
-    local.clear();
-    remote.clear();
+    batch.clear();
+    joined.clear();
+    size_t locals = 0, remotes = 0;
     uint64_t batch_bytes = 0;
-    while (!work.empty() && remote.size() < kMaxIov) {
+    while (!work.empty()) {
       auto [s, e] = work.front();
       if (e <= s) {
         work.pop_front();
         continue;
       }
-      if (!remote.empty() && batch_bytes + (e - s) > kMaxBatchBytes) break;
+      bool join = !batch.empty() && s >= batch.back().second && s - batch.back().second < kJoinGap;
+      size_t more_locals = join && s > batch.back().second ? 2 : 1, more_remotes = join ? 0 : 1;
+      if (locals + more_locals > kMaxIov || remotes + more_remotes > kMaxIov) break;
+      if (!batch.empty() && batch_bytes + (e - s) > kMaxBatchBytes) break;
       work.pop_front();
+      batch.emplace_back(s, e);
+      joined.push_back(join);
+      locals += more_locals;
+      remotes += more_remotes;
       batch_bytes += e - s;
-      remote.push_back({reinterpret_cast<void*>(s), static_cast<size_t>(e - s)});
     }
-    if (remote.empty()) break;
+    if (batch.empty()) break;
     uint8_t* arena = Allocate(batch_bytes);
-    for (const iovec& r : remote) {
-      local.push_back({arena, r.iov_len});
-      arena += r.iov_len;
+    local.clear();
+    remote.clear();
+    where.clear();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto [s, e] = batch[i];
+      if (!joined[i]) {
+        remote.push_back({reinterpret_cast<void*>(s), static_cast<size_t>(e - s)});
+      } else {
+        uint64_t skip = s - batch[i - 1].second;
+        if (skip) local.push_back({gap.data(), static_cast<size_t>(skip)});
+        remote.back().iov_len += static_cast<size_t>(skip + (e - s));
+      }
+      local.push_back({arena, static_cast<size_t>(e - s)});
+      where.push_back(arena);
+      arena += e - s;
     }
     ssize_t got = ::process_vm_readv(pid_, local.data(), local.size(), remote.data(), remote.size(), 0);
     ++out->calls;
@@ -137,36 +174,44 @@ void ProcessCopy::CopyPart(std::vector<std::pair<uint64_t, uint64_t>> pieces, Pa
       int err = errno;
       if (err == ESRCH) throw Error("process " + std::to_string(pid_) + " has exited");
       if (err != EFAULT) {
-        uint64_t first = reinterpret_cast<uint64_t>(remote[0].iov_base);
         throw Error("cannot read the memory of process " + std::to_string(pid_) + ": " + std::strerror(err) + " (" +
-                    std::to_string(remote.size()) + " ranges from 0x" + ToHex(first) + ", " +
+                    std::to_string(batch.size()) + " ranges from 0x" + ToHex(batch[0].first) + ", " +
                     std::to_string(batch_bytes) + " bytes)");
       }
       got = 0;  // the first piece's first page is unreadable
     }
+    // The bytes came in order: whole pieces (and the gaps between joined
+    // ones) up to where the call stopped, if it stopped short.
     uint64_t left = static_cast<uint64_t>(got);
-    for (size_t i = 0; i < remote.size(); ++i) {
-      uint64_t s = reinterpret_cast<uint64_t>(remote[i].iov_base), size = remote[i].iov_len;
-      const auto* bytes = static_cast<const uint8_t*>(local[i].iov_base);
-      if (left >= size) {
-        left -= size;
-        out->bytes += size;
-        out->added.push_back({s, size, bytes});
-        continue;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto [s, e] = batch[i];
+      uint64_t skip = joined[i] ? s - batch[i - 1].second : 0;
+      uint64_t stop = 0;  // where the call stopped, if in this piece or the gap before it
+      if (left < skip) {
+        stop = s - skip + left;
+      } else {
+        left -= skip;
+        if (left >= e - s) {
+          left -= e - s;
+          out->bytes += e - s;
+          out->added.push_back({s, e - s, where[i]});
+          continue;
+        }
+        if (left) {  // keep what came
+          out->bytes += left;
+          out->added.push_back({s, left, where[i]});
+        }
+        stop = s + left;
       }
-      // The call stopped inside this piece: keep what came, skip the page
-      // that failed, and queue the rest of this piece and the pieces after.
-      if (left) {
-        out->bytes += left;
-        out->added.push_back({s, left, bytes});
-      }
-      uint64_t bad = PageFloor(s + left);
+      // The page where it stopped cannot be read: skipped; the rest of
+      // this piece and the pieces after it are queued again.
+      uint64_t bad = PageFloor(stop);
       out->unreadable.push_back(bad);
       std::vector<std::pair<uint64_t, uint64_t>> again;
-      if (bad + kPage < s + size) again.emplace_back(bad + kPage, s + size);
-      for (size_t j = i + 1; j < remote.size(); ++j) {
-        uint64_t js = reinterpret_cast<uint64_t>(remote[j].iov_base);
-        again.emplace_back(js, js + remote[j].iov_len);
+      for (size_t j = i; j < batch.size(); ++j) {
+        uint64_t from = std::max(batch[j].first, stop);
+        if (PageFloor(from) == bad) from = bad + kPage;
+        if (from < batch[j].second) again.emplace_back(from, batch[j].second);
       }
       work.insert(work.begin(), again.begin(), again.end());
       break;
@@ -243,7 +288,10 @@ void ProcessCopy::CopyPieces(std::vector<std::pair<uint64_t, uint64_t>> pieces) 
 void ProcessCopy::Prefetch(std::vector<std::pair<uint64_t, uint64_t>> ranges) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   if (sealed_) return;
-  std::sort(ranges.begin(), ranges.end());
+  // A merge sort: 100,000 goroutine stacks in allgs order made std::sort's
+  // introsort fall back to heapsort, at several times the cost, while the
+  // process is held.
+  std::stable_sort(ranges.begin(), ranges.end());
   std::vector<std::pair<uint64_t, uint64_t>> merged;
   for (const auto& r : ranges) {
     if (r.second <= r.first) continue;
@@ -252,20 +300,48 @@ void ProcessCopy::Prefetch(std::vector<std::pair<uint64_t, uint64_t>> ranges) {
     else
       merged.push_back(r);
   }
-  // Only what is not held yet.
+  // Only what is not held yet: the sorted ranges against the sorted
+  // chunks, side by side (a binary search or two per range was 100,000
+  // of each for the goroutine stacks).
   std::vector<std::pair<uint64_t, uint64_t>> pieces;
+  size_t j = merged.empty() ? 0 : After(merged.front().first);
+  if (j) --j;  // the chunk that may hold the first range's start
   for (auto [s, e] : merged) {
     for (uint64_t a = s; a < e;) {
-      if (size_t i = Find(a); i != kNone) {
-        a = chunks_[i].end();
+      // The first chunk ending after `a`: a few steps, else a search.
+      for (int step = 0; j < chunks_.size() && chunks_[j].end() <= a; ++step) {
+        if (step == 8) {
+          j = std::max(j, After(a));
+          if (j && chunks_[j - 1].end() > a) --j;
+          break;
+        }
+        ++j;
+      }
+      if (j < chunks_.size() && chunks_[j].start <= a) {
+        a = chunks_[j].end();
         continue;
       }
-      uint64_t stop = std::min(e, NextHeld(a));
+      uint64_t stop = j < chunks_.size() ? std::min(e, chunks_[j].start) : e;
       pieces.emplace_back(a, stop);
       a = stop;
     }
   }
   CopyPieces(std::move(pieces));
+}
+
+const uint8_t* ProcessCopy::Direct(uint64_t addr, size_t len) const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  size_t i = Find(addr);
+  if (i == kNone || chunks_[i].end() - addr < len) return nullptr;
+  return chunks_[i].data + (addr - chunks_[i].start);
+}
+
+ProcessCopy::Slab ProcessCopy::NewSlab(uint64_t bytes) {
+  // Not zero-filled: the kernel writes it.
+  Slab s;
+  s.size = std::max(bytes, kSlab);
+  s.bytes.reset(new uint8_t[s.size]);
+  return s;
 }
 
 uint8_t* ProcessCopy::Allocate(uint64_t bytes) const {
@@ -277,12 +353,8 @@ uint8_t* ProcessCopy::Allocate(uint64_t bytes) const {
       return s.bytes.get() + s.used - bytes;
     }
   }
-  // Not zero-filled: the kernel writes it.
-  Slab s;
-  s.size = std::max(bytes, kSlab);
-  s.bytes.reset(new uint8_t[s.size]);
-  s.used = bytes;
-  slabs_.push_back(std::move(s));
+  slabs_.push_back(NewSlab(bytes));
+  slabs_.back().used = bytes;
   slab_ = slabs_.size() - 1;
   return slabs_.back().bytes.get();
 }
@@ -296,11 +368,8 @@ void ProcessCopy::Reserve(uint64_t bytes) {
     bytes -= n;
   }
   if (!bytes) return;
-  Slab s;
-  s.size = std::max(bytes, kSlab);
-  s.bytes.reset(new uint8_t[s.size]);
-  std::memset(s.bytes.get(), 0, bytes);
-  slabs_.push_back(std::move(s));
+  slabs_.push_back(NewSlab(bytes));
+  std::memset(slabs_.back().bytes.get(), 0, bytes);
 }
 
 void ProcessCopy::Clear() {

@@ -30,6 +30,8 @@ class ProcessCopy : public MemorySource {
   explicit ProcessCopy(int pid) : pid_(pid) {}
   size_t Read(uint64_t addr, void* dst, size_t len) const override;
   std::string WhyUnreadable(uint64_t addr) const override;
+  // The copied bytes in place, while the copy is not cleared.
+  const uint8_t* Direct(uint64_t addr, size_t len) const override;
 
   // Copies the parts of [first, second) ranges not held yet (unreadable
   // pages are skipped and remembered).  Throws Error if the process is
@@ -96,12 +98,16 @@ class ProcessCopy : public MemorySource {
   bool sealed_ = false;
   mutable std::recursive_mutex mu_;
   mutable std::vector<Chunk> chunks_;  // sorted by start, non-overlapping
+  mutable size_t hint_ = 0;            // the chunk Find() found last
   // The buffers chunks point into: slabs filled in order, one piece of a
   // slab per process_vm_readv call, reused from the start after Clear().
   struct Slab {
     std::unique_ptr<uint8_t[]> bytes;
     uint64_t size = 0, used = 0;
   };
+  // A slab of at least `bytes` (kSlab unless larger), its pages not
+  // touched yet.
+  static Slab NewSlab(uint64_t bytes);
   uint8_t* Allocate(uint64_t bytes) const;
   mutable std::mutex alloc_mu_;  // Allocate's, taken by CopyPart's workers
   mutable std::vector<Slab> slabs_;
