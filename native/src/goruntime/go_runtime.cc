@@ -255,9 +255,13 @@ std::vector<uint64_t> GoRuntime::AllGs() {
   // A corrupt length below the bound must not cost a huge allocation before
   // the read fails: the array's last entry has to be readable first.
   uint64_t last;
-  if (hdr[1] && !target_.memory().TryRead(hdr[0] + (hdr[1] - 1) * 8, &last, 8))
+  if (hdr[1] && !target_.memory().TryRead(hdr[0] + (hdr[1] - 1) * 8, &last, 8)) {
+    // A truncated core knows which part it lost: say that rather than guess.
+    std::string why = target_.memory().WhyUnreadable(hdr[0] + (hdr[1] - 1) * 8);
     throw Error("runtime.allgs claims " + std::to_string(hdr[1]) + " goroutines at " + Hex(hdr[0]) +
-                " but that array is not in memory (corrupt memory or truncated core)");
+                " but that array is not in memory (" + (why.empty() ? "corrupt memory or truncated core" : why) +
+                ")");
+  }
   std::vector<uint64_t> gs(hdr[1]);
   if (!gs.empty()) target_.memory().ReadExact(hdr[0], gs.data(), gs.size() * 8);
   return gs;
