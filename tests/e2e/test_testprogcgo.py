@@ -137,6 +137,18 @@ SCENARIOS = {
                         "a goroutine exits locked to its thread: the thread, its M gone, runs a pthread key "
                         "destructor on its way out"),
     "Crash": ("runtime.sigpanic", 1, False, "a nil dereference in Go on a new thread the goroutine locked"),
+    # GoNop is empty and inlined into cgo's _cgoexp_<hash>_GoNop: nothing
+    # to break on, so the callback is held in cgocallbackg1.  The loop first
+    # looks at its one-second deadline at its 1000th call: the 101st
+    # callback is always reached.
+    "CgoCCodeSIGPROF": ("runtime.cgocallbackg1", 100, False,
+                        "a goroutine looping on Go -> C -> Go calls while the CPU profiler sends SIGPROF "
+                        "to every thread, stopped in a callback"),
+    # The 15th Ready is the second round's: ten C threads that called Go
+    # once spin in C (their extra Ms bound), one calls Go again.
+    "NotInGoMetricCgoCallback": ("main.Ready", 14, False,
+                                 "ten C threads, each back in C after a callback into Go, spinning; one of "
+                                 "them called back into Go again (Go 1.26+)"),
     "NotInGoMetricCgoCallAndCallback": ("SpinForever", 9, False,
                                         "ten C threads blocked in callbacks into Go, ten goroutines spinning in C"),
     "CoroCgoIterCallback": ("main.iterCallback.func1", 1, False,
@@ -211,11 +223,6 @@ KNOWN_GAPS = {(go, "CgoPprofCallback"): _EXITSYSCALL for go in harness.supported
 # test, listed in docs/testing.md): the lane's oracle is the runtime's
 # traceback at a SIGQUIT and the core it leaves.
 NOT_YET = {
-    "CgoCCodeSIGPROF": "tried (s14b, Go 1.27): main.GoNop is empty and inlined into cgo's wrapper (no address); "
-                       "at runtime.cgocallbackg1 (101st hit) the program stalled under GDB (no stop in 300 s, "
-                       "the profiler's SIGPROFs to every thread), cause not looked into",
-    "NotInGoMetricCgoCallback": "tried (s14b, Go 1.27): at main.Ready (15th hit: cgo's wrapper, Ready inlined) "
-                                "the program never stopped in 300 s (ten C threads spinning), cause not looked into",
     "CgoCatchPanic": "the panic's crash raises SIGABRT, which a C handler (set over Go's, or before it and "
                      "forwarded) takes and exit(0)s: no core of its own; at a stop in that handler the runtime "
                      "is already crashing, so a SIGQUIT there gives no traceback of that state to hold it against",
