@@ -208,16 +208,10 @@ OUT_OF_SCOPE = {
 # (release, scenario) -> what is known to fail there and why.  The checks
 # still run: a known gap is reported as a skip naming it when they fail,
 # and as a failure ("fixed: remove it") when they pass.
-# The 101st exitsyscall is either a callback's (1.19, 1.27 in s14b's runs)
-# or the cgo call's own after it returned (1.26): the views differ in both.
-_EXITSYSCALL = (
-    "stopped in exitsyscall, still _Gsyscall: at a callback's start the goroutine view shows the cgo call "
-    "below the C frames as a callback's (runtime.systemstack_switch, then runtime.cgocall at the asmcgocall "
-    "call), the thread view and bt as a goroutine's own cgo call (runtime.cgocall at the entersyscall call, "
-    "g.syscallpc: StackSwitcher::AsmcgocallStep); after the cgo call returned, the goroutine view keeps the "
-    "runtime's rule (from g.syscallsp: runtime.cgocall at the entersyscall call), the thread view and bt show "
-    "runtime.exitsyscall over runtime.cgocall at its exitsyscall call")
-KNOWN_GAPS = {(go, "CgoPprofCallback"): _EXITSYSCALL for go in harness.supported_releases()}
+# None today: CgoPprofCallback's (stopped in exitsyscall while still
+# _Gsyscall, at a callback's start or after the cgo call returned) was
+# closed on 2026-12-03 (docs/testing.md).
+KNOWN_GAPS = {}
 
 # Scenarios the lane does not run, and why not yet (data: printed by the
 # test, listed in docs/testing.md): the lane's oracle is the runtime's

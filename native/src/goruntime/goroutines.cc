@@ -332,18 +332,25 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
   return false;
 }
 
-bool GoroutineReader::StartOfCallbackInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
-  // runtime.cgocallback switches to the goroutine's stack and calls
-  // cgocallbackg, which calls exitsyscall first (asm_amd64.s, cgocall.go,
-  // Go 1.19-1.27): until then the goroutine is still _Gsyscall, its
-  // g.syscallsp the cgo call's (or, on an extra M, oneNewExtraM's goexit
-  // frame), and the runtime's traceback would show only what lies above
-  // that.  But the thread runs the callback on this very stack.  The views
-  // decide as the thread does: registers on the goroutine's stack, below
-  // g.syscallsp, under a runtime.cgocallback frame are the goroutine's
-  // frames, so the goroutine view, the thread view and GDB's bt show the
-  // same stack.  Anything else in _Gsyscall (a system call, entersyscall's
-  // own frames) keeps the runtime's rule.
+bool GoroutineReader::StartOfThreadInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
+  // A goroutine is _Gsyscall from entersyscall to exitsyscall, and the
+  // runtime's traceback shows it from g.syscallsp/syscallpc only (what
+  // lies above that is not its business).  But in two windows its thread
+  // runs Go code on this very stack, below g.syscallsp (asm_amd64.s,
+  // asm_arm64.s, cgocall.go, Go 1.19-1.27):
+  //  - runtime.cgocallback has switched to the goroutine's stack and called
+  //    cgocallbackg, which has not yet called exitsyscall (or has called
+  //    reentersyscall on the way back): g.syscallsp is the cgo call's (or,
+  //    on an extra M, oneNewExtraM's goexit frame), a runtime.cgocallback
+  //    frame lies between the registers and it;
+  //  - runtime.cgocall's own part of a cgo call, on the goroutine's stack:
+  //    entersyscall, asmcgocall before its switch to g0, exitsyscall after C
+  //    returned; runtime.cgocall's frame is at g.syscallsp.
+  // The views decide as the thread does (docs/commands.md, "Which view
+  // shows what"): there the goroutine's frames start at its thread's
+  // registers, so the goroutine view, the thread view and GDB's bt show the
+  // same stack.  Anything else in _Gsyscall (a system call) keeps the
+  // runtime's rule.
   uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_), syscallsp = Get(buf, syscallsp_);
   Registers regs{};
   int lwp = 0;
@@ -356,8 +363,10 @@ bool GoroutineReader::StartOfCallbackInSyscall(const std::vector<uint8_t>& buf, 
   constexpr size_t kCallbackDepth = 64;  // cgocallbackg's callees up to the callback frame
   UnwindResult r = unwinder_.Unwind(here, lo, hi, kCallbackDepth, 0);
   for (const StackFrame& f : r.frames) {
-    if (f.sp >= syscallsp) break;
-    if (!f.inlined && f.function == "runtime.cgocallback") {
+    if (f.inlined) continue;
+    bool in_cgocall = f.sp == syscallsp && f.function == "runtime.cgocall";
+    if (f.sp >= syscallsp && !in_cgocall) break;
+    if (in_cgocall || f.function == "runtime.cgocallback") {
       *start = here;
       return true;
     }
@@ -387,7 +396,7 @@ void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size
     start.lr = Get(buf, sched_lr_);
   }
   if (rt_.IsRunning(g->raw_status) && !StartOfRunning(buf, g, &start)) return;
-  if (syscallsp != 0 && rt_.IsSyscall(g->raw_status)) StartOfCallbackInSyscall(buf, g, &start);
+  if (syscallsp != 0 && rt_.IsSyscall(g->raw_status)) StartOfThreadInSyscall(buf, g, &start);
   if (start.pc == 0) {
     g->frames_error = "no saved pc";
     return;
