@@ -47,31 +47,28 @@ def oracle_goroutines(oracle):
     return {g["goid"]: g for g in oracle["goroutines"] if g["goid"] > 0}
 
 
-def callback_in_syscall(o, got, want):
-    """A goroutine caught between runtime.cgocallback's switch to its stack
-    and exitsyscall (cgocallbackg's first call) is still [syscall]: the
-    runtime traces it from g.syscallsp (its cgo call, or an extra M's
-    goexit), the views from its thread, which runs the callback on that
-    stack (docs/commands.md, "Which view shows what").  The
-    runtime's frames must then be exactly the bottom of ours, under a
-    runtime.cgocallback frame (the cgo call below it at its asmcgocall
-    call, not at g.syscallpc)."""
+def on_thread_in_syscall(o, got, want):
+    """A [syscall] goroutine whose thread runs on its stack (in the system
+    call, entersyscall or exitsyscall, runtime.cgocall's own part of a cgo
+    call, a callback from C before exitsyscall): the runtime traces it from
+    g.syscallsp/syscallpc (the caller of entersyscall, at that call), the
+    views from its thread's registers (docs/commands.md, "Which view shows
+    what").  The runtime's frames must then be exactly the bottom of ours;
+    the pc of the first of them is not compared (the runtime prints
+    g.syscallpc, the thread is elsewhere in that function: at the
+    asmcgocall call below a callback, at the exitsyscall call, at the
+    system call's own call), unless the thread is in C (C frames on top of
+    ours: then runtime.cgocall is at g.syscallpc in both).  Returns how
+    many of our frames lie above the runtime's, or None."""
     skip = len(got) - len(want)
-    return (o["state"] == "syscall" and want and skip > 0 and got[skip:] == want
-            and "runtime.cgocallback" in got[:skip])
+    if o["state"] == "syscall" and want and skip >= 0 and got[skip:] == want:
+        return skip
+    return None
 
 
-def in_cgocall_on_thread(o, got, want):
-    """A goroutine caught in runtime.cgocall's own part of a cgo call, on
-    its stack (entersyscall, or exitsyscall after C returned) is still
-    [syscall]: the runtime traces it from g.syscallpc (runtime.cgocall at
-    its entersyscall call), the views from its thread's registers
-    (docs/commands.md, "Which view shows what").  Ours are then the
-    runtime's frames under the runtime's own frames the thread is in, with
-    runtime.cgocall at the thread's line: its pc is not compared."""
-    skip = len(got) - len(want)
-    return (o["state"] == "syscall" and want and want[0] == "runtime.cgocall" and skip > 0
-            and got[skip:] == want and all(n.startswith("runtime.") for n in got[:skip]))
+def in_c(frames):
+    """Whether a stitched stack starts with its thread's C frames."""
+    return bool(frames) and frames[0].get("lang", "go") == "c"
 
 
 def in_vdso_call(frames, got, want):
@@ -128,18 +125,11 @@ def compare(ours, oracle, check_m=True, check_frames=True, advanced=()):
             if goid in advanced and want and want[0] in got:
                 skip = got.index(want[0])
                 got, ours_pcs = got[skip:], ours_pcs[skip:]
-            elif callback_in_syscall(o, got, want):
-                # The cgo call the callback came out of is at its asmcgocall
-                # call in ours (as the runtime shows it once the goroutine is
-                # running), at g.syscallpc in the runtime's: its pc is not
-                # compared.
-                skip = len(got) - len(want)
+            elif on_thread_in_syscall(o, got, want) is not None:
+                skip = on_thread_in_syscall(o, got, want)
                 got, ours_pcs = got[skip:], ours_pcs[skip:]
-                if want[0] == "runtime.cgocall":
+                if skip or not in_c(g["frames"]):
                     ours_pcs = [None] + ours_pcs[1:]
-            elif in_cgocall_on_thread(o, got, want):
-                skip = len(got) - len(want)
-                got, ours_pcs = got[skip:], [None] + ours_pcs[skip + 1:]
             elif in_vdso_call(g["frames"], got, want):
                 got, ours_pcs = got[1:], ours_pcs[1:]
             if got[:len(want)] != want:

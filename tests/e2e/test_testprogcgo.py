@@ -274,6 +274,10 @@ def ran_on_after_print(gs, oracle, keep):
         as that goroutine's [running] stack (CgoExternalThreadSIGPROF:
         goroutine 1 looping on Gosched); later releases print it as
         goroutine 0 only;
+      - a goroutine printed [syscall] in a cgo call (its thread in C, which
+        freezetheworld does not stop) may have returned from C and found
+        no P in exitsyscall: runnable, without an M, in the core
+        (NotInGoMetricCgoCallAndCallback's goroutine 1, Go 1.27, once);
       - a system goroutine printed runnable may have run and parked (Go
         1.25's GOMAXPROCS updater after a crash; the cleanup goroutine,
         runtime.runCleanups, in CoroCgoCallbackIterCallback on Go 1.27).
@@ -300,6 +304,9 @@ def ran_on_after_print(gs, oracle, keep):
             elif o["state"] == "running" and o["frames"] and pcs(o["frames"]) in g0_stacks:
                 out[goid] = "printed [running] with its thread's g0 frames (the signal came while the " \
                             "scheduler switched to it)"
+            elif (o["state"] == "syscall" and expected_state(g) == "runnable" and g.get("m") is None
+                  and "runtime.cgocall" in physical_functions(o["frames"])):
+                out[goid] = "printed [syscall] in a cgo call, back from C without a P before the core"
             elif g.get("system") and o["state"] == "runnable" and expected_state(g) != "runnable":
                 out[goid] = "a system goroutine printed runnable, ran and parked before the core"
         elif g and c_thread_callback(g["frames"], expected_state(g)):

@@ -334,44 +334,36 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
 
 bool GoroutineReader::StartOfThreadInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
   // A goroutine is _Gsyscall from entersyscall to exitsyscall, and the
-  // runtime's traceback shows it from g.syscallsp/syscallpc only (what
-  // lies above that is not its business).  But in two windows its thread
-  // runs Go code on this very stack, below g.syscallsp (asm_amd64.s,
-  // asm_arm64.s, cgocall.go, Go 1.19-1.27):
-  //  - runtime.cgocallback has switched to the goroutine's stack and called
-  //    cgocallbackg, which has not yet called exitsyscall (or has called
-  //    reentersyscall on the way back): g.syscallsp is the cgo call's (or,
-  //    on an extra M, oneNewExtraM's goexit frame), a runtime.cgocallback
-  //    frame lies between the registers and it;
-  //  - runtime.cgocall's own part of a cgo call, on the goroutine's stack:
-  //    entersyscall, asmcgocall before its switch to g0, exitsyscall after C
-  //    returned; runtime.cgocall's frame is at g.syscallsp.
+  // runtime's traceback shows it from g.syscallsp/syscallpc only: the
+  // caller of entersyscall, at that call.  But its thread goes on running
+  // on this very stack below g.syscallsp (cgocall.go, proc.go, asm_*.s, Go
+  // 1.19-1.27): the system call itself (syscall.Syscall's callees, or an
+  // assembly function with no frame that called entersyscall and then
+  // SYSCALL, at g.syscallsp itself), runtime.notetsleepg's sleep,
+  // entersyscall and exitsyscall
+  // themselves, runtime.cgocall before and after asmcgocall, and a
+  // callback from C (runtime.cgocallback switches to this stack and calls
+  // cgocallbackg, which calls exitsyscall first and reentersyscall last).
   // The views decide as the thread does (docs/commands.md, "Which view
-  // shows what"): there the goroutine's frames start at its thread's
-  // registers, so the goroutine view, the thread view and GDB's bt show the
-  // same stack.  Anything else in _Gsyscall (a system call) keeps the
-  // runtime's rule.
+  // shows what"): wherever the thread's registers are on the goroutine's
+  // stack there, its frames start at them, so the goroutine view, the
+  // thread view and GDB's bt show the same stack.  With the thread
+  // elsewhere (in C on the system stack during a cgo call, in a signal
+  // handler's stack switch, unknown) the runtime's rule stands.
   uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_), syscallsp = Get(buf, syscallsp_);
   Registers regs{};
   int lwp = 0;
-  if (!ThreadRegisters(*g, &regs, &lwp) || regs.sp < lo || regs.sp >= hi || regs.sp >= syscallsp) return false;
-  UnwindStart here;
-  here.pc = regs.pc;
-  here.sp = regs.sp;
-  here.lr = regs.lr;
-  here.pc_is_return_address = false;
-  constexpr size_t kCallbackDepth = 64;  // cgocallbackg's callees up to the callback frame
-  UnwindResult r = unwinder_.Unwind(here, lo, hi, kCallbackDepth, 0);
-  for (const StackFrame& f : r.frames) {
-    if (f.inlined) continue;
-    bool in_cgocall = f.sp == syscallsp && f.function == "runtime.cgocall";
-    if (f.sp >= syscallsp && !in_cgocall) break;
-    if (in_cgocall || f.function == "runtime.cgocallback") {
-      *start = here;
-      return true;
-    }
+  if (!ThreadRegisters(*g, &regs, &lwp) || regs.sp < lo || regs.sp >= hi || regs.sp > syscallsp) return false;
+  if (regs.sp == syscallsp) {
+    // Only the frame entersyscall's caller is in: the same function.
+    auto here = tab_.FindFunc(regs.pc), saved = tab_.FindFunc(Get(buf, syscallpc_) - 1);
+    if (!here || !saved || here->entry != saved->entry) return false;
   }
-  return false;
+  start->pc = regs.pc;
+  start->sp = regs.sp;
+  start->lr = regs.lr;
+  start->pc_is_return_address = false;
+  return true;
 }
 
 void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames, size_t keep_tail) {
