@@ -82,9 +82,11 @@ def register():
     from . import goroutines_cmd, info_cmd, lockgraph_cmd, threads_cmd, watch_cmd
     for module in (info_cmd, goroutines_cmd, threads_cmd, lockgraph_cmd, watch_cmd):
         module.register()
-    # A live process keeps running between stops; drop cached state whenever
-    # it resumes or the target changes.
-    for event in (gdb.events.cont, gdb.events.exited, gdb.events.new_objfile):
+    # A live process keeps running between stops: what a session read of it
+    # is stale once it resumes (the executable's index is kept), and all of
+    # it once the target changes.
+    gdb.events.cont.connect(_process_ran)
+    for event in (gdb.events.exited, gdb.events.new_objfile):
         event.connect(_forget)
     # GDB's own `bt` crosses Go's stack switches from now on, for the Go
     # objfiles there are and any loaded later.
@@ -100,5 +102,11 @@ def _install_unwinder(objfile):
 
 def _forget(_event):
     target.forget()
+    native_frames.forget()
+    unwinder.forget()
+
+
+def _process_ran(_event):
+    target.process_ran()
     native_frames.forget()
     unwinder.forget()

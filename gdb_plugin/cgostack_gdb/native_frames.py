@@ -225,7 +225,7 @@ def forget():
 def hand_over(session):
     """Collects and hands over the native frame chain of every thread."""
     global _handed_over
-    if _handed_over is session:
+    if _handed_over == (session, target.generation()):
         return
     _handed_over = None
     session.reset_threads()
@@ -234,7 +234,7 @@ def hand_over(session):
     if native:
         lwps = set(session.unwind_native_frames(_debug_dirs()))
         if not lwps:
-            _handed_over = session
+            _handed_over = (session, target.generation())
             return
     # GDB ends a backtrace at main.main unless told otherwise; a goroutine's
     # stack goes on to runtime.main and runtime.goexit, and the thread view
@@ -254,4 +254,4 @@ def hand_over(session):
         if not past_main:
             gdb.execute("set backtrace past-main off", to_string=True)
     if native:
-        _handed_over = session
+        _handed_over = (session, target.generation())

@@ -105,6 +105,7 @@ _cache = {}
 _registers_given = False   # a live session has the threads' registers
 _unwinder_failed = False   # the target is not one the backend can open
 _seen_registers = {}       # lwp -> (pc, sp, fp, lr, run clock) the live session was given
+_generation = 0            # counts the instants sessions describe: forget(), process_ran()
 
 
 def session(registers=True):
@@ -167,8 +168,7 @@ def note_thread_registers(lwp, pc, sp, fp, lr=0):
             if seen is not None and seen != (pc, sp, fp, lr, _run_clock(key[2], lwp)):
                 moved = True
     if moved:
-        forget()
-        unwinder_session()
+        process_ran()
     for key, s in _cache.items():
         if key[0] == "live":
             s.set_thread_registers(lwp, pc, sp, fp, lr)
@@ -231,9 +231,36 @@ def _stamp(path):
         return None
 
 
+def generation():
+    """Changes whenever what the sessions describe does (a new target, or
+    the live process ran): state taken from a session (native frames
+    handed over) is good while this stays the same."""
+    return _generation
+
+
+def process_ran():
+    """The live process ran (GDB resumed it, or stopped on its own and went
+    on): the session is kept, since opening another indexes the
+    executable's DWARF again, which a program stopped often (a breakpoint
+    under an ignore count, a signal GDB passes, the CPU profiler) paid at
+    each stop; its threads and their state are read afresh, the registers
+    handed over again.  A core or no session: nothing to do but forget."""
+    global _registers_given, _generation
+    live = [s for key, s in _cache.items() if key[0] == "live"]
+    if not live:
+        forget()
+        return
+    _generation += 1
+    _seen_registers.clear()
+    _registers_given = False
+    for s in live:
+        s.process_ran()
+
+
 def forget():
-    """Drops cached sessions (a live process has moved on, or the target changed)."""
-    global _registers_given, _unwinder_failed
+    """Drops cached sessions (the target changed, or is gone)."""
+    global _registers_given, _unwinder_failed, _generation
+    _generation += 1
     _cache.clear()
     _seen_registers.clear()
     _registers_given = False

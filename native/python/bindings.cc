@@ -386,7 +386,10 @@ PYBIND11_MODULE(_cgostack, m) {
            "Run a cgostack GDB command (`cgo-goroutines`, ...) with its argument string: "
            "(text or JSON to print, partial); --output files are written by the backend.")
       .def("reset_threads", &cgostack::Session::ResetThreads,
-           "Forget thread state and native frames (a live process has run).")
+           "Forget thread state and native frames (new native frames are to be handed over).")
+      .def("process_ran", &cgostack::Session::ProcessRan,
+           "A live process ran: its threads are read again and every thread's state is forgotten "
+           "(registers are to be handed over again); what comes from the executable is kept.")
       .def(
           "goroutines_json",
           [](cgostack::Session& s, bool with_frames, int64_t max_frames, bool stack_table, bool rows,

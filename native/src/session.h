@@ -67,6 +67,16 @@ class Session {
     crash_mark_.reset();
     crash_mark_known_ = false;
   }
+  // A live process ran since the session was opened: its threads, their
+  // registers and stacks are new, the executable (its DWARF index, pc
+  // tables, the runtime's layouts and globals' addresses) is not.  Cheaper
+  // than opening a session again, which indexes the DWARF (a debugger
+  // stops many times on its own: breakpoints under an ignore count,
+  // signals it passes).
+  void ProcessRan() {
+    target_->RereadLiveThreads();
+    ResetThreads();
+  }
   // Whether native frames were handed over (goroutines get C frames stitched in).
   bool has_native_chains() const { return stacks_ && stacks_->has_chains(); }
   // The files reports are read from: an --output must not name one.

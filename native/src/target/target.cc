@@ -232,6 +232,29 @@ std::unique_ptr<Target> Target::FromParts(std::shared_ptr<ElfImage> exe,
   return t;
 }
 
+// The threads of a live process now (/proc/PID/task), by LWP, with the
+// signals each blocks; their registers are the debugger's to hand over.
+static std::vector<ThreadState> LiveThreads(int pid) {
+  std::vector<ThreadState> threads;
+  if (DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/task").c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      ThreadState ts;
+      ts.lwp = std::atoi(e->d_name);
+      ts.blocked_signals = LiveBlockedSignals(pid, ts.lwp);
+      threads.push_back(ts);
+    }
+    ::closedir(d);
+  }
+  std::sort(threads.begin(), threads.end(), [](const ThreadState& a, const ThreadState& b) { return a.lwp < b.lwp; });
+  return threads;
+}
+
+void Target::RereadLiveThreads() {
+  if (is_core() || pid_ <= 0) return;
+  threads_ = LiveThreads(pid_);
+}
+
 std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid,
                                          std::shared_ptr<const MemorySource> memory) {
   std::unique_ptr<Target> t(new Target());
@@ -261,18 +284,7 @@ std::unique_ptr<Target> Target::OpenLive(const std::string& exe_path, int pid,
   layered->Add(memory ? std::move(memory) : std::make_shared<ProcessMemory>(pid));
   t->UseGoSharedLibrary(LiveMappings(pid), layered.get());
   t->memory_ = layered;
-  if (DIR* d = ::opendir((proc + "/task").c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-      ThreadState ts;
-      ts.lwp = std::atoi(e->d_name);
-      ts.blocked_signals = LiveBlockedSignals(pid, ts.lwp);
-      t->threads_.push_back(ts);
-    }
-    ::closedir(d);
-  }
-  std::sort(t->threads_.begin(), t->threads_.end(),
-            [](const ThreadState& a, const ThreadState& b) { return a.lwp < b.lwp; });
+  t->threads_ = LiveThreads(pid);
   return t;
 }
 

@@ -65,6 +65,9 @@ class Target {
   // The threads a snapshot stopped (they may differ from those listed at
   // open time: threads come and go).
   void SetThreads(std::vector<ThreadState> threads) { threads_ = std::move(threads); }
+  // A live process that ran: its threads as they are now (threads come and
+  // go; registers are handed over again).  Nothing for a core.
+  void RereadLiveThreads();
   // Problems that did not stop us (for example a truncated core).
   const std::vector<std::string>& warnings() const { return warnings_; }
   void AddWarning(std::string warning) { warnings_.push_back(std::move(warning)); }
