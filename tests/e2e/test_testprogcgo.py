@@ -484,8 +484,10 @@ class TestprogcgoTest(unittest.TestCase):
             self.results[name] = "known gap (%s): %s" % (str(e).splitlines()[0][:200], gap)
             self.skipTest("known gap: " + gap)
         self.assertIsNone(gap, "%s on Go %s matched: the known gap is fixed, remove it from KNOWN_GAPS" % (name, GO))
-        self.results[name] = "matched (%s; C frames of %d threads equal GDB's%s): %s" % (
+        self.results[name] = "matched (%s; C frames of %d threads equal GDB's%s%s): %s" % (
             "live stop and core" if stop else "crash core", c,
+            "; caught on run %d, before: %s" % (len(caught["attempts"]) + 1, " / ".join(caught["attempts"]))
+            if caught["attempts"] else "",
             "; left out, ran on after the print: " + "; ".join(
                 "goroutine %d %s" % kv for kv in sorted(self.raced[name].items())) if name in self.raced else "",
             what)
