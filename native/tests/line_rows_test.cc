@@ -12,21 +12,10 @@ namespace cgostack {
 namespace {
 
 LineRow Row(uint64_t addr, int line, bool stmt, unsigned discriminator = 0, size_t file = 0) {
-  LineRow r;
-  r.addr = addr;
-  r.line = line;
-  r.is_stmt = stmt;
-  r.discriminator = discriminator;
-  r.file = file;
-  return r;
+  return LineRow{addr, line, file, discriminator, stmt, /*end_sequence=*/false, /*kept=*/false};
 }
 
-LineRow End(uint64_t addr) {
-  LineRow r;
-  r.addr = addr;
-  r.end_sequence = true;
-  return r;
-}
+LineRow End(uint64_t addr) { return LineRow{addr, 0, 0, 0, false, /*end_sequence=*/true, /*kept=*/false}; }
 
 int LineAt(std::vector<LineRow> rows, size_t found) {
   MarkRowsGdbKeeps(rows);
