@@ -254,7 +254,9 @@ def ran_on_after_print(gs, oracle, keep):
         frames, "stack unavailable") may have reached a preemption point
         and be runnable in the core (CgoCallbackGC and
         TracebackContextPreemption, Go 1.19; NotInGoMetricCgoCall's
-        goroutine 1, looping on cgo calls, once on Go 1.26);
+        goroutine 1, looping on cgo calls, once on Go 1.26), or one
+        printed [syscall] in a cgo call be back from it, runnable (the same
+        goroutine 1, once on Go 1.26, h14c);
       - a C thread may take an extra M after the print (needm: a callback
         into Go, or the Go signal handler on a thread without an M, as for
         CgoPprofThread's SIGPROF), whose goroutine the runtime did not print
@@ -289,8 +291,9 @@ def ran_on_after_print(gs, oracle, keep):
     for goid in (set(mine) | set(theirs)) - set(keep):
         g, o = mine.get(goid), theirs.get(goid)
         if g and o:
-            if o["state"] == "running" and expected_state(g) == "runnable":
-                out[goid] = "printed [running], preempted to runnable before the core"
+            if o["state"] in ("running", "syscall") and expected_state(g) == "runnable":
+                out[goid] = "printed [%s], %s runnable before the core" % (
+                    o["state"], "preempted to" if o["state"] == "running" else "back from its cgo call,")
             elif o["state"] == "running" and o["frames"] and pcs(o["frames"]) in g0_stacks:
                 out[goid] = "printed [running] with its thread's g0 frames (the signal came while the " \
                             "scheduler switched to it)"
