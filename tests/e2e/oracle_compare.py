@@ -47,17 +47,28 @@ def oracle_goroutines(oracle):
     return {g["goid"]: g for g in oracle["goroutines"] if g["goid"] > 0}
 
 
-def callback_in_syscall(o, got, want):
-    """A goroutine caught between runtime.cgocallback's switch to its stack
-    and exitsyscall (cgocallbackg's first call) is still [syscall]: the
-    runtime traces it from g.syscallsp (its cgo call, or an extra M's
-    goexit), the views from its thread, which runs the callback on that
-    stack (docs/commands.md, "Which view shows what").  The
-    runtime's frames must then be exactly the bottom of ours, under a
-    runtime.cgocallback frame."""
+def on_thread_in_syscall(o, got, want):
+    """A [syscall] goroutine whose thread runs on its stack (in the system
+    call, entersyscall or exitsyscall, runtime.cgocall's own part of a cgo
+    call, a callback from C before exitsyscall): the runtime traces it from
+    g.syscallsp/syscallpc (the caller of entersyscall, at that call), the
+    views from its thread's registers (docs/commands.md, "Which view shows
+    what").  The runtime's frames must then be exactly the bottom of ours;
+    the pc of the first of them is not compared (the runtime prints
+    g.syscallpc, the thread is elsewhere in that function: at the
+    asmcgocall call below a callback, at the exitsyscall call, at the
+    system call's own call), unless the thread is in C (C frames on top of
+    ours: then runtime.cgocall is at g.syscallpc in both).  Returns how
+    many of our frames lie above the runtime's, or None."""
     skip = len(got) - len(want)
-    return (o["state"] == "syscall" and want and skip > 0 and got[skip:] == want
-            and "runtime.cgocallback" in got[:skip])
+    if o["state"] == "syscall" and want and skip >= 0 and got[skip:] == want:
+        return skip
+    return None
+
+
+def in_c(frames):
+    """Whether a stitched stack starts with its thread's C frames."""
+    return bool(frames) and frames[0].get("lang", "go") == "c"
 
 
 def in_vdso_call(frames, got, want):
@@ -114,9 +125,11 @@ def compare(ours, oracle, check_m=True, check_frames=True, advanced=()):
             if goid in advanced and want and want[0] in got:
                 skip = got.index(want[0])
                 got, ours_pcs = got[skip:], ours_pcs[skip:]
-            elif callback_in_syscall(o, got, want):
-                skip = len(got) - len(want)
+            elif on_thread_in_syscall(o, got, want) is not None:
+                skip = on_thread_in_syscall(o, got, want)
                 got, ours_pcs = got[skip:], ours_pcs[skip:]
+                if skip or not in_c(g["frames"]):
+                    ours_pcs = [None] + ours_pcs[1:]
             elif in_vdso_call(g["frames"], got, want):
                 got, ours_pcs = got[1:], ours_pcs[1:]
             if got[:len(want)] != want:
@@ -125,7 +138,7 @@ def compare(ours, oracle, check_m=True, check_frames=True, advanced=()):
             else:
                 # Each physical frame's pc is what the runtime printed as pc=.
                 for f, pc in zip([f for f in o["frames"] if not f.get("inlined")], ours_pcs):
-                    if f.get("pc") and int(f["pc"], 16) != pc:
+                    if f.get("pc") and pc is not None and int(f["pc"], 16) != pc:
                         problems.append("%s: %s pc %#x, runtime says %s"
                                         % (where, f["function"], pc, f["pc"]))
     return problems

@@ -29,6 +29,32 @@ class KernelCoreTest(unittest.TestCase):
             with self.subTest(fixture=fixture):
                 self.check_fixture(fixture)
 
+    def test_syscall_goroutine_starts_at_its_thread(self):
+        # A goroutine blocked in read(2): the runtime's traceback starts it
+        # at syscall.Syscall's entersyscall call (g.syscallpc), but its
+        # thread sits in the system call below that, on the goroutine's
+        # stack.  The goroutine view and the thread view must show the
+        # same frames, the thread's (docs/commands.md, "Which view shows
+        # what"), and the runtime's frames are the bottom of them.
+        core = harness.kernel_core("lockedthread", GO)
+        gs = gdbrun.gdb_json("cgo-goroutines", core["binary"], core["core"])
+        threads = gdbrun.gdb_json("cgo-threads", core["binary"], core["core"])
+        on_thread = {t["goroutine"]: t for t in threads["threads"] if t.get("goroutine")}
+        checked = 0
+        for g in gs["goroutines"]:
+            if g["status"] != "syscall" or g["goid"] not in on_thread or not g["frames"]:
+                continue
+            if g["frames"][0].get("lang") != "go":
+                continue  # in C: a cgo call, checked by the stitched-stack tests
+            thread = [f for f in on_thread[g["goid"]]["frames"] if f.get("lang") != "boundary"]
+            key = [(f["function"], f["pc"]) for f in g["frames"] if f.get("lang") == "go"]
+            self.assertEqual([(f["function"], f["pc"]) for f in thread if f.get("lang") == "go"], key,
+                             "goroutine %d: the goroutine view vs its thread's" % g["goid"])
+            if any(f["function"] == "main.lockedSyscall" for f in g["frames"]):
+                self.assertTrue(key[0][0].endswith("Syscall6"), key)
+                checked += 1
+        self.assertEqual(checked, 1, "the goroutine blocked in read was not found on its thread")
+
     def test_many_goroutines(self):
         ours, oracle = self.check_fixture("many", args=("-n", "3000"))
         self.assertGreaterEqual(len(ours["goroutines"]), 3000)

@@ -332,37 +332,38 @@ bool GoroutineReader::StartOfRunning(const std::vector<uint8_t>& buf, Goroutine*
   return false;
 }
 
-bool GoroutineReader::StartOfCallbackInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
-  // runtime.cgocallback switches to the goroutine's stack and calls
-  // cgocallbackg, which calls exitsyscall first (asm_amd64.s, cgocall.go,
-  // Go 1.19-1.27): until then the goroutine is still _Gsyscall, its
-  // g.syscallsp the cgo call's (or, on an extra M, oneNewExtraM's goexit
-  // frame), and the runtime's traceback would show only what lies above
-  // that.  But the thread runs the callback on this very stack.  The views
-  // decide as the thread does: registers on the goroutine's stack, below
-  // g.syscallsp, under a runtime.cgocallback frame are the goroutine's
-  // frames, so the goroutine view, the thread view and GDB's bt show the
-  // same stack.  Anything else in _Gsyscall (a system call, entersyscall's
-  // own frames) keeps the runtime's rule.
+bool GoroutineReader::StartOfThreadInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start) {
+  // A goroutine is _Gsyscall from entersyscall to exitsyscall, and the
+  // runtime's traceback shows it from g.syscallsp/syscallpc only: the
+  // caller of entersyscall, at that call.  But its thread goes on running
+  // on this very stack below g.syscallsp (cgocall.go, proc.go, asm_*.s, Go
+  // 1.19-1.27): the system call itself (syscall.Syscall's callees, or an
+  // assembly function with no frame that called entersyscall and then
+  // SYSCALL, at g.syscallsp itself), runtime.notetsleepg's sleep,
+  // entersyscall and exitsyscall
+  // themselves, runtime.cgocall before and after asmcgocall, and a
+  // callback from C (runtime.cgocallback switches to this stack and calls
+  // cgocallbackg, which calls exitsyscall first and reentersyscall last).
+  // The views decide as the thread does (docs/commands.md, "Which view
+  // shows what"): wherever the thread's registers are on the goroutine's
+  // stack there, its frames start at them, so the goroutine view, the
+  // thread view and GDB's bt show the same stack.  With the thread
+  // elsewhere (in C on the system stack during a cgo call, in a signal
+  // handler's stack switch, unknown) the runtime's rule stands.
   uint64_t lo = Get(buf, stack_lo_), hi = Get(buf, stack_hi_), syscallsp = Get(buf, syscallsp_);
   Registers regs{};
   int lwp = 0;
-  if (!ThreadRegisters(*g, &regs, &lwp) || regs.sp < lo || regs.sp >= hi || regs.sp >= syscallsp) return false;
-  UnwindStart here;
-  here.pc = regs.pc;
-  here.sp = regs.sp;
-  here.lr = regs.lr;
-  here.pc_is_return_address = false;
-  constexpr size_t kCallbackDepth = 64;  // cgocallbackg's callees up to the callback frame
-  UnwindResult r = unwinder_.Unwind(here, lo, hi, kCallbackDepth, 0);
-  for (const StackFrame& f : r.frames) {
-    if (f.sp >= syscallsp) break;
-    if (!f.inlined && f.function == "runtime.cgocallback") {
-      *start = here;
-      return true;
-    }
+  if (!ThreadRegisters(*g, &regs, &lwp) || regs.sp < lo || regs.sp >= hi || regs.sp > syscallsp) return false;
+  if (regs.sp == syscallsp) {
+    // Only the frame entersyscall's caller is in: the same function.
+    auto here = tab_.FindFunc(regs.pc), saved = tab_.FindFunc(Get(buf, syscallpc_) - 1);
+    if (!here || !saved || here->entry != saved->entry) return false;
   }
-  return false;
+  start->pc = regs.pc;
+  start->sp = regs.sp;
+  start->lr = regs.lr;
+  start->pc_is_return_address = false;
+  return true;
 }
 
 void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames, size_t keep_tail) {
@@ -387,7 +388,7 @@ void GoroutineReader::Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size
     start.lr = Get(buf, sched_lr_);
   }
   if (rt_.IsRunning(g->raw_status) && !StartOfRunning(buf, g, &start)) return;
-  if (syscallsp != 0 && rt_.IsSyscall(g->raw_status)) StartOfCallbackInSyscall(buf, g, &start);
+  if (syscallsp != 0 && rt_.IsSyscall(g->raw_status)) StartOfThreadInSyscall(buf, g, &start);
   if (start.pc == 0) {
     g->frames_error = "no saved pc";
     return;

@@ -85,9 +85,11 @@ class GoroutineReader {
   void Unwind(const std::vector<uint8_t>& buf, Goroutine* g, size_t max_frames, size_t keep_tail);
   // Where a running goroutine's frames start; false (with g->frames_error) if unknown.
   bool StartOfRunning(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start);
-  // A goroutine still _Gsyscall whose thread already runs a callback from C
-  // on the goroutine's stack: where its frames start (true), else false.
-  bool StartOfCallbackInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start);
+  // A goroutine _Gsyscall whose thread runs on the goroutine's stack (in
+  // the system call, entersyscall/exitsyscall, runtime.cgocall's own part
+  // of a cgo call, a callback from C): where its frames start (true), else
+  // false (the runtime's rule: g.syscallsp/syscallpc).
+  bool StartOfThreadInSyscall(const std::vector<uint8_t>& buf, Goroutine* g, UnwindStart* start);
   // The registers of g's thread where it runs Go (below any Go signal
   // handler it is in); false if its thread or their registers are unknown.
   bool ThreadRegisters(const Goroutine& g, Registers* regs, int* lwp) const;

@@ -103,7 +103,15 @@ bool StackSwitcher::AsmcgocallStep(const ThreadContext& t, const Registers& fram
     out->switch_kind = "cgocall";
     if (gp) {
       GView g = gp == t.curg.address ? t.curg : threads_.ReadG(gp);
-      if (g.syscallsp == out->caller.sp && g.syscallpc) {
+      // runtime.cgocallback points g0.sched.sp at its own system-stack
+      // frame for as long as the callback runs (asm_amd64.s, asm_arm64.s,
+      // Go 1.19-1.27), and asmcgocall switches to g0.sched.sp: so
+      // g0.sched.sp below this asmcgocall frame means a callback came out
+      // of this cgo call and is still active, even where the goroutine is
+      // still _Gsyscall with this call's g.syscallsp (cgocallbackg before
+      // exitsyscall, or after reentersyscall).
+      bool callback_above = t.g0.address && t.g0.sched_sp && t.g0.sched_sp < frame.sp;
+      if (g.syscallsp == out->caller.sp && g.syscallpc && !callback_above) {
         // The goroutine's own cgo call (entersyscall saved its caller's pc
         // and SP): the runtime's traceback (traceback1) shows runtime.cgocall
         // at g.syscallpc, the entersyscall call, not at the asmcgocall call;
