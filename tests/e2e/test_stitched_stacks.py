@@ -26,7 +26,7 @@ for t in gdb.selected_inferior().threads():
     t.switch()
     fs, f = [], gdb.newest_frame()
     while f is not None and len(fs) < 64:
-        fs.append({"pc": f.pc(), "function": f.name() or ""})
+        fs.append({"pc": f.pc(), "function": f.name() or "", "line": f.find_sal().line})
         try:
             f = f.older()
         except gdb.error:

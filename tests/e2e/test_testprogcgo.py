@@ -283,7 +283,8 @@ def ran_on_after_print(gs, oracle, keep):
       - a goroutine printed [syscall] in a cgo call (its thread in C, which
         freezetheworld does not stop) may have returned from C and found
         no P in exitsyscall: runnable, without an M, in the core
-        (NotInGoMetricCgoCallAndCallback's goroutine 1, Go 1.27, once);
+        (NotInGoMetricCgoCallAndCallback's goroutine 1, Go 1.27, once;
+        NotInGoMetricCgoCall's, Go 1.26, once, h14c);
       - a system goroutine printed runnable may have run and parked (Go
         1.25's GOMAXPROCS updater after a crash; the cleanup goroutine,
         runtime.runCleanups, in CoroCgoCallbackIterCallback on Go 1.27).
@@ -507,11 +508,58 @@ class TestprogcgoTest(unittest.TestCase):
             self.results[name] = "known gap (%s): %s" % (str(e).splitlines()[0][:200], gap)
             self.skipTest("known gap: " + gap)
         self.assertIsNone(gap, "%s on Go %s matched: the known gap is fixed, remove it from KNOWN_GAPS" % (name, GO))
-        self.results[name] = "matched (%s; C frames of %d threads equal GDB's%s): %s" % (
+        self.results[name] = "matched (%s; C frames of %d threads equal GDB's%s%s): %s" % (
             "live stop and core" if stop else "crash core", c,
+            "; caught on run %d, before: %s" % (len(caught["attempts"]) + 1, " / ".join(caught["attempts"]))
+            if caught["attempts"] else "",
             "; left out, ran on after the print: " + "; ".join(
                 "goroutine %d %s" % kv for kv in sorted(self.raced[name].items())) if name in self.raced else "",
             what)
+
+    def test_signal_taken_as_sigmask_returns(self):
+        """A signal that came while the thread blocked every signal is taken
+        as __pthread_sigmask's system call returns: the interrupted C
+        frame's pc is the instruction after the syscall, exact (not a
+        return address), at an address where GCC 12 wrote several
+        line-table rows (glibc 2.36: lines 40, 40, 43 and 45).  libdwfl's
+        C frames named line 45 there, GDB's 43 (issue 14: seen once on
+        Go 1.26 in TracebackContextProfile, a thread in
+        _cgo_sys_thread_start when the SIGQUIT came).  Made deterministic:
+        stopped in _cgo_try_pthread_create (cgo's thread start, every
+        signal blocked; the runtime's first one, for sysmon), SIGQUIT held
+        pending until the mask is restored.  The CLI's, the plugin's
+        default and GDB's frame API's C frames must equal GDB's own bt,
+        line included."""
+        name = "TracebackContext"
+        if NAMED and name not in NAMED:
+            self.skipTest("not named in CGOSTACK_TESTPROGCGO")
+        caught = testprogcgo.catch(GO, name, "_cgo_try_pthread_create", 0, plugin=gdbrun.PLUGIN,
+                                   tag="sigmask")
+        self.assertTrue(caught["caught"], "%s: %s" % (name, caught["why"]))
+        stop = name + " at _cgo_try_pthread_create"
+        where = stop + " (core)"
+        views = core_views(caught["binary"], caught["core"])
+        self.check_c_frame_sources(stop, views)
+        self.check_core(stop, caught, crashed=False, views=views)
+        _, threads, _, bt, _, threads_gdb = views
+        rc, out, err = gdbrun.run_cli("threads", "--json", caught["binary"], caught["core"])
+        self.assertIn(rc, (0, 2), err)
+        cli = json.loads(out)
+        self.assertEqual(c_frame_rows(cli, "threads"), c_frame_rows(threads_gdb, "threads"),
+                         "%s: the CLI's C frames vs GDB's frame API's" % where)
+        sigmask = [t for t in threads["threads"] if (top_c(t["frames"] or []) or [{}])[0].get("function", "")
+                   .endswith("pthread_sigmask")]
+        self.assertEqual(len(sigmask), 1, "%s: no thread interrupted in pthread_sigmask" % where)
+        t = sigmask[0]
+        c = top_c(t["frames"])
+        plain = bt.get(str(t["lwp"]), [])
+        pcs = [f["pc"] for f in plain]
+        self.assertIn(c[0]["pc"], pcs, where)
+        k = pcs.index(c[0]["pc"])
+        self.assertEqual([(f["pc"], f["function"], f["line"]) for f in c],
+                         [(f["pc"], f["function"], f["line"]) for f in plain[k:k + len(c)]],
+                         "%s: LWP %d C frames (pc, function, line) vs GDB's own bt" % (where, t["lwp"]))
+        self.assertIn("_cgo_sys_thread_start", [f["function"] for f in c], where)
 
     def test_named_scenarios_exist(self):
         # A misspelt CGOSTACK_TESTPROGCGO must not pass by running nothing.

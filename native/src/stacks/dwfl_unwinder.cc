@@ -365,15 +365,17 @@ void DwflUnwinder::Symbolize(uint64_t pc, bool exact, uint64_t sp, std::vector<N
   GElf_Sym sym;
   const char* symbol = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr);
   if (symbol) base.function = GdbSymbolName(mod, lookup - offset, symbol);
-  if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias);
+  // The row GDB takes among several at one address (line_rows.h).
+  if (Dwarf_Line* line = cu ? line_tables_.Row(cu, lookup - bias) : nullptr) {
     int lineno = 0;
-    if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) base.file = file;
+    if (const char* file = dwarf_linesrc(line, nullptr, nullptr)) base.file = file;
+    dwarf_lineno(line, &lineno);
     base.line = lineno;
   }
   // Inlined calls, innermost first, as GDB's inline frames: each has the
   // same pc and sp; the line of an outer one is its call site.
-  Dwarf_Addr bias = 0;
-  Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias);
   // File names as GDB has them (GdbFileName).
   base.file = GdbFileName(cu, base.file);
   Dwarf_Die* scopes = nullptr;

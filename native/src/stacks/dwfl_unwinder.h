@@ -23,6 +23,7 @@
 
 #include "target/memory.h"
 #include "stacks/stitch.h"
+#include "stacks/line_rows.h"
 #include "stacks/tail_calls.h"
 #include "stacks/unwind_cache.h"
 #include "stacks/vdso_module.h"
@@ -103,6 +104,7 @@ class DwflUnwinder {
   Elf* core_elf_ = nullptr;  // the session's (CoreFile::elf), not ours
   Start start_;  // where the next libdwfl walk starts (set_initial_registers)
   TailCalls tail_calls_;
+  GdbLineTables line_tables_;  // the line of a C frame as GDB gives it
   UnwindCache cache_;
   // IsSignalTrampoline's answer per pc: libdwfl names a pc by a linear
   // search of the module's symbols, and every frame of every thread asks.
