@@ -706,7 +706,11 @@ void Builder::DiagnoseProgress() {
     }
   bool progress = false;
   for (const Goroutine& g : set_.goroutines)
-    if (g.status == "running" || g.status == "runnable" || g.wait_reason == "sleep") progress = true;
+    // "panicwait" (runtime.waitReasonPanicWait, Go 1.19-1.27): runtime.main
+    // returned and waits only for a panic or crash dump in progress to end
+    // before exit: the program is ending, not hung.
+    if (g.status == "running" || g.status == "runnable" || g.wait_reason == "sleep" || g.wait_reason == "panicwait")
+      progress = true;
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
     if (graph_.nodes[i].kind != "thread" || graph_.nodes[i].exited) continue;
     const GraphNode n = graph_.nodes[i];  // a copy: Node() below may add nodes
