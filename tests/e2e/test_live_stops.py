@@ -287,6 +287,59 @@ class CloneChildTest(unittest.TestCase):
         self.assertEqual([f["function"] for f in stopped["bt"]], ["runtime.clone"], "GDB's bt")
 
 
+_LIBC_CLONE_CHILD_BREAK = r"""
+import gdb
+# The deadlock fixture's Go runtime creates threads with pthread_create
+# (cgo) after runtime.main starts: stop in one's child right after glibc's
+# clone3 system call, before the child branched to thread_start.
+gdb.Breakpoint("runtime.main")
+gdb.execute("run")
+gdb.execute("set language c")  # stopped in Go: C's syntax for a libc address
+start = int(gdb.parse_and_eval("(long)&clone3"))
+gdb.execute("set language auto")
+end = gdb.block_for_pc(start).end if gdb.block_for_pc(start) else start + 200
+insns = gdb.selected_inferior().architecture().disassemble(start, end - 1)
+after = [b["addr"] for a, b in zip(insns, insns[1:]) if a["asm"].split()[0] == "syscall"][0]
+bp = gdb.Breakpoint("*%d" % after)
+bp.condition = "$rax == 0"
+gdb.execute("delete 1")
+gdb.execute("continue")
+"""
+
+
+class LibcCloneChildTest(unittest.TestCase):
+    """A C thread caught in the child of glibc's clone3, right after the
+    system call, on its fresh stack (seen once in CI: a crash core of
+    crashc on Go 1.19 whose process was creating a thread).  glibc's CFI
+    ends the child's stack only after the branch to thread_start, so there
+    an unwinder reads the fresh stack's top word as a return address: GDB
+    stops at clone3, the CLI's libdwfl went on to a frame at a heap
+    address.  Both must show clone3 alone."""
+
+    def test_thread_stopped_in_libc_clone_child(self):
+        binary = harness.build("deadlock", GO)
+        with tempfile.TemporaryDirectory() as d:
+            setup, views, bt, core = (os.path.join(d, n) for n in ("setup.py", "views.py", "bt.json", "core"))
+            with open(setup, "w") as f:
+                f.write(_LIBC_CLONE_CHILD_BREAK)
+            with open(views, "w") as f:
+                f.write(_CLONE_CHILD_VIEWS % bt)
+            rc, out, err = gdbrun.gdb(["set startup-with-shell off", "set breakpoint pending on",
+                                       "file " + binary, "source " + setup, "source " + views,
+                                       "gcore " + core, "kill"])
+            self.assertTrue(os.path.exists(bt) and os.path.exists(core),
+                            "no stop in clone3's child (rc=%d)\n%s\n%s" % (rc, out[-2000:], err[-2000:]))
+            with open(bt) as f:
+                stopped = json.load(f)
+            rc, text, err = gdbrun.run_cli("threads", "--json", binary, core)
+            self.assertIn(rc, (0, 2), err)
+            threads = json.loads(text)
+        thread = [t for t in threads["threads"] if t["lwp"] == stopped["lwp"]][0]
+        self.assertEqual([f["function"] for f in stopped["bt"]], ["clone3"], "GDB's bt")
+        frames = [f["function"] for f in thread["frames"] or [] if f.get("lang") != "boundary"]
+        self.assertEqual((frames, thread["frames_error"]), (["clone3"], None), "the CLI's thread view")
+
+
 class SourceFromPythonTest(unittest.TestCase):
     def test_source_through_gdb_execute(self):
         """`source cgostack.py` run by gdb.execute() from another Python

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "error.h"
 #include "report/format.h"
@@ -181,6 +182,7 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
     return DWARF_CB_ABORT;
   }
   w->frames.push_back(f);
+  if (w->frames.size() == 1 && f.exact && w->self->InCloneChild(frame, f.pc)) return DWARF_CB_ABORT;
   if (w->switcher->IsGo(f.pc, !f.exact)) {
     w->stopped_at_go = true;
     return DWARF_CB_ABORT;
@@ -288,6 +290,18 @@ DwflUnwinder::~DwflUnwinder() {
 }
 
 bool DwflUnwinder::HasThread(int lwp) const { return lwps_.count(lwp) > 0; }
+
+bool DwflUnwinder::InCloneChild(Dwfl_Frame* frame, uint64_t pc) {
+  // DWARF register 0 is the system call's return value on both machines
+  // (rax on x86-64, x0 on aarch64): 0 in the child, its TID in the parent.
+  Dwarf_Word ret = 1;
+  if (dwfl_frame_reg(frame, 0, &ret) != 0 || ret != 0) return false;
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, pc);
+  const char* name = mod ? dwfl_module_addrname(mod, pc) : nullptr;
+  if (!name) return false;
+  std::string_view n(name);
+  return n == "clone" || n == "clone3" || n == "__clone" || n == "__clone3";
+}
 
 bool DwflUnwinder::OutsideAnyFunction(uint64_t lookup) {
   auto [it, fresh] = outside_pcs_.try_emplace(lookup, false);

@@ -69,6 +69,11 @@ class DwflUnwinder {
   // return address).  libdwfl unwinds such a frame by frame pointers,
   // GDB by its prologue heuristics: they find different callers.
   bool OutsideAnyFunction(uint64_t lookup);
+  // Whether an interrupted frame at `pc` is the child of libc's clone or
+  // clone3 right after the system call (the return value register 0):
+  // the top of a thread's new stack, with nothing above it (glibc's CFI
+  // ends the child's stack only after the branch to thread_start).
+  bool InCloneChild(Dwfl_Frame* frame, uint64_t pc);
   struct RawFrameView {
     uint64_t pc = 0;
     bool exact = false;  // an activation: the pc itself, not a return address
