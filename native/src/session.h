@@ -72,7 +72,8 @@ class Session {
   // tables, the runtime's layouts and globals' addresses) is not.  Cheaper
   // than opening a session again, which indexes the DWARF (a debugger
   // stops many times on its own: breakpoints under an ignore count,
-  // signals it passes).
+  // signals it passes).  For a session that reads the process itself
+  // (OpenLive), not a snapshot's copy, whose threads are the copy's.
   void ProcessRan() {
     target_->RereadLiveThreads();
     ResetThreads();

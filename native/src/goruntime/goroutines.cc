@@ -340,10 +340,10 @@ bool GoroutineReader::StartOfThreadInSyscall(const std::vector<uint8_t>& buf, Go
   // 1.19-1.27): the system call itself (syscall.Syscall's callees, or an
   // assembly function with no frame that called entersyscall and then
   // SYSCALL, at g.syscallsp itself), runtime.notetsleepg's sleep,
-  // entersyscall and exitsyscall
-  // themselves, runtime.cgocall before and after asmcgocall, and a
-  // callback from C (runtime.cgocallback switches to this stack and calls
-  // cgocallbackg, which calls exitsyscall first and reentersyscall last).
+  // entersyscall and exitsyscall themselves, runtime.cgocall before and
+  // after asmcgocall, and a callback from C (runtime.cgocallback switches
+  // to this stack and calls cgocallbackg, which calls exitsyscall first and
+  // reentersyscall last).
   // The views decide as the thread does (docs/commands.md, "Which view
   // shows what"): wherever the thread's registers are on the goroutine's
   // stack there, its frames start at them, so the goroutine view, the
